@@ -1,0 +1,45 @@
+//! `#[derive(Entity)]` for tenantry.
+//!
+//! Thin over three steps, each in its own module: [`attributes`] parses the
+//! `#[entity(...)]` attributes, [`model`] validates them into an entity model
+//! (every error points at the user's span), and [`expand`] generates the code.
+
+use proc_macro::TokenStream;
+use syn::{DeriveInput, parse_macro_input};
+
+mod attributes;
+mod expand;
+mod model;
+
+/// Marks a struct as a tenant-scoped or global entity.
+///
+/// ```ignore
+/// #[derive(Entity)]
+/// #[entity(table = "invoices", tenant_scoped)]
+/// pub struct Invoice {
+///     #[entity(primary_key)]
+///     pub id: Uuid,
+///     pub tenant_id: TenantId,
+///     #[entity(column = "amount")]
+///     pub amount_cents: i64,
+///     pub note: Option<String>,
+/// }
+/// ```
+///
+/// Struct attributes: `table = "..."` (required); exactly one of
+/// `tenant_scoped` or `global`; `schema = "..."` (global entities only);
+/// `crate = "..."` (the path of the tenantry crate, default `::tenantry`).
+/// Field attributes: `primary_key`, `column = "..."` (the SQL name).
+///
+/// Generates: `impl Entity` (table, columns, key, row mapping), a typed
+/// column constant per field (`Invoice::AMOUNT_CENTS`), and for a
+/// tenant-scoped entity `impl TenantEntity` plus `NewInvoice`, the insert row
+/// without `tenant_id`; a global entity is its own insert row.
+#[proc_macro_derive(Entity, attributes(entity))]
+pub fn derive_entity(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    model::EntityModel::from_input(&input)
+        .map(|model| expand::expand(&model))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}

@@ -1,0 +1,70 @@
+//! Conditions and orderings over the entities of a statement.
+
+use std::marker::PhantomData;
+
+use sea_query::{Expr, ExprTrait, Order};
+
+use crate::scope::Scope;
+
+/// A boolean condition over the entities in the source list `Src` of a
+/// statement. Built from typed columns (`Invoice::AMOUNT_CENTS.gt(100)`); the
+/// source list is inferred from the statement it is given to, and a column of
+/// an entity that is not in the statement is a compile error.
+pub struct Filter<Src> {
+    pub(crate) expr: Expr,
+    /// Scopes of the subqueries inside, checked against the statement's own.
+    pub(crate) subquery_scopes: Vec<Scope>,
+    _src: PhantomData<fn() -> Src>,
+}
+
+impl<Src> Filter<Src> {
+    pub(crate) fn new(expr: Expr) -> Self {
+        Self::with_scopes(expr, Vec::new())
+    }
+
+    pub(crate) fn with_scopes(expr: Expr, subquery_scopes: Vec<Scope>) -> Self {
+        Self {
+            expr,
+            subquery_scopes,
+            _src: PhantomData,
+        }
+    }
+
+    /// Both conditions hold.
+    pub fn and(self, other: Filter<Src>) -> Self {
+        self.combine(other, ExprTrait::and)
+    }
+
+    /// At least one condition holds.
+    pub fn or(self, other: Filter<Src>) -> Self {
+        self.combine(other, ExprTrait::or)
+    }
+
+    /// The condition does not hold.
+    #[allow(clippy::should_implement_trait)]
+    pub fn not(self) -> Self {
+        Self::with_scopes(self.expr.not(), self.subquery_scopes)
+    }
+
+    fn combine(mut self, other: Filter<Src>, op: fn(Expr, Expr) -> Expr) -> Self {
+        self.subquery_scopes.extend(other.subquery_scopes);
+        Self::with_scopes(op(self.expr, other.expr), self.subquery_scopes)
+    }
+}
+
+/// An ORDER BY term over the entities in `Src`: `Invoice::CREATED_AT.desc()`.
+pub struct Ordering<Src> {
+    pub(crate) expr: Expr,
+    pub(crate) order: Order,
+    _src: PhantomData<fn() -> Src>,
+}
+
+impl<Src> Ordering<Src> {
+    pub(crate) fn new(expr: Expr, order: Order) -> Self {
+        Self {
+            expr,
+            order,
+            _src: PhantomData,
+        }
+    }
+}

@@ -1,0 +1,223 @@
+//! Scoped SELECT statements: filters, joins, order, paging, count and exists.
+
+use std::marker::PhantomData;
+
+use sea_query::{Condition, Expr, JoinType, PostgresQueryBuilder, Query, SelectStatement};
+
+use crate::entity::Entity;
+use crate::executor::{self, Decoded, Executor};
+use crate::filter::{Filter, Ordering};
+use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
+use crate::selection::{ColumnList, ColumnsIn, Picked, Rows, Selection};
+use crate::{Error, Operation, Statement};
+
+/// A SELECT of entity `E`, built by a handle `K`.
+///
+/// `Src` lists the entities the statement reads from (`E` and every joined
+/// one); filters and orderings may only mention those. `Sel` is the result
+/// shape: whole `E` rows, or the columns chosen with [`Select::columns`].
+///
+/// Every tenant-scoped table in the statement (the root, each join, each
+/// subquery) is constrained to the handle's tenant.
+pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
+    context: &'s K,
+    statement: SelectStatement,
+    foreign: ForeignSubquery,
+    _types: PhantomData<fn() -> (E, Src, Sel)>,
+}
+
+impl<'s, K: Context, E: Entity> Select<'s, K, E> {
+    pub(crate) fn new(context: &'s K) -> Self {
+        let scope = context.scope();
+        let mut statement = Query::select();
+        statement
+            .columns(E::COLUMNS.iter().map(|column| (E::TABLE, *column)))
+            .from(scope.table::<E>());
+        if let Some(tenant) = scope.tenant_condition::<E>() {
+            statement.and_where(tenant);
+        }
+        Self {
+            context,
+            statement,
+            foreign: ForeignSubquery::default(),
+            _types: PhantomData,
+        }
+    }
+}
+
+impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
+    fn retype<Src2, Sel2>(self) -> Select<'s, K, E, Src2, Sel2> {
+        Select {
+            context: self.context,
+            statement: self.statement,
+            foreign: self.foreign,
+            _types: PhantomData,
+        }
+    }
+
+    /// Keeps the rows matching `filter` (ANDed with earlier filters).
+    pub fn filter(mut self, filter: Filter<Src>) -> Self {
+        self.foreign
+            .check(self.context.scope(), filter.subquery_scopes);
+        self.statement.and_where(filter.expr);
+        self
+    }
+
+    /// Orders by `ordering`, after earlier orderings.
+    pub fn order_by(mut self, ordering: Ordering<Src>) -> Self {
+        self.statement.order_by_expr(ordering.expr, ordering.order);
+        self
+    }
+
+    /// Returns at most `limit` rows.
+    pub fn limit(mut self, limit: u64) -> Self {
+        self.statement.limit(limit);
+        self
+    }
+
+    /// Skips the first `offset` rows.
+    pub fn offset(mut self, offset: u64) -> Self {
+        self.statement.offset(offset);
+        self
+    }
+
+    /// `INNER JOIN` entity `C` on `on`; `C`'s tenant condition is added to the
+    /// join when `C` is tenant-scoped.
+    pub fn inner_join<C>(self, on: Filter<(C, Src)>) -> Select<'s, K, E, (C, Src), Sel>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        self.join::<C>(JoinType::InnerJoin, on)
+    }
+
+    /// `LEFT JOIN` entity `C` on `on`; `C`'s tenant condition is part of the
+    /// join condition, so a left join never pulls in another tenant's rows.
+    pub fn left_join<C>(self, on: Filter<(C, Src)>) -> Select<'s, K, E, (C, Src), Sel>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        self.join::<C>(JoinType::LeftJoin, on)
+    }
+
+    fn join<C: Entity>(
+        mut self,
+        kind: JoinType,
+        on: Filter<(C, Src)>,
+    ) -> Select<'s, K, E, (C, Src), Sel> {
+        self.foreign.check(self.context.scope(), on.subquery_scopes);
+        let scope = self.context.scope();
+        let mut condition = Condition::all();
+        if let Some(tenant) = scope.tenant_condition::<C>() {
+            condition = condition.add(tenant);
+        }
+        self.statement
+            .join(kind, scope.table::<C>(), condition.add(on.expr));
+        self.retype()
+    }
+
+    /// Selects the columns `list` (a column or a tuple of columns of the
+    /// statement's entities) instead of whole entities.
+    pub fn columns<L, I>(mut self, list: L) -> Select<'s, K, E, Src, Picked<L>>
+    where
+        L: ColumnList + ColumnsIn<Src, I>,
+    {
+        self.statement.clear_selects();
+        list.push_columns(&mut self.statement);
+        self.retype()
+    }
+
+    fn finish(
+        &self,
+        statement: &SelectStatement,
+        operation: Operation,
+    ) -> Result<Statement, Error> {
+        self.foreign.verdict(self.context.scope())?;
+        let (sql, values) = statement.build(PostgresQueryBuilder);
+        Ok(Statement {
+            sql,
+            values: values.0,
+            table: E::TABLE,
+            operation,
+            tenant: self.context.scope().tenant(),
+        })
+    }
+
+    /// The SQL and bind values of this SELECT.
+    pub fn build(&self) -> Result<Statement, Error> {
+        self.finish(&self.statement, Operation::Select)
+    }
+
+    /// `SELECT COUNT(*)` of the rows this SELECT would return, ignoring its
+    /// order, limit and offset.
+    pub fn build_count(&self) -> Result<Statement, Error> {
+        let mut count = self.statement.clone();
+        count
+            .clear_selects()
+            .clear_order_by()
+            .reset_limit()
+            .reset_offset()
+            .expr(Expr::cust("COUNT(*)"));
+        self.finish(&count, Operation::Count)
+    }
+
+    /// `SELECT EXISTS(...)`: whether this SELECT would return any row.
+    pub fn build_exists(&self) -> Result<Statement, Error> {
+        let mut inner = self.statement.clone();
+        inner.clear_selects().clear_order_by().expr(Expr::cust("1"));
+        let mut exists = Query::select();
+        exists.expr(Expr::exists(inner));
+        self.finish(&exists, Operation::Exists)
+    }
+
+    /// The statement as a subquery, with the scope it was built in.
+    pub(crate) fn into_subquery(self) -> (SelectStatement, Scope) {
+        (self.statement, self.context.scope().clone())
+    }
+}
+
+impl<'s, K, E, Src, Sel> Select<'s, K, E, Src, Sel>
+where
+    K: Context,
+    K::Executor: Executor,
+    E: Entity,
+    Sel: Selection,
+{
+    /// Runs the SELECT and returns every row.
+    pub async fn all(self) -> Result<Vec<Sel::Output>, <K::Executor as Executor>::Error> {
+        executor::fetch_all(self.context.executor(), self.build(), Sel::decode).await
+    }
+
+    /// Runs the SELECT and returns its only row; no row or several is an error.
+    pub async fn one(self) -> Result<Sel::Output, <K::Executor as Executor>::Error> {
+        executor::fetch_one(self.context.executor(), self.build(), Sel::decode).await
+    }
+
+    /// Runs the SELECT and returns its row, if any; several rows is an error.
+    pub async fn optional(self) -> Result<Option<Sel::Output>, <K::Executor as Executor>::Error> {
+        executor::fetch_optional(self.context.executor(), self.build(), Sel::decode).await
+    }
+
+    /// Streams the rows as they arrive, for results too large to collect.
+    pub async fn stream(
+        self,
+    ) -> Result<Decoded<K::Executor, Sel::Output>, <K::Executor as Executor>::Error> {
+        executor::stream(self.context.executor(), self.build(), Sel::decode).await
+    }
+
+    /// Counts the matching rows.
+    pub async fn count(self) -> Result<u64, <K::Executor as Executor>::Error> {
+        let count: i64 = executor::fetch_one(self.context.executor(), self.build_count(), |row| {
+            crate::entity::read_column(row, E::TABLE, 0)
+        })
+        .await?;
+        Ok(count.unsigned_abs())
+    }
+
+    /// Whether any row matches.
+    pub async fn exists(self) -> Result<bool, <K::Executor as Executor>::Error> {
+        executor::fetch_one(self.context.executor(), self.build_exists(), |row| {
+            crate::entity::read_column(row, E::TABLE, 0)
+        })
+        .await
+    }
+}

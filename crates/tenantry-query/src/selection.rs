@@ -1,0 +1,139 @@
+//! What a SELECT returns: whole entities, or a typed list of columns.
+
+use std::marker::PhantomData;
+
+use postgres_types::FromSql;
+use sea_query::SelectStatement;
+
+use crate::entity::{Entity, RowReader, read_column};
+use crate::source::Contains;
+use crate::{Column, Error};
+
+/// The result shape of a SELECT: which columns it reads and how a row becomes
+/// a Rust value.
+pub trait Selection: Send + 'static {
+    /// One decoded row.
+    type Output: Send;
+
+    /// Reads one row.
+    fn decode<R: RowReader>(row: &R) -> Result<Self::Output, Error>;
+}
+
+/// Selects whole entities `E` (every column, in field order).
+pub struct Rows<E>(PhantomData<fn() -> E>);
+
+impl<E: Entity> Selection for Rows<E> {
+    type Output = E;
+
+    fn decode<R: RowReader>(row: &R) -> Result<E, Error> {
+        E::from_row(row, 0)
+    }
+}
+
+/// Selects the columns of the list `L` (a column or a tuple of columns).
+pub struct Picked<L>(PhantomData<fn() -> L>);
+
+impl<L: ColumnList> Selection for Picked<L> {
+    type Output = L::Output;
+
+    fn decode<R: RowReader>(row: &R) -> Result<L::Output, Error> {
+        L::decode_at(row, 0)
+    }
+}
+
+/// A column or a tuple of columns to select; rows decode into a value or a tuple.
+pub trait ColumnList: Send + 'static {
+    /// The decoded row: `T` for one column, a tuple for several.
+    type Output: Send;
+    /// How many columns the list reads.
+    const WIDTH: usize;
+
+    /// Adds the columns to the SELECT list.
+    fn push_columns(&self, statement: &mut SelectStatement);
+
+    /// Reads the list's columns from `row`, starting at `offset`.
+    fn decode_at<R: RowReader>(row: &R, offset: usize) -> Result<Self::Output, Error>;
+}
+
+/// Every column of the list belongs to an entity of the source list `Src`.
+#[diagnostic::on_unimplemented(
+    message = "a selected column belongs to an entity that is not part of this query",
+    note = "join the entity first, or select columns of the queried entities only"
+)]
+pub trait ColumnsIn<Src, I> {}
+
+impl<E, T, Src, I> ColumnsIn<Src, I> for Column<E, T> where Src: Contains<E, I> {}
+
+impl<E, T> ColumnList for Column<E, T>
+where
+    E: Entity,
+    T: for<'a> FromSql<'a> + Send + 'static,
+{
+    type Output = T;
+    const WIDTH: usize = 1;
+
+    fn push_columns(&self, statement: &mut SelectStatement) {
+        statement.column((E::TABLE, self.name()));
+    }
+
+    fn decode_at<R: RowReader>(row: &R, offset: usize) -> Result<T, Error> {
+        read_column(row, E::TABLE, offset)
+    }
+}
+
+macro_rules! column_tuple {
+    ($(($name:ident, $index:ident)),+) => {
+        impl<$($name: ColumnList),+> ColumnList for ($($name,)+) {
+            type Output = ($($name::Output,)+);
+            const WIDTH: usize = 0 $(+ $name::WIDTH)+;
+
+            fn push_columns(&self, statement: &mut SelectStatement) {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                $($name.push_columns(statement);)+
+            }
+
+            #[allow(unused_assignments)]
+            fn decode_at<Row: RowReader>(row: &Row, offset: usize) -> Result<Self::Output, Error> {
+                let mut offset = offset;
+                Ok(($({
+                    let value = $name::decode_at(row, offset)?;
+                    offset += $name::WIDTH;
+                    value
+                },)+))
+            }
+        }
+
+        impl<Src, $($name, $index),+> ColumnsIn<Src, ($($index,)+)> for ($($name,)+)
+        where
+            $($name: ColumnsIn<Src, $index>),+
+        {
+        }
+    };
+}
+
+column_tuple!((A, IA));
+column_tuple!((A, IA), (B, IB));
+column_tuple!((A, IA), (B, IB), (C, IC));
+column_tuple!((A, IA), (B, IB), (C, IC), (D, ID));
+column_tuple!((A, IA), (B, IB), (C, IC), (D, ID), (F, IF));
+column_tuple!((A, IA), (B, IB), (C, IC), (D, ID), (F, IF), (G, IG));
+column_tuple!(
+    (A, IA),
+    (B, IB),
+    (C, IC),
+    (D, ID),
+    (F, IF),
+    (G, IG),
+    (H, IH)
+);
+column_tuple!(
+    (A, IA),
+    (B, IB),
+    (C, IC),
+    (D, ID),
+    (F, IF),
+    (G, IG),
+    (H, IH),
+    (J, IJ)
+);

@@ -1,0 +1,29 @@
+//! Type-level lists of the entities a statement reads from.
+//!
+//! A query over `Invoice` joined with `Customer` has the source list
+//! `(Customer, (Invoice, ()))`. A condition on a column of entity `E` is only
+//! accepted by a statement whose source list contains `E`. That is how "a condition on an entity that is not in the query"
+//! becomes a compile error instead of an SQL error at run time.
+//!
+//! The index parameters (`Here`, `There`) let the compiler find an entity's
+//! position without overlapping impls; callers never name them.
+
+use std::marker::PhantomData;
+
+/// Index: the entity is the head of the list.
+pub struct Here;
+
+/// Index: the entity is somewhere in the tail of the list.
+pub struct There<I>(PhantomData<I>);
+
+/// The list `Self` contains the entity `E` (at position `I`).
+#[diagnostic::on_unimplemented(
+    message = "`{E}` is not part of this query",
+    label = "this condition or column refers to `{E}`, which the query does not read from",
+    note = "join `{E}` first (`.inner_join::<{E}>(..)` or `.left_join::<{E}>(..)`), or remove the condition"
+)]
+pub trait Contains<E, I> {}
+
+impl<E, Tail> Contains<E, Here> for (E, Tail) {}
+
+impl<Head, Tail, E, I> Contains<E, There<I>> for (Head, Tail) where Tail: Contains<E, I> {}

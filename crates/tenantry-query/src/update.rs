@@ -1,0 +1,85 @@
+//! Scoped UPDATE statements.
+
+use std::marker::PhantomData;
+
+use sea_query::{Expr, PostgresQueryBuilder, Query, UpdateStatement};
+
+use crate::entity::Entity;
+use crate::filter::Filter;
+use crate::returning::{entity_columns, write_terminals};
+use crate::scope::{Context, ForeignSubquery};
+use crate::{Column, Error, Operation, SqlValue, Statement};
+
+/// An UPDATE of entity `E`, built by handle `K`. Only the handle's tenant's
+/// rows are updated, and the tenant column cannot be set (it is not a
+/// [`SqlValue`]), so a row can never be moved to another tenant.
+pub struct Update<'s, K, E> {
+    context: &'s K,
+    statement: UpdateStatement,
+    assignments: usize,
+    returning: bool,
+    foreign: ForeignSubquery,
+    _entity: PhantomData<fn() -> E>,
+}
+
+impl<'s, K: Context, E: Entity> Update<'s, K, E> {
+    pub(crate) fn new(context: &'s K) -> Self {
+        let scope = context.scope();
+        let mut statement = Query::update();
+        statement.table(scope.table::<E>());
+        if let Some(tenant) = scope.tenant_condition::<E>() {
+            statement.and_where(tenant);
+        }
+        Self {
+            context,
+            statement,
+            assignments: 0,
+            returning: false,
+            foreign: ForeignSubquery::default(),
+            _entity: PhantomData,
+        }
+    }
+
+    /// `SET column = value`.
+    pub fn set<T: SqlValue>(mut self, column: Column<E, T>, value: impl Into<T>) -> Self {
+        self.statement
+            .value(column.name(), Expr::val(value.into().into_value()));
+        self.assignments += 1;
+        self
+    }
+
+    /// Updates only the rows matching `filter` (ANDed with earlier filters).
+    pub fn filter(mut self, filter: Filter<(E, ())>) -> Self {
+        self.foreign
+            .check(self.context.scope(), filter.subquery_scopes);
+        self.statement.and_where(filter.expr);
+        self
+    }
+
+    /// Adds `RETURNING` every column, so the updated rows come back as `E`.
+    pub fn returning(mut self) -> Self {
+        if !self.returning {
+            self.returning = true;
+            self.statement.returning(entity_columns::<E>());
+        }
+        self
+    }
+
+    /// The SQL and bind values of this UPDATE.
+    pub fn build(&self) -> Result<Statement, Error> {
+        if self.assignments == 0 {
+            return Err(Error::EmptyUpdate { table: E::TABLE });
+        }
+        self.foreign.verdict(self.context.scope())?;
+        let (sql, values) = self.statement.build(PostgresQueryBuilder);
+        Ok(Statement {
+            sql,
+            values: values.0,
+            table: E::TABLE,
+            operation: Operation::Update,
+            tenant: self.context.scope().tenant(),
+        })
+    }
+}
+
+write_terminals!(Update);

@@ -91,7 +91,7 @@ fn entity_impl(model: &EntityModel) -> TokenStream {
             fn from_row<R: #krate::RowReader>(
                 row: &R,
                 offset: usize,
-            ) -> ::core::result::Result<Self, #krate::Error> {
+            ) -> ::core::result::Result<Self, #krate::__derive::Error> {
                 ::core::result::Result::Ok(Self { #(#reads),* })
             }
         }

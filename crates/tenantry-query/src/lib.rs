@@ -48,5 +48,6 @@ pub use value::{SqlValue, Text};
 /// Re-exports for the code `#[derive(Entity)]` generates; not a public API.
 #[doc(hidden)]
 pub mod __derive {
+    pub use crate::Error;
     pub use sea_query::Value;
 }

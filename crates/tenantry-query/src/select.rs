@@ -11,6 +11,9 @@ use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
 use crate::selection::{ColumnList, ColumnsIn, Picked, Rows, Selection};
 use crate::{Error, Operation, Statement};
 
+/// Carries a statement's type parameters without owning values of them.
+type Types<E, Src, Sel> = PhantomData<fn() -> (E, Src, Sel)>;
+
 /// A SELECT of entity `E`, built by a handle `K`.
 ///
 /// `Src` lists the entities the statement reads from (`E` and every joined
@@ -23,7 +26,7 @@ pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
     context: &'s K,
     statement: SelectStatement,
     foreign: ForeignSubquery,
-    _types: PhantomData<fn() -> (E, Src, Sel)>,
+    _types: Types<E, Src, Sel>,
 }
 
 impl<'s, K: Context, E: Entity> Select<'s, K, E> {

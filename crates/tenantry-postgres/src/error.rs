@@ -1,0 +1,148 @@
+//! The error type of the PostgreSQL layer.
+
+use std::time::Duration;
+
+use tokio_postgres::error::SqlState;
+
+/// Which integrity rule a write broke.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ConstraintKind {
+    /// A unique or primary-key constraint.
+    Unique,
+    /// A foreign key.
+    ForeignKey,
+    /// A `CHECK` constraint.
+    Check,
+    /// A `NOT NULL` column.
+    NotNull,
+    /// An exclusion constraint.
+    Exclusion,
+}
+
+/// Everything that can go wrong running tenantry statements on PostgreSQL.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// Building a statement or reading its rows failed, or a row count was
+    /// not what the call expected (`one`, `optional`).
+    #[error(transparent)]
+    Query(#[from] tenantry_query::Error),
+    /// The configuration is incomplete or malformed.
+    #[error("invalid configuration: {0}")]
+    Config(String),
+    /// The application connects as a role that skips row-level security.
+    #[error(
+        "the database role {role:?} is a superuser or has BYPASSRLS, so row-level security would not apply to it; connect as an ordinary role (or opt out explicitly with `Config::allow_privileged_role`)"
+    )]
+    PrivilegedRole {
+        /// The role connected as.
+        role: String,
+    },
+    /// A write broke an integrity constraint.
+    #[error("{kind:?} constraint {constraint:?} violated")]
+    Constraint {
+        /// Which kind of rule.
+        kind: ConstraintKind,
+        /// The constraint's name, when the server gave it.
+        constraint: Option<String>,
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A row-level security policy rejected a write (a row that would belong
+    /// to another tenant), or the role lacks a privilege.
+    #[error("permission denied: {source}")]
+    PermissionDenied {
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// A bind value does not have the type PostgreSQL expects for its parameter.
+    #[error("parameter ${position} is expected to be {expected}: {source}")]
+    ParameterType {
+        /// The parameter's position (`$1` is 1).
+        position: usize,
+        /// The type PostgreSQL inferred for it.
+        expected: String,
+        /// Why the value does not fit.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// A statement got a different number of values than it has parameters.
+    #[error("the statement has {expected} parameters but {given} values were given")]
+    ParameterCount {
+        /// Parameters in the statement.
+        expected: usize,
+        /// Values given.
+        given: usize,
+    },
+    /// The statement ran longer than its `statement_timeout`.
+    #[error("statement cancelled after exceeding its time limit")]
+    StatementTimeout {
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// The connection died (server restart, network failure, terminated
+    /// backend). The connection is discarded; the next call gets a new one.
+    #[error("the database connection was lost: {source}")]
+    ConnectionLost {
+        /// The driver's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+    /// No pooled connection became free in time.
+    #[error("no database connection became available within {waited:?}")]
+    PoolTimeout {
+        /// How long the call waited.
+        waited: Duration,
+    },
+    /// A new connection could not be opened.
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    /// Any other error reported by PostgreSQL.
+    #[error("database error: {source}")]
+    Database {
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(source: tokio_postgres::Error) -> Self {
+        if source.is_closed() {
+            return Error::ConnectionLost { source };
+        }
+        let Some(db_error) = source.as_db_error() else {
+            return Error::Database { source };
+        };
+        let kind = match *db_error.code() {
+            SqlState::UNIQUE_VIOLATION => Some(ConstraintKind::Unique),
+            SqlState::FOREIGN_KEY_VIOLATION => Some(ConstraintKind::ForeignKey),
+            SqlState::CHECK_VIOLATION => Some(ConstraintKind::Check),
+            SqlState::NOT_NULL_VIOLATION => Some(ConstraintKind::NotNull),
+            SqlState::EXCLUSION_VIOLATION => Some(ConstraintKind::Exclusion),
+            _ => None,
+        };
+        if let Some(kind) = kind {
+            return Error::Constraint {
+                kind,
+                constraint: db_error.constraint().map(str::to_owned),
+                source,
+            };
+        }
+        match *db_error.code() {
+            SqlState::INSUFFICIENT_PRIVILEGE => Error::PermissionDenied { source },
+            SqlState::QUERY_CANCELED => Error::StatementTimeout { source },
+            SqlState::ADMIN_SHUTDOWN | SqlState::CRASH_SHUTDOWN => Error::ConnectionLost { source },
+            _ => Error::Database { source },
+        }
+    }
+}
+
+impl Error {
+    /// Whether the connection that produced this error must not be reused.
+    pub(crate) fn poisons_connection(&self) -> bool {
+        matches!(self, Error::ConnectionLost { .. })
+    }
+}

@@ -1,0 +1,71 @@
+//! A pooled connection on loan, which only goes back to the pool clean.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use deadpool_postgres::{Object, Pool, PoolError};
+
+use crate::Error;
+
+/// A connection borrowed from the pool.
+///
+/// While a unit of work is in flight (between `BEGIN` and the end of its
+/// transaction) the lease is *dirty*. Dropping a dirty lease (a cancelled
+/// future, a lost connection, a transaction nobody ended) detaches the
+/// connection from the pool and closes it, so the next borrower can never
+/// inherit a transaction, a tenant context or half a pipeline.
+pub(crate) struct Lease {
+    object: Option<Object>,
+    dirty: AtomicBool,
+}
+
+impl Lease {
+    /// Borrows a connection, waiting at most `wait` for one.
+    pub(crate) async fn acquire(pool: &Pool, wait: Duration) -> Result<Self, Error> {
+        let object = pool.get().await.map_err(|error| match error {
+            PoolError::Timeout(_) => Error::PoolTimeout { waited: wait },
+            PoolError::Backend(error) => Error::from(error),
+            other => Error::Connect(other.to_string()),
+        })?;
+        Ok(Self {
+            object: Some(object),
+            dirty: AtomicBool::new(false),
+        })
+    }
+
+    /// The connection.
+    pub(crate) fn client(&self) -> &Object {
+        self.object
+            .as_ref()
+            .expect("the connection is only taken when the lease is dropped")
+    }
+
+    /// Marks the start of a unit of work: the connection may now be inside a
+    /// transaction.
+    pub(crate) fn begin_work(&self) {
+        self.dirty.store(true, Ordering::Release);
+    }
+
+    /// Whether a unit of work is in flight.
+    pub(crate) fn is_dirty(&self) -> bool {
+        self.dirty.load(Ordering::Acquire)
+    }
+
+    /// Marks the end of a unit of work, unless `outcome` says the connection
+    /// itself failed.
+    pub(crate) fn end_work<T>(&self, outcome: &Result<T, Error>) {
+        let lost = matches!(outcome, Err(error) if error.poisons_connection());
+        self.dirty.store(lost, Ordering::Release);
+    }
+}
+
+impl Drop for Lease {
+    fn drop(&mut self) {
+        if self.is_dirty() {
+            if let Some(object) = self.object.take() {
+                tracing::debug!("closing a connection released in the middle of a unit of work");
+                drop(Object::take(object));
+            }
+        }
+    }
+}

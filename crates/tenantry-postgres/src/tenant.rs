@@ -1,0 +1,183 @@
+//! The handle for one tenant: builds and runs statements in its context.
+
+use std::ops::Deref;
+use std::sync::Arc;
+
+use futures_util::stream::{self, BoxStream, StreamExt};
+use postgres_types::ToSql;
+use tenantry_query::{Executor, Statement, TenantId, TenantScoped};
+use tokio_postgres::Row;
+use tracing::Instrument;
+
+use crate::Error;
+use crate::lease::Lease;
+use crate::pipeline;
+use crate::row::{PgRow, wrap};
+use crate::shared::{Shared, as_dyn, params};
+use crate::tenant_context::begin_in_context;
+use crate::transaction::TenantTransaction;
+
+/// Runs a tenant's statements, each in its own transaction with the tenant
+/// context set, in one round trip.
+#[derive(Clone)]
+pub struct TenantExecutor {
+    shared: Arc<Shared>,
+    tenant: TenantId,
+}
+
+impl TenantExecutor {
+    fn begin(&self) -> String {
+        begin_in_context(self.tenant, self.shared.config.citus)
+    }
+}
+
+fn span(statement: &Statement) -> tracing::Span {
+    tracing::debug_span!(
+        "tenantry.statement",
+        tenant = ?statement.tenant,
+        table = statement.table,
+        operation = %statement.operation,
+    )
+}
+
+impl Executor for TenantExecutor {
+    type Error = Error;
+    type Row = PgRow;
+    type RowStream = BoxStream<'static, Result<PgRow, Error>>;
+
+    async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
+        let span = span(&statement);
+        async {
+            let lease = self.shared.lease().await?;
+            let params = params(&statement.values);
+            pipeline::query(&lease, &self.begin(), &statement.sql, &as_dyn(&params))
+                .await
+                .map(wrap)
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<u64, Error> {
+        let span = span(&statement);
+        async {
+            let lease = self.shared.lease().await?;
+            let params = params(&statement.values);
+            pipeline::execute(&lease, &self.begin(), &statement.sql, &as_dyn(&params)).await
+        }
+        .instrument(span)
+        .await
+    }
+
+    async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
+        let lease = self.shared.lease().await?;
+        let params = params(&statement.values);
+        let params = as_dyn(&params);
+        let prepared = pipeline::prepare(&lease, &statement.sql, &params).await?;
+        let client = lease.client();
+        lease.begin_work();
+        let (begun, rows) = futures_util::future::join(
+            client.batch_execute(&self.begin()),
+            client.query_raw(&prepared, params.iter().copied()),
+        )
+        .await;
+        let rows = match begun.and(rows) {
+            Ok(rows) => rows,
+            Err(error) => {
+                let ended = client.batch_execute("COMMIT").await;
+                let result = Err(Error::from(error));
+                if ended.is_ok() {
+                    lease.end_work(&result);
+                }
+                return result;
+            }
+        };
+        Ok(
+            stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
+                let (lease, mut rows) = state?;
+                match rows.next().await {
+                    Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
+                    Some(Err(error)) => Some((Err(Error::from(error)), None)),
+                    None => {
+                        let committed = lease
+                            .client()
+                            .batch_execute("COMMIT")
+                            .await
+                            .map_err(Error::from);
+                        lease.end_work(&committed);
+                        committed.err().map(|error| (Err(error), None))
+                    }
+                }
+            })
+            .boxed(),
+        )
+    }
+}
+
+/// One tenant's handle: builds statements on its tenant-scoped entities (it
+/// dereferences to [`TenantScoped`]) and runs them in the tenant's context.
+///
+/// ```no_run
+/// # use tenantry_postgres::{Config, Tenantry};
+/// # use tenantry_query::TenantId;
+/// # async fn demo(tenant_id: TenantId) -> Result<(), tenantry_postgres::Error> {
+/// let db = Tenantry::connect(Config::from_env()?).await?;
+/// let acme = db.tenant(tenant_id).await?;
+/// let transaction = acme.transaction().await?;
+/// transaction.commit().await?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Tenant {
+    scoped: TenantScoped<TenantExecutor>,
+}
+
+impl Tenant {
+    pub(crate) fn new(shared: Arc<Shared>, tenant: TenantId) -> Self {
+        let executor = TenantExecutor { shared, tenant };
+        Self {
+            scoped: TenantScoped::shared(tenant).with_executor(executor),
+        }
+    }
+
+    /// Starts a transaction in this tenant's context: several statements that
+    /// commit or roll back together. Dropping it without `commit` rolls back.
+    pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
+        let executor = self.scoped.executor();
+        let lease = executor.shared.lease().await?;
+        TenantTransaction::begin(lease, self.scoped.scope().clone(), &executor.begin()).await
+    }
+
+    /// Runs hand-written SQL in the tenant's context and returns its rows.
+    /// Row-level security still applies, but nothing adds the tenant filter:
+    /// review every use.
+    pub async fn raw_query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        let executor = self.scoped.executor();
+        let lease: Lease = executor.shared.lease().await?;
+        pipeline::query(&lease, &executor.begin(), sql, params).await
+    }
+
+    /// Runs hand-written SQL in the tenant's context and returns the rows it
+    /// affected. Row-level security still applies: review every use.
+    pub async fn raw_execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
+        let executor = self.scoped.executor();
+        let lease = executor.shared.lease().await?;
+        pipeline::execute(&lease, &executor.begin(), sql, params).await
+    }
+}
+
+impl Deref for Tenant {
+    type Target = TenantScoped<TenantExecutor>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.scoped
+    }
+}

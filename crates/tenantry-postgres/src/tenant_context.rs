@@ -1,0 +1,52 @@
+//! The transaction-local tenant context that row-level security policies read.
+//!
+//! The context is set with `SET LOCAL` inside the statement's own transaction,
+//! so it ends with that transaction: nothing survives into the next borrower
+//! of the connection, and it works behind a transaction-mode pooler. On Citus
+//! `SET LOCAL` is propagated to the workers (`set_config(.., true)` is not).
+//! `SET LOCAL` takes no bind parameter, so the literal is rendered from the
+//! typed tenant id only (a UUID: hex digits and hyphens), and it is sent as a
+//! simple query, never prepared, so per-tenant text never enters the
+//! statement cache.
+
+use std::fmt::Write;
+
+use tenantry_query::TenantId;
+
+/// The setting that holds the current tenant id inside a transaction.
+pub const TENANT_SETTING: &str = "tenantry.tenant_id";
+
+/// `BEGIN` followed by the `SET LOCAL` of the tenant context.
+pub(crate) fn begin_in_context(tenant: TenantId, citus: bool) -> String {
+    let mut sql = String::with_capacity(96);
+    sql.push_str("BEGIN; ");
+    if citus {
+        sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
+    }
+    write!(sql, "SET LOCAL {TENANT_SETTING} = '{tenant}'").expect("writing to a String");
+    sql
+}
+
+/// The SQL expression policies compare `tenant_id` with: the current tenant,
+/// or NULL (matching no row) when no context is set.
+pub fn current_tenant_expression() -> String {
+    format!("NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn renders_only_the_uuid() {
+        let tenant: TenantId = "00000000-0000-0000-0000-00000000002a".parse().unwrap();
+        assert_eq!(
+            begin_in_context(tenant, false),
+            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
+        );
+        assert_eq!(
+            begin_in_context(tenant, true),
+            "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
+        );
+    }
+}

@@ -1,0 +1,147 @@
+//! A tenant transaction: several statements in one tenant context that commit
+//! or roll back together.
+
+use std::future::Future;
+use std::ops::Deref;
+use std::pin::pin;
+use std::task::{Context, Poll, Waker};
+
+use futures_util::stream::{BoxStream, StreamExt};
+use postgres_types::ToSql;
+use tenantry_query::{Executor, Scope, Statement, TenantScoped};
+use tokio_postgres::Row;
+
+use crate::Error;
+use crate::lease::Lease;
+use crate::pipeline::prepare;
+use crate::row::{PgRow, wrap};
+use crate::shared::{as_dyn, params};
+
+/// Runs statements on the transaction's connection, inside its context.
+pub struct TransactionExecutor {
+    lease: Lease,
+}
+
+impl TransactionExecutor {
+    async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
+        let statement = prepare(&self.lease, sql, params).await?;
+        Ok(self.lease.client().query(&statement, params).await?)
+    }
+
+    async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
+        let statement = prepare(&self.lease, sql, params).await?;
+        Ok(self.lease.client().execute(&statement, params).await?)
+    }
+
+    async fn end(&self, command: &str) -> Result<(), Error> {
+        let result = self
+            .lease
+            .client()
+            .batch_execute(command)
+            .await
+            .map_err(Error::from);
+        self.lease.end_work(&result);
+        result
+    }
+}
+
+impl Executor for TransactionExecutor {
+    type Error = Error;
+    type Row = PgRow;
+    type RowStream = BoxStream<'static, Result<PgRow, Error>>;
+
+    async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
+        let params = params(&statement.values);
+        self.query(&statement.sql, &as_dyn(&params)).await.map(wrap)
+    }
+
+    async fn execute(&self, statement: Statement) -> Result<u64, Error> {
+        let params = params(&statement.values);
+        TransactionExecutor::execute(self, &statement.sql, &as_dyn(&params)).await
+    }
+
+    /// Inside a transaction the rows are collected first: the connection
+    /// stays with the transaction, which the stream cannot own.
+    async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
+        let rows = self.fetch(statement).await?;
+        Ok(futures_util::stream::iter(rows.into_iter().map(Ok)).boxed())
+    }
+}
+
+impl Drop for TransactionExecutor {
+    /// A transaction dropped without `commit` or `rollback` is rolled back:
+    /// the `ROLLBACK` is queued on the connection before it returns to the
+    /// pool, so the next borrower's statements run after it. If it cannot be
+    /// queued, the lease stays dirty and the connection is closed instead.
+    fn drop(&mut self) {
+        if !self.lease.is_dirty() {
+            return;
+        }
+        let rollback = pin!(self.lease.client().batch_execute("ROLLBACK"));
+        let mut context = Context::from_waker(Waker::noop());
+        // The first poll writes the request; its response is not awaited.
+        if let Poll::Ready(Err(_)) = rollback.poll(&mut context) {
+            return;
+        }
+        self.lease.end_work::<()>(&Ok(()));
+    }
+}
+
+/// A transaction of one tenant. It dereferences to a [`TenantScoped`] handle,
+/// so statements are built and run on it as on the tenant itself; they see
+/// each other's writes and commit together.
+pub struct TenantTransaction {
+    scoped: TenantScoped<TransactionExecutor>,
+}
+
+impl TenantTransaction {
+    pub(crate) async fn begin(lease: Lease, scope: Scope, begin: &str) -> Result<Self, Error> {
+        lease.begin_work();
+        lease.client().batch_execute(begin).await?;
+        let tenant = scope
+            .tenant()
+            .expect("a tenant transaction is begun from a tenant's scope");
+        let scoped = TenantScoped::new(tenant, scope.schema().cloned())
+            .with_executor(TransactionExecutor { lease });
+        Ok(Self { scoped })
+    }
+
+    /// Commits the transaction.
+    pub async fn commit(self) -> Result<(), Error> {
+        self.scoped.executor().end("COMMIT").await
+    }
+
+    /// Rolls the transaction back.
+    pub async fn rollback(self) -> Result<(), Error> {
+        self.scoped.executor().end("ROLLBACK").await
+    }
+
+    /// Runs hand-written SQL in the transaction and returns its rows.
+    /// Row-level security still applies, but nothing adds the tenant filter:
+    /// review every use.
+    pub async fn raw_query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<Row>, Error> {
+        self.scoped.executor().query(sql, params).await
+    }
+
+    /// Runs hand-written SQL in the transaction and returns the rows it
+    /// affected. Row-level security still applies: review every use.
+    pub async fn raw_execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
+        self.scoped.executor().execute(sql, params).await
+    }
+}
+
+impl Deref for TenantTransaction {
+    type Target = TenantScoped<TransactionExecutor>;
+
+    fn deref(&self) -> &Self::Target {
+        &self.scoped
+    }
+}

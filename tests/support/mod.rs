@@ -3,8 +3,10 @@
 
 #![allow(dead_code)]
 
+pub mod database;
+
 use tenantry::{Entity, TenantId};
-use time::OffsetDateTime;
+use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};
 use uuid::Uuid;
 
 /// A customer of a tenant.
@@ -41,4 +43,22 @@ pub struct Plan {
     pub id: String,
     pub max_seats: i32,
     pub price: f64,
+}
+
+/// An entity with one field of every supported column type.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "events", tenant_scoped)]
+pub struct Event {
+    #[entity(primary_key)]
+    pub id: i64,
+    pub tenant_id: TenantId,
+    pub small: i16,
+    pub medium: i32,
+    pub ratio: f32,
+    pub score: Option<f64>,
+    pub payload: Vec<u8>,
+    pub details: serde_json::Value,
+    pub day: Date,
+    pub at_time: Time,
+    pub local_at: PrimitiveDateTime,
 }

@@ -8,7 +8,7 @@ use crate::Select;
 use crate::entity::Entity;
 use crate::filter::{Filter, Ordering};
 use crate::scope::Context;
-use crate::selection::Picked;
+use crate::selection::{Nullable, Picked};
 use crate::source::Contains;
 use crate::value::{SqlValue, Text};
 
@@ -55,6 +55,12 @@ impl<E: Entity, T> Column<E, T> {
     /// `"table"."column"`.
     pub(crate) fn expr(self) -> Expr {
         Expr::col((E::TABLE, self.name))
+    }
+
+    /// Selects this column as `Option<T>`: for columns of the right side of
+    /// a LEFT JOIN, which are NULL where nothing matched.
+    pub const fn nullable(self) -> Nullable<Self> {
+        Nullable(self)
     }
 
     /// Ascending order on this column.

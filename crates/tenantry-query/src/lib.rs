@@ -38,7 +38,7 @@ pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
 pub use scope::{Context, GlobalScope, JoinableIn, Scope, TenantScoped};
 pub use select::Select;
-pub use selection::{ColumnList, ColumnsIn, Picked, Rows, Selection};
+pub use selection::{ColumnList, ColumnsIn, Nullable, Picked, Rows, Selection};
 pub use source::{Contains, Here, There};
 pub use statement::{Operation, Statement};
 pub use tenant_id::TenantId;

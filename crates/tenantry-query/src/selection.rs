@@ -81,6 +81,29 @@ where
     }
 }
 
+/// A selected column that may be NULL although its type is not an `Option`:
+/// a column of the right side of a LEFT JOIN. Made by [`Column::nullable`].
+pub struct Nullable<C>(pub(crate) C);
+
+impl<E, T, Src, I> ColumnsIn<Src, I> for Nullable<Column<E, T>> where Src: Contains<E, I> {}
+
+impl<E, T> ColumnList for Nullable<Column<E, T>>
+where
+    E: Entity,
+    T: for<'a> FromSql<'a> + Send + 'static,
+{
+    type Output = Option<T>;
+    const WIDTH: usize = 1;
+
+    fn push_columns(&self, statement: &mut SelectStatement) {
+        self.0.push_columns(statement);
+    }
+
+    fn decode_at<R: RowReader>(row: &R, offset: usize) -> Result<Option<T>, Error> {
+        read_column(row, E::TABLE, offset)
+    }
+}
+
 macro_rules! column_tuple {
     ($(($name:ident, $index:ident)),+) => {
         impl<$($name: ColumnList),+> ColumnList for ($($name,)+) {

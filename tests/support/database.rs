@@ -1,0 +1,231 @@
+//! A throwaway database and an ordinary application role for one test.
+//!
+//! Each `TestDatabase` creates its own database and its own login role
+//! (neither superuser nor BYPASSRLS, so row-level security applies to it),
+//! applies the test schema as the administrator, and drops both when dropped.
+//! Tests can therefore run in parallel. Databases left behind by a test
+//! process that was killed are dropped by the next run.
+
+#![allow(dead_code)]
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tenantry::{Config, Tenantry};
+use tokio_postgres::{Client, NoTls};
+
+/// The administrator connection; override with `TENANTRY_TEST_ADMIN_URL`.
+pub fn admin_url() -> String {
+    std::env::var("TENANTRY_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+const PREFIX: &str = "tenantry_test_";
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The schema of the test domain: two tenant-scoped tables under row-level
+/// security, keyed and referenced by (tenant_id, id), and one global table.
+pub const SCHEMA: &str = r#"
+CREATE SCHEMA shared;
+CREATE TABLE shared.plans (
+    id text PRIMARY KEY,
+    max_seats integer NOT NULL,
+    price double precision NOT NULL
+);
+CREATE TABLE customers (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    name text NOT NULL,
+    email text,
+    PRIMARY KEY (tenant_id, id)
+);
+CREATE TABLE invoices (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    amount bigint NOT NULL,
+    paid boolean NOT NULL,
+    note text,
+    created_at timestamptz NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+);
+CREATE INDEX invoices_tenant_customer ON invoices (tenant_id, customer_id);
+CREATE TABLE events (
+    tenant_id uuid NOT NULL,
+    id bigint NOT NULL,
+    small smallint NOT NULL,
+    medium integer NOT NULL,
+    ratio real NOT NULL,
+    score double precision,
+    payload bytea NOT NULL,
+    details jsonb NOT NULL,
+    day date NOT NULL,
+    at_time time NOT NULL,
+    local_at timestamp NOT NULL,
+    PRIMARY KEY (tenant_id, id)
+);
+"#;
+
+/// The tenant-scoped tables of [`SCHEMA`].
+pub const SCOPED_TABLES: [&str; 3] = ["customers", "invoices", "events"];
+
+/// A database and an application role that exist for one test.
+pub struct TestDatabase {
+    pub name: String,
+    pub app_role: String,
+}
+
+async fn connect(url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(url, NoTls)
+        .await
+        .unwrap_or_else(|error| panic!("cannot connect to {url}: {error}"));
+    tokio::spawn(connection);
+    client
+}
+
+fn url_for(database: &str, user: &str) -> String {
+    let mut config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
+    config.dbname(database).user(user);
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = config.get_ports().first().copied().unwrap_or(5432);
+    format!("postgres://{user}@{host}:{port}/{database}")
+}
+
+impl TestDatabase {
+    /// A database with [`SCHEMA`], row-level security on every scoped table,
+    /// and an application role allowed to read and write them.
+    pub async fn create() -> Self {
+        Self::create_with(SCHEMA, &SCOPED_TABLES).await
+    }
+
+    /// A database with `schema`, row-level security on `scoped_tables`, and an
+    /// application role allowed to read and write every table.
+    pub async fn create_with(schema: &str, scoped_tables: &[&str]) -> Self {
+        let admin = connect(&admin_url()).await;
+        drop_abandoned(&admin).await;
+        let suffix = format!(
+            "{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let database = Self {
+            name: format!("{PREFIX}{suffix}"),
+            app_role: format!("{PREFIX}app_{suffix}"),
+        };
+        for statement in [
+            format!(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS",
+                database.app_role
+            ),
+            format!("CREATE DATABASE {}", database.name),
+        ] {
+            admin
+                .batch_execute(&statement)
+                .await
+                .expect("create test database and role");
+        }
+        let client = database.admin().await;
+        client
+            .batch_execute(schema)
+            .await
+            .expect("apply test schema");
+        for table in scoped_tables {
+            tenantry::rls::isolate_table(&client, None, table)
+                .await
+                .expect("isolate table");
+        }
+        client
+            .batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA public, shared TO {role};
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public, shared TO {role};",
+                role = database.app_role
+            ))
+            .await
+            .expect("grant the application role");
+        database
+    }
+
+    /// A superuser connection to this database (row-level security does not apply).
+    pub async fn admin(&self) -> Client {
+        connect(&url_for(&self.name, "postgres")).await
+    }
+
+    /// A plain connection as the application role, with no tenant context.
+    pub async fn app_client(&self) -> Client {
+        connect(&self.app_url()).await
+    }
+
+    /// The application role's URL.
+    pub fn app_url(&self) -> String {
+        url_for(&self.name, &self.app_role)
+    }
+
+    /// Settings for the application role.
+    pub fn app_config(&self) -> Config {
+        Config::new(&self.app_url()).expect("app config")
+    }
+
+    /// Tenantry connected as the application role.
+    pub async fn connect(&self) -> Tenantry {
+        Tenantry::connect(self.app_config())
+            .await
+            .expect("connect as the application role")
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        let role = self.app_role.clone();
+        // Dropping needs its own runtime: the test's may be shutting down.
+        std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("cleanup runtime");
+            runtime.block_on(async {
+                let admin = connect(&admin_url()).await;
+                drop_database_and_role(&admin, &name, &role).await;
+            });
+        })
+        .join()
+        .expect("cleanup thread");
+    }
+}
+
+/// Drops test databases and roles whose test process no longer runs.
+async fn drop_abandoned(admin: &Client) {
+    let rows = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry\\_test\\_%'",
+            &[],
+        )
+        .await
+        .expect("list test databases");
+    for row in rows {
+        let name: String = row.get(0);
+        let pid = name
+            .trim_start_matches(PREFIX)
+            .split('_')
+            .next()
+            .and_then(|pid| pid.parse::<u32>().ok());
+        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        if !alive {
+            let role = name.replacen(PREFIX, &format!("{PREFIX}app_"), 1);
+            drop_database_and_role(admin, &name, &role).await;
+        }
+    }
+}
+
+async fn drop_database_and_role(admin: &Client, database: &str, role: &str) {
+    let _ = admin
+        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+        .await;
+    let _ = admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+        .await;
+}

@@ -77,11 +77,21 @@ pub struct TestDatabase {
 }
 
 async fn connect(url: &str) -> Client {
+    ensure_server(url);
     let (client, connection) = tokio_postgres::connect(url, NoTls)
         .await
         .unwrap_or_else(|error| panic!("cannot connect to {url}: {error}"));
     tokio::spawn(connection);
     client
+}
+
+/// Starts the local server behind `url` if it is down.
+fn ensure_server(url: &str) {
+    let config: tokio_postgres::Config = url.parse().expect("database URL");
+    if let Some(tokio_postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
+        let port = config.get_ports().first().copied().unwrap_or(5432);
+        super::local_server::ensure_running(&format!("{host}:{port}"));
+    }
 }
 
 fn url_for(database: &str, user: &str) -> String {

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod database;
+pub mod local_server;
 
 use tenantry::{Entity, TenantId};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};

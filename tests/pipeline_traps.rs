@@ -1,0 +1,284 @@
+//! The known traps of running a tenant context over a pipelined, pooled
+//! driver, each reproduced against a real server: statement order inside the
+//! pipeline, a bind value of the wrong type, LIMIT parameters, a cancelled
+//! future, a dead connection, an exhausted pool, privileged roles, and the
+//! prepared-statement cache.
+
+mod support;
+
+use std::time::Duration;
+
+use support::database::TestDatabase;
+use support::{Customer, NewCustomer};
+use tenantry::{Config, Entity, Error, TenantId, Tenantry};
+use tokio_postgres::Client;
+use uuid::Uuid;
+
+async fn single_connection(database: &TestDatabase) -> Tenantry {
+    Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap()
+}
+
+/// Backends of the application role that sit inside a transaction.
+async fn idle_in_transaction(admin: &Client, role: &str) -> i64 {
+    // A moment for the server to process what a dropped future left queued.
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    admin
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'",
+            &[&role],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn context_of(tenant: &tenantry::Tenant) -> String {
+    tenant
+        .raw_query("SELECT current_setting('tenantry.tenant_id', true)", &[])
+        .await
+        .unwrap()[0]
+        .get(0)
+}
+
+async fn backend_pid(tenant: &tenantry::Tenant) -> i32 {
+    tenant
+        .raw_query("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()[0]
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_pipelined_statement_runs_inside_its_tenant_context() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    for _ in 0..3 {
+        let tenant_id = TenantId::random();
+        let tenant = db.tenant(tenant_id).await.unwrap();
+        // The first run prepares the statement; later runs use the cache.
+        assert_eq!(context_of(&tenant).await, tenant_id.to_string());
+        tenant.select::<Customer>().count().await.unwrap();
+        assert_eq!(context_of(&tenant).await, tenant_id.to_string());
+    }
+    let admin = database.admin().await;
+    assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
+}
+
+/// Maps the `bigint` amount column to an `i32`: a schema drift the compiler cannot see.
+#[derive(Entity, Debug)]
+#[entity(table = "invoices", tenant_scoped)]
+#[allow(dead_code)] // only ever filtered on, never read
+struct DriftedInvoice {
+    #[entity(primary_key)]
+    id: Uuid,
+    tenant_id: TenantId,
+    amount: i32,
+}
+
+#[tokio::test]
+async fn a_value_of_the_wrong_type_is_refused_before_anything_is_sent() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    match acme
+        .raw_query("SELECT count(*) FROM invoices WHERE amount > $1", &[&5_i32])
+        .await
+    {
+        Err(Error::ParameterType {
+            position: 1,
+            expected,
+            ..
+        }) => assert_eq!(expected, "int8"),
+        other => panic!("expected a parameter type error, got {other:?}"),
+    }
+    match acme
+        .select::<DriftedInvoice>()
+        .filter(DriftedInvoice::AMOUNT.gt(5))
+        .all()
+        .await
+    {
+        Err(Error::ParameterType { position: 2, .. }) => {}
+        other => panic!("expected a parameter type error, got {other:?}"),
+    }
+    let admin = database.admin().await;
+    assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
+    let other_id = TenantId::random();
+    let other = db.tenant(other_id).await.unwrap();
+    assert_eq!(context_of(&other).await, other_id.to_string());
+}
+
+#[tokio::test]
+async fn limit_and_offset_are_bound_as_bigint() {
+    let database = TestDatabase::create().await;
+    let db = database.connect().await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    for n in 0..5 {
+        acme.insert(NewCustomer {
+            id: Uuid::new_v4(),
+            name: format!("customer {n}"),
+            email: None,
+        })
+        .exec()
+        .await
+        .unwrap();
+    }
+    let page = acme
+        .select::<Customer>()
+        .order_by(Customer::NAME.asc())
+        .limit(2)
+        .offset(3)
+        .all()
+        .await
+        .unwrap();
+    let names: Vec<&str> = page.iter().map(|c| c.name.as_str()).collect();
+    assert_eq!(names, ["customer 3", "customer 4"]);
+}
+
+#[tokio::test]
+async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let first_pid = backend_pid(&acme).await;
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        acme.raw_query("SELECT pg_sleep(1)", &[]),
+    )
+    .await;
+    assert!(
+        cancelled.is_err(),
+        "the statement should have been cancelled"
+    );
+
+    let admin = database.admin().await;
+    assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
+    let next_id = TenantId::random();
+    let next = db.tenant(next_id).await.unwrap();
+    assert_eq!(context_of(&next).await, next_id.to_string());
+    assert_ne!(
+        backend_pid(&next).await,
+        first_pid,
+        "the connection of the cancelled statement must have been closed"
+    );
+
+    // The same for a transaction dropped while a statement is in flight.
+    let transaction = next.transaction().await.unwrap();
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        transaction.raw_query("SELECT pg_sleep(1)", &[]),
+    )
+    .await;
+    assert!(cancelled.is_err());
+    drop(transaction);
+    assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
+    assert_eq!(context_of(&acme).await, acme.tenant().to_string());
+}
+
+#[tokio::test]
+async fn a_dead_connection_is_an_error_and_the_pool_recovers() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let pid = backend_pid(&acme).await;
+    let admin = database.admin().await;
+    let killer = tokio::spawn(async move {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        admin
+            .execute("SELECT pg_terminate_backend($1)", &[&pid])
+            .await
+            .unwrap();
+    });
+    match acme.raw_query("SELECT pg_sleep(5)", &[]).await {
+        Err(Error::ConnectionLost { .. }) => {}
+        other => panic!("expected a lost connection, got {other:?}"),
+    }
+    killer.await.unwrap();
+    assert_ne!(backend_pid(&acme).await, pid);
+    assert_eq!(acme.select::<Customer>().count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn an_exhausted_pool_is_a_typed_timeout() {
+    let database = TestDatabase::create().await;
+    let db = Tenantry::connect(
+        database
+            .app_config()
+            .pool_size(1)
+            .wait_timeout(Duration::from_millis(100)),
+    )
+    .await
+    .unwrap();
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let held = acme.transaction().await.unwrap();
+    match acme.select::<Customer>().all().await {
+        Err(Error::PoolTimeout { waited }) => assert_eq!(waited, Duration::from_millis(100)),
+        other => panic!("expected a pool timeout, got {other:?}"),
+    }
+    held.commit().await.unwrap();
+    assert_eq!(acme.select::<Customer>().count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn roles_that_bypass_row_level_security_are_refused() {
+    let database = TestDatabase::create().await;
+    let superuser_url = database.app_url().replace(&database.app_role, "postgres");
+    match Tenantry::connect(Config::new(&superuser_url).unwrap()).await {
+        Err(Error::PrivilegedRole { role }) => assert_eq!(role, "postgres"),
+        Ok(_) => panic!("a superuser must be refused"),
+        Err(other) => panic!("expected a privileged role error, got {other:?}"),
+    }
+    Tenantry::connect(Config::new(&superuser_url).unwrap().allow_privileged_role())
+        .await
+        .expect("an explicit opt-out is honoured");
+
+    let admin = database.admin().await;
+    admin
+        .batch_execute(&format!("ALTER ROLE {} BYPASSRLS", database.app_role))
+        .await
+        .unwrap();
+    match Tenantry::connect(database.app_config()).await {
+        Err(Error::PrivilegedRole { role }) => assert_eq!(role, database.app_role),
+        Ok(_) => panic!("a BYPASSRLS role must be refused"),
+        Err(other) => panic!("expected a privileged role error, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn statements_are_prepared_once_per_connection_and_never_per_tenant() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    let prepared = |tenant: tenantry::Tenant| async move {
+        tenant
+            .raw_query("SELECT statement FROM pg_prepared_statements", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| row.get::<_, String>(0))
+            .collect::<Vec<_>>()
+    };
+    let mut tenants = Vec::new();
+    for _ in 0..3 {
+        let tenant = db.tenant(TenantId::random()).await.unwrap();
+        tenant.select::<Customer>().all().await.unwrap();
+        tenant.select::<Customer>().all().await.unwrap();
+        tenants.push(tenant);
+    }
+    let statements = prepared(tenants[0].clone()).await;
+    let selects = statements
+        .iter()
+        .filter(|sql| sql.contains("FROM \"customers\""))
+        .count();
+    assert_eq!(
+        selects, 1,
+        "one cached statement serves every tenant: {statements:?}"
+    );
+    for tenant in &tenants {
+        let id = tenant.tenant().to_string();
+        assert!(
+            statements.iter().all(|sql| !sql.contains(&id)),
+            "a tenant id entered the statement cache: {statements:?}"
+        );
+    }
+}

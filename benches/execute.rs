@@ -1,0 +1,325 @@
+//! Running statements: tenantry (pool model, RLS on, tenant context pipelined
+//! with each statement) side by side with raw tokio-postgres (a prepared
+//! statement with a hand-written `tenant_id = $1` filter on a table without
+//! RLS), on the same server in the same run.
+//!
+//! ```text
+//! cargo bench --bench execute
+//! ```
+//!
+//! `tokio_postgres_in_context` is the raw driver sending the same pipeline as
+//! tenantry (`BEGIN; SET LOCAL …`, the statement, `COMMIT`) on a table with
+//! RLS: the difference between it and `tokio_postgres` is the cost of the
+//! transaction-local context itself, the rest is the library's.
+//!
+//! `execute/point_select/*` and `execute/insert/*` are single-task latency;
+//! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
+//! side) and reports time per statement, so throughput is its inverse.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use support::database::TestDatabase;
+use support::{Customer, NewCustomer};
+use tenantry::{TenantId, Tenantry};
+use tokio::runtime::Runtime;
+use tokio_postgres::{Client, NoTls, Statement};
+use uuid::Uuid;
+
+const CUSTOMERS: usize = 1_000;
+const TASKS: usize = 16;
+
+/// The baseline's table: the same shape as `customers`, without RLS.
+const PLAIN_TABLE: &str = "
+CREATE TABLE customers_plain (LIKE customers INCLUDING ALL);
+";
+const PLAIN_SELECT: &str =
+    "SELECT tenant_id, id, name, email FROM customers_plain WHERE tenant_id = $1 AND id = $2";
+/// The same point select on the RLS table, for the raw in-context baseline.
+const CONTEXT_SELECT: &str =
+    "SELECT tenant_id, id, name, email FROM customers WHERE tenant_id = $1 AND id = $2";
+const PLAIN_INSERT: &str =
+    "INSERT INTO customers_plain (tenant_id, id, name, email) VALUES ($1, $2, $3, $4)";
+
+struct Fixture {
+    _database: TestDatabase,
+    db: Tenantry,
+    tenant: TenantId,
+    ids: Vec<Uuid>,
+    raw: Vec<(Client, Statement, Statement)>,
+}
+
+async fn raw_client(database: &TestDatabase) -> (Client, Statement, Statement) {
+    let (client, connection) = tokio_postgres::connect(&database.app_url(), NoTls)
+        .await
+        .unwrap();
+    tokio::spawn(connection);
+    let select = client.prepare(PLAIN_SELECT).await.unwrap();
+    let insert = client.prepare(PLAIN_INSERT).await.unwrap();
+    (client, select, insert)
+}
+
+async fn fixture() -> Fixture {
+    let database = TestDatabase::create().await;
+    let admin = database.admin().await;
+    admin.batch_execute(PLAIN_TABLE).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "GRANT SELECT, INSERT ON customers_plain TO {}",
+            database.app_role
+        ))
+        .await
+        .unwrap();
+    let db = Tenantry::connect(database.app_config().pool_size(TASKS))
+        .await
+        .unwrap();
+    let tenant = TenantId::random();
+    let ids: Vec<Uuid> = (0..CUSTOMERS).map(|_| Uuid::new_v4()).collect();
+    for other in [tenant, TenantId::random()] {
+        let handle = db.tenant(other).await.unwrap();
+        handle
+            .insert_many(ids.iter().map(|&id| NewCustomer {
+                id,
+                name: format!("customer {id}"),
+                email: None,
+            }))
+            .exec()
+            .await
+            .unwrap();
+        handle
+            .raw_execute("INSERT INTO customers_plain SELECT * FROM customers", &[])
+            .await
+            .unwrap();
+    }
+    admin.batch_execute("ANALYZE").await.unwrap();
+    let mut raw = Vec::new();
+    for _ in 0..TASKS {
+        raw.push(raw_client(&database).await);
+    }
+    Fixture {
+        _database: database,
+        db,
+        tenant,
+        ids,
+        raw,
+    }
+}
+
+fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let mut group = c.benchmark_group("execute/point_select");
+    let tenant = runtime.block_on(fixture.db.tenant(fixture.tenant)).unwrap();
+    let mut next = 0;
+    group.bench_function("tenantry", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % fixture.ids.len();
+            let id = fixture.ids[next];
+            let tenant = &tenant;
+            async move {
+                let customer: Customer = tenant
+                    .select::<Customer>()
+                    .filter(Customer::ID.eq(id))
+                    .one()
+                    .await
+                    .unwrap();
+                customer
+            }
+        })
+    });
+    let (client, select, _) = &fixture.raw[0];
+    let tenant_uuid = fixture.tenant.as_uuid();
+    group.bench_function("tokio_postgres", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % fixture.ids.len();
+            let id = fixture.ids[next];
+            async move {
+                let row = client
+                    .query_one(select, &[&tenant_uuid, &id])
+                    .await
+                    .unwrap();
+                let name: String = row.get(2);
+                name
+            }
+        })
+    });
+    let (client, _, _) = &fixture.raw[1];
+    let in_context = runtime.block_on(client.prepare(CONTEXT_SELECT)).unwrap();
+    let begin = format!("BEGIN; SET LOCAL tenantry.tenant_id = '{}'", fixture.tenant);
+    group.bench_function("tokio_postgres_in_context", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % fixture.ids.len();
+            let id = fixture.ids[next];
+            let (begin, in_context) = (&begin, &in_context);
+            async move {
+                let (begun, row, committed) = futures_util::future::join3(
+                    client.batch_execute(begin),
+                    client.query_one(in_context, &[&tenant_uuid, &id]),
+                    client.batch_execute("COMMIT"),
+                )
+                .await;
+                begun.and(committed).unwrap();
+                let name: String = row.unwrap().get(2);
+                name
+            }
+        })
+    });
+    group.finish();
+}
+
+fn insert(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let mut group = c.benchmark_group("execute/insert");
+    let tenant = runtime.block_on(fixture.db.tenant(fixture.tenant)).unwrap();
+    group.bench_function("tenantry", |b| {
+        b.to_async(runtime).iter(|| {
+            let tenant = &tenant;
+            async move {
+                tenant
+                    .insert(NewCustomer {
+                        id: Uuid::new_v4(),
+                        name: "new".to_owned(),
+                        email: None,
+                    })
+                    .exec()
+                    .await
+                    .unwrap()
+            }
+        })
+    });
+    let (client, _, insert) = &fixture.raw[0];
+    let tenant_uuid = fixture.tenant.as_uuid();
+    group.bench_function("tokio_postgres", |b| {
+        b.to_async(runtime).iter(|| async move {
+            client
+                .execute(
+                    insert,
+                    &[&tenant_uuid, &Uuid::new_v4(), &"new", &None::<String>],
+                )
+                .await
+                .unwrap()
+        })
+    });
+    group.finish();
+}
+
+/// Runs `per_task` statements on each of `TASKS` tasks; returns the wall time.
+async fn concurrently<F, Fut>(iterations: u64, statement: F) -> Duration
+where
+    F: Fn(usize, u64) -> Fut,
+    Fut: std::future::Future<Output = ()> + Send + 'static,
+{
+    let per_task = iterations.div_ceil(TASKS as u64);
+    let start = Instant::now();
+    let tasks: Vec<_> = (0..TASKS)
+        .map(|task| {
+            let work: Vec<Fut> = (0..per_task).map(|n| statement(task, n)).collect();
+            tokio::spawn(async move {
+                for step in work {
+                    step.await;
+                }
+            })
+        })
+        .collect();
+    for task in tasks {
+        task.await.unwrap();
+    }
+    start.elapsed() * iterations as u32 / (per_task * TASKS as u64) as u32
+}
+
+fn throughput(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let mut group = c.benchmark_group("execute/throughput_16");
+    let tenant = runtime.block_on(fixture.db.tenant(fixture.tenant)).unwrap();
+    let ids = Arc::new(fixture.ids.clone());
+    group.bench_function("tenantry", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let tenant = tenant.clone();
+            let ids = ids.clone();
+            concurrently(iterations, move |task, n| {
+                let tenant = tenant.clone();
+                let id = ids[(task * 61 + n as usize) % ids.len()];
+                async move {
+                    tenant
+                        .select::<Customer>()
+                        .filter(Customer::ID.eq(id))
+                        .one()
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+    });
+    let tenant_uuid = fixture.tenant.as_uuid();
+    let raw: Arc<Vec<(Client, Statement, Statement)>> = Arc::new(runtime.block_on(async {
+        let mut clients = Vec::new();
+        for _ in 0..TASKS {
+            clients.push(raw_client(&fixture._database).await);
+        }
+        clients
+    }));
+    group.bench_function("tokio_postgres", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let raw = raw.clone();
+            let ids = ids.clone();
+            concurrently(iterations, move |task, n| {
+                let raw = raw.clone();
+                let id = ids[(task * 61 + n as usize) % ids.len()];
+                async move {
+                    let (client, select, _) = &raw[task];
+                    client
+                        .query_one(select, &[&tenant_uuid, &id])
+                        .await
+                        .unwrap();
+                }
+            })
+        })
+    });
+    let in_context = Arc::new(runtime.block_on(async {
+        let mut statements = Vec::new();
+        for (client, _, _) in raw.iter() {
+            statements.push(client.prepare(CONTEXT_SELECT).await.unwrap());
+        }
+        statements
+    }));
+    let begin = Arc::new(format!(
+        "BEGIN; SET LOCAL tenantry.tenant_id = '{}'",
+        fixture.tenant
+    ));
+    group.bench_function("tokio_postgres_in_context", |b| {
+        b.to_async(runtime).iter_custom(|iterations| {
+            let (raw, in_context, begin) = (raw.clone(), in_context.clone(), begin.clone());
+            let ids = ids.clone();
+            concurrently(iterations, move |task, n| {
+                let (raw, in_context, begin) = (raw.clone(), in_context.clone(), begin.clone());
+                let id = ids[(task * 61 + n as usize) % ids.len()];
+                async move {
+                    let client = &raw[task].0;
+                    let (begun, row, committed) = futures_util::future::join3(
+                        client.batch_execute(&begin),
+                        client.query_one(&in_context[task], &[&tenant_uuid, &id]),
+                        client.batch_execute("COMMIT"),
+                    )
+                    .await;
+                    begun.and(committed).and(row).unwrap();
+                }
+            })
+        })
+    });
+    group.finish();
+}
+
+fn benches(c: &mut Criterion) {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let fixture = runtime.block_on(fixture());
+    point_select(c, &runtime, &fixture);
+    insert(c, &runtime, &fixture);
+    throughput(c, &runtime, &fixture);
+    drop(fixture);
+}
+
+criterion_group!(execute, benches);
+criterion_main!(execute);

@@ -37,11 +37,12 @@
 //! With a database, [`Tenantry::connect`] gives handles that also run the
 //! statements: `db.tenant(id).await?.select::<Invoice>().all().await?`.
 
-pub use tenantry_derive::Entity;
+pub use tenantry_derive::{Entity, embed_migrations};
 pub use tenantry_postgres::{
-    Config, ConstraintKind, Global, GlobalExecutor, PgRow, PoolStatus, TENANT_SETTING, Tenant,
-    TenantExecutor, TenantTransaction, Tenantry, TransactionExecutor, current_tenant_expression,
-    rls,
+    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, Migrations, NewTenant, NoSeed,
+    Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE, TENANT_SETTING, Tenant,
+    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
+    current_tenant_expression, migrate, provision, registry, rls,
 };
 pub use tenantry_query::*;
 

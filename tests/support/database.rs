@@ -70,10 +70,14 @@ CREATE TABLE events (
 /// The tenant-scoped tables of [`SCHEMA`].
 pub const SCOPED_TABLES: [&str; 3] = ["customers", "invoices", "events"];
 
-/// A database and an application role that exist for one test.
+/// A database and an application role that exist for one test, on one server.
 pub struct TestDatabase {
     pub name: String,
     pub app_role: String,
+    /// What makes this test's names unique (`<pid>_<n>`).
+    pub suffix: String,
+    /// The server's port.
+    pub port: u16,
 }
 
 async fn connect(url: &str) -> Client {
@@ -94,15 +98,20 @@ fn ensure_server(url: &str) {
     }
 }
 
-fn url_for(database: &str, user: &str) -> String {
-    let mut config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
-    config.dbname(database).user(user);
+/// The URL of `database` on the server at `port`, as `user`.
+pub fn url_for(port: u16, database: &str, user: &str) -> String {
+    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
     let host = match config.get_hosts().first() {
         Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
         _ => "127.0.0.1".to_owned(),
     };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
     format!("postgres://{user}@{host}:{port}/{database}")
+}
+
+/// The port of the main test server.
+pub fn main_port() -> u16 {
+    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
+    config.get_ports().first().copied().unwrap_or(5432)
 }
 
 impl TestDatabase {
@@ -115,16 +124,51 @@ impl TestDatabase {
     /// A database with `schema`, row-level security on `scoped_tables`, and an
     /// application role allowed to read and write every table.
     pub async fn create_with(schema: &str, scoped_tables: &[&str]) -> Self {
-        let admin = connect(&admin_url()).await;
+        let database = Self::empty_on(main_port(), None).await;
+        let client = database.admin().await;
+        client
+            .batch_execute(schema)
+            .await
+            .expect("apply test schema");
+        for table in scoped_tables {
+            tenantry::rls::isolate_table(&client, None, table)
+                .await
+                .expect("isolate table");
+        }
+        client
+            .batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA public TO {role};
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role};
+                 DO $$ BEGIN
+                     IF EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = 'shared') THEN
+                         GRANT USAGE ON SCHEMA shared TO {role};
+                         GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA shared TO {role};
+                     END IF;
+                 END $$;",
+                role = database.app_role
+            ))
+            .await
+            .expect("grant the application role");
+        database
+    }
+
+    /// An empty database and an application role on the server at `port`,
+    /// named after `suffix` (a fresh one when `None`).
+    pub async fn empty_on(port: u16, suffix: Option<&str>) -> Self {
+        let admin = connect(&url_for(port, "postgres", "postgres")).await;
         drop_abandoned(&admin).await;
-        let suffix = format!(
-            "{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let suffix = suffix.map(str::to_owned).unwrap_or_else(|| {
+            format!(
+                "{}_{}",
+                std::process::id(),
+                NEXT.fetch_add(1, Ordering::Relaxed)
+            )
+        });
         let database = Self {
             name: format!("{PREFIX}{suffix}"),
             app_role: format!("{PREFIX}app_{suffix}"),
+            suffix,
+            port,
         };
         for statement in [
             format!(
@@ -138,30 +182,22 @@ impl TestDatabase {
                 .await
                 .expect("create test database and role");
         }
-        let client = database.admin().await;
-        client
-            .batch_execute(schema)
-            .await
-            .expect("apply test schema");
-        for table in scoped_tables {
-            tenantry::rls::isolate_table(&client, None, table)
-                .await
-                .expect("isolate table");
-        }
-        client
-            .batch_execute(&format!(
-                "GRANT USAGE ON SCHEMA public, shared TO {role};
-                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public, shared TO {role};",
-                role = database.app_role
-            ))
-            .await
-            .expect("grant the application role");
         database
+    }
+
+    /// The superuser's URL of this database.
+    pub fn admin_url(&self) -> String {
+        url_for(self.port, &self.name, "postgres")
     }
 
     /// A superuser connection to this database (row-level security does not apply).
     pub async fn admin(&self) -> Client {
-        connect(&url_for(&self.name, "postgres")).await
+        connect(&self.admin_url()).await
+    }
+
+    /// A superuser connection to another database of the same server.
+    pub async fn admin_of(&self, database: &str) -> Client {
+        connect(&url_for(self.port, database, "postgres")).await
     }
 
     /// A plain connection as the application role, with no tenant context.
@@ -171,7 +207,7 @@ impl TestDatabase {
 
     /// The application role's URL.
     pub fn app_url(&self) -> String {
-        url_for(&self.name, &self.app_role)
+        url_for(self.port, &self.name, &self.app_role)
     }
 
     /// Settings for the application role.
@@ -189,8 +225,7 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let name = self.name.clone();
-        let role = self.app_role.clone();
+        let (port, suffix, role) = (self.port, self.suffix.clone(), self.app_role.clone());
         // Dropping needs its own runtime: the test's may be shutting down.
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -198,13 +233,39 @@ impl Drop for TestDatabase {
                 .build()
                 .expect("cleanup runtime");
             runtime.block_on(async {
-                let admin = connect(&admin_url()).await;
-                drop_database_and_role(&admin, &name, &role).await;
+                let admin = connect(&url_for(port, "postgres", "postgres")).await;
+                drop_test_objects(&admin, &suffix, &role).await;
             });
         })
         .join()
         .expect("cleanup thread");
     }
+}
+
+/// Drops every database named after `suffix` (the test database, its
+/// template, its tenants' databases) and the role.
+async fn drop_test_objects(admin: &Client, suffix: &str, role: &str) {
+    let escaped = suffix.replace('_', "\\_");
+    let databases = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2 OR datname LIKE $3",
+            &[
+                &format!("{PREFIX}{suffix}"),
+                &format!("tenantry\\_test\\_{escaped}\\_%"),
+                &format!("tenant\\_t{escaped}\\_%"),
+            ],
+        )
+        .await
+        .map(|rows| rows.iter().map(|row| row.get::<_, String>(0)).collect())
+        .unwrap_or_else(|_| Vec::new());
+    for database in databases {
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .await;
+    }
+    let _ = admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+        .await;
 }
 
 /// Drops test databases and roles whose test process no longer runs.
@@ -218,24 +279,16 @@ async fn drop_abandoned(admin: &Client) {
         .expect("list test databases");
     for row in rows {
         let name: String = row.get(0);
-        let pid = name
-            .trim_start_matches(PREFIX)
-            .split('_')
-            .next()
-            .and_then(|pid| pid.parse::<u32>().ok());
-        let alive = pid.is_some_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
+        let mut parts = name.trim_start_matches(PREFIX).split('_');
+        let (Some(pid), Some(n)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let alive = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
         if !alive {
-            let role = name.replacen(PREFIX, &format!("{PREFIX}app_"), 1);
-            drop_database_and_role(admin, &name, &role).await;
+            let suffix = format!("{pid}_{n}");
+            drop_test_objects(admin, &suffix, &format!("{PREFIX}app_{suffix}")).await;
         }
     }
-}
-
-async fn drop_database_and_role(admin: &Client, database: &str, role: &str) {
-    let _ = admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-        .await;
-    let _ = admin
-        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
-        .await;
 }

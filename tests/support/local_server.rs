@@ -49,3 +49,41 @@ pub fn ensure_running(address: &str) {
     }
     panic!("PostgreSQL does not answer at {address}, even after starting its clusters");
 }
+
+/// Makes sure a local cluster named `name` answers on `port`: starts it if it
+/// is down, creates it (trusting local connections, like the main one) if it
+/// does not exist. Used for the tests that place tenants on a second server.
+pub fn ensure_cluster(name: &str, port: u16) {
+    static CREATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one_at_a_time = CREATE
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let address = format!("127.0.0.1:{port}");
+    if answers(&address) {
+        return;
+    }
+    let clusters = Command::new("pg_lsclusters")
+        .arg("--no-header")
+        .output()
+        .unwrap_or_else(|_| {
+            panic!("PostgreSQL is not installed: cannot create the cluster {name}")
+        });
+    let listing = String::from_utf8_lossy(&clusters.stdout).into_owned();
+    let version = listing
+        .split_whitespace()
+        .next()
+        .unwrap_or_else(|| panic!("no PostgreSQL cluster is installed to take the version of"))
+        .to_owned();
+    let exists = listing
+        .lines()
+        .any(|line| line.split_whitespace().nth(1) == Some(name));
+    if !exists {
+        let status = Command::new("pg_createcluster")
+            .args([&version, name, "--port", &port.to_string(), "--"])
+            .args(["--auth-host=trust", "--auth-local=trust"])
+            .status()
+            .expect("run pg_createcluster");
+        assert!(status.success(), "pg_createcluster {version} {name} failed");
+    }
+    ensure_running(&address);
+}

@@ -5,6 +5,7 @@
 
 pub mod database;
 pub mod local_server;
+pub mod placements;
 
 use tenantry::{Entity, TenantId};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};

@@ -9,6 +9,7 @@ use syn::{DeriveInput, parse_macro_input};
 
 mod attributes;
 mod expand;
+mod migrations;
 mod model;
 
 /// Marks a struct as a tenant-scoped or global entity.
@@ -40,6 +41,20 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     model::EntityModel::from_input(&input)
         .map(|model| expand::expand(&model))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Embeds a directory of migrations (`<version>_<name>.sql` files, relative
+/// to the crate's manifest directory) as a `MigrationSet`, at compile time.
+///
+/// ```ignore
+/// static TENANT: MigrationSet = tenantry::embed_migrations!("migrations/tenant");
+/// ```
+#[proc_macro]
+pub fn embed_migrations(input: TokenStream) -> TokenStream {
+    let directory = parse_macro_input!(input as syn::LitStr);
+    migrations::expand(&directory)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

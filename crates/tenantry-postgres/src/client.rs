@@ -1,13 +1,19 @@
 //! `Tenantry`: the connected library, from which tenant and global handles come.
 
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::{Arc, Weak};
+use std::time::Duration;
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tenantry_query::TenantId;
-use tokio_postgres::NoTls;
 
+use crate::config::MAIN_SERVER;
 use crate::global::Global;
+use crate::placement::Placement;
+use crate::registry::CONTROL_SCHEMA;
 use crate::role::check_role;
+use crate::route::Route;
+use crate::router::{self, Router};
+use crate::server::{Server, ServerLimits};
 use crate::shared::Shared;
 use crate::tenant::Tenant;
 use crate::{Config, Error};
@@ -33,55 +39,106 @@ impl Tenantry {
     /// Opens the pool and checks, on a first connection, that the role is
     /// neither superuser nor BYPASSRLS (unless the configuration allows it).
     pub async fn connect(config: Config) -> Result<Self, Error> {
-        let manager = Manager::from_config(
-            config.postgres.clone(),
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
-        let pool = Pool::builder(manager)
-            .max_size(config.pool_size)
-            .wait_timeout(Some(config.wait_timeout))
-            .create_timeout(Some(config.wait_timeout))
-            .runtime(Runtime::Tokio1)
-            .build()
-            .map_err(|error| Error::Config(error.to_string()))?;
-        let shared = Arc::new(Shared { pool, config });
-        let lease = shared.lease().await?;
-        check_role(lease.client(), shared.config.allow_privileged_role).await?;
+        let limits = ServerLimits {
+            main_pool_size: config.pool_size,
+            database_pool_size: config.database_pool_size,
+            budget: config.budget(),
+            wait: config.wait_timeout,
+            idle_timeout: config.idle_timeout,
+        };
+        let servers: HashMap<String, Arc<Server>> = config
+            .all_servers()
+            .map(|(name, postgres)| {
+                let server = Server::new(name.to_owned(), postgres.clone(), limits);
+                (name.to_owned(), server)
+            })
+            .collect();
+        let main = servers[MAIN_SERVER].clone();
+        let shared = Arc::new(Shared {
+            router: config.registry.then(Router::default),
+            config,
+            main,
+            servers,
+        });
+        let lease = shared.main.lease().await?;
+        check_role(lease.postgres(), shared.config.allow_privileged_role).await?;
+        if shared.router.is_some() {
+            check_registry(lease.postgres()).await?;
+        }
         drop(lease);
+        if shared.router.is_some() {
+            tokio::spawn(router::listen(Arc::downgrade(&shared)));
+        }
+        tokio::spawn(close_idle_connections(Arc::downgrade(&shared)));
         Ok(Self { shared })
     }
 
-    /// The handle of tenant `id`, whose rows live in the shared tables.
+    /// The handle of tenant `id`. With the registry, the tenant must be
+    /// registered and active ([`Error::UnknownTenant`],
+    /// [`Error::TenantNotActive`]) and the handle goes where it lives; without
+    /// it, every tenant is in the main server's shared tables.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {
-        Ok(Tenant::new(self.shared.clone(), id))
+        let route = match &self.shared.router {
+            Some(router) => router.route(&self.shared, id).await?,
+            None => Arc::new(Route::new(
+                id,
+                Placement::Pool,
+                self.shared.main.clone(),
+                self.shared.config.citus,
+            )),
+        };
+        Ok(Tenant::new(route))
+    }
+
+    /// Connections open to server `name` now, across all its pools.
+    pub fn open_connections(&self, server: &str) -> Result<usize, Error> {
+        Ok(self.shared.server(server)?.open_connections())
+    }
+
+    /// How many tenants the route cache holds (0 without the registry).
+    pub fn cached_tenants(&self) -> usize {
+        self.shared.router.as_ref().map_or(0, Router::cached)
     }
 
     /// The handle for global entities.
     pub fn global(&self) -> Global {
         Global::new(self.shared.clone())
     }
+}
 
-    /// How many connections the pool holds now, and how many are idle.
-    pub fn pool_status(&self) -> PoolStatus {
-        let status = self.shared.pool.status();
-        PoolStatus {
-            open: status.size,
-            idle: status.available,
-            max: status.max_size,
-        }
+/// Fails unless the registry's tables exist on the main server.
+async fn check_registry(client: &tokio_postgres::Client) -> Result<(), Error> {
+    let row = client
+        .query_one(
+            &format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL"),
+            &[],
+        )
+        .await?;
+    if row.get(0) {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "the tenant registry ({CONTROL_SCHEMA}.tenants) does not exist on the main server: run the migrations first"
+        )))
     }
 }
 
-/// A snapshot of the connection pool.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PoolStatus {
-    /// Connections open.
-    pub open: usize,
-    /// Connections open and idle.
-    pub idle: usize,
-    /// The most connections the pool opens.
-    pub max: usize,
+/// Closes connections that stayed unused past the idle timeout, for as long
+/// as the `Tenantry` lives.
+async fn close_idle_connections(shared: Weak<Shared>) {
+    loop {
+        let Some(period) = shared
+            .upgrade()
+            .map(|shared| shared.main.idle_timeout() / 2)
+        else {
+            return;
+        };
+        tokio::time::sleep(period.max(Duration::from_millis(100))).await;
+        let Some(shared) = shared.upgrade() else {
+            return;
+        };
+        for server in shared.servers.values() {
+            server.close_idle(server.idle_timeout());
+        }
+    }
 }

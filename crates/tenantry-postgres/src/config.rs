@@ -20,26 +20,96 @@ use crate::Error;
 #[derive(Clone, Debug)]
 pub struct Config {
     pub(crate) postgres: tokio_postgres::Config,
+    pub(crate) servers: Vec<(String, tokio_postgres::Config)>,
     pub(crate) pool_size: usize,
+    pub(crate) database_pool_size: usize,
+    pub(crate) connection_budget: Option<usize>,
     pub(crate) wait_timeout: Duration,
+    pub(crate) idle_timeout: Duration,
     pub(crate) allow_privileged_role: bool,
     pub(crate) citus: bool,
+    pub(crate) registry: bool,
 }
+
+/// The name of the server the configuration's URL points at.
+pub const MAIN_SERVER: &str = "main";
 
 impl Config {
     /// Settings for the database at `url` (`postgres://user:password@host:port/dbname`
-    /// or the `key=value` form), with defaults: a pool of 16 connections and a
-    /// 5 s wait for a free one.
+    /// or the `key=value` form), the `main` server, with defaults: a pool of 16
+    /// connections and a 5 s wait for a free one.
     pub fn new(url: &str) -> Result<Self, Error> {
-        let postgres = tokio_postgres::Config::from_str(url)
-            .map_err(|error| Error::Config(format!("malformed database URL: {error}")))?;
         Ok(Self {
-            postgres,
+            postgres: parse_url(url)?,
+            servers: Vec::new(),
             pool_size: 16,
+            database_pool_size: 4,
+            connection_budget: None,
             wait_timeout: Duration::from_secs(5),
+            idle_timeout: Duration::from_secs(60),
             allow_privileged_role: false,
             citus: false,
+            registry: false,
         })
+    }
+
+    /// Adds another server by name (`eu-1`, `shard-2`): the URL of its own
+    /// database, as the same application role. Tenants placed on it are
+    /// routed there.
+    pub fn server(mut self, name: &str, url: &str) -> Result<Self, Error> {
+        if name == MAIN_SERVER || self.servers.iter().any(|(known, _)| known == name) {
+            return Err(Error::Config(format!(
+                "server {name:?} is configured twice"
+            )));
+        }
+        self.servers.push((name.to_owned(), parse_url(url)?));
+        Ok(self)
+    }
+
+    /// Routes tenants through the tenant registry (the `tenantry_control`
+    /// schema on the main server): each tenant in its own placement, unknown
+    /// and inactive tenants refused. Without it every tenant is in the main
+    /// server's shared tables.
+    pub fn registry(mut self) -> Self {
+        self.registry = true;
+        self
+    }
+
+    /// The most connections each tenant database's pool opens (default 4).
+    pub fn database_pool_size(mut self, size: usize) -> Self {
+        self.database_pool_size = size.max(1);
+        self
+    }
+
+    /// The most connections open to each server, across its own pool and every
+    /// tenant database pool on it (default: four times the pool size). When it
+    /// is reached, idle connections of other pools are closed, then calls wait
+    /// up to the wait timeout, then fail with [`Error::PoolTimeout`].
+    pub fn connection_budget(mut self, budget: usize) -> Self {
+        self.connection_budget = Some(budget.max(1));
+        self
+    }
+
+    /// How long an unused connection stays open (default 60 s).
+    pub fn idle_timeout(mut self, timeout: Duration) -> Self {
+        self.idle_timeout = timeout;
+        self
+    }
+
+    /// Every server: `main` first, then the others in the order added.
+    pub(crate) fn all_servers(&self) -> impl Iterator<Item = (&str, &tokio_postgres::Config)> {
+        std::iter::once((MAIN_SERVER, &self.postgres)).chain(
+            self.servers
+                .iter()
+                .map(|(name, config)| (name.as_str(), config)),
+        )
+    }
+
+    /// The per-server connection budget in force.
+    pub(crate) fn budget(&self) -> usize {
+        self.connection_budget
+            .unwrap_or(self.pool_size * 4)
+            .max(self.pool_size)
     }
 
     /// Settings from the environment: `DATABASE_URL` (required),
@@ -98,6 +168,11 @@ impl Config {
     pub fn user(&self) -> Option<&str> {
         self.postgres.get_user()
     }
+}
+
+fn parse_url(url: &str) -> Result<tokio_postgres::Config, Error> {
+    tokio_postgres::Config::from_str(url)
+        .map_err(|error| Error::Config(format!("malformed database URL: {error}")))
 }
 
 fn parse_setting<T: FromStr>(name: &str, value: &str) -> Result<T, Error>

@@ -2,7 +2,10 @@
 
 use std::time::Duration;
 
+use tenantry_query::TenantId;
 use tokio_postgres::error::SqlState;
+
+use crate::placement::TenantStatus;
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,6 +102,46 @@ pub enum Error {
     /// A new connection could not be opened.
     #[error("cannot connect to the database: {0}")]
     Connect(String),
+    /// The registry has no tenant with this id.
+    #[error("unknown tenant {id}")]
+    UnknownTenant {
+        /// The id asked for.
+        id: TenantId,
+    },
+    /// The tenant exists but is not active (provisioning, suspended, moving, erased).
+    #[error("tenant {id} is {status}, not active")]
+    TenantNotActive {
+        /// The tenant.
+        id: TenantId,
+        /// Its status.
+        status: TenantStatus,
+    },
+    /// A tenant or configuration names a server that is not configured.
+    #[error("unknown server {name:?}")]
+    UnknownServer {
+        /// The server name.
+        name: String,
+    },
+    /// Another tenant already has this slug.
+    #[error("the slug {slug:?} is taken by another tenant")]
+    DuplicateSlug {
+        /// The slug.
+        slug: String,
+    },
+    /// A tenant with this id exists with another slug, placement or server.
+    #[error("tenant {id} already exists with another slug, placement or server")]
+    TenantExists {
+        /// The tenant.
+        id: TenantId,
+    },
+    /// An applied migration's SQL has changed since it was applied.
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationChanged {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
     /// Any other error reported by PostgreSQL.
     #[error("database error: {source}")]
     Database {

@@ -24,7 +24,7 @@ impl Executor for GlobalExecutor {
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
-        let lease = self.shared.lease().await?;
+        let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
         let params = as_dyn(&params);
         let prepared = prepare(&lease, &statement.sql, &params).await?;
@@ -38,7 +38,7 @@ impl Executor for GlobalExecutor {
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
-        let lease = self.shared.lease().await?;
+        let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
         let params = as_dyn(&params);
         let prepared = prepare(&lease, &statement.sql, &params).await?;

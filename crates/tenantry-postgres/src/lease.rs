@@ -3,9 +3,10 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use deadpool_postgres::{Object, Pool, PoolError};
+use deadpool::managed::{Object, PoolError};
 
 use crate::Error;
+use crate::server::{BudgetedManager, ConnectError, Pool};
 
 /// A connection borrowed from the pool.
 ///
@@ -15,7 +16,7 @@ use crate::Error;
 /// connection from the pool and closes it, so the next borrower can never
 /// inherit a transaction, a tenant context or half a pipeline.
 pub(crate) struct Lease {
-    object: Option<Object>,
+    object: Option<Object<BudgetedManager>>,
     dirty: AtomicBool,
 }
 
@@ -23,9 +24,11 @@ impl Lease {
     /// Borrows a connection, waiting at most `wait` for one.
     pub(crate) async fn acquire(pool: &Pool, wait: Duration) -> Result<Self, Error> {
         let object = pool.get().await.map_err(|error| match error {
-            PoolError::Timeout(_) => Error::PoolTimeout { waited: wait },
-            PoolError::Backend(error) => Error::from(error),
-            other => Error::Connect(other.to_string()),
+            PoolError::Timeout(_) | PoolError::Backend(ConnectError::BudgetSpent) => {
+                Error::PoolTimeout { waited: wait }
+            }
+            PoolError::Backend(ConnectError::Postgres(error)) => Error::from(error),
+            other => Error::Connect(format!("{other:?}")),
         })?;
         Ok(Self {
             object: Some(object),
@@ -34,10 +37,15 @@ impl Lease {
     }
 
     /// The connection.
-    pub(crate) fn client(&self) -> &Object {
+    pub(crate) fn client(&self) -> &Object<BudgetedManager> {
         self.object
             .as_ref()
             .expect("the connection is only taken when the lease is dropped")
+    }
+
+    /// The driver's client of the connection.
+    pub(crate) fn postgres(&self) -> &tokio_postgres::Client {
+        self.client()
     }
 
     /// Marks the start of a unit of work: the connection may now be inside a

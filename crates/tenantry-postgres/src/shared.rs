@@ -1,23 +1,35 @@
-//! What every handle of one `Tenantry` shares: the pool and the settings.
+//! What every handle of one `Tenantry` shares: the servers, the router and the settings.
 
-use deadpool_postgres::Pool;
+use std::collections::HashMap;
+use std::sync::Arc;
+
 use postgres_types::ToSql;
 use sea_query::Value;
 
-use crate::lease::Lease;
 use crate::param::Param;
+use crate::router::Router;
+use crate::server::Server;
 use crate::{Config, Error};
 
-/// The pool and settings behind every handle.
+/// The servers and settings behind every handle.
 pub(crate) struct Shared {
-    pub(crate) pool: Pool,
     pub(crate) config: Config,
+    /// The main server: global entities, the registry, untracked tenants.
+    pub(crate) main: Arc<Server>,
+    pub(crate) servers: HashMap<String, Arc<Server>>,
+    /// Present when tenants are routed through the registry.
+    pub(crate) router: Option<Router>,
 }
 
 impl Shared {
-    /// Borrows a connection.
-    pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        Lease::acquire(&self.pool, self.config.wait_timeout).await
+    /// The server named `name`.
+    pub(crate) fn server(&self, name: &str) -> Result<Arc<Server>, Error> {
+        self.servers
+            .get(name)
+            .cloned()
+            .ok_or_else(|| Error::UnknownServer {
+                name: name.to_owned(),
+            })
     }
 }
 

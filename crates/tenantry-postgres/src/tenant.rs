@@ -5,29 +5,28 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use postgres_types::ToSql;
-use tenantry_query::{Executor, Statement, TenantId, TenantScoped};
+use tenantry_query::{Executor, Statement, TenantScoped};
 use tokio_postgres::Row;
 use tracing::Instrument;
 
 use crate::Error;
-use crate::lease::Lease;
 use crate::pipeline;
+use crate::placement::Placement;
+use crate::route::Route;
 use crate::row::{PgRow, wrap};
-use crate::shared::{Shared, as_dyn, params};
-use crate::tenant_context::begin_in_context;
+use crate::shared::{as_dyn, params};
 use crate::transaction::TenantTransaction;
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip.
 #[derive(Clone)]
 pub struct TenantExecutor {
-    shared: Arc<Shared>,
-    tenant: TenantId,
+    route: Arc<Route>,
 }
 
 impl TenantExecutor {
-    fn begin(&self) -> String {
-        begin_in_context(self.tenant, self.shared.config.citus)
+    fn begin(&self) -> &str {
+        &self.route.begin
     }
 }
 
@@ -48,9 +47,9 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            let lease = self.shared.lease().await?;
+            let lease = self.route.lease().await?;
             let params = params(&statement.values);
-            pipeline::query(&lease, &self.begin(), &statement.sql, &as_dyn(&params))
+            pipeline::query(&lease, self.begin(), &statement.sql, &as_dyn(&params))
                 .await
                 .map(wrap)
         }
@@ -61,23 +60,23 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            let lease = self.shared.lease().await?;
+            let lease = self.route.lease().await?;
             let params = params(&statement.values);
-            pipeline::execute(&lease, &self.begin(), &statement.sql, &as_dyn(&params)).await
+            pipeline::execute(&lease, self.begin(), &statement.sql, &as_dyn(&params)).await
         }
         .instrument(span)
         .await
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let lease = self.shared.lease().await?;
+        let lease = self.route.lease().await?;
         let params = params(&statement.values);
         let params = as_dyn(&params);
         let prepared = pipeline::prepare(&lease, &statement.sql, &params).await?;
         let client = lease.client();
         lease.begin_work();
         let (begun, rows) = futures_util::future::join(
-            client.batch_execute(&self.begin()),
+            client.batch_execute(self.begin()),
             client.query_raw(&prepared, params.iter().copied()),
         )
         .await;
@@ -133,19 +132,29 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub(crate) fn new(shared: Arc<Shared>, tenant: TenantId) -> Self {
-        let executor = TenantExecutor { shared, tenant };
+    pub(crate) fn new(route: Arc<Route>) -> Self {
+        let scoped = TenantScoped::new(route.tenant, route.schema());
         Self {
-            scoped: TenantScoped::shared(tenant).with_executor(executor),
+            scoped: scoped.with_executor(TenantExecutor { route }),
         }
+    }
+
+    /// Where the tenant's rows live.
+    pub fn placement(&self) -> &Placement {
+        &self.scoped.executor().route.placement
+    }
+
+    /// The server (by configured name) the tenant lives on.
+    pub fn server(&self) -> &str {
+        &self.scoped.executor().route.server.name
     }
 
     /// Starts a transaction in this tenant's context: several statements that
     /// commit or roll back together. Dropping it without `commit` rolls back.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
         let executor = self.scoped.executor();
-        let lease = executor.shared.lease().await?;
-        TenantTransaction::begin(lease, self.scoped.scope().clone(), &executor.begin()).await
+        let lease = executor.route.lease().await?;
+        TenantTransaction::begin(lease, self.scoped.scope().clone(), executor.begin()).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
@@ -157,8 +166,8 @@ impl Tenant {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
         let executor = self.scoped.executor();
-        let lease: Lease = executor.shared.lease().await?;
-        pipeline::query(&lease, &executor.begin(), sql, params).await
+        let lease = executor.route.lease().await?;
+        pipeline::query(&lease, executor.begin(), sql, params).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -169,8 +178,8 @@ impl Tenant {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
         let executor = self.scoped.executor();
-        let lease = executor.shared.lease().await?;
-        pipeline::execute(&lease, &executor.begin(), sql, params).await
+        let lease = executor.route.lease().await?;
+        pipeline::execute(&lease, executor.begin(), sql, params).await
     }
 }
 

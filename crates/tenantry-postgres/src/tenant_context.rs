@@ -11,19 +11,36 @@
 
 use std::fmt::Write;
 
-use tenantry_query::TenantId;
+use tenantry_query::{Identifier, TenantId};
 
 /// The setting that holds the current tenant id inside a transaction.
 pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
-/// `BEGIN` followed by the `SET LOCAL` of the tenant context.
-pub(crate) fn begin_in_context(tenant: TenantId, citus: bool) -> String {
+/// `BEGIN` followed by [`context_settings`].
+pub(crate) fn begin_in_context(
+    tenant: TenantId,
+    citus: bool,
+    schema: Option<&Identifier>,
+) -> String {
+    format!("BEGIN; {}", context_settings(tenant, citus, schema))
+}
+
+/// The `SET LOCAL`s of the tenant context, and of the tenant's schema as
+/// `search_path` when it has one (for hand-written SQL; built statements
+/// qualify every table).
+pub(crate) fn context_settings(
+    tenant: TenantId,
+    citus: bool,
+    schema: Option<&Identifier>,
+) -> String {
     let mut sql = String::with_capacity(96);
-    sql.push_str("BEGIN; ");
     if citus {
         sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
     }
     write!(sql, "SET LOCAL {TENANT_SETTING} = '{tenant}'").expect("writing to a String");
+    if let Some(schema) = schema {
+        write!(sql, "; SET LOCAL search_path = {}", schema.quoted()).expect("writing to a String");
+    }
     sql
 }
 
@@ -41,12 +58,17 @@ mod tests {
     fn renders_only_the_uuid() {
         let tenant: TenantId = "00000000-0000-0000-0000-00000000002a".parse().unwrap();
         assert_eq!(
-            begin_in_context(tenant, false),
+            begin_in_context(tenant, false, None),
             "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
         );
         assert_eq!(
-            begin_in_context(tenant, true),
+            begin_in_context(tenant, true, None),
             "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
+        );
+        let schema = Identifier::new("tenant_acme").unwrap();
+        assert_eq!(
+            begin_in_context(tenant, false, Some(&schema)),
+            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = \"tenant_acme\""
         );
     }
 }

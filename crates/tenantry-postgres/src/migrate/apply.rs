@@ -1,0 +1,173 @@
+//! Applying the pending migrations of one target, each in its own transaction.
+
+use std::collections::HashMap;
+
+use tenantry_query::Identifier;
+use tokio_postgres::Client;
+
+use super::{Migration, MigrationSet, SetKind, Target};
+use crate::Error;
+
+/// The applied version of every target of `set` in the connected database,
+/// in one query: how "nothing to do" is decided without a round trip per target.
+pub(crate) async fn applied_versions(
+    client: &Client,
+    set: &str,
+) -> Result<HashMap<String, i64>, Error> {
+    let rows = client
+        .query(
+            "SELECT target, max(version) FROM tenantry.migrations WHERE set_name = $1 GROUP BY target",
+            &[&set],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+        .collect())
+}
+
+/// The applied version of one target (0 if none).
+pub(crate) async fn applied_version(client: &Client, target: &Target) -> Result<i64, Error> {
+    let row = client
+        .query_one(
+            "SELECT coalesce(max(version), 0) FROM tenantry.migrations WHERE set_name = $1 AND target = $2",
+            &[&target.set.as_str(), &target.key()],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Why a target's migration failed.
+#[derive(Debug)]
+pub(crate) struct Failure {
+    pub(crate) version: i64,
+    pub(crate) applied: Vec<i64>,
+    pub(crate) error: Error,
+}
+
+/// Applies each of `set`'s migrations after `applied` to `target`, in order,
+/// each in its own transaction under the target's advisory lock; returns the
+/// versions applied. A migration another runner applied meanwhile is skipped.
+pub(crate) async fn apply_pending(
+    client: &Client,
+    target: &Target,
+    set: &MigrationSet,
+    applied: i64,
+    grant_to: &[Identifier],
+) -> Result<Vec<i64>, Failure> {
+    let mut versions = Vec::new();
+    for migration in set.after(applied) {
+        match apply_one(client, target, migration, grant_to).await {
+            Ok(true) => versions.push(migration.version),
+            Ok(false) => {}
+            Err(error) => {
+                return Err(Failure {
+                    version: migration.version,
+                    applied: versions,
+                    error,
+                });
+            }
+        }
+    }
+    Ok(versions)
+}
+
+/// Applies `migration` unless it is already recorded; `true` if it ran.
+async fn apply_one(
+    client: &Client,
+    target: &Target,
+    migration: &Migration,
+    grant_to: &[Identifier],
+) -> Result<bool, Error> {
+    client.batch_execute("BEGIN").await?;
+    let outcome = apply_in_transaction(client, target, migration, grant_to).await;
+    match outcome {
+        Ok(true) => client.batch_execute("COMMIT").await?,
+        _ => client.batch_execute("ROLLBACK").await?,
+    }
+    outcome
+}
+
+async fn apply_in_transaction(
+    client: &Client,
+    target: &Target,
+    migration: &Migration,
+    grant_to: &[Identifier],
+) -> Result<bool, Error> {
+    client
+        .execute(
+            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+            &[&target.lock_key()],
+        )
+        .await?;
+    let recorded = client
+        .query_opt(
+            "SELECT checksum FROM tenantry.migrations WHERE set_name = $1 AND target = $2 AND version = $3",
+            &[&target.set.as_str(), &target.key(), &migration.version],
+        )
+        .await?;
+    if let Some(row) = recorded {
+        let checksum: String = row.get(0);
+        if checksum != migration.checksum() {
+            return Err(Error::MigrationChanged {
+                version: migration.version,
+                name: migration.name.to_owned(),
+            });
+        }
+        return Ok(false);
+    }
+    let schema = target.schema.quoted();
+    client
+        .batch_execute(&format!(
+            "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path = {schema}"
+        ))
+        .await?;
+    client.batch_execute(migration.sql).await?;
+    client
+        .execute(
+            "INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ($1, $2, $3, $4, $5)",
+            &[
+                &target.key(),
+                &target.set.as_str(),
+                &migration.version,
+                &migration.name,
+                &migration.checksum(),
+            ],
+        )
+        .await?;
+    grant(client, target, grant_to).await?;
+    Ok(true)
+}
+
+/// Whether the connected database has a version table yet.
+pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
+    let row = client
+        .query_one("SELECT to_regclass('tenantry.migrations') IS NOT NULL", &[])
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Grants `roles` what the application needs on `target`'s schema: read and
+/// write on data tables, read only on the registry.
+pub(crate) async fn grant(
+    client: &Client,
+    target: &Target,
+    roles: &[Identifier],
+) -> Result<(), Error> {
+    let privileges = match target.set {
+        SetKind::Control => "SELECT",
+        SetKind::Shared | SetKind::Tenant => "SELECT, INSERT, UPDATE, DELETE",
+    };
+    let schema = target.schema.quoted();
+    for role in roles {
+        let role = role.quoted();
+        client
+            .batch_execute(&format!(
+                "GRANT USAGE ON SCHEMA {schema} TO {role};
+                 GRANT {privileges} ON ALL TABLES IN SCHEMA {schema} TO {role};
+                 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
+            ))
+            .await?;
+    }
+    Ok(())
+}

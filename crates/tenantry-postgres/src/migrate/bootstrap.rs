@@ -1,0 +1,58 @@
+//! What every migrated database holds for tenantry itself: the version table
+//! and the row-level security helper that tenant migrations call.
+
+use tokio_postgres::Client;
+
+use crate::Error;
+use crate::tenant_context::current_tenant_expression;
+
+/// Serialises bootstrapping among concurrent runners.
+const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
+
+/// Creates the `tenantry` schema, the version table and
+/// `tenantry.isolate_table(regclass)` if they are missing.
+pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
+    let current = current_tenant_expression().replace('\'', "''");
+    let sql = format!(
+        "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK});
+         CREATE SCHEMA IF NOT EXISTS tenantry;
+         CREATE TABLE IF NOT EXISTS tenantry.migrations (
+             target text NOT NULL,
+             set_name text NOT NULL,
+             version bigint NOT NULL,
+             name text NOT NULL,
+             checksum text NOT NULL,
+             applied_at timestamptz NOT NULL DEFAULT now(),
+             PRIMARY KEY (set_name, target, version)
+         );
+         CREATE TABLE IF NOT EXISTS tenantry.seeded (
+             tenant text PRIMARY KEY,
+             seeded_at timestamptz NOT NULL DEFAULT now()
+         );
+         CREATE OR REPLACE FUNCTION tenantry.isolate_table(target regclass, tenant_column name DEFAULT 'tenant_id')
+         RETURNS void LANGUAGE plpgsql AS $body$
+         BEGIN
+             EXECUTE format('ALTER TABLE %s ENABLE ROW LEVEL SECURITY', target);
+             EXECUTE format('ALTER TABLE %s FORCE ROW LEVEL SECURITY', target);
+             EXECUTE format('DROP POLICY IF EXISTS tenantry_tenant_isolation ON %s', target);
+             EXECUTE format(
+                 'CREATE POLICY tenantry_tenant_isolation ON %s USING (%I = {current}) WITH CHECK (%I = {current})',
+                 target, tenant_column, tenant_column);
+         END
+         $body$;"
+    );
+    in_transaction(client, &sql).await
+}
+
+/// Runs `sql` in a transaction of its own; on failure the transaction is
+/// rolled back, so the connection stays usable.
+pub(crate) async fn in_transaction(client: &Client, sql: &str) -> Result<(), Error> {
+    client.batch_execute("BEGIN").await?;
+    match client.batch_execute(sql).await {
+        Ok(()) => Ok(client.batch_execute("COMMIT").await?),
+        Err(error) => {
+            client.batch_execute("ROLLBACK").await?;
+            Err(error.into())
+        }
+    }
+}

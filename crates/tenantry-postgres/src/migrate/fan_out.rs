@@ -1,0 +1,189 @@
+//! Running one migration set on many targets with bounded concurrency.
+//!
+//! Targets are grouped by database. Each database is asked once for the
+//! applied versions of all its targets; only targets with pending migrations
+//! get work, spread over at most `concurrency` connections at a time. A
+//! failing target is reported and the others go on.
+
+use std::collections::{BTreeMap, HashMap};
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use futures_util::StreamExt;
+use futures_util::stream;
+use tenantry_query::Identifier;
+use tokio_postgres::NoTls;
+
+use super::apply::{applied_versions, apply_pending, has_version_table};
+use super::bootstrap::bootstrap;
+use super::{MigrationSet, Outcome, Target, TargetReport};
+use crate::Error;
+use crate::operator::Operator;
+
+/// How a run behaves.
+#[derive(Debug, Clone, Copy)]
+pub struct MigrateOptions {
+    /// Targets migrated at once (and connections per database).
+    pub concurrency: usize,
+    /// Report what is pending without applying anything.
+    pub dry_run: bool,
+}
+
+impl Default for MigrateOptions {
+    fn default() -> Self {
+        Self {
+            concurrency: 8,
+            dry_run: false,
+        }
+    }
+}
+
+type DatabaseKey = (String, Option<Identifier>);
+
+/// Applies `set` to every target, returning one report line per target.
+pub(crate) async fn run(
+    operator: &Operator,
+    set: &MigrationSet,
+    targets: Vec<Target>,
+    options: MigrateOptions,
+    on_done: &(dyn Fn(&TargetReport) + Sync),
+) -> Vec<TargetReport> {
+    let concurrency = options.concurrency.max(1);
+    let mut groups: BTreeMap<DatabaseKey, Vec<Target>> = BTreeMap::new();
+    for target in targets {
+        groups
+            .entry((target.server.clone(), target.database.clone()))
+            .or_default()
+            .push(target);
+    }
+    let surveyed: Vec<(
+        DatabaseKey,
+        Vec<Target>,
+        Result<HashMap<String, i64>, Error>,
+    )> = stream::iter(groups)
+        .map(|(key, targets)| async move {
+            let versions = survey(operator, &key, &targets[0], options.dry_run).await;
+            (key, targets, versions)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+
+    let mut reports = Vec::new();
+    let mut work = Vec::new();
+    for (key, targets, versions) in surveyed {
+        match versions {
+            Err(error) => {
+                let error = error.to_string();
+                for target in targets {
+                    reports.push(finish(on_done, target, failed(set, 0, Vec::new(), &error)));
+                }
+            }
+            Ok(versions) => {
+                let pool = (!options.dry_run).then(|| operator.database_pool(&key, concurrency));
+                for target in targets {
+                    let applied = versions.get(target.schema.as_str()).copied().unwrap_or(0);
+                    let pending: Vec<i64> = set.after(applied).iter().map(|m| m.version).collect();
+                    match (&pool, pending.is_empty()) {
+                        (_, true) => reports.push(finish(on_done, target, Outcome::Current)),
+                        (None, false) => {
+                            reports.push(finish(on_done, target, Outcome::Pending(pending)))
+                        }
+                        (Some(pool), false) => work.push((target, applied, pool.clone())),
+                    }
+                }
+            }
+        }
+    }
+    let grants = operator.grant_roles();
+    let applied: Vec<TargetReport> = stream::iter(work)
+        .map(|(target, applied, pool)| async move {
+            let outcome = migrate_target(&pool, &target, set, applied, grants).await;
+            finish(on_done, target, outcome)
+        })
+        .buffer_unordered(concurrency)
+        .collect()
+        .await;
+    reports.extend(applied);
+    reports.sort_by(|a, b| {
+        (&a.target.server, &a.target.database, &a.target.schema).cmp(&(
+            &b.target.server,
+            &b.target.database,
+            &b.target.schema,
+        ))
+    });
+    reports
+}
+
+fn finish(
+    on_done: &(dyn Fn(&TargetReport) + Sync),
+    target: Target,
+    outcome: Outcome,
+) -> TargetReport {
+    let report = TargetReport { target, outcome };
+    on_done(&report);
+    report
+}
+
+fn failed(set: &MigrationSet, after: i64, applied: Vec<i64>, error: &str) -> Outcome {
+    Outcome::Failed {
+        version: set.after(after).first().map_or(0, |m| m.version),
+        applied,
+        error: error.to_owned(),
+    }
+}
+
+/// The applied versions of every target in one database (one query).
+async fn survey(
+    operator: &Operator,
+    (server, database): &DatabaseKey,
+    sample: &Target,
+    dry_run: bool,
+) -> Result<HashMap<String, i64>, Error> {
+    let client = operator.connect(server, database.as_ref()).await?;
+    if dry_run {
+        if !has_version_table(&client).await? {
+            return Ok(HashMap::new());
+        }
+    } else {
+        bootstrap(&client).await?;
+    }
+    applied_versions(&client, sample.set.as_str()).await
+}
+
+async fn migrate_target(
+    pool: &Pool,
+    target: &Target,
+    set: &MigrationSet,
+    applied: i64,
+    grants: &[Identifier],
+) -> Outcome {
+    let client = match pool.get().await {
+        Ok(client) => client,
+        Err(error) => return failed(set, applied, Vec::new(), &error.to_string()),
+    };
+    match apply_pending(&client, target, set, applied, grants).await {
+        Ok(versions) if versions.is_empty() => Outcome::Current,
+        Ok(versions) => Outcome::Applied(versions),
+        Err(failure) => Outcome::Failed {
+            version: failure.version,
+            applied: failure.applied,
+            error: failure.error.to_string(),
+        },
+    }
+}
+
+/// A small pool of operator connections to one database.
+pub(crate) fn pool_for(postgres: tokio_postgres::Config, size: usize) -> Pool {
+    let manager = Manager::from_config(
+        postgres,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    Pool::builder(manager)
+        .max_size(size)
+        .runtime(deadpool_postgres::Runtime::Tokio1)
+        .build()
+        .expect("a pool with a runtime always builds")
+}

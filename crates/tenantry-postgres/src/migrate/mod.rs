@@ -1,0 +1,25 @@
+//! Migrations fanned out to every target: the registry (control set), the
+//! global tables (shared set), and the tables of tenant-scoped entities
+//! (tenant set) in the pool's shared tables, every tenant schema, every
+//! tenant database and each server's template database.
+//!
+//! Each target records what it has applied in `tenantry.migrations` of its
+//! database (one row per target, set and version), so deciding that a server's
+//! schema tenants are all current is one query, not one per tenant. Each
+//! migration runs in its own transaction under the target's advisory lock,
+//! so two runners never apply one twice; a target that fails is reported
+//! and the others go on; re-running applies only what is pending.
+
+mod apply;
+mod bootstrap;
+pub(crate) mod fan_out;
+mod migration;
+mod report;
+mod target;
+
+pub(crate) use apply::{applied_version, apply_pending, grant};
+pub(crate) use bootstrap::bootstrap;
+pub use fan_out::MigrateOptions;
+pub use migration::{Migration, MigrationSet, SetKind};
+pub use report::{MigrationReport, Outcome, TargetReport};
+pub use target::Target;

@@ -1,0 +1,292 @@
+//! The operator: the privileged side of tenantry that migrates, provisions
+//! and lists tenants. It connects as a role that owns the schemas and may
+//! create databases (the application's role must not).
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use deadpool_postgres::Pool;
+use tenantry_query::Identifier;
+use tokio_postgres::{Client, NoTls};
+
+use crate::config::MAIN_SERVER;
+use crate::migrate::fan_out::{self, pool_for};
+use crate::migrate::{
+    MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport,
+};
+use crate::placement::{Placement, TenantRecord, TenantStatus};
+use crate::registry::{self, CONTROL_MIGRATIONS, CONTROL_SCHEMA};
+use crate::{Config, Error};
+
+/// The name of the template database kept on each server for new database tenants.
+pub const TEMPLATE_DATABASE: &str = "tenantry_template";
+
+/// The user's migration sets, embedded at compile time.
+#[derive(Debug, Clone, Copy)]
+pub struct Migrations {
+    /// Global tables, applied to the shared schema of the main server.
+    pub shared: MigrationSet,
+    /// Tables of tenant-scoped entities, applied to every tenant target.
+    pub tenant: MigrationSet,
+}
+
+/// Migrates, provisions and lists tenants, as a privileged role.
+///
+/// ```no_run
+/// # async fn demo(migrations: tenantry_postgres::Migrations) -> Result<(), tenantry_postgres::Error> {
+/// use tenantry_postgres::{Config, Operator};
+/// use tenantry_postgres::migrate::MigrateOptions;
+///
+/// let operator = Operator::new(Config::new("postgres://owner@localhost/saas")?)
+///     .grant_to("app")?;
+/// let report = operator.migrate(&migrations, MigrateOptions::default()).await?;
+/// assert!(report.is_success());
+/// # Ok(()) }
+/// ```
+pub struct Operator {
+    config: Config,
+    grant_to: Vec<Identifier>,
+    shared_schema: Identifier,
+    template: Identifier,
+    pools: Mutex<HashMap<(String, Option<Identifier>), Pool>>,
+}
+
+impl Operator {
+    /// An operator connecting with `config`'s servers and credentials.
+    pub fn new(config: Config) -> Self {
+        Self {
+            config,
+            grant_to: Vec::new(),
+            shared_schema: Identifier::new("shared").expect("a valid identifier"),
+            template: Identifier::new(TEMPLATE_DATABASE).expect("a valid identifier"),
+            pools: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// Grants the application `role` what it needs on every migrated schema:
+    /// read and write on data tables, read on the registry.
+    pub fn grant_to(mut self, role: &str) -> Result<Self, Error> {
+        self.grant_to.push(Identifier::new(role)?);
+        Ok(self)
+    }
+
+    /// The schema of global tables (default `shared`).
+    pub fn shared_schema(mut self, schema: &str) -> Result<Self, Error> {
+        self.shared_schema = Identifier::new(schema)?;
+        Ok(self)
+    }
+
+    /// The template database kept on each server for new database tenants
+    /// (default `tenantry_template`).
+    pub fn template_database(mut self, name: &str) -> Result<Self, Error> {
+        self.template = Identifier::new(name)?;
+        Ok(self)
+    }
+
+    pub(crate) fn template(&self) -> &Identifier {
+        &self.template
+    }
+
+    pub(crate) fn grant_roles(&self) -> &[Identifier] {
+        &self.grant_to
+    }
+
+    fn server_config(&self, server: &str) -> Result<&tokio_postgres::Config, Error> {
+        self.config
+            .all_servers()
+            .find(|(name, _)| *name == server)
+            .map(|(_, config)| config)
+            .ok_or_else(|| Error::UnknownServer {
+                name: server.to_owned(),
+            })
+    }
+
+    /// The names of every configured server, `main` first.
+    pub fn servers(&self) -> Vec<String> {
+        self.config
+            .all_servers()
+            .map(|(name, _)| name.to_owned())
+            .collect()
+    }
+
+    fn database_config(
+        &self,
+        server: &str,
+        database: Option<&Identifier>,
+    ) -> Result<tokio_postgres::Config, Error> {
+        let mut config = self.server_config(server)?.clone();
+        if let Some(database) = database {
+            config.dbname(database.as_str());
+        }
+        Ok(config)
+    }
+
+    /// A new connection to `database` on `server` (its own database if `None`).
+    pub(crate) async fn connect(
+        &self,
+        server: &str,
+        database: Option<&Identifier>,
+    ) -> Result<Client, Error> {
+        let (client, connection) = self
+            .database_config(server, database)?
+            .connect(NoTls)
+            .await?;
+        tokio::spawn(connection);
+        Ok(client)
+    }
+
+    /// A pool of connections to one database, kept for the operator's life.
+    pub(crate) fn database_pool(&self, key: &(String, Option<Identifier>), size: usize) -> Pool {
+        let mut pools = self.pools.lock().expect("operator pools lock");
+        if let Some(pool) = pools.get(key) {
+            return pool.clone();
+        }
+        let config = self
+            .database_config(&key.0, key.1.as_ref())
+            .expect("targets only name configured servers");
+        let pool = pool_for(config, size);
+        pools.insert(key.clone(), pool.clone());
+        pool
+    }
+
+    /// Every registered tenant.
+    pub async fn tenants(&self) -> Result<Vec<TenantRecord>, Error> {
+        let client = self.connect(MAIN_SERVER, None).await?;
+        registry::list(&client).await
+    }
+
+    /// Applies every set: the registry's own, `migrations.shared` to the
+    /// shared schema, and `migrations.tenant` to the pool's tables on every
+    /// server, each server's template database, and every tenant schema and
+    /// database. See [`crate::migrate`].
+    pub async fn migrate(
+        &self,
+        migrations: &Migrations,
+        options: MigrateOptions,
+    ) -> Result<MigrationReport, Error> {
+        self.migrate_with_progress(migrations, options, &|_| {})
+            .await
+    }
+
+    /// [`Operator::migrate`], calling `on_done` as each target finishes.
+    pub async fn migrate_with_progress(
+        &self,
+        migrations: &Migrations,
+        options: MigrateOptions,
+        on_done: &(dyn Fn(&TargetReport) + Sync),
+    ) -> Result<MigrationReport, Error> {
+        let mut report = MigrationReport::default();
+        let main_target = |set, schema: &Identifier| Target {
+            set,
+            server: MAIN_SERVER.to_owned(),
+            database: None,
+            schema: schema.clone(),
+            tenant: None,
+        };
+        let control_schema = Identifier::new(CONTROL_SCHEMA)?;
+        for (set, target) in [
+            (
+                &CONTROL_MIGRATIONS,
+                main_target(SetKind::Control, &control_schema),
+            ),
+            (
+                &migrations.shared,
+                main_target(SetKind::Shared, &self.shared_schema),
+            ),
+        ] {
+            report
+                .targets
+                .extend(fan_out::run(self, set, vec![target], options, on_done).await);
+        }
+        if !report.is_success() {
+            return Ok(report);
+        }
+        let targets = self.tenant_targets(options.dry_run).await?;
+        report
+            .targets
+            .extend(fan_out::run(self, &migrations.tenant, targets, options, on_done).await);
+        Ok(report)
+    }
+
+    /// Every target of the tenant set: the pool tables and the template of
+    /// each server, and every tenant that is not erased.
+    async fn tenant_targets(&self, dry_run: bool) -> Result<Vec<Target>, Error> {
+        let public = Identifier::new("public")?;
+        let template = self.template.clone();
+        let mut targets = Vec::new();
+        for server in self.servers() {
+            let target = |database: Option<Identifier>| Target {
+                set: SetKind::Tenant,
+                server: server.clone(),
+                database,
+                schema: public.clone(),
+                tenant: None,
+            };
+            targets.push(target(None));
+            if self.template_exists(&server).await? {
+                targets.push(target(Some(template.clone())));
+            }
+        }
+        let client = self.connect(MAIN_SERVER, None).await?;
+        let registered = if dry_run && !registry_exists(&client).await? {
+            Vec::new()
+        } else {
+            registry::list(&client).await?
+        };
+        for tenant in registered {
+            if tenant.status == TenantStatus::Erased {
+                continue;
+            }
+            if let Some(target) = tenant_target(&tenant, &public) {
+                targets.push(target);
+            }
+        }
+        Ok(targets)
+    }
+
+    /// Closes the operator's pooled connections to `database` on `server`
+    /// (a template database cannot be copied while connected to).
+    pub(crate) fn close_pools_of(&self, server: &str, database: &Identifier) {
+        let key = (server.to_owned(), Some(database.clone()));
+        if let Some(pool) = self.pools.lock().expect("operator pools lock").remove(&key) {
+            pool.close();
+        }
+    }
+
+    pub(crate) async fn template_exists(&self, server: &str) -> Result<bool, Error> {
+        let client = self.connect(server, None).await?;
+        let row = client
+            .query_one(
+                "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+                &[&self.template.as_str()],
+            )
+            .await?;
+        Ok(row.get(0))
+    }
+}
+
+/// The tenant set's target for a tenant in its own schema or database.
+pub(crate) fn tenant_target(tenant: &TenantRecord, public: &Identifier) -> Option<Target> {
+    let (database, schema) = match &tenant.placement {
+        Placement::Pool => return None,
+        Placement::Schema(schema) => (None, schema.clone()),
+        Placement::Database(database) => (Some(database.clone()), public.clone()),
+    };
+    Some(Target {
+        set: SetKind::Tenant,
+        server: tenant.server.clone(),
+        database,
+        schema,
+        tenant: Some(tenant.id),
+    })
+}
+
+async fn registry_exists(client: &Client) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            &format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL"),
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
+}

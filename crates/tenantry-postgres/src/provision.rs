@@ -1,0 +1,303 @@
+//! Provisioning: one call creates a tenant in its placement, and completes
+//! a call that crashed part-way when made again.
+//!
+//! The registry row comes first, in status `provisioning` (never served);
+//! then the schema or database, the tenant migrations, the seed (once: a
+//! marker is written in the seed's own transaction), and last the status
+//! `active`. A database tenant is copied from the server's template
+//! database, which is kept migrated, so it does not replay every migration.
+
+use std::future::Future;
+
+use tenantry_query::{Identifier, TenantId};
+use tokio_postgres::{Client, Transaction};
+
+use crate::Error;
+use crate::config::MAIN_SERVER;
+use crate::migrate::{
+    MigrationSet, SetKind, Target, applied_version, apply_pending, bootstrap, grant,
+};
+use crate::operator::{Operator, tenant_target};
+use crate::placement::{Placement, TenantRecord, TenantStatus};
+use crate::registry;
+use crate::tenant_context::context_settings;
+
+/// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
+const MAX_SLUG: usize = 40;
+
+/// Serialises copies of a server's template database.
+const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c61_7465; // "template"
+
+/// The isolation model asked for a new tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PlacementKind {
+    /// The shared tables.
+    Pool,
+    /// A schema of its own, `tenant_<slug>`.
+    Schema,
+    /// A database of its own, `tenant_<slug>`.
+    Database,
+}
+
+/// A tenant to create.
+#[derive(Debug, Clone)]
+pub struct NewTenant {
+    /// Its id (random unless set).
+    pub id: TenantId,
+    /// Its unique slug: lower-case letters, digits and `_`, starting with a letter.
+    pub slug: String,
+    /// Its isolation model.
+    pub placement: PlacementKind,
+    /// The server it goes on (default `main`).
+    pub server: String,
+    /// Its plan or tier (default `standard`).
+    pub plan: String,
+}
+
+impl NewTenant {
+    /// A tenant with a random id on the main server, plan `standard`.
+    pub fn new(slug: &str, placement: PlacementKind) -> Self {
+        Self {
+            id: TenantId::random(),
+            slug: slug.to_owned(),
+            placement,
+            server: MAIN_SERVER.to_owned(),
+            plan: "standard".to_owned(),
+        }
+    }
+
+    /// Places the tenant on `server`.
+    pub fn on_server(mut self, server: &str) -> Self {
+        self.server = server.to_owned();
+        self
+    }
+
+    /// Sets the tenant's id (to resume a provisioning that crashed, or to
+    /// keep an id known elsewhere).
+    pub fn with_id(mut self, id: TenantId) -> Self {
+        self.id = id;
+        self
+    }
+
+    /// Sets the plan.
+    pub fn with_plan(mut self, plan: &str) -> Self {
+        self.plan = plan.to_owned();
+        self
+    }
+
+    fn placement(&self) -> Result<Placement, Error> {
+        let slug = Identifier::new(&self.slug)?;
+        if self.slug.len() > MAX_SLUG || !self.slug.as_bytes()[0].is_ascii_lowercase() {
+            return Err(Error::Query(tenantry_query::Error::InvalidIdentifier {
+                name: self.slug.clone(),
+                reason: "a slug starts with a letter and has at most 40 characters",
+            }));
+        }
+        let own = || Identifier::new(&format!("tenant_{slug}"));
+        Ok(match self.placement {
+            PlacementKind::Pool => Placement::Pool,
+            PlacementKind::Schema => Placement::Schema(own()?),
+            PlacementKind::Database => Placement::Database(own()?),
+        })
+    }
+}
+
+/// Writes a new tenant's initial rows, once. It runs in a transaction in the
+/// tenant's context (its `tenant_id` setting and, for schema tenants, its
+/// `search_path`), and must only write that tenant's rows.
+pub trait Seed: Sync {
+    /// Seeds `tenant`.
+    fn seed(
+        &self,
+        transaction: &Transaction<'_>,
+        tenant: &TenantRecord,
+    ) -> impl Future<Output = Result<(), Error>> + Send;
+}
+
+/// No seed.
+pub struct NoSeed;
+
+impl Seed for NoSeed {
+    async fn seed(&self, _: &Transaction<'_>, _: &TenantRecord) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl Operator {
+    /// Creates `tenant` (see [`crate::provision`]) with the tenant migrations
+    /// `migrations`, and returns its registry row, now active.
+    pub async fn provision(
+        &self,
+        tenant: &NewTenant,
+        migrations: &MigrationSet,
+    ) -> Result<TenantRecord, Error> {
+        self.provision_with(tenant, migrations, &NoSeed).await
+    }
+
+    /// [`Operator::provision`], running `seed` once in the new tenant.
+    pub async fn provision_with(
+        &self,
+        tenant: &NewTenant,
+        migrations: &MigrationSet,
+        seed: &impl Seed,
+    ) -> Result<TenantRecord, Error> {
+        let placement = tenant.placement()?;
+        self.servers()
+            .contains(&tenant.server)
+            .then_some(())
+            .ok_or_else(|| Error::UnknownServer {
+                name: tenant.server.clone(),
+            })?;
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let record = registry::register(
+            &main,
+            tenant.id,
+            &tenant.slug,
+            &placement,
+            &tenant.server,
+            &tenant.plan,
+        )
+        .await?;
+        match record.status {
+            TenantStatus::Active => return Ok(record),
+            TenantStatus::Provisioning => {}
+            status => {
+                return Err(Error::TenantNotActive {
+                    id: record.id,
+                    status,
+                });
+            }
+        }
+        if let Placement::Database(database) = &record.placement {
+            self.create_database(&record.server, database, migrations)
+                .await?;
+        }
+        let mut client = self.connect(&record.server, database_of(&record)).await?;
+        if let Some(target) = tenant_target(&record, &Identifier::new("public")?) {
+            migrate_one(&client, &target, migrations, self.grant_roles()).await?;
+        }
+        seed_once(&mut client, &record, seed).await?;
+        registry::set_status(&main, record.id, TenantStatus::Active).await?;
+        Ok(TenantRecord {
+            status: TenantStatus::Active,
+            ..record
+        })
+    }
+
+    /// Creates tenant database `database` on `server` as a copy of the
+    /// server's template, after bringing the template up to date.
+    async fn create_database(
+        &self,
+        server: &str,
+        database: &Identifier,
+        migrations: &MigrationSet,
+    ) -> Result<(), Error> {
+        let admin = self.connect(server, None).await?;
+        if database_exists(&admin, database.as_str()).await? {
+            return Ok(());
+        }
+        admin
+            .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+            .await?;
+        let created = async {
+            let template = self.template().clone();
+            if !database_exists(&admin, template.as_str()).await? {
+                admin
+                    .batch_execute(&format!("CREATE DATABASE {}", template.quoted()))
+                    .await?;
+            }
+            {
+                let client = self.connect(server, Some(&template)).await?;
+                let target = Target {
+                    set: SetKind::Tenant,
+                    server: server.to_owned(),
+                    database: Some(template.clone()),
+                    schema: Identifier::new("public")?,
+                    tenant: None,
+                };
+                migrate_one(&client, &target, migrations, self.grant_roles()).await?;
+            }
+            self.close_pools_of(server, &template);
+            if !database_exists(&admin, database.as_str()).await? {
+                admin
+                    .batch_execute(&format!(
+                        "CREATE DATABASE {} TEMPLATE {}",
+                        database.quoted(),
+                        template.quoted()
+                    ))
+                    .await?;
+            }
+            Ok::<(), Error>(())
+        }
+        .await;
+        admin
+            .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+            .await?;
+        created
+    }
+}
+
+fn database_of(record: &TenantRecord) -> Option<&Identifier> {
+    match &record.placement {
+        Placement::Database(database) => Some(database),
+        Placement::Pool | Placement::Schema(_) => None,
+    }
+}
+
+async fn database_exists(client: &Client, name: &str) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            "SELECT EXISTS (SELECT 1 FROM pg_database WHERE datname = $1)",
+            &[&name],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Brings one target up to date on `client`.
+async fn migrate_one(
+    client: &Client,
+    target: &Target,
+    migrations: &MigrationSet,
+    grants: &[Identifier],
+) -> Result<(), Error> {
+    bootstrap(client).await?;
+    let schema = target.schema.quoted();
+    client
+        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+        .await?;
+    let applied = applied_version(client, target).await?;
+    apply_pending(client, target, migrations, applied, grants)
+        .await
+        .map_err(|failure| failure.error)?;
+    // A database copied from the template may need this operator's grants.
+    grant(client, target, grants).await
+}
+
+/// Runs `seed` unless this tenant was seeded before, in one transaction
+/// with the marker, in the tenant's context.
+async fn seed_once(
+    client: &mut Client,
+    record: &TenantRecord,
+    seed: &impl Seed,
+) -> Result<(), Error> {
+    let schema = match &record.placement {
+        Placement::Schema(schema) => Some(schema),
+        Placement::Pool | Placement::Database(_) => None,
+    };
+    let transaction = client.transaction().await?;
+    transaction
+        .batch_execute(&context_settings(record.id, false, schema))
+        .await?;
+    let inserted = transaction
+        .execute(
+            "INSERT INTO tenantry.seeded (tenant) VALUES ($1) ON CONFLICT DO NOTHING",
+            &[&record.id.to_string()],
+        )
+        .await?;
+    if inserted == 1 {
+        seed.seed(&transaction, record).await?;
+    }
+    transaction.commit().await?;
+    Ok(())
+}

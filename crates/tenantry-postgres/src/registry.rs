@@ -1,0 +1,165 @@
+//! The tenant registry: which tenants exist, where each one lives, and in
+//! what state. Its tables are the built-in `control` migration set, in the
+//! `tenantry_control` schema of the main server. Every change notifies the
+//! `tenantry_registry` channel, which each process's cache listens to.
+
+use tenantry_query::{Identifier, TenantId};
+use tokio_postgres::{GenericClient, Row};
+
+use crate::Error;
+use crate::migrate::{Migration, MigrationSet};
+use crate::placement::{Placement, TenantRecord, TenantStatus};
+
+/// The schema of the registry.
+pub const CONTROL_SCHEMA: &str = "tenantry_control";
+
+/// The channel registry changes are announced on (payload: the tenant id).
+pub const CHANGES_CHANNEL: &str = "tenantry_registry";
+
+/// The registry's own migrations.
+pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&[Migration::new(
+    1,
+    "create_tenants",
+    r#"
+CREATE TABLE tenants (
+    id uuid PRIMARY KEY,
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z][a-z0-9_]{0,39}$'),
+    placement text NOT NULL CHECK (placement IN ('pool', 'schema', 'database')),
+    server text NOT NULL,
+    schema_name text,
+    database_name text,
+    plan text NOT NULL DEFAULT 'standard',
+    status text NOT NULL CHECK (status IN ('provisioning', 'active', 'suspended', 'moving', 'erased')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CHECK ((placement = 'schema') = (schema_name IS NOT NULL)),
+    CHECK ((placement = 'database') = (database_name IS NOT NULL))
+);
+CREATE FUNCTION announce_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenantry_registry', COALESCE(NEW.id, OLD.id)::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER announce_tenant_change AFTER INSERT OR UPDATE OR DELETE ON tenants
+    FOR EACH ROW EXECUTE FUNCTION announce_tenant_change();
+"#,
+)]);
+
+const COLUMNS: &str =
+    "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
+
+/// Reads a registry row.
+fn record(row: &Row) -> Result<TenantRecord, Error> {
+    let corrupt = |what: String| Error::Config(format!("registry row is inconsistent: {what}"));
+    let placement: &str = row.get("placement");
+    let name = |column: &str| -> Result<Identifier, Error> {
+        let value: Option<String> = row.get(column);
+        let value = value.ok_or_else(|| corrupt(format!("{column} missing")))?;
+        Ok(Identifier::new(&value)?)
+    };
+    let placement = match placement {
+        "pool" => Placement::Pool,
+        "schema" => Placement::Schema(name("schema_name")?),
+        "database" => Placement::Database(name("database_name")?),
+        other => return Err(corrupt(format!("placement {other:?}"))),
+    };
+    let status: &str = row.get("status");
+    Ok(TenantRecord {
+        id: row.get("id"),
+        slug: row.get("slug"),
+        placement,
+        server: row.get("server"),
+        plan: row.get("plan"),
+        status: status.parse().map_err(corrupt)?,
+        created_at: row.get("created_at"),
+        updated_at: row.get("updated_at"),
+    })
+}
+
+/// The registry row of `id`, if any.
+pub(crate) async fn find(
+    client: &impl GenericClient,
+    id: TenantId,
+) -> Result<Option<TenantRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants WHERE id = $1");
+    client
+        .query_opt(&sql, &[&id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(record)
+        .transpose()
+}
+
+/// Every registered tenant, by slug.
+pub async fn list(client: &impl GenericClient) -> Result<Vec<TenantRecord>, Error> {
+    let sql = format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants ORDER BY slug");
+    client.query(&sql, &[]).await?.iter().map(record).collect()
+}
+
+/// Inserts a tenant in status `provisioning`, or returns the existing row of
+/// the same id (a provisioning call being resumed). A slug taken by another
+/// tenant is [`Error::DuplicateSlug`].
+pub(crate) async fn register(
+    client: &impl GenericClient,
+    id: TenantId,
+    slug: &str,
+    placement: &Placement,
+    server: &str,
+    plan: &str,
+) -> Result<TenantRecord, Error> {
+    let (schema, database) = match placement {
+        Placement::Pool => (None, None),
+        Placement::Schema(schema) => (Some(schema.as_str()), None),
+        Placement::Database(database) => (None, Some(database.as_str())),
+    };
+    let sql = format!(
+        "INSERT INTO {CONTROL_SCHEMA}.tenants (id, slug, placement, server, schema_name, database_name, plan, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning')
+         ON CONFLICT (id) DO NOTHING"
+    );
+    let inserted = client
+        .execute(
+            &sql,
+            &[
+                &id.as_uuid(),
+                &slug,
+                &placement.kind(),
+                &server,
+                &schema,
+                &database,
+                &plan,
+            ],
+        )
+        .await;
+    match inserted {
+        Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            return Err(Error::DuplicateSlug {
+                slug: slug.to_owned(),
+            });
+        }
+        other => other?,
+    };
+    let existing = find(client, id)
+        .await?
+        .expect("the row was just inserted or already existed");
+    if existing.slug != slug || existing.placement != *placement || existing.server != server {
+        return Err(Error::TenantExists { id });
+    }
+    Ok(existing)
+}
+
+/// Sets a tenant's status.
+pub(crate) async fn set_status(
+    client: &impl GenericClient,
+    id: TenantId,
+    status: TenantStatus,
+) -> Result<(), Error> {
+    let sql = format!(
+        "UPDATE {CONTROL_SCHEMA}.tenants SET status = $2, updated_at = now() WHERE id = $1"
+    );
+    client
+        .execute(&sql, &[&id.as_uuid(), &status.as_str()])
+        .await?;
+    Ok(())
+}

@@ -1,0 +1,57 @@
+//! Where one tenant's statements go: its server, its placement, and the
+//! `BEGIN` that sets its context.
+
+use std::sync::Arc;
+
+use tenantry_query::{Identifier, TenantId};
+
+use crate::Error;
+use crate::lease::Lease;
+use crate::placement::Placement;
+use crate::server::Server;
+use crate::tenant_context::begin_in_context;
+
+/// A resolved tenant: built once per registry read, shared by its handles.
+pub(crate) struct Route {
+    pub(crate) tenant: TenantId,
+    pub(crate) placement: Placement,
+    pub(crate) server: Arc<Server>,
+    /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
+    pub(crate) begin: String,
+}
+
+impl Route {
+    pub(crate) fn new(
+        tenant: TenantId,
+        placement: Placement,
+        server: Arc<Server>,
+        citus: bool,
+    ) -> Self {
+        let begin = match &placement {
+            Placement::Schema(schema) => begin_in_context(tenant, citus, Some(schema)),
+            Placement::Pool | Placement::Database(_) => begin_in_context(tenant, citus, None),
+        };
+        Self {
+            tenant,
+            placement,
+            server,
+            begin,
+        }
+    }
+
+    /// The schema qualifying the tenant's tables, for schema placements.
+    pub(crate) fn schema(&self) -> Option<Identifier> {
+        match &self.placement {
+            Placement::Schema(schema) => Some(schema.clone()),
+            Placement::Pool | Placement::Database(_) => None,
+        }
+    }
+
+    /// Borrows a connection where the tenant's rows are.
+    pub(crate) async fn lease(&self) -> Result<Lease, Error> {
+        match &self.placement {
+            Placement::Database(database) => self.server.lease_database(database).await,
+            Placement::Pool | Placement::Schema(_) => self.server.lease().await,
+        }
+    }
+}

@@ -1,0 +1,240 @@
+//! A named PostgreSQL server: its pools, and the budget of connections that
+//! all of them share.
+//!
+//! The server's own database has one pool (pool and schema placements, global
+//! entities). Each tenant database gets a small pool of its own, created on
+//! first use and closed when idle. Every connection to the server, in any of
+//! these pools, holds one permit of the server's budget for as long as it is
+//! open, so thousands of tenant databases never mean thousands of
+//! connections. When the budget is spent, a new connection first closes idle
+//! connections of other pools, then waits for a permit up to the configured
+//! wait; after that the call fails with [`Error::PoolTimeout`].
+
+use std::collections::HashMap;
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, Weak};
+use std::time::{Duration, Instant};
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use deadpool_postgres::{ClientWrapper, ManagerConfig, RecyclingMethod};
+use tenantry_query::Identifier;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_postgres::NoTls;
+
+use crate::Error;
+use crate::lease::Lease;
+
+/// A pool of budgeted connections.
+pub(crate) type Pool = managed::Pool<BudgetedManager>;
+
+/// A connection that holds one permit of its server's budget while it is open.
+pub(crate) struct BudgetedClient {
+    client: ClientWrapper,
+    _permit: OwnedSemaphorePermit,
+}
+
+impl Deref for BudgetedClient {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The server's budget stayed spent for the whole wait.
+    BudgetSpent,
+    /// PostgreSQL refused or failed.
+    Postgres(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for ConnectError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        ConnectError::Postgres(error)
+    }
+}
+
+/// Opens connections to one database of a server, within the server's budget.
+pub(crate) struct BudgetedManager {
+    inner: deadpool_postgres::Manager,
+    server: Weak<Server>,
+}
+
+impl managed::Manager for BudgetedManager {
+    type Type = BudgetedClient;
+    type Error = ConnectError;
+
+    async fn create(&self) -> Result<BudgetedClient, ConnectError> {
+        let server = self.server.upgrade().ok_or(ConnectError::BudgetSpent)?;
+        let permit = server.permit().await?;
+        let client = managed::Manager::create(&self.inner).await?;
+        Ok(BudgetedClient {
+            client,
+            _permit: permit,
+        })
+    }
+
+    async fn recycle(
+        &self,
+        client: &mut BudgetedClient,
+        metrics: &Metrics,
+    ) -> RecycleResult<ConnectError> {
+        managed::Manager::recycle(&self.inner, &mut client.client, metrics)
+            .await
+            .map_err(|error| match error {
+                managed::RecycleError::Message(message) => managed::RecycleError::Message(message),
+                managed::RecycleError::Backend(error) => {
+                    managed::RecycleError::Backend(ConnectError::Postgres(error))
+                }
+            })
+    }
+
+    fn detach(&self, client: &mut BudgetedClient) {
+        managed::Manager::detach(&self.inner, &mut client.client);
+    }
+}
+
+/// Limits on a server's connections.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct ServerLimits {
+    /// Connections of the server's own database pool.
+    pub(crate) main_pool_size: usize,
+    /// Connections of each tenant database's pool.
+    pub(crate) database_pool_size: usize,
+    /// Connections to the server in all, across every pool.
+    pub(crate) budget: usize,
+    /// How long a call waits for a connection.
+    pub(crate) wait: Duration,
+    /// How long an unused connection stays open.
+    pub(crate) idle_timeout: Duration,
+}
+
+/// One named PostgreSQL server and its pools.
+pub(crate) struct Server {
+    pub(crate) name: String,
+    postgres: tokio_postgres::Config,
+    limits: ServerLimits,
+    budget: Arc<Semaphore>,
+    main: Pool,
+    databases: Mutex<HashMap<Identifier, (Pool, Instant)>>,
+}
+
+impl Server {
+    pub(crate) fn new(
+        name: String,
+        postgres: tokio_postgres::Config,
+        limits: ServerLimits,
+    ) -> Arc<Self> {
+        let budget = Arc::new(Semaphore::new(limits.budget));
+        Arc::new_cyclic(|server: &Weak<Server>| Server {
+            main: build_pool(server, postgres.clone(), limits.main_pool_size, limits.wait),
+            name,
+            postgres,
+            limits,
+            budget,
+            databases: Mutex::new(HashMap::new()),
+        })
+    }
+
+    /// Borrows a connection to the server's own database.
+    pub(crate) async fn lease(&self) -> Result<Lease, Error> {
+        Lease::acquire(&self.main, self.limits.wait).await
+    }
+
+    /// Borrows a connection to tenant database `database`, opening its pool
+    /// on first use.
+    pub(crate) async fn lease_database(
+        self: &Arc<Self>,
+        database: &Identifier,
+    ) -> Result<Lease, Error> {
+        let pool = {
+            let mut databases = self.databases.lock().expect("database pools lock");
+            match databases.get_mut(database) {
+                Some((pool, used)) => {
+                    *used = Instant::now();
+                    pool.clone()
+                }
+                None => {
+                    let mut postgres = self.postgres.clone();
+                    postgres.dbname(database.as_str());
+                    let pool = build_pool(
+                        &Arc::downgrade(self),
+                        postgres,
+                        self.limits.database_pool_size,
+                        self.limits.wait,
+                    );
+                    databases.insert(database.clone(), (pool.clone(), Instant::now()));
+                    pool
+                }
+            }
+        };
+        Lease::acquire(&pool, self.limits.wait).await
+    }
+
+    /// A permit for one more open connection: at once if the budget allows,
+    /// else after closing idle connections, else when one is released.
+    async fn permit(&self) -> Result<OwnedSemaphorePermit, ConnectError> {
+        if let Ok(permit) = self.budget.clone().try_acquire_owned() {
+            return Ok(permit);
+        }
+        self.close_idle(Duration::ZERO);
+        tokio::time::timeout(self.limits.wait, self.budget.clone().acquire_owned())
+            .await
+            .map_err(|_| ConnectError::BudgetSpent)?
+            .map_err(|_| ConnectError::BudgetSpent)
+    }
+
+    /// Closes connections unused for at least `idle`, in every pool, and drops
+    /// the pools of tenant databases that no longer hold a connection.
+    pub(crate) fn close_idle(&self, idle: Duration) {
+        let stale = |_: &BudgetedClient, metrics: Metrics| metrics.last_used() < idle;
+        self.main.retain(stale);
+        let mut databases = self.databases.lock().expect("database pools lock");
+        databases.retain(|_, (pool, used)| {
+            pool.retain(stale);
+            pool.status().size > 0 || used.elapsed() < idle
+        });
+    }
+
+    /// Connections open to this server now, across every pool.
+    pub(crate) fn open_connections(&self) -> usize {
+        self.limits.budget - self.budget.available_permits()
+    }
+
+    /// The configured idle timeout.
+    pub(crate) fn idle_timeout(&self) -> Duration {
+        self.limits.idle_timeout
+    }
+}
+
+fn build_pool(
+    server: &Weak<Server>,
+    postgres: tokio_postgres::Config,
+    size: usize,
+    wait: Duration,
+) -> Pool {
+    let inner = deadpool_postgres::Manager::from_config(
+        postgres,
+        NoTls,
+        ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        },
+    );
+    let manager = BudgetedManager {
+        inner,
+        server: server.clone(),
+    };
+    Pool::builder(manager)
+        .max_size(size.max(1))
+        .wait_timeout(Some(wait))
+        // Opening may first wait `wait` for a permit of the budget.
+        .create_timeout(Some(wait + CONNECT_TIMEOUT))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()
+        .expect("a pool with a runtime always builds")
+}
+
+/// How long opening one connection may take, beyond waiting for the budget.
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

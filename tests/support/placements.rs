@@ -1,0 +1,125 @@
+//! Two servers with a tenant registry: the test setup for placements.
+//!
+//! The main server gets a test database; a second local cluster (created if
+//! missing) gets one with the same name, as server `eu-1`. The operator (a
+//! superuser here) migrates both; the application role, the same name on
+//! both servers, connects through the registry. Every name this creates ends
+//! with the test's suffix, so dropping the two test databases removes the
+//! tenant databases and the template too.
+
+#![allow(dead_code)]
+
+use tenantry::migrate::{MigrateOptions, MigrationSet};
+use tenantry::{Config, Migrations, NewTenant, Operator, PlacementKind, TenantRecord, Tenantry};
+use tokio_postgres::Client;
+
+use super::database::TestDatabase;
+use super::local_server::ensure_cluster;
+
+/// The port of the second server.
+pub const SECOND_PORT: u16 = 5433;
+
+/// The name of the second server.
+pub const SECOND: &str = "eu-1";
+
+/// The global tables.
+pub static SHARED: MigrationSet = tenantry::embed_migrations!("tests/migrations/shared");
+
+/// The tenant-scoped tables.
+pub static TENANT: MigrationSet = tenantry::embed_migrations!("tests/migrations/tenant");
+
+/// Both sets.
+pub const MIGRATIONS: Migrations = Migrations {
+    shared: SHARED,
+    tenant: TENANT,
+};
+
+/// Two servers, migrated, with an operator and the application's settings.
+pub struct World {
+    pub main: TestDatabase,
+    pub second: TestDatabase,
+    pub operator: Operator,
+}
+
+impl World {
+    /// Creates both test databases and applies every migration set.
+    pub async fn create() -> Self {
+        let main = TestDatabase::empty_on(super::database::main_port(), None).await;
+        ensure_cluster("second", SECOND_PORT);
+        let second = TestDatabase::empty_on(SECOND_PORT, Some(&main.suffix)).await;
+        let operator = World::operator_for(&main, &second);
+        let report = operator
+            .migrate(&MIGRATIONS, MigrateOptions::default())
+            .await
+            .expect("migrate");
+        assert!(report.is_success(), "migrations failed: {report:#?}");
+        Self {
+            main,
+            second,
+            operator,
+        }
+    }
+
+    /// An operator for both servers (another runner, for concurrency tests).
+    pub fn operator(&self) -> Operator {
+        World::operator_for(&self.main, &self.second)
+    }
+
+    fn operator_for(main: &TestDatabase, second: &TestDatabase) -> Operator {
+        let config = Config::new(&main.admin_url())
+            .and_then(|config| config.server(SECOND, &second.admin_url()))
+            .expect("operator config");
+        Operator::new(config)
+            .grant_to(&main.app_role)
+            .and_then(|operator| operator.template_database(&format!("{}_template", main.name)))
+            .expect("operator")
+    }
+
+    /// The application's settings: both servers, through the registry.
+    pub fn app_config(&self) -> Config {
+        self.main
+            .app_config()
+            .server(SECOND, &self.second.app_url())
+            .expect("second server")
+            .registry()
+    }
+
+    /// The application, connected.
+    pub async fn connect(&self) -> Tenantry {
+        Tenantry::connect(self.app_config())
+            .await
+            .expect("connect through the registry")
+    }
+
+    /// A slug unique to this test.
+    pub fn slug(&self, name: &str) -> String {
+        format!("t{}_{name}", self.main.suffix)
+    }
+
+    /// Provisions tenant `name` in `placement` on `server`.
+    pub async fn provision(
+        &self,
+        name: &str,
+        placement: PlacementKind,
+        server: &str,
+    ) -> TenantRecord {
+        let tenant = NewTenant::new(&self.slug(name), placement).on_server(server);
+        self.operator
+            .provision(&tenant, &TENANT)
+            .await
+            .unwrap_or_else(|error| panic!("provision {name}: {error}"))
+    }
+
+    /// A superuser connection to `database` (the test database if `None`) on `server`.
+    pub async fn admin(&self, server: &str, database: Option<&str>) -> Client {
+        let host = if server == SECOND {
+            &self.second
+        } else {
+            &self.main
+        };
+        match database {
+            Some(database) => host.admin_of(database).await,
+            None => host.admin().await,
+        }
+    }
+}

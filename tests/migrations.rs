@@ -1,0 +1,358 @@
+//! Migrations fanned out across tenants in every placement on two servers:
+//! many schema tenants and several database tenants at once, a migration
+//! that fails on some tenants only, re-running to heal, two runners at once,
+//! dry runs; and provisioning that is idempotent and resumable.
+
+mod support;
+
+use std::collections::HashSet;
+
+use support::NewCustomer;
+use support::placements::{MIGRATIONS, SECOND, TENANT, World};
+use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome, SetKind};
+use tenantry::{
+    Error, MAIN_SERVER, Migrations, NewTenant, PlacementKind, Seed, TenantRecord, TenantStatus,
+};
+use tokio_postgres::Transaction;
+use uuid::Uuid;
+
+/// The test tenant set plus `extra` as its next migration.
+fn with_extra(sql: &'static str) -> Migrations {
+    let mut migrations = TENANT.migrations().to_vec();
+    migrations.push(Migration::new(TENANT.latest() + 1, "extra", sql));
+    Migrations {
+        tenant: MigrationSet::new(Vec::leak(migrations)),
+        ..MIGRATIONS
+    }
+}
+
+const ADD_COLUMN: &str = "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false;";
+const REFUSE_POISON: &str =
+    "ALTER TABLE customers ADD CONSTRAINT customers_not_poison CHECK (name <> 'poison');";
+
+fn tenant_lines(
+    report: &tenantry::migrate::MigrationReport,
+) -> Vec<&tenantry::migrate::TargetReport> {
+    report
+        .targets
+        .iter()
+        .filter(|line| line.target.set == SetKind::Tenant)
+        .collect()
+}
+
+#[tokio::test]
+async fn many_schema_tenants_and_database_tenants_migrate_together() {
+    let world = World::create().await;
+    let mut tenants = Vec::new();
+    for n in 0..52 {
+        let server = if n % 2 == 0 { MAIN_SERVER } else { SECOND };
+        tenants.push(
+            world
+                .provision(&format!("s{n}"), PlacementKind::Schema, server)
+                .await,
+        );
+    }
+    for n in 0..4 {
+        let server = if n % 2 == 0 { MAIN_SERVER } else { SECOND };
+        tenants.push(
+            world
+                .provision(&format!("d{n}"), PlacementKind::Database, server)
+                .await,
+        );
+    }
+    let migrations = with_extra(ADD_COLUMN);
+    let options = MigrateOptions {
+        concurrency: 8,
+        dry_run: false,
+    };
+    let report = world.operator.migrate(&migrations, options).await.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let lines = tenant_lines(&report);
+    // Every tenant, the pool tables and the template of both servers.
+    assert_eq!(lines.len(), tenants.len() + 4);
+    let extra = migrations.tenant.latest();
+    assert!(
+        lines
+            .iter()
+            .all(|line| line.outcome == Outcome::Applied(vec![extra])),
+        "{lines:#?}"
+    );
+    let migrated: HashSet<_> = lines.iter().filter_map(|line| line.target.tenant).collect();
+    assert_eq!(migrated, tenants.iter().map(|t| t.id).collect());
+
+    let again = world.operator.migrate(&migrations, options).await.unwrap();
+    assert!(
+        again
+            .targets
+            .iter()
+            .all(|line| line.outcome == Outcome::Current)
+    );
+
+    // The column is really there, in a schema tenant and a database tenant.
+    let db = world.connect().await;
+    for tenant in [&tenants[0], &tenants[55]] {
+        let handle = db.tenant(tenant.id).await.unwrap();
+        let rows = handle
+            .raw_query("SELECT count(*) FROM customers WHERE NOT vip", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows[0].get::<_, i64>(0), 0);
+    }
+}
+
+#[tokio::test]
+async fn a_migration_failing_on_some_tenants_is_reported_and_a_rerun_heals() {
+    let world = World::create().await;
+    let db = world.connect().await;
+    let mut tenants = Vec::new();
+    for (n, kind) in [
+        PlacementKind::Schema,
+        PlacementKind::Database,
+        PlacementKind::Schema,
+    ]
+    .into_iter()
+    .cycle()
+    .take(6)
+    .enumerate()
+    {
+        let record = world.provision(&format!("t{n}"), kind, MAIN_SERVER).await;
+        let tenant = db.tenant(record.id).await.unwrap();
+        let name = if n == 1 || n == 4 { "poison" } else { "fine" };
+        tenant
+            .insert(NewCustomer {
+                id: Uuid::new_v4(),
+                name: name.to_owned(),
+                email: None,
+            })
+            .exec()
+            .await
+            .unwrap();
+        tenants.push((record, tenant));
+    }
+    let migrations = with_extra(REFUSE_POISON);
+    let report = world
+        .operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    let failed: HashSet<_> = report
+        .failures()
+        .filter_map(|line| line.target.tenant)
+        .collect();
+    assert_eq!(
+        failed,
+        HashSet::from([tenants[1].0.id, tenants[4].0.id]),
+        "{report:#?}"
+    );
+    for line in report.failures() {
+        let Outcome::Failed { version, error, .. } = &line.outcome else {
+            unreachable!()
+        };
+        assert_eq!(*version, migrations.tenant.latest());
+        assert!(error.contains("customers_not_poison"), "{error}");
+    }
+    let applied = tenant_lines(&report)
+        .iter()
+        .filter(|line| matches!(line.outcome, Outcome::Applied(_)))
+        .count();
+    assert_eq!(
+        applied,
+        4 + 2 + 1,
+        "four tenants, the pool tables of both servers, the template"
+    );
+
+    for index in [1, 4] {
+        tenants[index]
+            .1
+            .raw_execute(
+                "UPDATE customers SET name = 'cured' WHERE name = 'poison'",
+                &[],
+            )
+            .await
+            .unwrap();
+    }
+    let healed = world
+        .operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(healed.is_success(), "{healed:#?}");
+    let applied_now: HashSet<_> = healed
+        .targets
+        .iter()
+        .filter(|line| matches!(line.outcome, Outcome::Applied(_)))
+        .filter_map(|line| line.target.tenant)
+        .collect();
+    assert_eq!(
+        applied_now,
+        HashSet::from([tenants[1].0.id, tenants[4].0.id])
+    );
+}
+
+#[tokio::test]
+async fn two_runners_at_once_apply_each_migration_once() {
+    let world = World::create().await;
+    for n in 0..6 {
+        let kind = if n < 4 {
+            PlacementKind::Schema
+        } else {
+            PlacementKind::Database
+        };
+        world.provision(&format!("r{n}"), kind, MAIN_SERVER).await;
+    }
+    let migrations = with_extra(ADD_COLUMN);
+    let (first, second) = (world.operator(), world.operator());
+    let (a, b) = tokio::join!(
+        first.migrate(&migrations, MigrateOptions::default()),
+        second.migrate(&migrations, MigrateOptions::default()),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_success() && b.is_success(), "{a:#?} {b:#?}");
+    let extra = migrations.tenant.latest();
+    let applied_by = |report: &tenantry::migrate::MigrationReport| -> Vec<String> {
+        report
+            .targets
+            .iter()
+            .filter(|line| line.outcome == Outcome::Applied(vec![extra]))
+            .map(|line| line.target.to_string())
+            .collect()
+    };
+    let (by_a, by_b) = (applied_by(&a), applied_by(&b));
+    let all: HashSet<_> = by_a.iter().chain(&by_b).collect();
+    assert_eq!(
+        all.len(),
+        by_a.len() + by_b.len(),
+        "a target was migrated twice"
+    );
+    assert_eq!(all.len(), tenant_lines(&a).len());
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let recorded: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM tenantry.migrations WHERE set_name = 'tenant' AND version = $1",
+            &[&extra],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        recorded,
+        4 + 1,
+        "four schema tenants and the pool tables, once each"
+    );
+}
+
+#[tokio::test]
+async fn a_dry_run_applies_nothing() {
+    let world = World::create().await;
+    world
+        .provision("dry", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    let migrations = with_extra(ADD_COLUMN);
+    let options = MigrateOptions {
+        dry_run: true,
+        ..MigrateOptions::default()
+    };
+    let report = world.operator.migrate(&migrations, options).await.unwrap();
+    let extra = migrations.tenant.latest();
+    assert!(
+        tenant_lines(&report)
+            .iter()
+            .all(|line| line.outcome == Outcome::Pending(vec![extra]))
+    );
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let columns: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE column_name = 'vip'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(columns, 0);
+}
+
+/// Fails the first time, succeeds after; counts its runs.
+struct FlakySeed {
+    fail: std::sync::atomic::AtomicBool,
+    runs: std::sync::atomic::AtomicUsize,
+}
+
+impl Seed for FlakySeed {
+    async fn seed(
+        &self,
+        transaction: &Transaction<'_>,
+        tenant: &TenantRecord,
+    ) -> Result<(), Error> {
+        self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        transaction
+            .execute(
+                "INSERT INTO customers (tenant_id, id, name) VALUES ($1, $2, 'seeded')",
+                &[&tenant.id.as_uuid(), &Uuid::new_v4()],
+            )
+            .await?;
+        if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
+            return Err(Error::Config("the seed crashed".to_owned()));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
+    let world = World::create().await;
+    let db = world.connect().await;
+    let seed = FlakySeed {
+        fail: true.into(),
+        runs: 0.into(),
+    };
+    for (name, kind) in [
+        ("sch", PlacementKind::Schema),
+        ("dbt", PlacementKind::Database),
+        ("poo", PlacementKind::Pool),
+    ] {
+        let tenant = NewTenant::new(&world.slug(name), kind).on_server(SECOND);
+        seed.fail.store(true, std::sync::atomic::Ordering::SeqCst);
+        let crashed = world.operator.provision_with(&tenant, &TENANT, &seed).await;
+        assert!(crashed.is_err());
+        // A half-made tenant is never served.
+        assert!(matches!(
+            db.tenant(tenant.id).await.map(drop),
+            Err(Error::TenantNotActive {
+                status: TenantStatus::Provisioning,
+                ..
+            })
+        ));
+        let record = world
+            .operator
+            .provision_with(&tenant, &TENANT, &seed)
+            .await
+            .unwrap();
+        assert_eq!(record.status, TenantStatus::Active);
+        let again = world
+            .operator
+            .provision_with(&tenant, &TENANT, &seed)
+            .await
+            .unwrap();
+        assert_eq!(again.id, record.id);
+        let handle = db.tenant(record.id).await.unwrap();
+        let seeded = handle.select::<support::Customer>().count().await.unwrap();
+        assert_eq!(seeded, 1, "{name}: the seed's rows were written once");
+    }
+    assert_eq!(seed.runs.load(std::sync::atomic::Ordering::SeqCst), 6);
+
+    let taken = NewTenant::new(&world.slug("sch"), PlacementKind::Schema);
+    assert!(matches!(
+        world.operator.provision(&taken, &TENANT).await,
+        Err(Error::DuplicateSlug { .. })
+    ));
+    let malformed = NewTenant::new("Robert'); DROP TABLE customers; --", PlacementKind::Schema);
+    assert!(matches!(
+        world.operator.provision(&malformed, &TENANT).await,
+        Err(Error::Query(tenantry::QueryError::InvalidIdentifier { .. }))
+    ));
+    let nowhere = NewTenant::new(&world.slug("nowhere"), PlacementKind::Schema).on_server("mars");
+    assert!(matches!(
+        world.operator.provision(&nowhere, &TENANT).await,
+        Err(Error::UnknownServer { .. })
+    ));
+}

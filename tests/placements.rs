@@ -198,3 +198,112 @@ async fn unknown_and_inactive_tenants_are_refused() {
         Err(Error::TenantNotActive { .. })
     ));
 }
+
+#[tokio::test]
+async fn registry_changes_reach_every_process_promptly() {
+    let world = World::create().await;
+    let record = world
+        .provision("moved", PlacementKind::Pool, MAIN_SERVER)
+        .await;
+    let (first, second) = (world.connect().await, world.connect().await);
+    first.tenant(record.id).await.unwrap();
+    second.tenant(record.id).await.unwrap();
+    assert!(first.cached_tenants() == 1 && second.cached_tenants() == 1);
+    // Another process (here the operator's connection) changes the registry.
+    world
+        .admin(MAIN_SERVER, None)
+        .await
+        .execute(
+            "UPDATE tenantry_control.tenants SET status = 'moving' WHERE id = $1",
+            &[&record.id.as_uuid()],
+        )
+        .await
+        .unwrap();
+    for db in [&first, &second] {
+        let mut seen = false;
+        for _ in 0..100 {
+            if let Err(Error::TenantNotActive {
+                status: TenantStatus::Moving,
+                ..
+            }) = db.tenant(record.id).await
+            {
+                seen = true;
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        assert!(seen, "a cached route outlived the registry change");
+    }
+}
+
+#[tokio::test]
+async fn database_tenants_share_a_bounded_connection_budget() {
+    const BUDGET: usize = 4;
+    let world = World::create().await;
+    let mut ids = Vec::new();
+    for n in 0..6 {
+        ids.push(
+            world
+                .provision(&format!("b{n}"), PlacementKind::Database, MAIN_SERVER)
+                .await
+                .id,
+        );
+    }
+    let config = world
+        .app_config()
+        .pool_size(1)
+        .database_pool_size(2)
+        .connection_budget(BUDGET)
+        .wait_timeout(Duration::from_secs(20));
+    let db = tenantry::Tenantry::connect(config).await.unwrap();
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let role = world.main.app_role.clone();
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let sampler = {
+        let done = done.clone();
+        tokio::spawn(async move {
+            let mut most = 0_i64;
+            while !done.load(std::sync::atomic::Ordering::Acquire) {
+                let rows = admin
+                    .query(
+                        "SELECT 1 FROM pg_stat_activity WHERE usename = $1",
+                        &[&role],
+                    )
+                    .await
+                    .unwrap();
+                most = most.max(rows.len() as i64);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
+            most
+        })
+    };
+    let mut work = Vec::new();
+    for id in &ids {
+        let tenant = db.tenant(*id).await.unwrap();
+        for _ in 0..4 {
+            let tenant = tenant.clone();
+            work.push(tokio::spawn(async move {
+                tenant
+                    .raw_query("SELECT pg_sleep(0.05)", &[])
+                    .await
+                    .map(drop)
+            }));
+        }
+    }
+    for task in work {
+        task.await
+            .unwrap()
+            .expect("every statement runs, waiting for the budget if need be");
+    }
+    done.store(true, std::sync::atomic::Ordering::Release);
+    let most = sampler.await.unwrap();
+    assert!(
+        most as usize <= BUDGET,
+        "{most} connections were open, the budget is {BUDGET}"
+    );
+    assert!(
+        most >= 2,
+        "the test should have used several connections at once"
+    );
+    assert!(db.open_connections(MAIN_SERVER).unwrap() <= BUDGET);
+}

@@ -66,8 +66,11 @@ impl Tenantry {
             check_registry(lease.postgres()).await?;
         }
         drop(lease);
-        if shared.router.is_some() {
+        if let Some(router) = &shared.router {
             tokio::spawn(router::listen(Arc::downgrade(&shared)));
+            router
+                .wait_until_listening(shared.config.wait_timeout)
+                .await;
         }
         tokio::spawn(close_idle_connections(Arc::downgrade(&shared)));
         Ok(Self { shared })

@@ -15,6 +15,7 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tenantry_query::TenantId;
+use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::Error;
@@ -31,6 +32,8 @@ pub(crate) struct Router {
     listening: AtomicBool,
     /// Bumped by every eviction.
     generation: AtomicU64,
+    /// Signalled when the listening connection has subscribed.
+    subscribed: Notify,
 }
 
 impl Router {
@@ -83,6 +86,13 @@ impl Router {
         }
     }
 
+    /// Waits until the listening connection has subscribed, at most `wait`.
+    pub(crate) async fn wait_until_listening(&self, wait: Duration) {
+        if !self.listening.load(Ordering::Acquire) {
+            let _ = tokio::time::timeout(wait, self.subscribed.notified()).await;
+        }
+    }
+
     /// Tenants cached now.
     pub(crate) fn cached(&self) -> usize {
         self.routes.read().expect("route cache lock").len()
@@ -93,13 +103,20 @@ impl Router {
 /// `Tenantry` lives, reconnecting after failures.
 pub(crate) async fn listen(shared: Weak<Shared>) {
     loop {
-        let Some(config) = shared
+        let Some((config, main)) = shared
             .upgrade()
-            .map(|shared| shared.config.postgres.clone())
+            .map(|shared| (shared.config.postgres.clone(), shared.main.clone()))
         else {
             return;
         };
-        if let Ok((client, mut connection)) = config.connect(NoTls).await {
+        // The listening connection counts against the main server's budget.
+        let permit = main.permit_outside_pools().await;
+        drop(main);
+        let connected = match permit {
+            Some(_) => config.connect(NoTls).await.ok(),
+            None => None,
+        };
+        if let Some((client, mut connection)) = connected {
             let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
             let command = format!("LISTEN {CHANGES_CHANNEL}");
             let listen = client.batch_execute(&command);
@@ -112,6 +129,7 @@ pub(crate) async fn listen(shared: Weak<Shared>) {
                     let router = shared.router.as_ref().expect("listening implies a router");
                     router.forget(None);
                     router.listening.store(true, Ordering::Release);
+                    router.subscribed.notify_one();
                 }
                 while let Some(Ok(message)) = messages.next().await {
                     let Some(shared) = shared.upgrade() else {
@@ -125,6 +143,7 @@ pub(crate) async fn listen(shared: Weak<Shared>) {
             }
             drop(client);
         }
+        drop(permit);
         let Some(shared) = shared.upgrade() else {
             return;
         };

@@ -30,7 +30,23 @@ pub(crate) type Pool = managed::Pool<BudgetedManager>;
 /// A connection that holds one permit of its server's budget while it is open.
 pub(crate) struct BudgetedClient {
     client: ClientWrapper,
-    _permit: OwnedSemaphorePermit,
+    permit: Option<OwnedSemaphorePermit>,
+}
+
+/// How long a closed connection's permit stays taken: the server ends its
+/// backend a moment after the socket closes, and until then it still counts.
+const BACKEND_EXIT_GRACE: Duration = Duration::from_millis(100);
+
+impl Drop for BudgetedClient {
+    fn drop(&mut self) {
+        let permit = self.permit.take();
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            runtime.spawn(async move {
+                tokio::time::sleep(BACKEND_EXIT_GRACE).await;
+                drop(permit);
+            });
+        }
+    }
 }
 
 impl Deref for BudgetedClient {
@@ -72,7 +88,7 @@ impl managed::Manager for BudgetedManager {
         let client = managed::Manager::create(&self.inner).await?;
         Ok(BudgetedClient {
             client,
-            _permit: permit,
+            permit: Some(permit),
         })
     }
 
@@ -171,6 +187,12 @@ impl Server {
             }
         };
         Lease::acquire(&pool, self.limits.wait).await
+    }
+
+    /// A permit for a connection opened outside the pools (the registry
+    /// listener), so that it counts against the budget too.
+    pub(crate) async fn permit_outside_pools(&self) -> Option<OwnedSemaphorePermit> {
+        self.permit().await.ok()
     }
 
     /// A permit for one more open connection: at once if the budget allows,

@@ -15,6 +15,7 @@
 //! use another. If the local server is down, its clusters are started.
 
 #[path = "../tests/support/local_server.rs"]
+#[allow(dead_code)] // the demo needs only the main server
 mod local_server;
 
 use tenantry::prelude::*;

@@ -39,6 +39,13 @@ impl Default for MigrateOptions {
 
 type DatabaseKey = (String, Option<Identifier>);
 
+/// A database's targets and the applied versions read from it.
+type Surveyed = (
+    DatabaseKey,
+    Vec<Target>,
+    Result<HashMap<String, i64>, Error>,
+);
+
 /// Applies `set` to every target, returning one report line per target.
 pub(crate) async fn run(
     operator: &Operator,
@@ -55,11 +62,7 @@ pub(crate) async fn run(
             .or_default()
             .push(target);
     }
-    let surveyed: Vec<(
-        DatabaseKey,
-        Vec<Target>,
-        Result<HashMap<String, i64>, Error>,
-    )> = stream::iter(groups)
+    let surveyed: Vec<Surveyed> = stream::iter(groups)
         .map(|(key, targets)| async move {
             let versions = survey(operator, &key, &targets[0], options.dry_run).await;
             (key, targets, versions)

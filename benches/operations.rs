@@ -1,0 +1,226 @@
+//! Operations at scale, timed on the local servers (a bench binary, not
+//! criterion: some steps take seconds and run once).
+//!
+//! ```text
+//! cargo bench --bench operations
+//! ```
+//!
+//! - `migrate/noop/10000_schemas`: deciding that 10,000 schema tenants are
+//!   all current (target < 5 s);
+//! - `migrate/alter/1000_schemas`: one `ALTER TABLE … ADD COLUMN` across
+//!   1,000 schema tenants (target < 60 s);
+//! - `route/warm/10000_tenants`: `db.tenant(id)` from a warm cache with
+//!   10,000 tenants registered;
+//! - `provision/schema` and `provision/database`: one new tenant, median
+//!   (targets < 100 ms and < 1 s).
+//!
+//! `TENANTRY_BENCH_SCALE` (default 1.0) scales the tenant counts down for a
+//! quick run. Tenants are created in bulk with the same migrations the
+//! library applies, then registered and recorded as migrated.
+
+#[path = "../tests/support/mod.rs"]
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::placements::{MIGRATIONS, TENANT, World};
+use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
+use tenantry::{MAIN_SERVER, Migrations, NewTenant, PlacementKind, TenantId};
+use tokio_postgres::Client;
+
+fn scaled(count: usize) -> usize {
+    let scale: f64 = std::env::var("TENANTRY_BENCH_SCALE")
+        .ok()
+        .and_then(|scale| scale.parse().ok())
+        .unwrap_or(1.0);
+    ((count as f64 * scale) as usize).max(1)
+}
+
+/// Creates `count` schema tenants named `tenant_<prefix><n>` with every
+/// tenant migration applied, registered active, in batches.
+async fn bulk_schema_tenants(admin: &Client, prefix: &str, count: usize) -> Vec<TenantId> {
+    let mut ids = Vec::with_capacity(count);
+    for batch in (0..count).collect::<Vec<_>>().chunks(50) {
+        let mut sql = String::from("BEGIN;");
+        for n in batch {
+            let id = TenantId::random();
+            ids.push(id);
+            let schema = format!("tenant_{prefix}{n}");
+            sql.push_str(&format!(
+                "CREATE SCHEMA {schema}; SET LOCAL search_path = {schema};"
+            ));
+            for migration in TENANT.migrations() {
+                sql.push_str(migration.sql);
+                sql.push_str(&format!(
+                    ";INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ('{schema}', 'tenant', {}, '{}', '{}');",
+                    migration.version,
+                    migration.name,
+                    migration.checksum()
+                ));
+            }
+            sql.push_str(&format!(
+                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, schema_name, status) VALUES ('{id}', '{prefix}{n}', 'schema', 'main', '{schema}', 'active');"
+            ));
+        }
+        sql.push_str("COMMIT;");
+        admin.batch_execute(&sql).await.expect("bulk tenants");
+    }
+    ids
+}
+
+fn median(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[samples.len() / 2]
+}
+
+fn print_result(id: &str, value: Duration, target: Option<Duration>) {
+    let verdict = match target {
+        Some(target) if value <= target => format!("(target < {target:?}: met)"),
+        Some(target) => format!("(target < {target:?}: MISSED)"),
+        None => String::new(),
+    };
+    println!("{id:<32} {value:>12.3?} {verdict}");
+}
+
+async fn migrate_noop(world: &World, schemas: usize) {
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        let started = Instant::now();
+        let report = world
+            .operator
+            .migrate(&MIGRATIONS, MigrateOptions::default())
+            .await
+            .unwrap();
+        samples.push(started.elapsed());
+        assert!(
+            report
+                .targets
+                .iter()
+                .all(|line| line.outcome == Outcome::Current)
+        );
+        assert!(report.targets.len() >= schemas);
+    }
+    print_result(
+        &format!("migrate/noop/{schemas}_schemas"),
+        median(samples),
+        Some(Duration::from_secs(5)),
+    );
+}
+
+async fn migrate_alter(schemas: usize) {
+    let world = World::create().await;
+    let admin = world.admin(MAIN_SERVER, None).await;
+    bulk_schema_tenants(&admin, "alter", schemas).await;
+    let mut tenant = TENANT.migrations().to_vec();
+    tenant.push(Migration::new(
+        TENANT.latest() + 1,
+        "add_vip",
+        "ALTER TABLE customers ADD COLUMN vip boolean NOT NULL DEFAULT false;",
+    ));
+    let migrations = Migrations {
+        tenant: MigrationSet::new(Vec::leak(tenant)),
+        ..MIGRATIONS
+    };
+    let started = Instant::now();
+    let report = world
+        .operator
+        .migrate(
+            &migrations,
+            MigrateOptions {
+                concurrency: 8,
+                dry_run: false,
+            },
+        )
+        .await
+        .unwrap();
+    let elapsed = started.elapsed();
+    assert!(report.is_success());
+    report_applied(&report, schemas);
+    print_result(
+        &format!("migrate/alter/{schemas}_schemas"),
+        elapsed,
+        Some(Duration::from_secs(60)),
+    );
+}
+
+fn report_applied(report: &tenantry::migrate::MigrationReport, schemas: usize) {
+    let applied = report
+        .targets
+        .iter()
+        .filter(|line| matches!(line.outcome, Outcome::Applied(_)))
+        .count();
+    assert!(applied >= schemas, "only {applied} targets were migrated");
+}
+
+async fn route_warm(world: &World, ids: &[TenantId]) {
+    let tenants = ids.len();
+    let db = world.connect().await;
+    for id in ids {
+        db.tenant(*id).await.unwrap();
+    }
+    assert_eq!(db.cached_tenants(), ids.len());
+    let lookups = 200_000;
+    let started = Instant::now();
+    for n in 0..lookups {
+        let tenant = db.tenant(ids[(n * 7919) % ids.len()]).await.unwrap();
+        std::hint::black_box(tenant);
+    }
+    print_result(
+        &format!("route/warm/{tenants}_tenants"),
+        started.elapsed() / lookups as u32,
+        None,
+    );
+}
+
+async fn provision(
+    world: &World,
+    kind: PlacementKind,
+    label: &str,
+    count: usize,
+    target: Duration,
+) {
+    let mut samples = Vec::new();
+    for n in 0..count {
+        let tenant = NewTenant::new(&world.slug(&format!("{label}{n}")), kind);
+        let started = Instant::now();
+        world.operator.provision(&tenant, &TENANT).await.unwrap();
+        samples.push(started.elapsed());
+    }
+    print_result(&format!("provision/{label}"), median(samples), Some(target));
+}
+
+#[tokio::main]
+async fn main() {
+    if std::env::args().any(|arg| arg == "--list") {
+        return;
+    }
+    let world = World::create().await;
+    provision(
+        &world,
+        PlacementKind::Schema,
+        "schema",
+        20,
+        Duration::from_millis(100),
+    )
+    .await;
+    provision(
+        &world,
+        PlacementKind::Database,
+        "database",
+        10,
+        Duration::from_secs(1),
+    )
+    .await;
+    let schemas = scaled(10_000);
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let started = Instant::now();
+    let ids = bulk_schema_tenants(&admin, "many", schemas).await;
+    eprintln!(
+        "created {schemas} schema tenants in {:?}",
+        started.elapsed()
+    );
+    route_warm(&world, &ids).await;
+    migrate_noop(&world, schemas).await;
+    drop(world);
+    migrate_alter(scaled(1_000)).await;
+}

@@ -2,15 +2,11 @@
 //! and lists tenants. It connects as a role that owns the schemas and may
 //! create databases (the application's role must not).
 
-use std::collections::HashMap;
-use std::sync::Mutex;
-
-use deadpool_postgres::Pool;
 use tenantry_query::Identifier;
 use tokio_postgres::{Client, NoTls};
 
 use crate::config::MAIN_SERVER;
-use crate::migrate::fan_out::{self, pool_for};
+use crate::migrate::fan_out;
 use crate::migrate::{
     MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport,
 };
@@ -48,7 +44,6 @@ pub struct Operator {
     grant_to: Vec<Identifier>,
     shared_schema: Identifier,
     template: Identifier,
-    pools: Mutex<HashMap<(String, Option<Identifier>), Pool>>,
 }
 
 impl Operator {
@@ -59,7 +54,6 @@ impl Operator {
             grant_to: Vec::new(),
             shared_schema: Identifier::new("shared").expect("a valid identifier"),
             template: Identifier::new(TEMPLATE_DATABASE).expect("a valid identifier"),
-            pools: Mutex::new(HashMap::new()),
         }
     }
 
@@ -85,6 +79,10 @@ impl Operator {
 
     pub(crate) fn template(&self) -> &Identifier {
         &self.template
+    }
+
+    pub(crate) fn citus(&self) -> bool {
+        self.config.citus
     }
 
     pub(crate) fn grant_roles(&self) -> &[Identifier] {
@@ -133,20 +131,6 @@ impl Operator {
             .await?;
         tokio::spawn(connection);
         Ok(client)
-    }
-
-    /// A pool of connections to one database, kept for the operator's life.
-    pub(crate) fn database_pool(&self, key: &(String, Option<Identifier>), size: usize) -> Pool {
-        let mut pools = self.pools.lock().expect("operator pools lock");
-        if let Some(pool) = pools.get(key) {
-            return pool.clone();
-        }
-        let config = self
-            .database_config(&key.0, key.1.as_ref())
-            .expect("targets only name configured servers");
-        let pool = pool_for(config, size);
-        pools.insert(key.clone(), pool.clone());
-        pool
     }
 
     /// Every registered tenant.
@@ -242,15 +226,6 @@ impl Operator {
             }
         }
         Ok(targets)
-    }
-
-    /// Closes the operator's pooled connections to `database` on `server`
-    /// (a template database cannot be copied while connected to).
-    pub(crate) fn close_pools_of(&self, server: &str, database: &Identifier) {
-        let key = (server.to_owned(), Some(database.clone()));
-        if let Some(pool) = self.pools.lock().expect("operator pools lock").remove(&key) {
-            pool.close();
-        }
     }
 
     pub(crate) async fn template_exists(&self, server: &str) -> Result<bool, Error> {

@@ -176,7 +176,7 @@ impl Operator {
         if let Some(target) = tenant_target(&record, &Identifier::new("public")?) {
             migrate_one(&client, &target, migrations, self.grant_roles()).await?;
         }
-        seed_once(&mut client, &record, seed).await?;
+        seed_once(&mut client, &record, self.citus(), seed).await?;
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
         Ok(TenantRecord {
             status: TenantStatus::Active,
@@ -217,7 +217,6 @@ impl Operator {
                 };
                 migrate_one(&client, &target, migrations, self.grant_roles()).await?;
             }
-            self.close_pools_of(server, &template);
             if !database_exists(&admin, database.as_str()).await? {
                 admin
                     .batch_execute(&format!(
@@ -279,6 +278,7 @@ async fn migrate_one(
 async fn seed_once(
     client: &mut Client,
     record: &TenantRecord,
+    citus: bool,
     seed: &impl Seed,
 ) -> Result<(), Error> {
     let schema = match &record.placement {
@@ -287,7 +287,7 @@ async fn seed_once(
     };
     let transaction = client.transaction().await?;
     transaction
-        .batch_execute(&context_settings(record.id, false, schema))
+        .batch_execute(&context_settings(record.id, citus, schema))
         .await?;
     let inserted = transaction
         .execute(

@@ -2,16 +2,14 @@
 //!
 //! Targets are grouped by database. Each database is asked once for the
 //! applied versions of all its targets; only targets with pending migrations
-//! get work, spread over at most `concurrency` connections at a time. A
+//! get work, on at most `concurrency` connections at a time. A
 //! failing target is reported and the others go on.
 
 use std::collections::{BTreeMap, HashMap};
 
-use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use futures_util::StreamExt;
 use futures_util::stream;
 use tenantry_query::Identifier;
-use tokio_postgres::NoTls;
 
 use super::apply::{applied_versions, apply_pending, has_version_table};
 use super::bootstrap::bootstrap;
@@ -40,11 +38,7 @@ impl Default for MigrateOptions {
 type DatabaseKey = (String, Option<Identifier>);
 
 /// A database's targets and the applied versions read from it.
-type Surveyed = (
-    DatabaseKey,
-    Vec<Target>,
-    Result<HashMap<String, i64>, Error>,
-);
+type Surveyed = (Vec<Target>, Result<HashMap<String, i64>, Error>);
 
 /// Applies `set` to every target, returning one report line per target.
 pub(crate) async fn run(
@@ -65,7 +59,7 @@ pub(crate) async fn run(
     let surveyed: Vec<Surveyed> = stream::iter(groups)
         .map(|(key, targets)| async move {
             let versions = survey(operator, &key, &targets[0], options.dry_run).await;
-            (key, targets, versions)
+            (targets, versions)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -73,7 +67,7 @@ pub(crate) async fn run(
 
     let mut reports = Vec::new();
     let mut work = Vec::new();
-    for (key, targets, versions) in surveyed {
+    for (targets, versions) in surveyed {
         match versions {
             Err(error) => {
                 let error = error.to_string();
@@ -82,16 +76,15 @@ pub(crate) async fn run(
                 }
             }
             Ok(versions) => {
-                let pool = (!options.dry_run).then(|| operator.database_pool(&key, concurrency));
                 for target in targets {
                     let applied = versions.get(target.schema.as_str()).copied().unwrap_or(0);
                     let pending: Vec<i64> = set.after(applied).iter().map(|m| m.version).collect();
-                    match (&pool, pending.is_empty()) {
-                        (_, true) => reports.push(finish(on_done, target, Outcome::Current)),
-                        (None, false) => {
-                            reports.push(finish(on_done, target, Outcome::Pending(pending)))
-                        }
-                        (Some(pool), false) => work.push((target, applied, pool.clone())),
+                    if pending.is_empty() {
+                        reports.push(finish(on_done, target, Outcome::Current));
+                    } else if options.dry_run {
+                        reports.push(finish(on_done, target, Outcome::Pending(pending)));
+                    } else {
+                        work.push((target, applied));
                     }
                 }
             }
@@ -99,8 +92,8 @@ pub(crate) async fn run(
     }
     let grants = operator.grant_roles();
     let applied: Vec<TargetReport> = stream::iter(work)
-        .map(|(target, applied, pool)| async move {
-            let outcome = migrate_target(&pool, &target, set, applied, grants).await;
+        .map(|(target, applied)| async move {
+            let outcome = migrate_target(operator, &target, set, applied, grants).await;
             finish(on_done, target, outcome)
         })
         .buffer_unordered(concurrency)
@@ -153,14 +146,20 @@ async fn survey(
     applied_versions(&client, sample.set.as_str()).await
 }
 
+/// Migrates one target on a connection of its own, closed afterwards: a run
+/// over thousands of tenant databases never holds more than `concurrency`
+/// connections.
 async fn migrate_target(
-    pool: &Pool,
+    operator: &Operator,
     target: &Target,
     set: &MigrationSet,
     applied: i64,
     grants: &[Identifier],
 ) -> Outcome {
-    let client = match pool.get().await {
+    let client = match operator
+        .connect(&target.server, target.database.as_ref())
+        .await
+    {
         Ok(client) => client,
         Err(error) => return failed(set, applied, Vec::new(), &error.to_string()),
     };
@@ -173,20 +172,4 @@ async fn migrate_target(
             error: failure.error.to_string(),
         },
     }
-}
-
-/// A small pool of operator connections to one database.
-pub(crate) fn pool_for(postgres: tokio_postgres::Config, size: usize) -> Pool {
-    let manager = Manager::from_config(
-        postgres,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
-    Pool::builder(manager)
-        .max_size(size)
-        .runtime(deadpool_postgres::Runtime::Tokio1)
-        .build()
-        .expect("a pool with a runtime always builds")
 }

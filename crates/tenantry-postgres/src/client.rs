@@ -45,6 +45,7 @@ impl Tenantry {
             budget: config.budget(),
             wait: config.wait_timeout,
             idle_timeout: config.idle_timeout,
+            cache_statements: !config.transaction_pooler,
         };
         let servers: HashMap<String, Arc<Server>> = config
             .all_servers()

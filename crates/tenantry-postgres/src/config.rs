@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) allow_privileged_role: bool,
     pub(crate) citus: bool,
     pub(crate) registry: bool,
+    pub(crate) transaction_pooler: bool,
 }
 
 /// The name of the server the configuration's URL points at.
@@ -50,6 +51,7 @@ impl Config {
             allow_privileged_role: false,
             citus: false,
             registry: false,
+            transaction_pooler: false,
         })
     }
 
@@ -72,6 +74,16 @@ impl Config {
     /// server's shared tables.
     pub fn registry(mut self) -> Self {
         self.registry = true;
+        self
+    }
+
+    /// Declares that the servers are reached through a transaction-mode
+    /// pooler that does not track prepared statements (PgBouncer before
+    /// 1.21): statements are then prepared inside their own transaction every
+    /// time, never cached, at the cost of a second round trip. The tenant
+    /// context is transaction-local either way.
+    pub fn transaction_pooler(mut self) -> Self {
+        self.transaction_pooler = true;
         self
     }
 

@@ -7,12 +7,16 @@ use futures_util::stream::{BoxStream, StreamExt};
 use tenantry_query::{Executor, GlobalScope, Statement};
 
 use crate::Error;
-use crate::pipeline::prepare;
+use crate::pipeline;
 use crate::row::{PgRow, wrap};
 use crate::shared::{Shared, as_dyn, params};
 
-/// Runs statements on global entities, outside any tenant context (where
-/// row-level security shows no tenant's rows).
+/// Each global statement runs in a transaction of its own with no tenant
+/// context (where row-level security shows no tenant's rows), pipelined the
+/// same way as a tenant's.
+const GLOBAL_BEGIN: &str = "BEGIN";
+
+/// Runs statements on global entities, outside any tenant context.
 #[derive(Clone)]
 pub struct GlobalExecutor {
     shared: Arc<Shared>,
@@ -26,29 +30,15 @@ impl Executor for GlobalExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        let params = as_dyn(&params);
-        let prepared = prepare(&lease, &statement.sql, &params).await?;
-        let rows = lease
-            .client()
-            .query(&prepared, &params)
+        pipeline::query(&lease, GLOBAL_BEGIN, &statement.sql, &as_dyn(&params))
             .await
-            .map_err(Error::from);
-        lease.end_work(&rows);
-        Ok(wrap(rows?))
+            .map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        let params = as_dyn(&params);
-        let prepared = prepare(&lease, &statement.sql, &params).await?;
-        let affected = lease
-            .client()
-            .execute(&prepared, &params)
-            .await
-            .map_err(Error::from);
-        lease.end_work(&affected);
-        affected
+        pipeline::execute(&lease, GLOBAL_BEGIN, &statement.sql, &as_dyn(&params)).await
     }
 
     /// Global tables are reference data: rows are collected, then streamed.

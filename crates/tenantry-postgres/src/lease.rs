@@ -18,11 +18,16 @@ use crate::server::{BudgetedManager, ConnectError, Pool};
 pub(crate) struct Lease {
     object: Option<Object<BudgetedManager>>,
     dirty: AtomicBool,
+    caches_statements: bool,
 }
 
 impl Lease {
     /// Borrows a connection, waiting at most `wait` for one.
-    pub(crate) async fn acquire(pool: &Pool, wait: Duration) -> Result<Self, Error> {
+    pub(crate) async fn acquire(
+        pool: &Pool,
+        wait: Duration,
+        caches_statements: bool,
+    ) -> Result<Self, Error> {
         let object = pool.get().await.map_err(|error| match error {
             PoolError::Timeout(_) | PoolError::Backend(ConnectError::BudgetSpent) => {
                 Error::PoolTimeout { waited: wait }
@@ -33,6 +38,7 @@ impl Lease {
         Ok(Self {
             object: Some(object),
             dirty: AtomicBool::new(false),
+            caches_statements,
         })
     }
 
@@ -41,6 +47,12 @@ impl Lease {
         self.object
             .as_ref()
             .expect("the connection is only taken when the lease is dropped")
+    }
+
+    /// Whether prepared statements may be cached on this connection (not
+    /// behind a transaction-mode pooler).
+    pub(crate) fn caches_statements(&self) -> bool {
+        self.caches_statements
     }
 
     /// The driver's client of the connection.

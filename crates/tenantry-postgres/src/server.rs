@@ -125,6 +125,8 @@ pub(crate) struct ServerLimits {
     pub(crate) wait: Duration,
     /// How long an unused connection stays open.
     pub(crate) idle_timeout: Duration,
+    /// Whether prepared statements may be cached per connection.
+    pub(crate) cache_statements: bool,
 }
 
 /// One named PostgreSQL server and its pools.
@@ -156,7 +158,7 @@ impl Server {
 
     /// Borrows a connection to the server's own database.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        Lease::acquire(&self.main, self.limits.wait).await
+        Lease::acquire(&self.main, self.limits.wait, self.limits.cache_statements).await
     }
 
     /// Borrows a connection to tenant database `database`, opening its pool
@@ -186,7 +188,7 @@ impl Server {
                 }
             }
         };
-        Lease::acquire(&pool, self.limits.wait).await
+        Lease::acquire(&pool, self.limits.wait, self.limits.cache_statements).await
     }
 
     /// A permit for a connection opened outside the pools (the registry

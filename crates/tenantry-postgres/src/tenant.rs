@@ -71,26 +71,7 @@ impl Executor for TenantExecutor {
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
         let lease = self.route.lease().await?;
         let params = params(&statement.values);
-        let params = as_dyn(&params);
-        let prepared = pipeline::prepare(&lease, &statement.sql, &params).await?;
-        let client = lease.client();
-        lease.begin_work();
-        let (begun, rows) = futures_util::future::join(
-            client.batch_execute(self.begin()),
-            client.query_raw(&prepared, params.iter().copied()),
-        )
-        .await;
-        let rows = match begun.and(rows) {
-            Ok(rows) => rows,
-            Err(error) => {
-                let ended = client.batch_execute("COMMIT").await;
-                let result = Err(Error::from(error));
-                if ended.is_ok() {
-                    lease.end_work(&result);
-                }
-                return result;
-            }
-        };
+        let rows = pipeline::stream(&lease, self.begin(), &statement.sql, &as_dyn(&params)).await?;
         Ok(
             stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
                 let (lease, mut rows) = state?;

@@ -6,6 +6,7 @@
 pub mod database;
 pub mod local_server;
 pub mod placements;
+pub mod pooler;
 
 use tenantry::{Entity, TenantId};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};

@@ -8,6 +8,8 @@ use tenantry_query::TenantId;
 
 use crate::config::MAIN_SERVER;
 use crate::global::Global;
+use crate::lease::Lease;
+use crate::pipeline;
 use crate::placement::Placement;
 use crate::registry::CONTROL_SCHEMA;
 use crate::role::check_role;
@@ -62,9 +64,9 @@ impl Tenantry {
             servers,
         });
         let lease = shared.main.lease().await?;
-        check_role(lease.postgres(), shared.config.allow_privileged_role).await?;
+        check_role(&lease, shared.config.allow_privileged_role).await?;
         if shared.router.is_some() {
-            check_registry(lease.postgres()).await?;
+            check_registry(&lease).await?;
         }
         drop(lease);
         if let Some(router) = &shared.router {
@@ -111,14 +113,10 @@ impl Tenantry {
 }
 
 /// Fails unless the registry's tables exist on the main server.
-async fn check_registry(client: &tokio_postgres::Client) -> Result<(), Error> {
-    let row = client
-        .query_one(
-            &format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL"),
-            &[],
-        )
-        .await?;
-    if row.get(0) {
+async fn check_registry(lease: &Lease) -> Result<(), Error> {
+    let sql = format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL");
+    let rows = pipeline::query(lease, "BEGIN", &sql, &[]).await?;
+    if rows[0].get(0) {
         Ok(())
     } else {
         Err(Error::Config(format!(

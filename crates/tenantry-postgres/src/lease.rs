@@ -55,11 +55,6 @@ impl Lease {
         self.caches_statements
     }
 
-    /// The driver's client of the connection.
-    pub(crate) fn postgres(&self) -> &tokio_postgres::Client {
-        self.client()
-    }
-
     /// Marks the start of a unit of work: the connection may now be inside a
     /// transaction.
     pub(crate) fn begin_work(&self) {

@@ -50,7 +50,7 @@ const COLUMNS: &str =
     "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
 
 /// Reads a registry row.
-fn record(row: &Row) -> Result<TenantRecord, Error> {
+pub(crate) fn record(row: &Row) -> Result<TenantRecord, Error> {
     let corrupt = |what: String| Error::Config(format!("registry row is inconsistent: {what}"));
     let placement: &str = row.get("placement");
     let name = |column: &str| -> Result<Identifier, Error> {
@@ -77,14 +77,18 @@ fn record(row: &Row) -> Result<TenantRecord, Error> {
     })
 }
 
+/// The query of the registry row of tenant `$1`.
+pub(crate) fn find_sql() -> String {
+    format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants WHERE id = $1")
+}
+
 /// The registry row of `id`, if any.
 pub(crate) async fn find(
     client: &impl GenericClient,
     id: TenantId,
 ) -> Result<Option<TenantRecord>, Error> {
-    let sql = format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants WHERE id = $1");
     client
-        .query_opt(&sql, &[&id.as_uuid()])
+        .query_opt(&find_sql(), &[&id.as_uuid()])
         .await?
         .as_ref()
         .map(record)

@@ -19,6 +19,7 @@ use tokio::sync::Notify;
 use tokio_postgres::{AsyncMessage, NoTls};
 
 use crate::Error;
+use crate::pipeline;
 use crate::placement::TenantStatus;
 use crate::registry::{self, CHANGES_CHANNEL};
 use crate::route::Route;
@@ -48,9 +49,9 @@ impl Router {
         let generation = self.generation.load(Ordering::Acquire);
         let record = {
             let lease = shared.main.lease().await?;
-            let record = registry::find(lease.postgres(), id).await;
-            lease.end_work(&record);
-            record?
+            let rows =
+                pipeline::query(&lease, "BEGIN", &registry::find_sql(), &[&id.as_uuid()]).await?;
+            rows.first().map(registry::record).transpose()?
         };
         let record = record.ok_or(Error::UnknownTenant { id })?;
         if record.status != TenantStatus::Active {

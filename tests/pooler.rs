@@ -1,0 +1,100 @@
+//! Behind PgBouncer in transaction mode: the tenant context is
+//! transaction-local, so it never survives into another client's
+//! transaction on a shared server connection; statements are prepared inside
+//! their own transaction. Two server connections serve many tenants at once.
+
+mod support;
+
+use support::database::TestDatabase;
+use support::pooler::Pooler;
+use support::{Customer, NewCustomer};
+use tenantry::{Config, Error, TenantId, Tenantry};
+use uuid::Uuid;
+
+#[tokio::test]
+async fn tenants_stay_isolated_through_a_transaction_mode_pooler() {
+    let database = TestDatabase::create().await;
+    let pooler = Pooler::start(&database, 2);
+    let config = Config::new(&pooler.app_url(&database))
+        .unwrap()
+        .transaction_pooler()
+        .pool_size(12);
+    let db = Tenantry::connect(config).await.unwrap();
+    let shared_id = Uuid::new_v4();
+    let mut tenants = Vec::new();
+    for n in 0..6 {
+        let tenant = db.tenant(TenantId::random()).await.unwrap();
+        tenant
+            .insert(NewCustomer {
+                id: shared_id,
+                name: format!("tenant {n}"),
+                email: None,
+            })
+            .exec()
+            .await
+            .unwrap();
+        tenants.push(tenant);
+    }
+    let mut work = Vec::new();
+    for round in 0..20 {
+        for (n, tenant) in tenants.iter().enumerate() {
+            let tenant = tenant.clone();
+            work.push(tokio::spawn(async move {
+                let expected = format!("tenant {n}");
+                if round % 2 == 0 {
+                    let customer = tenant
+                        .select::<Customer>()
+                        .filter(Customer::ID.eq(shared_id))
+                        .one()
+                        .await
+                        .unwrap();
+                    assert_eq!(customer.name, expected);
+                } else {
+                    let rows = tenant
+                        .raw_query("SELECT name FROM customers", &[])
+                        .await
+                        .unwrap();
+                    let names: Vec<String> = rows.iter().map(|row| row.get(0)).collect();
+                    assert_eq!(names, [expected]);
+                }
+            }));
+        }
+    }
+    for task in work {
+        task.await.unwrap();
+    }
+    let transaction = tenants[0].transaction().await.unwrap();
+    transaction
+        .update::<Customer>()
+        .set(Customer::NAME, "renamed")
+        .exec()
+        .await
+        .unwrap();
+    transaction.rollback().await.unwrap();
+    assert_eq!(
+        tenants[0].select::<Customer>().one().await.unwrap().name,
+        "tenant 0"
+    );
+    let intrusion = tenants[1]
+        .raw_execute(
+            "INSERT INTO customers (tenant_id, id, name) VALUES ($1, $2, 'intruder')",
+            &[&tenants[2].tenant().as_uuid(), &Uuid::new_v4()],
+        )
+        .await;
+    assert!(matches!(intrusion, Err(Error::PermissionDenied { .. })));
+    // A plain client through the same pooler sees no tenant's rows.
+    let (client, connection) =
+        tokio_postgres::connect(&pooler.app_url(&database), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    let rows = client
+        .simple_query("SELECT name FROM customers")
+        .await
+        .unwrap();
+    let data_rows = rows
+        .iter()
+        .filter(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_)))
+        .count();
+    assert_eq!(data_rows, 0);
+}

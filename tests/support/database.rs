@@ -10,8 +10,11 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenantry::{Config, Tenantry};
+use tenantry::migrate::MigrateOptions;
+use tenantry::{Config, Operator, Tenantry};
 use tokio_postgres::{Client, NoTls};
+
+use super::placements::MIGRATIONS;
 
 /// The administrator connection; override with `TENANTRY_TEST_ADMIN_URL`.
 pub fn admin_url() -> String {
@@ -23,51 +26,7 @@ const PREFIX: &str = "tenantry_test_";
 
 static NEXT: AtomicUsize = AtomicUsize::new(0);
 
-/// The schema of the test domain: two tenant-scoped tables under row-level
-/// security, keyed and referenced by (tenant_id, id), and one global table.
-pub const SCHEMA: &str = r#"
-CREATE SCHEMA shared;
-CREATE TABLE shared.plans (
-    id text PRIMARY KEY,
-    max_seats integer NOT NULL,
-    price double precision NOT NULL
-);
-CREATE TABLE customers (
-    tenant_id uuid NOT NULL,
-    id uuid NOT NULL,
-    name text NOT NULL,
-    email text,
-    PRIMARY KEY (tenant_id, id)
-);
-CREATE TABLE invoices (
-    tenant_id uuid NOT NULL,
-    id uuid NOT NULL,
-    customer_id uuid NOT NULL,
-    amount bigint NOT NULL,
-    paid boolean NOT NULL,
-    note text,
-    created_at timestamptz NOT NULL,
-    PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
-);
-CREATE INDEX invoices_tenant_customer ON invoices (tenant_id, customer_id);
-CREATE TABLE events (
-    tenant_id uuid NOT NULL,
-    id bigint NOT NULL,
-    small smallint NOT NULL,
-    medium integer NOT NULL,
-    ratio real NOT NULL,
-    score double precision,
-    payload bytea NOT NULL,
-    details jsonb NOT NULL,
-    day date NOT NULL,
-    at_time time NOT NULL,
-    local_at timestamp NOT NULL,
-    PRIMARY KEY (tenant_id, id)
-);
-"#;
-
-/// The tenant-scoped tables of [`SCHEMA`].
+/// The tenant-scoped tables the test migrations create.
 pub const SCOPED_TABLES: [&str; 3] = ["customers", "invoices", "events"];
 
 /// A database and an application role that exist for one test, on one server.
@@ -115,10 +74,20 @@ pub fn main_port() -> u16 {
 }
 
 impl TestDatabase {
-    /// A database with [`SCHEMA`], row-level security on every scoped table,
-    /// and an application role allowed to read and write them.
+    /// A database migrated with the test migrations (the shared pool's
+    /// tables under row-level security, global tables in `shared`), and an
+    /// application role allowed to read and write them.
     pub async fn create() -> Self {
-        Self::create_with(SCHEMA, &SCOPED_TABLES).await
+        let database = Self::empty_on(main_port(), None).await;
+        let operator = Operator::new(Config::new(&database.admin_url()).expect("admin URL"))
+            .grant_to(&database.app_role)
+            .expect("role name");
+        let report = operator
+            .migrate(&MIGRATIONS, MigrateOptions::default())
+            .await
+            .expect("migrate the test database");
+        assert!(report.is_success(), "test migrations failed: {report:#?}");
+        database
     }
 
     /// A database with `schema`, row-level security on `scoped_tables`, and an

@@ -193,8 +193,8 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
         K: Context,
         E2: Entity,
     {
-        let (statement, scope) = subquery.into_subquery();
-        Filter::with_scopes(self.expr().in_subquery(statement), vec![scope])
+        let (statement, scopes) = subquery.into_subquery();
+        Filter::with_scopes(self.expr().in_subquery(statement), scopes)
     }
 }
 

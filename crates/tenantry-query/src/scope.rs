@@ -60,24 +60,30 @@ impl Scope {
     }
 }
 
-/// The first subquery of a statement that came from a foreign scope, if any;
-/// building such a statement fails.
+/// The subqueries of a statement that came from a foreign scope, nested ones
+/// included; building such a statement fails. They are all kept, not just the
+/// first: a statement used as a subquery passes them on to the outer one.
 #[derive(Default)]
-pub(crate) struct ForeignSubquery(Option<Scope>);
+pub(crate) struct ForeignSubquery(Vec<Scope>);
 
 impl ForeignSubquery {
-    /// Records the first of `subquery_scopes` that `scope` does not admit.
+    /// Records those of `subquery_scopes` that `scope` does not admit.
     pub(crate) fn check(&mut self, scope: &Scope, subquery_scopes: Vec<Scope>) {
-        if self.0.is_none() {
-            self.0 = subquery_scopes
+        self.0.extend(
+            subquery_scopes
                 .into_iter()
-                .find(|inner| !scope.admits(inner));
-        }
+                .filter(|inner| !scope.admits(inner)),
+        );
+    }
+
+    /// The recorded foreign scopes.
+    pub(crate) fn into_scopes(self) -> Vec<Scope> {
+        self.0
     }
 
     /// An error if a foreign subquery was recorded.
     pub(crate) fn verdict(&self, scope: &Scope) -> Result<(), Error> {
-        match &self.0 {
+        match self.0.first() {
             None => Ok(()),
             Some(inner) => Err(Error::ScopeMismatch {
                 statement: scope.describe(),

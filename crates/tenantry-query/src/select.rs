@@ -172,9 +172,13 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         self.finish(&exists, Operation::Exists)
     }
 
-    /// The statement as a subquery, with the scope it was built in.
-    pub(crate) fn into_subquery(self) -> (SelectStatement, Scope) {
-        (self.statement, self.context.scope().clone())
+    /// The statement as a subquery, with the scope it was built in followed by
+    /// the foreign scopes of its own subqueries, so that the outer statement
+    /// checks those too.
+    pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>) {
+        let mut scopes = vec![self.context.scope().clone()];
+        scopes.extend(self.foreign.into_scopes());
+        (self.statement, scopes)
     }
 }
 

@@ -5,9 +5,8 @@ CREATE TABLE invoices (
     amount bigint NOT NULL,
     paid boolean NOT NULL,
     note text,
-    created_at timestamptz NOT NULL,
-    PRIMARY KEY (tenant_id, id),
-    FOREIGN KEY (tenant_id, customer_id) REFERENCES customers (tenant_id, id)
+    created_at timestamptz NOT NULL
 );
-CREATE INDEX invoices_tenant_customer ON invoices (tenant_id, customer_id);
+SELECT tenantry.tenant_key('invoices', 'id');
+SELECT tenantry.tenant_reference('invoices', '{customer_id}', 'customers', '{id}');
 SELECT tenantry.isolate_table('invoices');

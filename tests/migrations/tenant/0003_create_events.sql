@@ -9,7 +9,7 @@ CREATE TABLE events (
     details jsonb NOT NULL,
     day date NOT NULL,
     at_time time NOT NULL,
-    local_at timestamp NOT NULL,
-    PRIMARY KEY (tenant_id, id)
+    local_at timestamp NOT NULL
 );
+SELECT tenantry.tenant_key('events', 'id');
 SELECT tenantry.isolate_table('events');

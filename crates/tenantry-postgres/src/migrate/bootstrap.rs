@@ -9,8 +9,13 @@ use crate::tenant_context::current_tenant_expression;
 /// Serialises bootstrapping among concurrent runners.
 const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 
-/// Creates the `tenantry` schema, the version table and
-/// `tenantry.isolate_table(regclass)` if they are missing.
+/// Creates the `tenantry` schema, the version table and the helpers tenant
+/// migrations call, which make the safe forms the easy ones:
+/// `tenantry.isolate_table('t')` (row-level security, enabled and forced,
+/// `USING` and `WITH CHECK`), `tenantry.tenant_key('t', 'id')` (a primary key
+/// led by `tenant_id`) and `tenantry.tenant_reference('t', '{customer_id}',
+/// 'customers', '{id}')` (a foreign key that includes `tenant_id` on both
+/// sides, so a row can never point at another tenant's, plus its index).
 pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
     let current = current_tenant_expression().replace('\'', "''");
     let sql = format!(
@@ -38,6 +43,27 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
              EXECUTE format(
                  'CREATE POLICY tenantry_tenant_isolation ON %s USING (%I = {current}) WITH CHECK (%I = {current})',
                  target, tenant_column, tenant_column);
+         END
+         $body$;
+         CREATE OR REPLACE FUNCTION tenantry.column_list(columns name[]) RETURNS text
+         LANGUAGE sql IMMUTABLE AS $body$
+             SELECT string_agg(quote_ident(name), ', ' ORDER BY position)
+             FROM unnest(columns) WITH ORDINALITY AS listed(name, position)
+         $body$;
+         CREATE OR REPLACE FUNCTION tenantry.tenant_key(target regclass, VARIADIC key_columns name[])
+         RETURNS void LANGUAGE plpgsql AS $body$
+         BEGIN
+             EXECUTE format('ALTER TABLE %s ADD PRIMARY KEY (tenant_id, %s)',
+                 target, tenantry.column_list(key_columns));
+         END
+         $body$;
+         CREATE OR REPLACE FUNCTION tenantry.tenant_reference(
+             target regclass, columns name[], referenced regclass, referenced_columns name[])
+         RETURNS void LANGUAGE plpgsql AS $body$
+         BEGIN
+             EXECUTE format('ALTER TABLE %s ADD FOREIGN KEY (tenant_id, %s) REFERENCES %s (tenant_id, %s)',
+                 target, tenantry.column_list(columns), referenced, tenantry.column_list(referenced_columns));
+             EXECUTE format('CREATE INDEX ON %s (tenant_id, %s)', target, tenantry.column_list(columns));
          END
          $body$;"
     );

@@ -80,9 +80,10 @@ impl<E: Entity, T> Column<E, T> {
     }
 }
 
-impl<E: Entity, T: SqlValue> Column<E, T> {
+impl<E: Entity, T> Column<E, T> {
     fn compare<Src, I>(self, value: T, op: fn(Expr, Expr) -> Expr) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         Filter::new(op(self.expr(), Expr::val(value.into_value())))
@@ -91,6 +92,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column = value`.
     pub fn eq<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::eq)
@@ -99,6 +101,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column <> value`.
     pub fn ne<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::ne)
@@ -107,6 +110,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column < value`.
     pub fn lt<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::lt)
@@ -115,6 +119,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column <= value`.
     pub fn le<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::lte)
@@ -123,6 +128,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column > value`.
     pub fn gt<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::gt)
@@ -131,6 +137,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column >= value`.
     pub fn ge<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(value.into(), ExprTrait::gte)
@@ -139,6 +146,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column IN (values…)`; an empty list matches nothing.
     pub fn is_in<Src, I, V>(self, values: impl IntoIterator<Item = V>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
         V: Into<T>,
     {
@@ -149,6 +157,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column NOT IN (values…)`; an empty list matches everything.
     pub fn not_in<Src, I, V>(self, values: impl IntoIterator<Item = V>) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
         V: Into<T>,
     {
@@ -159,6 +168,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column IS NULL`.
     pub fn is_null<Src, I>(self) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         Filter::new(self.expr().is_null())
@@ -167,6 +177,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column IS NOT NULL`.
     pub fn is_not_null<Src, I>(self) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
     {
         Filter::new(self.expr().is_not_null())
@@ -175,6 +186,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     /// `column = other_column`, typically the condition of a join.
     pub fn eq_column<Src, I, E2, I2>(self, other: Column<E2, T>) -> Filter<Src>
     where
+        T: SqlValue,
         E2: Entity,
         Src: Contains<E, I> + Contains<E2, I2>,
     {
@@ -189,6 +201,7 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
         subquery: Select<'_, K, E2, Src2, Picked<Column<E3, T>>>,
     ) -> Filter<Src>
     where
+        T: SqlValue,
         Src: Contains<E, I>,
         K: Context,
         E2: Entity,
@@ -198,10 +211,11 @@ impl<E: Entity, T: SqlValue> Column<E, T> {
     }
 }
 
-impl<E: Entity, T: Text> Column<E, T> {
+impl<E: Entity, T> Column<E, T> {
     /// `column LIKE pattern` (the pattern is a bind parameter).
     pub fn like<Src, I>(self, pattern: impl Into<String>) -> Filter<Src>
     where
+        T: Text,
         Src: Contains<E, I>,
     {
         Filter::new(self.expr().binary(BinOper::Like, Expr::val(pattern.into())))

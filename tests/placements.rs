@@ -69,6 +69,27 @@ async fn assert_isolated(tenant: &Tenant, name: &str, others: &[TenantId]) {
         .unwrap();
     assert_eq!(raw[0].get::<_, i64>(0), 1, "{name}: raw SQL saw other rows");
     assert_eq!(raw[0].get::<_, String>(1), name);
+    // An upsert whose key collides with every other tenant's row inserts nothing
+    // of theirs and updates only this tenant's own row.
+    let upserted = tenant
+        .insert(NewCustomer {
+            id: SHARED_ID,
+            name: name.to_owned(),
+            email: None,
+        })
+        .on_conflict_update(Customer::EMAIL)
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(upserted.len(), 1);
+    assert_eq!(upserted[0].tenant_id, tenant.tenant());
+    let deleted = tenant
+        .delete::<Invoice>()
+        .filter(Invoice::ID.eq(Uuid::from_u128(0xdead)))
+        .exec()
+        .await
+        .unwrap();
+    assert_eq!(deleted, 0);
     for other in others {
         let intrusion = tenant
             .raw_execute(
@@ -123,6 +144,22 @@ async fn every_placement_on_two_servers_is_isolated_behind_one_handle() {
             .filter(|id| *id != tenant.tenant())
             .collect();
         assert_isolated(tenant, name, &others).await;
+    }
+    // A subquery built by one tenant's handle is refused in another's
+    // statement, whatever the two placements.
+    for ((_, outer), (_, inner)) in tenants.iter().zip(tenants.iter().skip(1)) {
+        let mixed = outer
+            .select::<Invoice>()
+            .filter(Invoice::CUSTOMER_ID.in_query(inner.select::<Customer>().columns(Customer::ID)))
+            .all()
+            .await;
+        assert!(
+            matches!(
+                mixed,
+                Err(Error::Query(tenantry::QueryError::ScopeMismatch { .. }))
+            ),
+            "{mixed:?}"
+        );
     }
     // Where the rows physically are: one pool row per server and tenant
     // there, one row in each schema and each database.

@@ -1,0 +1,20 @@
+//! A condition or an assignment only takes values of the column's type.
+use tenantry::{Entity, TenantId, TenantScoped};
+use uuid::Uuid;
+
+#[derive(Entity)]
+#[entity(table = "invoices", tenant_scoped)]
+pub struct Invoice {
+    #[entity(primary_key)]
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub amount_cents: i64,
+}
+
+fn main() {
+    let db = TenantScoped::shared(TenantId::random());
+    let _ = db
+        .select::<Invoice>()
+        .filter(Invoice::AMOUNT_CENTS.eq("100"));
+    let _ = db.update::<Invoice>().set(Invoice::AMOUNT_CENTS, 1.5);
+}

@@ -1536,3 +1536,22 @@ fn hand_written_row_setting_the_tenant_column_is_refused() {
         "{result:?}"
     );
 }
+
+#[test]
+fn hand_made_tenant_column_handle_cannot_move_rows_in_an_update() {
+    let forged = tenantry::Column::<Customer, Uuid>::new("tenant_id");
+    let result = shared()
+        .update::<Customer>()
+        .set(forged, OTHER_TENANT.as_uuid())
+        .build();
+    assert!(
+        matches!(
+            result,
+            Err(QueryError::TenantColumnSet {
+                table: "customers",
+                column: "tenant_id"
+            })
+        ),
+        "{result:?}"
+    );
+}

@@ -38,6 +38,7 @@ impl<E, T> std::fmt::Debug for Column<E, T> {
 
 impl<E, T> Column<E, T> {
     /// The handle of the column named `name` (used by the derive).
+    #[doc(hidden)]
     pub const fn new(name: &'static str) -> Self {
         Self {
             name,

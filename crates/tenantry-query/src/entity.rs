@@ -52,7 +52,7 @@ pub trait TenantEntity: Entity {
 #[diagnostic::on_unimplemented(
     message = "`{Self}` is tenant-scoped, and the global handle takes global entities only",
     label = "not a global entity",
-    note = "build statements on `{Self}` through the tenant's `TenantScoped` handle, e.g. `db.tenant(id).select::<{Self}>()`"
+    note = "statements on `{Self}` are built through the tenant's `TenantScoped` handle (`db.tenant(id)`)"
 )]
 pub trait GlobalEntity: Entity {}
 

@@ -23,8 +23,9 @@ pub enum Error {
         /// The scope the subquery was built for.
         subquery: String,
     },
-    /// A hand-written `Insertable` tried to set the tenant column itself.
-    #[error("an INSERT into `{table}` sets the tenant column `{column}`; the scope supplies it")]
+    /// A hand-made `Insertable` or column handle tried to set the tenant
+    /// column itself (which would write or move a row into another tenant).
+    #[error("a statement on `{table}` sets the tenant column `{column}`; the scope supplies it")]
     TenantColumnSet {
         /// The table of the insert.
         table: &'static str,

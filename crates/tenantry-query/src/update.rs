@@ -4,7 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{Expr, PostgresQueryBuilder, Query, UpdateStatement};
 
-use crate::entity::Entity;
+use crate::entity::{Entity, EntityKind};
 use crate::filter::Filter;
 use crate::returning::{entity_columns, write_terminals};
 use crate::scope::{Context, ForeignSubquery};
@@ -17,6 +17,7 @@ pub struct Update<'s, K, E> {
     context: &'s K,
     statement: UpdateStatement,
     assignments: usize,
+    tenant_column_set: bool,
     returning: bool,
     foreign: ForeignSubquery,
     _entity: PhantomData<fn() -> E>,
@@ -34,6 +35,7 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
             context,
             statement,
             assignments: 0,
+            tenant_column_set: false,
             returning: false,
             foreign: ForeignSubquery::default(),
             _entity: PhantomData,
@@ -42,6 +44,10 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
 
     /// `SET column = value`.
     pub fn set<T: SqlValue>(mut self, column: Column<E, T>, value: impl Into<T>) -> Self {
+        if let EntityKind::TenantScoped { tenant_column } = E::KIND {
+            // Only a hand-made handle can name it: refuse to move rows.
+            self.tenant_column_set |= column.name() == tenant_column;
+        }
         self.statement
             .value(column.name(), Expr::val(value.into().into_value()));
         self.assignments += 1;
@@ -69,6 +75,14 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
     pub fn build(&self) -> Result<Statement, Error> {
         if self.assignments == 0 {
             return Err(Error::EmptyUpdate { table: E::TABLE });
+        }
+        if let (true, EntityKind::TenantScoped { tenant_column }) =
+            (self.tenant_column_set, E::KIND)
+        {
+            return Err(Error::TenantColumnSet {
+                table: E::TABLE,
+                column: tenant_column,
+            });
         }
         self.foreign.verdict(self.context.scope())?;
         let (sql, values) = self.statement.build(PostgresQueryBuilder);

@@ -15,7 +15,9 @@ use crate::{Column, Error, Operation, SqlValue, Statement};
 /// [`SqlValue`]), so a row can never be moved to another tenant.
 pub struct Update<'s, K, E> {
     context: &'s K,
-    statement: UpdateStatement,
+    /// Boxed: every chained call (`set`, `filter`) moves the builder, and a
+    /// pointer is much cheaper to move than the ~570-byte statement.
+    statement: Box<UpdateStatement>,
     assignments: usize,
     tenant_column_set: bool,
     returning: bool,
@@ -26,7 +28,7 @@ pub struct Update<'s, K, E> {
 impl<'s, K: Context, E: Entity> Update<'s, K, E> {
     pub(crate) fn new(context: &'s K) -> Self {
         let scope = context.scope();
-        let mut statement = Query::update();
+        let mut statement = Box::new(Query::update());
         statement.table(scope.table::<E>());
         if let Some(tenant) = scope.tenant_condition::<E>() {
             statement.and_where(tenant);

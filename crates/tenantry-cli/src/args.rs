@@ -1,0 +1,154 @@
+//! The command line: connection settings shared by every command, and one
+//! set of flags per command.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// Migrates and lists the tenants of a tenantry deployment.
+#[derive(Debug, Parser)]
+#[command(name = "tenantry", version)]
+pub(crate) struct Cli {
+    /// How to reach the servers.
+    #[command(flatten)]
+    pub(crate) connection: ConnectionArgs,
+    /// What to do.
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// The operator's connections, accepted before or after the command.
+#[derive(Debug, Args)]
+pub(crate) struct ConnectionArgs {
+    /// The main server's database, with the operator's credentials (a role
+    /// that owns the schemas and may create databases).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true, global = true)]
+    pub(crate) database_url: Option<String>,
+    /// Another server, by name (repeatable): `--server eu-1=postgres://...`.
+    #[arg(long = "server", value_name = "NAME=URL", value_parser = parse_server, global = true)]
+    pub(crate) servers: Vec<(String, String)>,
+    /// The application's role (repeatable, or comma-separated in the
+    /// environment): granted on migrated schemas.
+    #[arg(
+        long = "app-role",
+        value_name = "ROLE",
+        env = "TENANTRY_APP_ROLE",
+        value_delimiter = ',',
+        global = true
+    )]
+    pub(crate) app_roles: Vec<String>,
+    /// The template database kept on each server for database tenants
+    /// (default `tenantry_template`).
+    #[arg(long, value_name = "NAME", global = true)]
+    pub(crate) template_database: Option<String>,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Applies pending migrations to every target: the registry, the shared
+    /// schema, the pool's tables, each template database and every tenant.
+    Migrate(MigrateArgs),
+    /// The tenant registry.
+    Tenants {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: TenantsCommand,
+    },
+}
+
+/// `tenantry migrate`.
+#[derive(Debug, Args)]
+pub(crate) struct MigrateArgs {
+    /// The directory holding `shared/` and `tenant/`, each of
+    /// `<version>_<name>.sql` files [default: migrations].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) migrations: Option<PathBuf>,
+    /// Targets migrated at once (and connections per database).
+    #[arg(long, value_name = "N", default_value_t = 8,
+          value_parser = clap::value_parser!(u16).range(1..))]
+    pub(crate) concurrency: u16,
+    /// Report what is pending without applying anything.
+    #[arg(long)]
+    pub(crate) dry_run: bool,
+    /// Print one JSON document instead of the table.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// `tenantry tenants ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum TenantsCommand {
+    /// Every registered tenant.
+    List {
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+/// `NAME=URL`, both non-empty.
+fn parse_server(value: &str) -> Result<(String, String), String> {
+    match value.split_once('=') {
+        Some((name, url)) if !name.is_empty() && !url.is_empty() => {
+            Ok((name.to_owned(), url.to_owned()))
+        }
+        _ => Err("expected NAME=URL, e.g. eu-1=postgres://owner@eu-1.internal/saas".to_owned()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    fn parse(args: &[&str]) -> Result<Cli, clap::Error> {
+        Cli::try_parse_from(std::iter::once("tenantry").chain(args.iter().copied()))
+    }
+
+    #[test]
+    fn connection_flags_go_before_or_after_the_command() {
+        let cli = parse(&[
+            "--database-url",
+            "postgres://owner@a/db",
+            "migrate",
+            "--server",
+            "eu-1=postgres://owner@b/db?x=y",
+            "--app-role",
+            "app",
+            "--app-role",
+            "reporting",
+            "--dry-run",
+        ])
+        .unwrap();
+        assert_eq!(
+            cli.connection.database_url.as_deref(),
+            Some("postgres://owner@a/db")
+        );
+        assert_eq!(
+            cli.connection.servers,
+            [("eu-1".to_owned(), "postgres://owner@b/db?x=y".to_owned())]
+        );
+        assert_eq!(cli.connection.app_roles, ["app", "reporting"]);
+        let Command::Migrate(migrate) = cli.command else {
+            panic!("not migrate: {:?}", cli.command)
+        };
+        assert!(migrate.dry_run && !migrate.json);
+        assert_eq!(migrate.concurrency, 8);
+        assert_eq!(migrate.migrations, None);
+    }
+
+    #[test]
+    fn malformed_servers_and_zero_concurrency_are_usage_errors() {
+        for args in [
+            &["migrate", "--server", "eu-1"][..],
+            &["migrate", "--server", "=postgres://a/b"],
+            &["migrate", "--concurrency", "0"],
+            &["tenants"],
+        ] {
+            let error = parse(args).expect_err("a usage error");
+            assert!(error.use_stderr(), "{args:?}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! One module per command, and the dispatch between them.
+
+mod migrate;
+mod tenants;
+
+use tenantry_postgres::Migrations;
+
+use crate::args::{Cli, Command, TenantsCommand};
+use crate::exit::{Fatal, Status};
+
+/// Runs the command `cli` names. `embedded` are the migrations compiled
+/// into the binary, if any.
+pub(crate) async fn run(cli: Cli, embedded: Option<Migrations>) -> Result<Status, Fatal> {
+    match cli.command {
+        Command::Migrate(args) => migrate::run(&cli.connection, &args, embedded).await,
+        Command::Tenants {
+            command: TenantsCommand::List { json },
+        } => tenants::list(&cli.connection, json).await,
+    }
+}

@@ -1,0 +1,63 @@
+//! A progress bar over migration targets, drawn on standard error only when
+//! it is a terminal (never into pipes, logs or JSON consumers).
+
+use std::io::IsTerminal;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use indicatif::{ProgressBar, ProgressStyle};
+use tenantry_postgres::migrate::{Outcome, TargetReport};
+
+/// Counts finished targets.
+pub(crate) struct Progress {
+    bar: ProgressBar,
+    failed: AtomicUsize,
+}
+
+impl Progress {
+    /// Whether a bar would be drawn.
+    pub(crate) fn wanted() -> bool {
+        std::io::stderr().is_terminal()
+    }
+
+    /// A bar expecting about `estimate` targets (it grows if there are more),
+    /// or a hidden one when standard error is not a terminal.
+    pub(crate) fn new(estimate: u64) -> Self {
+        if !Self::wanted() {
+            return Self {
+                bar: ProgressBar::hidden(),
+                failed: AtomicUsize::new(0),
+            };
+        }
+        let bar = ProgressBar::new(estimate.max(1));
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed:>4} [{bar:40}] {pos}/{len} targets  {msg}")
+                .expect("a valid template")
+                .progress_chars("=> "),
+        );
+        Self {
+            bar,
+            failed: AtomicUsize::new(0),
+        }
+    }
+
+    /// Records one finished target.
+    pub(crate) fn target_done(&self, report: &TargetReport) {
+        if self
+            .bar
+            .length()
+            .is_some_and(|length| self.bar.position() >= length)
+        {
+            self.bar.inc_length(1);
+        }
+        self.bar.inc(1);
+        if let Outcome::Failed { .. } = report.outcome {
+            let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
+            self.bar.set_message(format!("{failed} failed"));
+        }
+    }
+
+    /// Removes the bar before the summary is printed.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}

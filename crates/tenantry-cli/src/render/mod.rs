@@ -1,0 +1,11 @@
+//! What the commands print: tables for people, JSON for programs.
+
+pub(crate) mod migration;
+pub(crate) mod table;
+pub(crate) mod tenants;
+
+/// Prints `document` as one JSON document on standard output.
+pub(crate) fn print_json(document: &impl serde::Serialize) {
+    let text = serde_json::to_string_pretty(document).expect("serializable to JSON");
+    println!("{text}");
+}

@@ -1,0 +1,92 @@
+//! The registry as `tenantry tenants list` prints it.
+
+use serde::Serialize;
+use tenantry_postgres::{Placement, TenantRecord};
+use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
+
+use super::table::Table;
+
+/// One tenant in the JSON output.
+#[derive(Debug, Serialize)]
+struct TenantLine<'a> {
+    id: String,
+    slug: &'a str,
+    /// `pool`, `schema` or `database`.
+    placement: &'static str,
+    /// The tenant's own schema, for the schema placement.
+    schema: Option<&'a str>,
+    /// The tenant's own database, for the database placement.
+    database: Option<&'a str>,
+    server: &'a str,
+    plan: &'a str,
+    status: &'static str,
+    /// RFC 3339.
+    created_at: String,
+    /// RFC 3339.
+    updated_at: String,
+}
+
+fn timestamp(at: OffsetDateTime) -> String {
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}
+
+impl<'a> TenantLine<'a> {
+    fn of(tenant: &'a TenantRecord) -> Self {
+        let (schema, database) = match &tenant.placement {
+            Placement::Pool => (None, None),
+            Placement::Schema(schema) => (Some(schema.as_str()), None),
+            Placement::Database(database) => (None, Some(database.as_str())),
+        };
+        TenantLine {
+            id: tenant.id.to_string(),
+            slug: &tenant.slug,
+            placement: tenant.placement.kind(),
+            schema,
+            database,
+            server: &tenant.server,
+            plan: &tenant.plan,
+            status: tenant.status.as_str(),
+            created_at: timestamp(tenant.created_at),
+            updated_at: timestamp(tenant.updated_at),
+        }
+    }
+}
+
+/// Prints every tenant as a JSON array.
+pub(crate) fn print_json(tenants: &[TenantRecord]) {
+    let lines: Vec<TenantLine<'_>> = tenants.iter().map(TenantLine::of).collect();
+    super::print_json(&lines);
+}
+
+/// The registry as a table, then the number of tenants.
+pub(crate) fn table(tenants: &[TenantRecord]) -> String {
+    let mut table = Table::new(&[
+        "id",
+        "slug",
+        "placement",
+        "server",
+        "plan",
+        "status",
+        "created_at",
+    ]);
+    for tenant in tenants {
+        table.row(vec![
+            tenant.id.to_string(),
+            tenant.slug.clone(),
+            tenant.placement.to_string(),
+            tenant.server.clone(),
+            tenant.plan.clone(),
+            tenant.status.to_string(),
+            timestamp(tenant.created_at),
+        ]);
+    }
+    let mut out = String::new();
+    if !table.is_empty() {
+        out.push_str(&table.render());
+        out.push('\n');
+    }
+    let plural = if tenants.len() == 1 { "" } else { "s" };
+    out.push_str(&format!("{} tenant{plural}\n", tenants.len()));
+    out
+}

@@ -1,0 +1,346 @@
+//! A throwaway deployment for one test: a database and an application role
+//! on the main server (and on the second server when asked), a migrations
+//! directory, and the `tenantry` binary run against them. Everything is
+//! named after the process id and a counter, and dropped when the fixture is
+//! dropped, also when the test fails. Leftovers of killed runs are dropped by
+//! the next one.
+
+#![allow(dead_code)]
+
+use std::path::Path;
+use std::process::{Command, Output};
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use tenantry_postgres::{Config, NewTenant, Operator, PlacementKind, TenantRecord};
+use tokio::runtime::Runtime;
+use tokio_postgres::{Client, NoTls, Row};
+
+/// The name of the second server, as passed to `--server`.
+pub const SECOND: &str = "eu-1";
+
+/// The port of the second local cluster.
+const SECOND_PORT: u16 = 5433;
+
+const PREFIX: &str = "tenantry_cli_";
+
+static NEXT: AtomicUsize = AtomicUsize::new(0);
+
+/// The superuser's URL of the main server's `postgres` database; override
+/// with `TENANTRY_TEST_ADMIN_URL`.
+fn admin_url() -> String {
+    std::env::var("TENANTRY_TEST_ADMIN_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// The superuser's URL of `database` on the server at `port` (the main
+/// server's if `None`).
+fn url(port: Option<u16>, database: &str) -> String {
+    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
+    let host = match config.get_hosts().first() {
+        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
+        _ => "127.0.0.1".to_owned(),
+    };
+    let port = port.unwrap_or_else(|| config.get_ports().first().copied().unwrap_or(5432));
+    let user = config.get_user().unwrap_or("postgres");
+    format!("postgres://{user}@{host}:{port}/{database}")
+}
+
+/// What a run of the binary did.
+pub struct Run {
+    pub code: i32,
+    pub stdout: String,
+    pub stderr: String,
+}
+
+impl Run {
+    fn of(output: Output) -> Self {
+        Self {
+            code: output.status.code().expect("exited, not killed"),
+            stdout: String::from_utf8(output.stdout).expect("UTF-8 output"),
+            stderr: String::from_utf8(output.stderr).expect("UTF-8 errors"),
+        }
+    }
+
+    /// Asserts the exit code, showing the output when it differs.
+    pub fn expect_code(&self, code: i32) -> &Self {
+        assert_eq!(
+            self.code, code,
+            "exit code\n--- stdout\n{}\n--- stderr\n{}",
+            self.stdout, self.stderr
+        );
+        self
+    }
+
+    /// The standard output as JSON.
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_str(&self.stdout)
+            .unwrap_or_else(|error| panic!("not JSON ({error}):\n{}", self.stdout))
+    }
+}
+
+/// One test's deployment.
+pub struct Scratch {
+    pub runtime: Runtime,
+    /// The database, with the same name on every server.
+    pub database: String,
+    /// The application role, on every server.
+    pub app_role: String,
+    /// Each server's template database for database tenants.
+    pub template: String,
+    /// The ports of the servers the database exists on (`None`: main).
+    ports: Vec<Option<u16>>,
+    migrations: tempfile::TempDir,
+}
+
+impl Scratch {
+    /// A database and a role on the main server, and an empty migrations directory.
+    pub fn new() -> Self {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("runtime");
+        let suffix = format!(
+            "{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        let migrations = tempfile::tempdir().expect("migrations directory");
+        for set in ["shared", "tenant"] {
+            std::fs::create_dir(migrations.path().join(set)).expect("set directory");
+        }
+        let mut scratch = Self {
+            runtime,
+            database: format!("{PREFIX}{suffix}"),
+            app_role: format!("{PREFIX}app_{suffix}"),
+            template: format!("{PREFIX}{suffix}_template"),
+            ports: Vec::new(),
+            migrations,
+        };
+        scratch.create_on(None);
+        scratch
+    }
+
+    /// The same database and role on the second server too.
+    pub fn with_second_server(mut self) -> Self {
+        self.create_on(Some(SECOND_PORT));
+        self
+    }
+
+    fn create_on(&mut self, port: Option<u16>) {
+        let admin = self.connect(&url(port, "postgres"));
+        self.runtime.block_on(drop_abandoned(&admin));
+        // Registered before creating, so a half-made setup is dropped too.
+        self.ports.push(port);
+        for statement in [
+            format!(
+                "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS",
+                self.app_role
+            ),
+            format!("CREATE DATABASE {}", self.database),
+        ] {
+            self.runtime
+                .block_on(admin.batch_execute(&statement))
+                .unwrap_or_else(|error| panic!("{statement}: {error:?}"));
+        }
+    }
+
+    fn connect(&self, url: &str) -> Client {
+        let (client, connection) = self
+            .runtime
+            .block_on(tokio_postgres::connect(url, NoTls))
+            .unwrap_or_else(|error| panic!("cannot connect to {url}: {error}"));
+        self.runtime.spawn(connection);
+        client
+    }
+
+    /// The operator's URL of the test database on the main server.
+    pub fn url(&self) -> String {
+        url(None, &self.database)
+    }
+
+    /// The operator's URL of the test database on the second server.
+    pub fn second_url(&self) -> String {
+        url(Some(SECOND_PORT), &self.database)
+    }
+
+    /// The migrations directory (`shared/` and `tenant/`).
+    pub fn migrations(&self) -> &Path {
+        self.migrations.path()
+    }
+
+    /// Writes migration `file` of `set` (`shared` or `tenant`).
+    pub fn migration(&self, set: &str, file: &str, sql: &str) {
+        std::fs::write(self.migrations.path().join(set).join(file), sql).expect("write migration");
+    }
+
+    /// Runs `tenantry` with the connection flags, then `args`.
+    pub fn run(&self, args: &[&str]) -> Run {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
+        command
+            .env_remove("DATABASE_URL")
+            .env_remove("TENANTRY_APP_ROLE")
+            .args(["--database-url", &self.url()])
+            .args(["--app-role", &self.app_role])
+            .args(["--template-database", &self.template]);
+        if self.ports.contains(&Some(SECOND_PORT)) {
+            command.args(["--server", &format!("{SECOND}={}", self.second_url())]);
+        }
+        Run::of(command.args(args).output().expect("run tenantry"))
+    }
+
+    /// Runs `tenantry` with exactly `args`, and no connection settings.
+    pub fn run_bare(args: &[&str]) -> Run {
+        Run::of(
+            Command::new(env!("CARGO_BIN_EXE_tenantry"))
+                .env_remove("DATABASE_URL")
+                .env_remove("TENANTRY_APP_ROLE")
+                .args(args)
+                .output()
+                .expect("run tenantry"),
+        )
+    }
+
+    /// `tenantry migrate --migrations <dir>`, then `args`.
+    pub fn migrate(&self, args: &[&str]) -> Run {
+        let directory = self.migrations().to_str().expect("UTF-8 path").to_owned();
+        let mut all = vec!["migrate", "--migrations", &directory];
+        all.extend_from_slice(args);
+        self.run(&all)
+    }
+
+    /// Runs `sql` as the superuser in the test database of the main server.
+    pub fn query(&self, sql: &str) -> Vec<Row> {
+        let client = self.connect(&self.url());
+        self.runtime
+            .block_on(client.query(sql, &[]))
+            .unwrap_or_else(|error| panic!("{sql}: {error:?}"))
+    }
+
+    /// Runs `sql` as the superuser in the test database of the second server.
+    pub fn query_second(&self, sql: &str) -> Vec<Row> {
+        let client = self.connect(&self.second_url());
+        self.runtime
+            .block_on(client.query(sql, &[]))
+            .unwrap_or_else(|error| panic!("{sql}: {error:?}"))
+    }
+
+    /// The single boolean `sql` returns, in the main test database.
+    pub fn check(&self, sql: &str) -> bool {
+        self.query(sql)[0].get(0)
+    }
+
+    /// An operator like the binary's, through the library.
+    pub fn operator(&self) -> Operator {
+        let mut config = Config::new(&self.url()).expect("URL");
+        if self.ports.contains(&Some(SECOND_PORT)) {
+            config = config.server(SECOND, &self.second_url()).expect("server");
+        }
+        Operator::new(config)
+            .grant_to(&self.app_role)
+            .and_then(|operator| operator.template_database(&self.template))
+            .expect("operator")
+    }
+
+    /// Provisions `tenant` through the library, with the directory's tenant migrations.
+    pub fn provision(&self, tenant: NewTenant) -> TenantRecord {
+        let tenant_set = self.tenant_set();
+        self.runtime
+            .block_on(self.operator().provision(&tenant, &tenant_set))
+            .unwrap_or_else(|error| panic!("provision {}: {error}", tenant.slug))
+    }
+
+    /// A schema tenant on `server`.
+    pub fn provision_schema(&self, slug: &str, server: &str) -> TenantRecord {
+        self.provision(NewTenant::new(slug, PlacementKind::Schema).on_server(server))
+    }
+
+    /// The directory's tenant set, embedded as a project would (leaked: a test
+    /// makes a handful).
+    fn tenant_set(&self) -> tenantry_postgres::migrate::MigrationSet {
+        use tenantry_postgres::migrate::{Migration, MigrationSet};
+        let mut files: Vec<(i64, String, String)> =
+            std::fs::read_dir(self.migrations.path().join("tenant"))
+                .expect("tenant migrations")
+                .map(|entry| {
+                    let path = entry.expect("entry").path();
+                    let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
+                    let (version, name) = stem.split_once('_').expect("<version>_<name>");
+                    let sql = std::fs::read_to_string(&path).expect("read migration");
+                    (version.parse().expect("version"), name.to_owned(), sql)
+                })
+                .collect();
+        files.sort_by_key(|(version, ..)| *version);
+        let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
+        let migrations: Vec<Migration> = files
+            .into_iter()
+            .map(|(version, name, sql)| Migration::new(version, leak(name), leak(sql)))
+            .collect();
+        MigrationSet::new(Box::leak(migrations.into_boxed_slice()))
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        for port in self.ports.clone() {
+            let Ok((admin, connection)) = self
+                .runtime
+                .block_on(tokio_postgres::connect(&url(port, "postgres"), NoTls))
+            else {
+                continue;
+            };
+            self.runtime.spawn(connection);
+            self.runtime.block_on(drop_objects(
+                &admin,
+                &[&self.database, &self.template],
+                &self.app_role,
+            ));
+        }
+    }
+}
+
+/// Drops `databases` (closing their connections) and `role`, ignoring what does not exist.
+async fn drop_objects(admin: &Client, databases: &[&str], role: &str) {
+    for database in databases {
+        let _ = admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
+            .await;
+    }
+    let _ = admin
+        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
+        .await;
+}
+
+/// Drops the databases and roles of test processes that no longer run.
+async fn drop_abandoned(admin: &Client) {
+    let Ok(rows) = admin
+        .query(
+            "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry\\_cli\\_%'
+             UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenantry\\_cli\\_app\\_%'",
+            &[],
+        )
+        .await
+    else {
+        return;
+    };
+    for row in rows {
+        let name: String = row.get(0);
+        let rest = name.trim_start_matches(PREFIX).trim_start_matches("app_");
+        let mut parts = rest.split('_');
+        let (Some(pid), Some(n)) = (parts.next(), parts.next()) else {
+            continue;
+        };
+        let running = pid
+            .parse::<u32>()
+            .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
+        if !running {
+            let database = format!("{PREFIX}{pid}_{n}");
+            let template = format!("{database}_template");
+            drop_objects(
+                admin,
+                &[&database, &template],
+                &format!("{PREFIX}app_{pid}_{n}"),
+            )
+            .await;
+        }
+    }
+}

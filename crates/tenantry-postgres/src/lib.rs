@@ -31,6 +31,7 @@ mod transaction;
 pub mod migrate;
 pub mod registry;
 pub mod rls;
+pub mod verify;
 
 pub use client::Tenantry;
 pub use config::{Config, MAIN_SERVER};

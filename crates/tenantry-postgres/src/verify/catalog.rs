@@ -1,0 +1,221 @@
+//! The catalog rows the audit reads: five queries in all, sent together, each
+//! over every tenant-scoped table at once.
+
+use tokio_postgres::Client;
+use tokio_postgres::types::Oid;
+
+use crate::Error;
+
+/// The tenant-scoped tables (`oid`, `tenant_attnum`): ordinary and partitioned
+/// tables of the schemas `$1` with a live column named `$2`.
+macro_rules! scoped_tables {
+    () => {
+        "WITH scoped AS (
+             SELECT c.oid, n.nspname::text AS schema_name, c.relname::text AS table_name,
+                    c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum
+             FROM pg_catalog.pg_class c
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             JOIN pg_catalog.pg_attribute a
+               ON a.attrelid = c.oid AND a.attname = $2::text AND a.attnum > 0 AND NOT a.attisdropped
+             WHERE c.relkind IN ('r', 'p') AND n.nspname::text = ANY($1::text[])
+         ) "
+    };
+}
+
+const TABLES: &str = concat!(
+    scoped_tables!(),
+    "SELECT oid, schema_name, table_name, relrowsecurity, relforcerowsecurity, tenant_attnum
+     FROM scoped"
+);
+
+const POLICIES: &str = concat!(
+    scoped_tables!(),
+    "SELECT p.polrelid, p.polcmd::text, p.polpermissive, p.polroles,
+            p.polqual IS NOT NULL, p.polwithcheck IS NOT NULL
+     FROM pg_catalog.pg_policy p
+     JOIN scoped s ON s.oid = p.polrelid"
+);
+
+/// Every index of a scoped table, with the unique or primary-key constraint
+/// it backs, if any, and whether it is a partition's copy of its parent's.
+const INDEXES: &str = concat!(
+    scoped_tables!(),
+    "SELECT i.indrelid, ic.relname::text, i.indisunique, i.indisvalid, i.indpred IS NOT NULL,
+            i.indkey::int2[], i.indnkeyatts, con.conname::text,
+            EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
+     FROM pg_catalog.pg_index i
+     JOIN scoped s ON s.oid = i.indrelid
+     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
+     LEFT JOIN pg_catalog.pg_constraint con
+       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u')"
+);
+
+/// Foreign keys from a scoped table to a table of any schema that has the
+/// tenant column; a partition's copies of its parent's key are left out.
+const FOREIGN_KEYS: &str = concat!(
+    scoped_tables!(),
+    "SELECT con.conrelid, con.conname::text, con.conkey, con.confkey,
+            rn.nspname::text, r.relname::text, ra.attnum
+     FROM pg_catalog.pg_constraint con
+     JOIN scoped s ON s.oid = con.conrelid
+     JOIN pg_catalog.pg_class r ON r.oid = con.confrelid
+     JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
+     JOIN pg_catalog.pg_attribute ra
+       ON ra.attrelid = r.oid AND ra.attname = $2::text AND ra.attnum > 0 AND NOT ra.attisdropped
+     WHERE con.contype = 'f' AND con.conparentid = 0"
+);
+
+/// The application roles that exist, with the roles whose privileges each
+/// one has (itself included): a policy for any of them applies to it.
+const ROLES: &str = "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls,
+        ARRAY(SELECT m.oid FROM pg_catalog.pg_roles m WHERE pg_catalog.pg_has_role(r.oid, m.oid, 'USAGE'))
+ FROM pg_catalog.pg_roles r
+ WHERE r.rolname::text = ANY($1::text[])";
+
+/// A tenant-scoped table.
+pub(super) struct Table {
+    pub(super) oid: Oid,
+    pub(super) schema: String,
+    pub(super) name: String,
+    pub(super) row_security: bool,
+    pub(super) forced: bool,
+    pub(super) tenant_attnum: i16,
+}
+
+/// A row-level security policy of a scoped table.
+pub(super) struct Policy {
+    pub(super) table: Oid,
+    /// `*` (all), `r` (select), `a` (insert), `w` (update) or `d` (delete).
+    pub(super) command: String,
+    pub(super) permissive: bool,
+    /// The roles it applies to; `0` is `PUBLIC`.
+    pub(super) roles: Vec<Oid>,
+    pub(super) has_using: bool,
+    pub(super) has_with_check: bool,
+}
+
+/// An index of a scoped table.
+pub(super) struct Index {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    pub(super) unique: bool,
+    pub(super) valid: bool,
+    pub(super) partial: bool,
+    /// The key columns' numbers (`0` for an expression), without `INCLUDE`d ones.
+    pub(super) keys: Vec<i16>,
+    /// The unique or primary-key constraint it backs.
+    pub(super) constraint: Option<String>,
+    /// A partition's copy of an index of its parent.
+    pub(super) inherited: bool,
+}
+
+/// A foreign key from a scoped table to a table with the tenant column.
+pub(super) struct ForeignKey {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    pub(super) columns: Vec<i16>,
+    pub(super) referenced_columns: Vec<i16>,
+    pub(super) referenced_schema: String,
+    pub(super) referenced_table: String,
+    pub(super) referenced_tenant_attnum: i16,
+}
+
+/// An application role that exists.
+pub(super) struct Role {
+    pub(super) name: String,
+    pub(super) superuser: bool,
+    pub(super) bypass_rls: bool,
+    pub(super) privileges_of: Vec<Oid>,
+}
+
+/// Everything the audit looks at.
+pub(super) struct Catalog {
+    pub(super) tables: Vec<Table>,
+    pub(super) policies: Vec<Policy>,
+    pub(super) indexes: Vec<Index>,
+    pub(super) foreign_keys: Vec<ForeignKey>,
+    pub(super) roles: Vec<Role>,
+}
+
+impl Catalog {
+    /// Reads the catalog; the queries are pipelined on the one connection.
+    pub(super) async fn read(
+        client: &Client,
+        schemas: &[String],
+        tenant_column: &str,
+        app_roles: &[String],
+    ) -> Result<Self, Error> {
+        let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&schemas, &tenant_column];
+        let role_names: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&app_roles];
+        let (tables, policies, indexes, foreign_keys, roles) = tokio::try_join!(
+            client.query(TABLES, &scope),
+            client.query(POLICIES, &scope),
+            client.query(INDEXES, &scope),
+            client.query(FOREIGN_KEYS, &scope),
+            client.query(ROLES, &role_names),
+        )?;
+        Ok(Self {
+            tables: tables
+                .iter()
+                .map(|row| Table {
+                    oid: row.get(0),
+                    schema: row.get(1),
+                    name: row.get(2),
+                    row_security: row.get(3),
+                    forced: row.get(4),
+                    tenant_attnum: row.get(5),
+                })
+                .collect(),
+            policies: policies
+                .iter()
+                .map(|row| Policy {
+                    table: row.get(0),
+                    command: row.get(1),
+                    permissive: row.get(2),
+                    roles: row.get(3),
+                    has_using: row.get(4),
+                    has_with_check: row.get(5),
+                })
+                .collect(),
+            indexes: indexes
+                .iter()
+                .map(|row| {
+                    let mut keys: Vec<i16> = row.get(5);
+                    let key_count: i16 = row.get(6);
+                    keys.truncate(usize::try_from(key_count).unwrap_or(0));
+                    Index {
+                        table: row.get(0),
+                        name: row.get(1),
+                        unique: row.get(2),
+                        valid: row.get(3),
+                        partial: row.get(4),
+                        keys,
+                        constraint: row.get(7),
+                        inherited: row.get(8),
+                    }
+                })
+                .collect(),
+            foreign_keys: foreign_keys
+                .iter()
+                .map(|row| ForeignKey {
+                    table: row.get(0),
+                    name: row.get(1),
+                    columns: row.get(2),
+                    referenced_columns: row.get(3),
+                    referenced_schema: row.get(4),
+                    referenced_table: row.get(5),
+                    referenced_tenant_attnum: row.get(6),
+                })
+                .collect(),
+            roles: roles
+                .iter()
+                .map(|row| Role {
+                    name: row.get(0),
+                    superuser: row.get(1),
+                    bypass_rls: row.get(2),
+                    privileges_of: row.get(3),
+                })
+                .collect(),
+        })
+    }
+}

@@ -1,0 +1,306 @@
+//! The catalog audit on a real PostgreSQL: the schema the test migrations
+//! make passes, and each isolation defect, on a table of its own, is reported
+//! exactly once, by name.
+
+mod support;
+
+use support::database::TestDatabase;
+use tenantry::Identifier;
+use tenantry_postgres::verify::{Finding, PolicyCommand, VerifyOptions, verify};
+
+fn options_for(role: &str) -> VerifyOptions {
+    VerifyOptions {
+        app_roles: vec![role.to_owned()],
+        ..VerifyOptions::default()
+    }
+}
+
+#[tokio::test]
+async fn the_migrated_test_schema_has_no_findings() {
+    let database = TestDatabase::create().await;
+    let options = options_for(&database.app_role);
+
+    let admin = database.admin().await;
+    let findings = verify(&admin, &options).await.unwrap();
+    assert_eq!(findings, [], "{findings:#?}");
+
+    // Any role can read what the audit reads, the application's included.
+    let app = database.app_client().await;
+    let findings = verify(&app, &options).await.unwrap();
+    assert_eq!(findings, [], "{findings:#?}");
+}
+
+/// One defect per table; `customers` and `per_command` are sound, and
+/// `plans` is not tenant-scoped.
+const DEFECTS: &str = "
+CREATE TABLE customers (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    parent_id uuid,
+    PRIMARY KEY (tenant_id, id),
+    FOREIGN KEY (tenant_id, parent_id) REFERENCES customers (tenant_id, id)
+);
+CREATE TABLE plans (id text PRIMARY KEY, name text NOT NULL UNIQUE);
+CREATE TABLE rls_disabled (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE rls_not_forced (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE TABLE no_with_check (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+ALTER TABLE no_with_check ENABLE ROW LEVEL SECURITY;
+ALTER TABLE no_with_check FORCE ROW LEVEL SECURITY;
+CREATE POLICY read_own ON no_with_check
+    USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE TABLE policy_for_other_role (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+ALTER TABLE policy_for_other_role ENABLE ROW LEVEL SECURITY;
+ALTER TABLE policy_for_other_role FORCE ROW LEVEL SECURITY;
+CREATE POLICY monitor_only ON policy_for_other_role TO pg_monitor
+    USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE TABLE per_command (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+ALTER TABLE per_command ENABLE ROW LEVEL SECURITY;
+ALTER TABLE per_command FORCE ROW LEVEL SECURITY;
+CREATE POLICY reads ON per_command FOR SELECT
+    USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE POLICY inserts ON per_command FOR INSERT
+    WITH CHECK (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE POLICY updates ON per_command FOR UPDATE
+    USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid)
+    WITH CHECK (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE POLICY deletes ON per_command FOR DELETE
+    USING (tenant_id = NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid);
+CREATE TABLE no_tenant_index (tenant_id uuid NOT NULL, body text NOT NULL);
+CREATE INDEX no_tenant_index_body ON no_tenant_index (body, tenant_id);
+CREATE INDEX no_tenant_index_partial ON no_tenant_index (tenant_id) WHERE body <> '';
+CREATE TABLE fk_without_tenant (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    customer_tenant uuid NOT NULL,
+    customer_id uuid NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    CONSTRAINT fk_customer FOREIGN KEY (customer_tenant, customer_id) REFERENCES customers (tenant_id, id)
+);
+CREATE TABLE unique_email (
+    tenant_id uuid NOT NULL,
+    id uuid NOT NULL,
+    email text NOT NULL,
+    PRIMARY KEY (tenant_id, id),
+    CONSTRAINT unique_email_email_key UNIQUE (email)
+);
+CREATE TABLE unique_index (tenant_id uuid NOT NULL, id uuid NOT NULL, code text NOT NULL, PRIMARY KEY (tenant_id, id));
+CREATE UNIQUE INDEX unique_index_code ON unique_index (code) INCLUDE (tenant_id);
+CREATE TABLE pk_without_tenant (id uuid PRIMARY KEY, tenant_id uuid NOT NULL);
+CREATE INDEX pk_without_tenant_tenant ON pk_without_tenant (tenant_id);
+";
+
+fn table(name: &str) -> (String, String) {
+    ("public".to_owned(), name.to_owned())
+}
+
+#[tokio::test]
+async fn each_defect_is_reported_by_name() {
+    let database = TestDatabase::create_with(
+        DEFECTS,
+        &[
+            "customers",
+            "rls_disabled",
+            "rls_not_forced",
+            "no_tenant_index",
+            "fk_without_tenant",
+            "unique_email",
+            "unique_index",
+            "pk_without_tenant",
+        ],
+    )
+    .await;
+    let admin = database.admin().await;
+    admin
+        .batch_execute(
+            "ALTER TABLE rls_disabled DISABLE ROW LEVEL SECURITY;
+             ALTER TABLE rls_not_forced NO FORCE ROW LEVEL SECURITY;",
+        )
+        .await
+        .unwrap();
+
+    let superuser = format!("tenantry_test_super_{}", database.suffix);
+    let bypass = format!("tenantry_test_bypass_{}", database.suffix);
+    let missing = format!("tenantry_test_missing_{}", database.suffix);
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {superuser} SUPERUSER; CREATE ROLE {bypass} BYPASSRLS;"
+        ))
+        .await
+        .unwrap();
+    let options = VerifyOptions {
+        app_roles: vec![
+            database.app_role.clone(),
+            superuser.clone(),
+            bypass.clone(),
+            missing.clone(),
+        ],
+        ..VerifyOptions::default()
+    };
+    let findings = verify(&admin, &options).await;
+    admin
+        .batch_execute(&format!("DROP ROLE {superuser}; DROP ROLE {bypass};"))
+        .await
+        .unwrap();
+    let findings = findings.unwrap();
+
+    let tenant_column = || "tenant_id".to_owned();
+    let unique = |name: &str, constraint: &str| {
+        let (schema, table) = table(name);
+        Finding::UniqueWithoutTenant {
+            schema,
+            table,
+            constraint: constraint.to_owned(),
+            tenant_column: tenant_column(),
+        }
+    };
+    let expected = vec![
+        {
+            let (schema, table) = table("fk_without_tenant");
+            Finding::ForeignKeyWithoutTenant {
+                schema,
+                table,
+                constraint: "fk_customer".to_owned(),
+                referenced_schema: "public".to_owned(),
+                referenced_table: "customers".to_owned(),
+                tenant_column: tenant_column(),
+            }
+        },
+        {
+            let (schema, table) = table("no_tenant_index");
+            Finding::NoTenantIndex {
+                schema,
+                table,
+                tenant_column: tenant_column(),
+            }
+        },
+        {
+            let (schema, table) = table("no_with_check");
+            Finding::MissingWithCheck {
+                schema,
+                table,
+                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+            }
+        },
+        unique("pk_without_tenant", "pk_without_tenant_pkey"),
+        {
+            let (schema, table) = table("policy_for_other_role");
+            Finding::MissingUsing {
+                schema,
+                table,
+                commands: vec![
+                    PolicyCommand::Select,
+                    PolicyCommand::Update,
+                    PolicyCommand::Delete,
+                ],
+            }
+        },
+        {
+            let (schema, table) = table("policy_for_other_role");
+            Finding::MissingWithCheck {
+                schema,
+                table,
+                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+            }
+        },
+        {
+            let (schema, table) = table("rls_disabled");
+            Finding::RowSecurityDisabled { schema, table }
+        },
+        {
+            let (schema, table) = table("rls_not_forced");
+            Finding::RowSecurityNotForced { schema, table }
+        },
+        unique("unique_email", "unique_email_email_key"),
+        unique("unique_index", "unique_index_code"),
+        Finding::BypassRlsRole { role: bypass },
+        Finding::RoleMissing { role: missing },
+        Finding::SuperuserRole { role: superuser },
+    ];
+    assert_eq!(findings, expected, "{findings:#?}");
+    for finding in &findings {
+        let message = finding.to_string();
+        assert!(!message.contains('\n'), "{message}");
+    }
+    assert_eq!(
+        findings[6].to_string(),
+        "public.rls_disabled is tenant-scoped but row-level security is not enabled, so every tenant sees every row: run `ALTER TABLE public.rls_disabled ENABLE ROW LEVEL SECURITY` (tenantry's isolate_table enables, forces and adds the policy)"
+    );
+
+    // Fixing a defect clears its finding, and only its finding.
+    admin
+        .batch_execute("ALTER TABLE unique_email DROP CONSTRAINT unique_email_email_key")
+        .await
+        .unwrap();
+    let options = options_for(&database.app_role);
+    let remaining = verify(&admin, &options).await.unwrap();
+    let expected_now: Vec<Finding> = expected
+        .into_iter()
+        .filter(|finding| {
+            !matches!(
+                finding,
+                Finding::UniqueWithoutTenant { table, .. } if table == "unique_email"
+            ) && !matches!(
+                finding,
+                Finding::RoleMissing { .. }
+                    | Finding::SuperuserRole { .. }
+                    | Finding::BypassRlsRole { .. }
+            )
+        })
+        .collect();
+    assert_eq!(remaining, expected_now, "{remaining:#?}");
+}
+
+#[tokio::test]
+async fn only_the_given_schemas_and_tenant_column_are_audited() {
+    let database = TestDatabase::create_with(
+        "CREATE SCHEMA app;
+         CREATE TABLE app.accounts (org_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (org_id, id));
+         CREATE TABLE app.scoped_by_tenant_id (tenant_id uuid NOT NULL, id uuid PRIMARY KEY);
+         CREATE TABLE public.notes (org_id uuid NOT NULL, body text UNIQUE);",
+        &[],
+    )
+    .await;
+    let admin = database.admin().await;
+    let options = VerifyOptions {
+        schemas: vec!["app".to_owned()],
+        tenant_column: "org_id".to_owned(),
+        app_roles: vec![database.app_role.clone()],
+    };
+    let (schema, table) = ("app".to_owned(), "accounts".to_owned());
+    assert_eq!(
+        verify(&admin, &options).await.unwrap(),
+        [
+            Finding::RowSecurityDisabled {
+                schema: schema.clone(),
+                table: table.clone(),
+            },
+            Finding::RowSecurityNotForced {
+                schema: schema.clone(),
+                table: table.clone(),
+            },
+            Finding::MissingUsing {
+                schema: schema.clone(),
+                table: table.clone(),
+                commands: vec![
+                    PolicyCommand::Select,
+                    PolicyCommand::Update,
+                    PolicyCommand::Delete,
+                ],
+            },
+            Finding::MissingWithCheck {
+                schema,
+                table,
+                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+            },
+        ]
+    );
+
+    let isolate = tenantry::rls::isolate_table_sql(
+        Some(&Identifier::new("app").unwrap()),
+        &Identifier::new("accounts").unwrap(),
+        &Identifier::new("org_id").unwrap(),
+    );
+    admin.batch_execute(&isolate).await.unwrap();
+    assert_eq!(verify(&admin, &options).await.unwrap(), []);
+}

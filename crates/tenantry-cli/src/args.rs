@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-/// Migrates and lists the tenants of a tenantry deployment.
+/// Migrates, lists and verifies the tenants of a tenantry deployment.
 #[derive(Debug, Parser)]
 #[command(name = "tenantry", version)]
 pub(crate) struct Cli {
@@ -28,7 +28,7 @@ pub(crate) struct ConnectionArgs {
     #[arg(long = "server", value_name = "NAME=URL", value_parser = parse_server, global = true)]
     pub(crate) servers: Vec<(String, String)>,
     /// The application's role (repeatable, or comma-separated in the
-    /// environment): granted on migrated schemas.
+    /// environment): granted on migrated schemas, checked by `verify`.
     #[arg(
         long = "app-role",
         value_name = "ROLE",
@@ -55,6 +55,10 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
+    /// Audits the catalog of every server's database for what would let one
+    /// tenant reach another's rows (row-level security, policies, tenant-led
+    /// indexes and keys, application roles); one line per finding.
+    Verify(VerifyArgs),
 }
 
 /// `tenantry migrate`.
@@ -85,6 +89,21 @@ pub(crate) enum TenantsCommand {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `tenantry verify`.
+#[derive(Debug, Args)]
+pub(crate) struct VerifyArgs {
+    /// A schema holding tenant-scoped tables (repeatable) [default: every
+    /// schema tenantry migrated in each database, or `public`].
+    #[arg(long = "schema", value_name = "SCHEMA")]
+    pub(crate) schemas: Vec<String>,
+    /// The column that makes a table tenant-scoped.
+    #[arg(long, value_name = "COLUMN", default_value = "tenant_id")]
+    pub(crate) tenant_column: String,
+    /// Print JSON instead of one line per finding.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// `NAME=URL`, both non-empty.
@@ -146,9 +165,24 @@ mod tests {
             &["migrate", "--server", "=postgres://a/b"],
             &["migrate", "--concurrency", "0"],
             &["tenants"],
+            &["verify", "--schema"],
         ] {
             let error = parse(args).expect_err("a usage error");
             assert!(error.use_stderr(), "{args:?}");
         }
+    }
+
+    #[test]
+    fn verify_takes_schemas_and_a_tenant_column() {
+        let cli = parse(&[
+            "verify", "--schema", "public", "--schema", "shared", "--json",
+        ])
+        .unwrap();
+        let Command::Verify(verify) = cli.command else {
+            panic!("not verify")
+        };
+        assert_eq!(verify.schemas, ["public", "shared"]);
+        assert_eq!(verify.tenant_column, "tenant_id");
+        assert!(verify.json);
     }
 }

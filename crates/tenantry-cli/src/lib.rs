@@ -1,5 +1,5 @@
 //! The `tenantry` command line: migrate every tenant target, list the
-//! tenant registry.
+//! tenant registry, verify tenant isolation in the catalog.
 //!
 //! The shipped `tenantry` binary reads migrations from a directory when it
 //! runs. A project that embeds its migrations builds its own binary:

@@ -2,6 +2,7 @@
 
 mod migrate;
 mod tenants;
+mod verify;
 
 use tenantry_postgres::Migrations;
 
@@ -16,5 +17,6 @@ pub(crate) async fn run(cli: Cli, embedded: Option<Migrations>) -> Result<Status
         Command::Tenants {
             command: TenantsCommand::List { json },
         } => tenants::list(&cli.connection, json).await,
+        Command::Verify(args) => verify::run(&cli.connection, &args).await,
     }
 }

@@ -10,13 +10,11 @@ use crate::Error;
 use crate::pipeline;
 use crate::row::{PgRow, wrap};
 use crate::shared::{Shared, as_dyn, params};
+use crate::tenant_context::BEGIN_WITHOUT_TENANT;
 
-/// Each global statement runs in a transaction of its own with no tenant
-/// context (where row-level security shows no tenant's rows), pipelined the
-/// same way as a tenant's.
-const GLOBAL_BEGIN: &str = "BEGIN";
-
-/// Runs statements on global entities, outside any tenant context.
+/// Runs statements on global entities, outside any tenant context: each in
+/// a transaction of its own where the tenant setting is empty (so row-level
+/// security shows no tenant's rows), pipelined the same way as a tenant's.
 #[derive(Clone)]
 pub struct GlobalExecutor {
     shared: Arc<Shared>,
@@ -30,7 +28,7 @@ impl Executor for GlobalExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        pipeline::query(&lease, GLOBAL_BEGIN, &statement.sql, &as_dyn(&params))
+        pipeline::query(&lease, BEGIN_WITHOUT_TENANT, &statement.sql, &as_dyn(&params))
             .await
             .map(wrap)
     }
@@ -38,7 +36,7 @@ impl Executor for GlobalExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        pipeline::execute(&lease, GLOBAL_BEGIN, &statement.sql, &as_dyn(&params)).await
+        pipeline::execute(&lease, BEGIN_WITHOUT_TENANT, &statement.sql, &as_dyn(&params)).await
     }
 
     /// Global tables are reference data: rows are collected, then streamed.

@@ -15,9 +15,15 @@ use crate::server::{BudgetedManager, ConnectError, Pool};
 /// future, a lost connection, a transaction nobody ended) detaches the
 /// connection from the pool and closes it, so the next borrower can never
 /// inherit a transaction, a tenant context or half a pipeline.
+///
+/// Hand-written SQL may also leave session state behind (a temporary table,
+/// a session-level `SET`, `SET ROLE`, an advisory lock). A lease that ran
+/// any goes back to the pool marked, and the pool resets the connection's
+/// session before its next borrower gets it.
 pub(crate) struct Lease {
     object: Option<Object<BudgetedManager>>,
     dirty: AtomicBool,
+    ran_raw_sql: AtomicBool,
     caches_statements: bool,
 }
 
@@ -38,6 +44,7 @@ impl Lease {
         Ok(Self {
             object: Some(object),
             dirty: AtomicBool::new(false),
+            ran_raw_sql: AtomicBool::new(false),
             caches_statements,
         })
     }
@@ -66,6 +73,12 @@ impl Lease {
         self.dirty.load(Ordering::Acquire)
     }
 
+    /// Records that hand-written SQL runs on this connection, so that its
+    /// session is reset before the next borrower.
+    pub(crate) fn runs_raw_sql(&self) {
+        self.ran_raw_sql.store(true, Ordering::Release);
+    }
+
     /// Marks the end of a unit of work, unless `outcome` says the connection
     /// itself failed.
     pub(crate) fn end_work<T>(&self, outcome: &Result<T, Error>) {
@@ -76,11 +89,14 @@ impl Lease {
 
 impl Drop for Lease {
     fn drop(&mut self) {
+        let Some(mut object) = self.object.take() else {
+            return;
+        };
         if self.is_dirty() {
-            if let Some(object) = self.object.take() {
-                tracing::debug!("closing a connection released in the middle of a unit of work");
-                drop(Object::take(object));
-            }
+            tracing::debug!("closing a connection released in the middle of a unit of work");
+            drop(Object::take(object));
+        } else if self.ran_raw_sql.load(Ordering::Acquire) {
+            object.reset_session_before_reuse();
         }
     }
 }

@@ -31,7 +31,22 @@ pub(crate) type Pool = managed::Pool<BudgetedManager>;
 pub(crate) struct BudgetedClient {
     client: ClientWrapper,
     permit: Option<OwnedSemaphorePermit>,
+    session_needs_reset: bool,
 }
+
+impl BudgetedClient {
+    /// Has the pool reset the session (see [`SESSION_RESET`]) before the
+    /// connection is lent again.
+    pub(crate) fn reset_session_before_reuse(&mut self) {
+        self.session_needs_reset = true;
+    }
+}
+
+/// Everything `DISCARD ALL` resets except `DEALLOCATE ALL`, so that the
+/// connection's cache of prepared statements stays valid: settings, role,
+/// temporary tables, open cursors, listeners, advisory locks, cached plans.
+const SESSION_RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
+     UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
 /// How long a closed connection's permit stays taken: the server ends its
 /// backend a moment after the socket closes, and until then it still counts.
@@ -89,6 +104,7 @@ impl managed::Manager for BudgetedManager {
         Ok(BudgetedClient {
             client,
             permit: Some(permit),
+            session_needs_reset: false,
         })
     }
 
@@ -97,6 +113,14 @@ impl managed::Manager for BudgetedManager {
         client: &mut BudgetedClient,
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
+        if client.session_needs_reset {
+            client
+                .client
+                .batch_execute(SESSION_RESET)
+                .await
+                .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
+            client.session_needs_reset = false;
+        }
         managed::Manager::recycle(&self.inner, &mut client.client, metrics)
             .await
             .map_err(|error| match error {

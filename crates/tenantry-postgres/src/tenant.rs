@@ -148,6 +148,7 @@ impl Tenant {
     ) -> Result<Vec<Row>, Error> {
         let executor = self.scoped.executor();
         let lease = executor.route.lease().await?;
+        lease.runs_raw_sql();
         pipeline::query(&lease, executor.begin(), sql, params).await
     }
 
@@ -160,6 +161,7 @@ impl Tenant {
     ) -> Result<u64, Error> {
         let executor = self.scoped.executor();
         let lease = executor.route.lease().await?;
+        lease.runs_raw_sql();
         pipeline::execute(&lease, executor.begin(), sql, params).await
     }
 }

@@ -8,6 +8,11 @@
 //! typed tenant id only (a UUID: hex digits and hyphens), and it is sent as a
 //! simple query, never prepared, so per-tenant text never enters the
 //! statement cache.
+//!
+//! The context also pins `search_path` for the transaction: the tenant's
+//! schema, or `public` (where the pool's tables and a tenant database's tables
+//! live), with `pg_temp` searched last, so a temporary table can never shadow a
+//! tenant table that a statement names without a schema.
 
 use std::fmt::Write;
 
@@ -25,9 +30,9 @@ pub(crate) fn begin_in_context(
     format!("BEGIN; {}", context_settings(tenant, citus, schema))
 }
 
-/// The `SET LOCAL`s of the tenant context, and of the tenant's schema as
-/// `search_path` when it has one (for hand-written SQL; built statements
-/// qualify every table).
+/// The `SET LOCAL`s of the tenant context and of its `search_path` (for
+/// hand-written SQL and the pool's unqualified tables; built statements
+/// qualify every table of a schema placement).
 pub(crate) fn context_settings(
     tenant: TenantId,
     citus: bool,
@@ -37,12 +42,22 @@ pub(crate) fn context_settings(
     if citus {
         sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
     }
-    write!(sql, "SET LOCAL {TENANT_SETTING} = '{tenant}'").expect("writing to a String");
-    if let Some(schema) = schema {
-        write!(sql, "; SET LOCAL search_path = {}", schema.quoted()).expect("writing to a String");
-    }
+    let schema = schema.map_or_else(|| SHARED_TABLES_SCHEMA.to_owned(), Identifier::quoted);
+    write!(
+        sql,
+        "SET LOCAL {TENANT_SETTING} = '{tenant}'; SET LOCAL search_path = {schema}, pg_temp"
+    )
+    .expect("writing to a String");
     sql
 }
+
+/// Where the pool's tables, and those of a tenant database, live.
+const SHARED_TABLES_SCHEMA: &str = "public";
+
+/// The `BEGIN` of a statement outside any tenant context (global entities):
+/// the tenant setting is cleared for the transaction, so that not even a
+/// session-level setting left by hand-written SQL can lend it a tenant.
+pub(crate) const BEGIN_WITHOUT_TENANT: &str = "BEGIN; SET LOCAL tenantry.tenant_id = ''";
 
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
 /// or NULL (matching no row) when no context is set.
@@ -59,16 +74,21 @@ mod tests {
         let tenant: TenantId = "00000000-0000-0000-0000-00000000002a".parse().unwrap();
         assert_eq!(
             begin_in_context(tenant, false, None),
-            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
+            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = public, pg_temp"
         );
         assert_eq!(
             begin_in_context(tenant, true, None),
-            "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'"
+            "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = public, pg_temp"
         );
         let schema = Identifier::new("tenant_acme").unwrap();
         assert_eq!(
             begin_in_context(tenant, false, Some(&schema)),
-            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = \"tenant_acme\""
+            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
         );
+    }
+
+    #[test]
+    fn the_global_begin_clears_the_setting() {
+        assert!(BEGIN_WITHOUT_TENANT.ends_with(&format!("SET LOCAL {TENANT_SETTING} = ''")));
     }
 }

@@ -124,7 +124,9 @@ impl TenantTransaction {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
-        self.scoped.executor().query(sql, params).await
+        let executor = self.scoped.executor();
+        executor.lease.runs_raw_sql();
+        executor.query(sql, params).await
     }
 
     /// Runs hand-written SQL in the transaction and returns the rows it
@@ -134,7 +136,9 @@ impl TenantTransaction {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
-        self.scoped.executor().execute(sql, params).await
+        let executor = self.scoped.executor();
+        executor.lease.runs_raw_sql();
+        executor.execute(sql, params).await
     }
 }
 

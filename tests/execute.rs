@@ -366,6 +366,18 @@ async fn transactions_commit_roll_back_and_roll_back_on_drop() {
         .unwrap();
     drop(transaction);
 
+    // A statement that fails aborts the transaction: commit says so.
+    let transaction = acme.transaction().await.unwrap();
+    let ada = new_customer("failed");
+    transaction.insert(ada.clone()).exec().await.unwrap();
+    let duplicate = transaction.insert(ada).exec().await;
+    assert!(matches!(duplicate, Err(Error::Constraint { .. })), "{duplicate:?}");
+    let committed = transaction.commit().await;
+    assert!(
+        matches!(committed, Err(Error::TransactionAborted)),
+        "{committed:?}"
+    );
+
     let names: Vec<String> = acme
         .select::<Customer>()
         .columns(Customer::NAME)
@@ -423,4 +435,14 @@ async fn failures_are_typed_errors() {
         Err(Error::Query(QueryError::TooManyRows { count: 2, .. })) => {}
         other => panic!("expected too many rows, got {other:?}"),
     }
+    // The server's own words reach the message.
+    let error = acme
+        .raw_query("SELECT no_such_column FROM customers", &[])
+        .await
+        .unwrap_err();
+    assert!(matches!(error, Error::Database { .. }), "{error:?}");
+    assert!(
+        error.to_string().contains("column \"no_such_column\" does not exist"),
+        "{error}"
+    );
 }

@@ -53,7 +53,7 @@ pub enum Error {
     },
     /// A row-level security policy rejected a write (a row that would belong
     /// to another tenant), or the role lacks a privilege.
-    #[error("permission denied: {source}")]
+    #[error("permission denied: {}", server_message(source))]
     PermissionDenied {
         /// The server's error.
         #[source]
@@ -134,6 +134,10 @@ pub enum Error {
         /// The tenant.
         id: TenantId,
     },
+    /// `commit` found the transaction aborted by a statement that failed in
+    /// it earlier: it was rolled back and nothing of it was written.
+    #[error("the transaction was rolled back: a statement in it failed, so nothing was committed")]
+    TransactionAborted,
     /// An applied migration's SQL has changed since it was applied.
     #[error("migration {version} ({name}) was changed after it was applied")]
     MigrationChanged {
@@ -143,7 +147,7 @@ pub enum Error {
         name: String,
     },
     /// Any other error reported by PostgreSQL.
-    #[error("database error: {source}")]
+    #[error("database error: {}", server_message(source))]
     Database {
         /// The server's error.
         #[source]
@@ -180,6 +184,15 @@ impl From<tokio_postgres::Error> for Error {
             SqlState::ADMIN_SHUTDOWN | SqlState::CRASH_SHUTDOWN => Error::ConnectionLost { source },
             _ => Error::Database { source },
         }
+    }
+}
+
+/// What the server said, when it said something (the driver's own message
+/// for a database error is only "db error"), else the driver's message.
+fn server_message(error: &tokio_postgres::Error) -> String {
+    match error.as_db_error() {
+        Some(db_error) => db_error.to_string(),
+        None => error.to_string(),
     }
 }
 

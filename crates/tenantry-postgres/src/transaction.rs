@@ -10,12 +10,19 @@ use futures_util::stream::{BoxStream, StreamExt};
 use postgres_types::ToSql;
 use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tokio_postgres::Row;
+use tokio_postgres::error::SqlState;
 
 use crate::Error;
 use crate::lease::Lease;
 use crate::pipeline::prepare;
 use crate::row::{PgRow, wrap};
 use crate::shared::{as_dyn, params};
+
+/// `COMMIT`, after a probe that fails in an aborted transaction. PostgreSQL
+/// answers the `COMMIT` of an aborted transaction with a rollback, not an
+/// error, so without the probe a failed transaction would look committed;
+/// when the probe fails, the rest of the query (the `COMMIT`) is skipped.
+const CHECKED_COMMIT: &str = "SELECT; COMMIT";
 
 /// Runs statements on the transaction's connection, inside its context.
 pub struct TransactionExecutor {
@@ -106,9 +113,23 @@ impl TenantTransaction {
         Ok(Self { scoped })
     }
 
-    /// Commits the transaction.
+    /// Commits the transaction. If a statement in it failed, PostgreSQL
+    /// has aborted it: it is rolled back and the call returns
+    /// [`Error::TransactionAborted`], never `Ok`.
     pub async fn commit(self) -> Result<(), Error> {
-        self.scoped.executor().end("COMMIT").await
+        let executor = self.scoped.executor();
+        let committed = executor.lease.client().batch_execute(CHECKED_COMMIT).await;
+        match committed {
+            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
+                executor.end("ROLLBACK").await?;
+                Err(Error::TransactionAborted)
+            }
+            committed => {
+                let result = committed.map_err(Error::from);
+                executor.lease.end_work(&result);
+                result
+            }
+        }
     }
 
     /// Rolls the transaction back.

@@ -371,7 +371,10 @@ async fn transactions_commit_roll_back_and_roll_back_on_drop() {
     let ada = new_customer("failed");
     transaction.insert(ada.clone()).exec().await.unwrap();
     let duplicate = transaction.insert(ada).exec().await;
-    assert!(matches!(duplicate, Err(Error::Constraint { .. })), "{duplicate:?}");
+    assert!(
+        matches!(duplicate, Err(Error::Constraint { .. })),
+        "{duplicate:?}"
+    );
     let committed = transaction.commit().await;
     assert!(
         matches!(committed, Err(Error::TransactionAborted)),
@@ -442,7 +445,9 @@ async fn failures_are_typed_errors() {
         .unwrap_err();
     assert!(matches!(error, Error::Database { .. }), "{error:?}");
     assert!(
-        error.to_string().contains("column \"no_such_column\" does not exist"),
+        error
+            .to_string()
+            .contains("column \"no_such_column\" does not exist"),
         "{error}"
     );
 }

@@ -1,7 +1,7 @@
 //! The known traps of running a tenant context over a pipelined, pooled
 //! driver, each reproduced against a real server: statement order inside the
 //! pipeline, a bind value of the wrong type, LIMIT parameters, a cancelled
-//! future, a dead connection, an exhausted pool, privileged roles, and the
+//! future (on the client and on the server), a dead connection, an exhausted pool, privileged roles, and the
 //! prepared-statement cache.
 
 mod support;
@@ -174,6 +174,46 @@ async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
     drop(transaction);
     assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
     assert_eq!(context_of(&acme).await, acme.tenant().to_string());
+}
+
+#[tokio::test]
+async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
+    let database = TestDatabase::create().await;
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    // A write still running when its caller gives up: pipelined with its
+    // COMMIT, it would commit a moment later if the server ran it to the end.
+    let cancelled = tokio::time::timeout(
+        Duration::from_millis(100),
+        acme.raw_execute(
+            "INSERT INTO customers (tenant_id, id, name) \
+             SELECT $1, gen_random_uuid(), 'late' FROM pg_sleep(1)",
+            &[&acme.tenant().as_uuid()],
+        ),
+    )
+    .await;
+    assert!(cancelled.is_err(), "the write should have been cancelled");
+    let admin = database.admin().await;
+    let sleeping = || async {
+        admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND query LIKE '%pg_sleep(1)%'",
+                &[&database.app_role],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(sleeping().await, 0, "the server still runs the dropped statement");
+    // Past the time the statement would have taken, nothing was written.
+    tokio::time::sleep(Duration::from_millis(1000)).await;
+    let written: i64 = admin
+        .query_one("SELECT count(*) FROM customers", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(written, 0, "a dropped write committed behind its caller's back");
 }
 
 #[tokio::test]

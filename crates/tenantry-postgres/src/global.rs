@@ -28,15 +28,26 @@ impl Executor for GlobalExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        pipeline::query(&lease, BEGIN_WITHOUT_TENANT, &statement.sql, &as_dyn(&params))
-            .await
-            .map(wrap)
+        pipeline::query(
+            &lease,
+            BEGIN_WITHOUT_TENANT,
+            &statement.sql,
+            &as_dyn(&params),
+        )
+        .await
+        .map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let lease = self.shared.main.lease().await?;
         let params = params(&statement.values);
-        pipeline::execute(&lease, BEGIN_WITHOUT_TENANT, &statement.sql, &as_dyn(&params)).await
+        pipeline::execute(
+            &lease,
+            BEGIN_WITHOUT_TENANT,
+            &statement.sql,
+            &as_dyn(&params),
+        )
+        .await
     }
 
     /// Global tables are reference data: rows are collected, then streamed.

@@ -14,7 +14,10 @@ use crate::server::{BudgetedManager, ConnectError, Pool};
 /// transaction) the lease is *dirty*. Dropping a dirty lease (a cancelled
 /// future, a lost connection, a transaction nobody ended) detaches the
 /// connection from the pool and closes it, so the next borrower can never
-/// inherit a transaction, a tenant context or half a pipeline.
+/// inherit a transaction, a tenant context or half a pipeline; a statement
+/// still running on the server is cancelled. A write whose call was dropped
+/// after it was sent has an unknown outcome, as over a lost connection: its
+/// transaction committed whole or not at all.
 ///
 /// Hand-written SQL may also leave session state behind (a temporary table,
 /// a session-level `SET`, `SET ROLE`, an advisory lock). A lease that ran
@@ -94,7 +97,7 @@ impl Drop for Lease {
         };
         if self.is_dirty() {
             tracing::debug!("closing a connection released in the middle of a unit of work");
-            drop(Object::take(object));
+            Object::take(object).close_mid_statement();
         } else if self.ran_raw_sql.load(Ordering::Acquire) {
             object.reset_session_before_reuse();
         }

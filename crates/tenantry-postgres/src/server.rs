@@ -32,9 +32,19 @@ pub(crate) struct BudgetedClient {
     client: ClientWrapper,
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
+    mid_statement: bool,
 }
 
 impl BudgetedClient {
+    /// Closes a connection that may still be running a statement (its caller
+    /// dropped the future). The server would run the statement to its end,
+    /// and commit a write pipelined with its `COMMIT`, with the permit
+    /// already free; so the statement is cancelled first, and the permit is
+    /// released once that is done.
+    pub(crate) fn close_mid_statement(mut self) {
+        self.mid_statement = true;
+    }
+
     /// Has the pool reset the session (see [`SESSION_RESET`]) before the
     /// connection is lent again.
     pub(crate) fn reset_session_before_reuse(&mut self) {
@@ -55,12 +65,19 @@ const BACKEND_EXIT_GRACE: Duration = Duration::from_millis(100);
 impl Drop for BudgetedClient {
     fn drop(&mut self) {
         let permit = self.permit.take();
-        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
-            runtime.spawn(async move {
-                tokio::time::sleep(BACKEND_EXIT_GRACE).await;
-                drop(permit);
-            });
-        }
+        let cancel = self.mid_statement.then(|| self.client.cancel_token());
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Some(cancel) = cancel {
+                if let Err(error) = cancel.cancel_query(NoTls).await {
+                    tracing::debug!(%error, "cancelling the statement of a dropped call failed");
+                }
+            }
+            tokio::time::sleep(BACKEND_EXIT_GRACE).await;
+            drop(permit);
+        });
     }
 }
 
@@ -105,6 +122,7 @@ impl managed::Manager for BudgetedManager {
             client,
             permit: Some(permit),
             session_needs_reset: false,
+            mid_statement: false,
         })
     }
 

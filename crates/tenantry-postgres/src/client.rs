@@ -93,7 +93,7 @@ impl Tenantry {
                 self.shared.config.citus,
             )),
         };
-        Ok(Tenant::new(route))
+        Ok(Tenant::new(route, self.shared.clone()))
     }
 
     /// Connections open to server `name` now, across all its pools.

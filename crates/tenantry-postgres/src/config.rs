@@ -29,6 +29,7 @@ pub struct Config {
     pub(crate) allow_privileged_role: bool,
     pub(crate) citus: bool,
     pub(crate) registry: bool,
+    pub(crate) registry_heartbeat: Duration,
     pub(crate) transaction_pooler: bool,
 }
 
@@ -51,6 +52,7 @@ impl Config {
             allow_privileged_role: false,
             citus: false,
             registry: false,
+            registry_heartbeat: Duration::from_secs(5),
             transaction_pooler: false,
         })
     }
@@ -74,6 +76,15 @@ impl Config {
     /// server's shared tables.
     pub fn registry(mut self) -> Self {
         self.registry = true;
+        self
+    }
+
+    /// How often the connection that listens for registry changes is checked
+    /// (default 5 s). One that does not answer within this interval (a dead
+    /// network path that no error reports) is replaced; until a new one
+    /// listens, every lookup reads the registry instead of the cache.
+    pub fn registry_heartbeat(mut self, interval: Duration) -> Self {
+        self.registry_heartbeat = interval;
         self
     }
 

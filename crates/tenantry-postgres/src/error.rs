@@ -116,6 +116,14 @@ pub enum Error {
         /// Its status.
         status: TenantStatus,
     },
+    /// The tenant was moved to another placement or server after this handle
+    /// was made; its statements would go to the old place. Get a new handle
+    /// with `Tenantry::tenant`.
+    #[error("tenant {id} was moved since this handle was made; get a new handle")]
+    TenantMoved {
+        /// The tenant.
+        id: TenantId,
+    },
     /// A tenant or configuration names a server that is not configured.
     #[error("unknown server {name:?}")]
     UnknownServer {

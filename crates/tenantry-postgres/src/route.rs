@@ -2,6 +2,7 @@
 //! `BEGIN` that sets its context.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use tenantry_query::{Identifier, TenantId};
 
@@ -18,6 +19,8 @@ pub(crate) struct Route {
     pub(crate) server: Arc<Server>,
     /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
     pub(crate) begin: String,
+    /// Set when the registry entry may have changed since the route was read.
+    revoked: AtomicBool,
 }
 
 impl Route {
@@ -36,7 +39,26 @@ impl Route {
             placement,
             server,
             begin,
+            revoked: AtomicBool::new(false),
         }
+    }
+
+    /// Marks the route out of date: the tenant's registry entry changed, or
+    /// may have changed unseen. Handles holding it look the tenant up again
+    /// before their next statement.
+    pub(crate) fn revoke(&self) {
+        self.revoked.store(true, Ordering::Release);
+    }
+
+    /// Whether the route is out of date.
+    pub(crate) fn is_revoked(&self) -> bool {
+        self.revoked.load(Ordering::Acquire)
+    }
+
+    /// Whether `other` sends statements to the same place, so that statements
+    /// built for this route may run on it.
+    pub(crate) fn same_place(&self, other: &Route) -> bool {
+        self.server.name == other.server.name && self.placement == other.placement
     }
 
     /// The schema qualifying the tenant's tables, for schema placements.

@@ -4,7 +4,8 @@
 //! Every change to the registry table notifies the `tenantry_registry`
 //! channel (a trigger does it, in the same transaction). Each process keeps
 //! one connection listening on it and evicts the tenant named in each
-//! notification. While that connection is down, the cache is bypassed and
+//! notification, revoking the route its handles hold. While that connection
+//! is down (or stops answering its heartbeat), the cache is bypassed and
 //! emptied, so a change made meanwhile is never missed; a generation counter
 //! keeps a lookup that raced with a notification from caching a stale route.
 
@@ -15,8 +16,9 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tenantry_query::TenantId;
-use tokio::sync::Notify;
-use tokio_postgres::{AsyncMessage, NoTls};
+use tokio::sync::{Notify, mpsc};
+use tokio_postgres::tls::NoTlsStream;
+use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
 
 use crate::Error;
 use crate::pipeline;
@@ -67,24 +69,41 @@ impl Router {
             server,
             shared.config.citus,
         ));
-        if listening {
+        // A route that no notification can revoke later is handed out
+        // revoked: its handles look the tenant up again for every statement.
+        let cached = listening && {
             let mut routes = self.routes.write().expect("route cache lock");
-            if self.generation.load(Ordering::Acquire) == generation {
+            let unchanged = self.generation.load(Ordering::Acquire) == generation;
+            if unchanged {
                 routes.insert(id, route.clone());
             }
+            unchanged
+        };
+        if !cached {
+            route.revoke();
         }
         Ok(route)
     }
 
+    /// Evicts and revokes the route of `id`, or of every tenant.
     fn forget(&self, id: Option<TenantId>) {
         let mut routes = self.routes.write().expect("route cache lock");
         self.generation.fetch_add(1, Ordering::AcqRel);
         match id {
             Some(id) => {
-                routes.remove(&id);
+                if let Some(route) = routes.remove(&id) {
+                    route.revoke();
+                }
             }
-            None => routes.clear(),
+            None => routes.drain().for_each(|(_, route)| route.revoke()),
         }
+    }
+
+    /// Marks the listener subscribed: from now on the cache is used.
+    fn start_listening(&self) {
+        self.forget(None);
+        self.listening.store(true, Ordering::Release);
+        self.subscribed.notify_one();
     }
 
     /// Waits until the listening connection has subscribed, at most `wait`.
@@ -104,45 +123,25 @@ impl Router {
 /// `Tenantry` lives, reconnecting after failures.
 pub(crate) async fn listen(shared: Weak<Shared>) {
     loop {
-        let Some((config, main)) = shared
-            .upgrade()
-            .map(|shared| (shared.config.postgres.clone(), shared.main.clone()))
-        else {
+        let Some((config, main, heartbeat)) = shared.upgrade().map(|shared| {
+            let config = &shared.config;
+            (
+                config.postgres.clone(),
+                shared.main.clone(),
+                config.registry_heartbeat,
+            )
+        }) else {
             return;
         };
         // The listening connection counts against the main server's budget.
         let permit = main.permit_outside_pools().await;
         drop(main);
-        let connected = match permit {
-            Some(_) => config.connect(NoTls).await.ok(),
-            None => None,
-        };
-        if let Some((client, mut connection)) = connected {
-            let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
-            let command = format!("LISTEN {CHANGES_CHANNEL}");
-            let listen = client.batch_execute(&command);
-            let subscribed = tokio::select! {
-                result = listen => result.is_ok(),
-                _ = messages.next() => false,
-            };
-            if subscribed {
-                if let Some(shared) = shared.upgrade() {
-                    let router = shared.router.as_ref().expect("listening implies a router");
-                    router.forget(None);
-                    router.listening.store(true, Ordering::Release);
-                    router.subscribed.notify_one();
-                }
-                while let Some(Ok(message)) = messages.next().await {
-                    let Some(shared) = shared.upgrade() else {
-                        return;
-                    };
-                    if let AsyncMessage::Notification(notification) = message {
-                        let router = shared.router.as_ref().expect("listening implies a router");
-                        router.forget(Some(notification.payload().parse().ok()).flatten());
-                    }
-                }
+        if permit.is_some() {
+            if let Ok(Ok((client, connection))) =
+                tokio::time::timeout(heartbeat, config.connect(NoTls)).await
+            {
+                follow_changes(&shared, &client, connection, heartbeat).await;
             }
-            drop(client);
         }
         drop(permit);
         let Some(shared) = shared.upgrade() else {
@@ -153,6 +152,64 @@ pub(crate) async fn listen(shared: Weak<Shared>) {
             router.forget(None);
         }
         drop(shared);
-        tokio::time::sleep(Duration::from_millis(500)).await;
+        tokio::time::sleep(RECONNECT_DELAY).await;
     }
+}
+
+/// How long the listener waits before connecting again after a failure.
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
+/// Subscribes to registry changes on `client` and evicts the tenant of each
+/// notification, until the connection fails, stops answering its heartbeat,
+/// or the `Tenantry` is gone.
+async fn follow_changes(
+    shared: &Weak<Shared>,
+    client: &Client,
+    mut connection: Connection<Socket, NoTlsStream>,
+    heartbeat: Duration,
+) {
+    let (sender, mut notifications) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let AsyncMessage::Notification(notification) = message {
+                if sender.send(notification).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let subscribed = client
+        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+        .await
+        .is_ok();
+    if subscribed && with_router(shared, Router::start_listening).is_some() {
+        let mut beats = tokio::time::interval(heartbeat);
+        beats.tick().await;
+        loop {
+            tokio::select! {
+                notification = notifications.recv() => {
+                    let Some(notification) = notification else { break };
+                    let tenant = notification.payload().parse().ok();
+                    if with_router(shared, |router| router.forget(tenant)).is_none() {
+                        break;
+                    }
+                }
+                _ = beats.tick() => {
+                    let answered = tokio::time::timeout(heartbeat, client.batch_execute("")).await;
+                    if !matches!(answered, Ok(Ok(()))) || shared.strong_count() == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    driver.abort();
+}
+
+/// Runs `action` on the router, unless the `Tenantry` is gone.
+fn with_router<T>(shared: &Weak<Shared>, action: impl FnOnce(&Router) -> T) -> Option<T> {
+    let shared = shared.upgrade()?;
+    let router = shared.router.as_ref().expect("listening implies a router");
+    Some(action(router))
 }

@@ -14,7 +14,7 @@ use crate::pipeline;
 use crate::placement::Placement;
 use crate::route::Route;
 use crate::row::{PgRow, wrap};
-use crate::shared::{as_dyn, params};
+use crate::shared::{Shared, as_dyn, params};
 use crate::transaction::TenantTransaction;
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
@@ -22,11 +22,31 @@ use crate::transaction::TenantTransaction;
 #[derive(Clone)]
 pub struct TenantExecutor {
     route: Arc<Route>,
+    shared: Arc<Shared>,
 }
 
 impl TenantExecutor {
-    fn begin(&self) -> &str {
-        &self.route.begin
+    /// Where the next statement goes. While the registry entry is unchanged
+    /// that is the handle's route; after a change the tenant is looked up
+    /// again: a tenant no longer active is refused, and one moved elsewhere
+    /// gets [`Error::TenantMoved`] (its statements are built for the old place).
+    async fn route(&self) -> Result<Arc<Route>, Error> {
+        if !self.route.is_revoked() {
+            return Ok(self.route.clone());
+        }
+        let router = self
+            .shared
+            .router
+            .as_ref()
+            .expect("only routes of the registry are revoked");
+        let current = router.route(&self.shared, self.route.tenant).await?;
+        if current.same_place(&self.route) {
+            Ok(current)
+        } else {
+            Err(Error::TenantMoved {
+                id: self.route.tenant,
+            })
+        }
     }
 }
 
@@ -47,9 +67,10 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            let lease = self.route.lease().await?;
+            let route = self.route().await?;
+            let lease = route.lease().await?;
             let params = params(&statement.values);
-            pipeline::query(&lease, self.begin(), &statement.sql, &as_dyn(&params))
+            pipeline::query(&lease, &route.begin, &statement.sql, &as_dyn(&params))
                 .await
                 .map(wrap)
         }
@@ -60,18 +81,20 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            let lease = self.route.lease().await?;
+            let route = self.route().await?;
+            let lease = route.lease().await?;
             let params = params(&statement.values);
-            pipeline::execute(&lease, self.begin(), &statement.sql, &as_dyn(&params)).await
+            pipeline::execute(&lease, &route.begin, &statement.sql, &as_dyn(&params)).await
         }
         .instrument(span)
         .await
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let lease = self.route.lease().await?;
+        let route = self.route().await?;
+        let lease = route.lease().await?;
         let params = params(&statement.values);
-        let rows = pipeline::stream(&lease, self.begin(), &statement.sql, &as_dyn(&params)).await?;
+        let rows = pipeline::stream(&lease, &route.begin, &statement.sql, &as_dyn(&params)).await?;
         Ok(
             stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
                 let (lease, mut rows) = state?;
@@ -113,19 +136,21 @@ pub struct Tenant {
 }
 
 impl Tenant {
-    pub(crate) fn new(route: Arc<Route>) -> Self {
+    pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>) -> Self {
         let scoped = TenantScoped::new(route.tenant, route.schema());
         Self {
-            scoped: scoped.with_executor(TenantExecutor { route }),
+            scoped: scoped.with_executor(TenantExecutor { route, shared }),
         }
     }
 
-    /// Where the tenant's rows live.
+    /// Where the tenant's rows lived when this handle was made (a handle of a
+    /// tenant moved since then is refused with [`Error::TenantMoved`]).
     pub fn placement(&self) -> &Placement {
         &self.scoped.executor().route.placement
     }
 
-    /// The server (by configured name) the tenant lives on.
+    /// The server (by configured name) the tenant lived on when this handle
+    /// was made.
     pub fn server(&self) -> &str {
         &self.scoped.executor().route.server.name
     }
@@ -133,9 +158,9 @@ impl Tenant {
     /// Starts a transaction in this tenant's context: several statements that
     /// commit or roll back together. Dropping it without `commit` rolls back.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
-        let executor = self.scoped.executor();
-        let lease = executor.route.lease().await?;
-        TenantTransaction::begin(lease, self.scoped.scope().clone(), executor.begin()).await
+        let route = self.scoped.executor().route().await?;
+        let lease = route.lease().await?;
+        TenantTransaction::begin(lease, self.scoped.scope().clone(), &route.begin).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
@@ -146,10 +171,10 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<Row>, Error> {
-        let executor = self.scoped.executor();
-        let lease = executor.route.lease().await?;
+        let route = self.scoped.executor().route().await?;
+        let lease = route.lease().await?;
         lease.runs_raw_sql();
-        pipeline::query(&lease, executor.begin(), sql, params).await
+        pipeline::query(&lease, &route.begin, sql, params).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -159,10 +184,10 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
-        let executor = self.scoped.executor();
-        let lease = executor.route.lease().await?;
+        let route = self.scoped.executor().route().await?;
+        let lease = route.lease().await?;
         lease.runs_raw_sql();
-        pipeline::execute(&lease, executor.begin(), sql, params).await
+        pipeline::execute(&lease, &route.begin, sql, params).await
     }
 }
 

@@ -1,0 +1,157 @@
+//! A tenant handle follows its registry entry: a handle made before the
+//! tenant was suspended or moved is refused at its next statement, never
+//! served from the old route; and a listener that silently stops answering
+//! is replaced, so the route cache never outlives a change unseen.
+
+mod support;
+
+use std::time::{Duration, Instant};
+
+use support::Customer;
+use support::placements::{SECOND, World};
+use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant, TenantId, TenantStatus};
+
+/// Sets column `column` of tenant `id`'s registry row to `value`, as another
+/// process would.
+async fn set_registry(world: &World, id: TenantId, column: &str, value: &str) {
+    world
+        .admin(MAIN_SERVER, None)
+        .await
+        .execute(
+            &format!("UPDATE tenantry_control.tenants SET {column} = $2 WHERE id = $1"),
+            &[&id.as_uuid(), &value],
+        )
+        .await
+        .unwrap();
+}
+
+/// The outcome of `tenant`'s next statement, once it satisfies `done`, or
+/// the last outcome after two seconds.
+async fn count_until(
+    tenant: &Tenant,
+    done: impl Fn(&Result<u64, Error>) -> bool,
+) -> Result<u64, Error> {
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let outcome = tenant.select::<Customer>().count().await;
+        if done(&outcome) || Instant::now() > deadline {
+            return outcome;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_handle_of_a_suspended_tenant_is_refused_until_it_is_active_again() {
+    let world = World::create().await;
+    let record = world
+        .provision("paused", PlacementKind::Schema, SECOND)
+        .await;
+    let db = world.connect().await;
+    let tenant = db.tenant(record.id).await.unwrap();
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 0);
+
+    set_registry(&world, record.id, "status", "suspended").await;
+    let refused = count_until(&tenant, Result::is_err).await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::TenantNotActive {
+                status: TenantStatus::Suspended,
+                ..
+            })
+        ),
+        "a handle made before the suspension still ran: {refused:?}"
+    );
+    assert!(matches!(
+        tenant.raw_query("SELECT 1", &[]).await,
+        Err(Error::TenantNotActive { .. })
+    ));
+    assert!(matches!(
+        tenant.transaction().await.map(drop),
+        Err(Error::TenantNotActive { .. })
+    ));
+
+    set_registry(&world, record.id, "status", "active").await;
+    let served = count_until(&tenant, Result::is_ok).await;
+    assert_eq!(served.unwrap(), 0, "the same handle serves again");
+}
+
+#[tokio::test]
+async fn a_handle_of_a_moved_tenant_is_refused_and_a_new_one_goes_to_the_new_place() {
+    let world = World::create().await;
+    let record = world
+        .provision("mover", PlacementKind::Pool, MAIN_SERVER)
+        .await;
+    let db = world.connect().await;
+    let before = db.tenant(record.id).await.unwrap();
+    assert_eq!(before.server(), MAIN_SERVER);
+    before.select::<Customer>().count().await.unwrap();
+
+    set_registry(&world, record.id, "server", SECOND).await;
+    let refused = count_until(&before, Result::is_err).await;
+    assert!(
+        matches!(refused, Err(Error::TenantMoved { id }) if id == record.id),
+        "a handle sent a statement to the tenant's old server: {refused:?}"
+    );
+    let after = db.tenant(record.id).await.unwrap();
+    assert_eq!(after.server(), SECOND);
+    assert_eq!(after.select::<Customer>().count().await.unwrap(), 0);
+}
+
+/// The pid of a backend other than `other_than` that listens for registry
+/// changes for `role`, waiting up to two seconds for one.
+async fn listener_pid(world: &World, role: &str, other_than: i32) -> Option<i32> {
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let listener = admin
+            .query_opt(
+                "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'LISTEN %' AND pid <> $2",
+                &[&role, &other_than],
+            )
+            .await
+            .unwrap();
+        if listener.is_some() || Instant::now() > deadline {
+            return listener.map(|row| row.get(0));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_listener_that_stops_answering_is_replaced_and_no_change_is_missed() {
+    let world = World::create().await;
+    let record = world
+        .provision("watched", PlacementKind::Pool, MAIN_SERVER)
+        .await;
+    let config = world
+        .app_config()
+        .registry_heartbeat(Duration::from_millis(200));
+    let db = tenantry::Tenantry::connect(config).await.unwrap();
+    let tenant = db.tenant(record.id).await.unwrap();
+    tenant.select::<Customer>().count().await.unwrap();
+
+    // The listener's backend freezes: no error, no notification, no answer.
+    let role = &world.main.app_role;
+    let frozen = listener_pid(&world, role, 0).await.expect("a listener");
+    let signal = |name: &str| {
+        let status = std::process::Command::new("kill")
+            .args([name, &frozen.to_string()])
+            .status()
+            .expect("kill");
+        assert!(status.success(), "kill {name} {frozen}");
+    };
+    signal("-STOP");
+    set_registry(&world, record.id, "status", "suspended").await;
+    let refused = count_until(&tenant, Result::is_err).await;
+    signal("-CONT");
+    assert!(
+        matches!(refused, Err(Error::TenantNotActive { .. })),
+        "a change made while the listener was frozen was missed: {refused:?}"
+    );
+    assert!(
+        listener_pid(&world, role, frozen).await.is_some(),
+        "the frozen listener was not replaced"
+    );
+}

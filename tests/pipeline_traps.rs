@@ -205,7 +205,11 @@ async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
             .get::<_, i64>(0)
     };
     tokio::time::sleep(Duration::from_millis(300)).await;
-    assert_eq!(sleeping().await, 0, "the server still runs the dropped statement");
+    assert_eq!(
+        sleeping().await,
+        0,
+        "the server still runs the dropped statement"
+    );
     // Past the time the statement would have taken, nothing was written.
     tokio::time::sleep(Duration::from_millis(1000)).await;
     let written: i64 = admin
@@ -213,7 +217,10 @@ async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
         .await
         .unwrap()
         .get(0);
-    assert_eq!(written, 0, "a dropped write committed behind its caller's back");
+    assert_eq!(
+        written, 0,
+        "a dropped write committed behind its caller's back"
+    );
 }
 
 #[tokio::test]

@@ -12,39 +12,17 @@
 //! `-- --warm-up-time 1 --measurement-time 3` for a quicker run) and compare the
 //! two estimates of each group: the ratio matters, not the absolute times.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
 use sea_query::{Condition, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, Value, Values};
-use tenantry::{Entity, TenantId, TenantScoped};
+use support::{Customer, Invoice, NewInvoice};
+use tenantry::{TenantId, TenantScoped};
 use time::OffsetDateTime;
 use uuid::Uuid;
-
-/// A customer of a tenant (as in the test suites).
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "customers", tenant_scoped)]
-pub struct Customer {
-    #[entity(primary_key)]
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    pub name: String,
-    pub email: Option<String>,
-}
-
-/// An invoice of a tenant, for one of its customers (as in the test suites).
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "invoices", tenant_scoped)]
-pub struct Invoice {
-    #[entity(primary_key)]
-    pub id: Uuid,
-    pub tenant_id: TenantId,
-    pub customer_id: Uuid,
-    #[entity(column = "amount")]
-    pub amount_cents: i64,
-    pub paid: bool,
-    pub note: Option<String>,
-    pub created_at: OffsetDateTime,
-}
 
 /// The inputs of one request: who asks, and the values it filters or writes.
 struct Inputs {

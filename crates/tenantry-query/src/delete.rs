@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{DeleteStatement, PostgresQueryBuilder, Query};
+use sea_query::{DeleteStatement, Query};
 
 use crate::entity::Entity;
 use crate::filter::Filter;
@@ -57,14 +57,12 @@ impl<'s, K: Context, E: Entity> Delete<'s, K, E> {
     /// The SQL and bind values of this DELETE.
     pub fn build(&self) -> Result<Statement, Error> {
         self.foreign.verdict(self.context.scope())?;
-        let (sql, values) = self.statement.build(PostgresQueryBuilder);
-        Ok(Statement {
-            sql,
-            values: values.0,
-            table: E::TABLE,
-            operation: Operation::Delete,
-            tenant: self.context.scope().tenant(),
-        })
+        Ok(Statement::render(
+            &self.statement,
+            E::TABLE,
+            Operation::Delete,
+            self.context.scope(),
+        ))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Expr, InsertStatement, OnConflict, PostgresQueryBuilder, Query};
+use sea_query::{Expr, InsertStatement, OnConflict, Query};
 
 use crate::entity::{Entity, EntityKind, Insertable};
 use crate::returning::{entity_columns, write_terminals};
@@ -113,14 +113,12 @@ impl<'s, K: Context, E: Entity> Insert<'s, K, E> {
                 });
             }
         }
-        let (sql, values) = self.statement.build(PostgresQueryBuilder);
-        Ok(Statement {
-            sql,
-            values: values.0,
-            table: E::TABLE,
-            operation: Operation::Insert,
-            tenant: self.context.scope().tenant(),
-        })
+        Ok(Statement::render(
+            &self.statement,
+            E::TABLE,
+            Operation::Insert,
+            self.context.scope(),
+        ))
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Expr, JoinType, PostgresQueryBuilder, Query, SelectStatement};
+use sea_query::{Condition, Expr, JoinType, Query, SelectStatement};
 
 use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
@@ -135,14 +135,12 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         operation: Operation,
     ) -> Result<Statement, Error> {
         self.foreign.verdict(self.context.scope())?;
-        let (sql, values) = statement.build(PostgresQueryBuilder);
-        Ok(Statement {
-            sql,
-            values: values.0,
-            table: E::TABLE,
+        Ok(Statement::render(
+            statement,
+            E::TABLE,
             operation,
-            tenant: self.context.scope().tenant(),
-        })
+            self.context.scope(),
+        ))
     }
 
     /// The SQL and bind values of this SELECT.

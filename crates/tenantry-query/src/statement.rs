@@ -2,9 +2,10 @@
 
 use std::fmt;
 
-use sea_query::Value;
+use sea_query::{PostgresQueryBuilder, QueryStatementWriter, Value};
 
 use crate::TenantId;
+use crate::scope::Scope;
 
 /// What kind of statement was built, for tracing and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -57,4 +58,24 @@ pub struct Statement {
     pub operation: Operation,
     /// The tenant whose scope built it; `None` for the global handle.
     pub tenant: Option<TenantId>,
+}
+
+impl Statement {
+    /// Renders `query` for PostgreSQL: the `operation` on `table` that
+    /// `scope` built.
+    pub(crate) fn render(
+        query: &impl QueryStatementWriter,
+        table: &'static str,
+        operation: Operation,
+        scope: &Scope,
+    ) -> Self {
+        let (sql, values) = query.build(PostgresQueryBuilder);
+        Self {
+            sql,
+            values: values.0,
+            table,
+            operation,
+            tenant: scope.tenant(),
+        }
+    }
 }

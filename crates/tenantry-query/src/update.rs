@@ -2,7 +2,7 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Expr, PostgresQueryBuilder, Query, UpdateStatement};
+use sea_query::{Expr, Query, UpdateStatement};
 
 use crate::entity::{Entity, EntityKind};
 use crate::filter::Filter;
@@ -87,14 +87,12 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
             });
         }
         self.foreign.verdict(self.context.scope())?;
-        let (sql, values) = self.statement.build(PostgresQueryBuilder);
-        Ok(Statement {
-            sql,
-            values: values.0,
-            table: E::TABLE,
-            operation: Operation::Update,
-            tenant: self.context.scope().tenant(),
-        })
+        Ok(Statement::render(
+            &*self.statement,
+            E::TABLE,
+            Operation::Update,
+            self.context.scope(),
+        ))
     }
 }
 

@@ -6,7 +6,7 @@ mod support;
 
 use support::database::TestDatabase;
 use tenantry::Identifier;
-use tenantry_postgres::verify::{Finding, PolicyCommand, VerifyOptions, verify};
+use tenantry::verify::{Finding, PolicyCommand, VerifyOptions, verify};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {

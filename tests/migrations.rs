@@ -1,17 +1,20 @@
 //! Migrations fanned out across tenants in every placement on two servers:
 //! many schema tenants and several database tenants at once, a migration
 //! that fails on some tenants only, re-running to heal, two runners at once,
-//! dry runs; and provisioning that is idempotent and resumable.
+//! dry runs, data migrations on tables under row-level security; and
+//! provisioning that is idempotent and resumable.
 
 mod support;
 
 use std::collections::HashSet;
 
 use support::NewCustomer;
+use support::database::{TestDatabase, main_port, url_for};
 use support::placements::{MIGRATIONS, SECOND, TENANT, World};
 use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome, SetKind};
 use tenantry::{
-    Error, MAIN_SERVER, Migrations, NewTenant, PlacementKind, Seed, TenantRecord, TenantStatus,
+    Config, Error, MAIN_SERVER, Migrations, NewTenant, Operator, PlacementKind, Seed, TenantRecord,
+    TenantStatus,
 };
 use tokio_postgres::Transaction;
 use uuid::Uuid;
@@ -269,6 +272,107 @@ async fn a_dry_run_applies_nothing() {
         .unwrap()
         .get(0);
     assert_eq!(columns, 0);
+}
+
+/// A notes table under row-level security, and a migration that backfills
+/// a column of it.
+static BACKFILL: MigrationSet = tenantry::embed_migrations!("tests/migrations/backfill");
+
+#[tokio::test]
+async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_loudly() {
+    // The database's own role, made its owner, is the operator: not a
+    // superuser, so the forced row-level security applies to it unless it
+    // has BYPASSRLS.
+    let database = TestDatabase::empty_on(main_port(), None).await;
+    let admin = database.admin().await;
+    admin
+        .batch_execute(&format!(
+            "ALTER DATABASE {} OWNER TO {}",
+            database.name, database.app_role
+        ))
+        .await
+        .unwrap();
+    let owner = url_for(database.port, &database.name, &database.app_role);
+    let operator = Operator::new(Config::new(&owner).unwrap());
+    let notes = |tenant| Migrations {
+        shared: MigrationSet::new(&[]),
+        tenant,
+    };
+    let created = operator
+        .migrate(
+            &notes(MigrationSet::new(&BACKFILL.migrations()[..1])),
+            MigrateOptions::default(),
+        )
+        .await
+        .unwrap();
+    assert!(created.is_success(), "{created:#?}");
+
+    // Rows of three tenants in the pool's table.
+    let tenants = [Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4()];
+    for tenant in &tenants {
+        for (id, body) in [(1, "a"), (2, "bcd")] {
+            admin
+                .execute(
+                    "INSERT INTO notes (tenant_id, id, body) VALUES ($1, $2, $3)",
+                    &[tenant, &id, &body],
+                )
+                .await
+                .unwrap();
+        }
+    }
+    let backfill = BACKFILL.latest();
+
+    // Without BYPASSRLS the backfill would see no row: it fails instead.
+    let refused = operator
+        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .await
+        .unwrap();
+    let [line] = tenant_lines(&refused)[..] else {
+        panic!("one tenant target, the pool's tables: {refused:#?}")
+    };
+    let Outcome::Failed { version, error, .. } = &line.outcome else {
+        panic!("the backfill must fail loudly: {refused:#?}")
+    };
+    assert_eq!(*version, backfill);
+    assert!(error.contains("row-level security"), "{error}");
+    let column = admin
+        .query_one(
+            "SELECT count(*) FROM information_schema.columns WHERE table_name = 'notes' AND column_name = 'body_length'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get::<_, i64>(0);
+    assert_eq!(column, 0, "the failed migration was rolled back");
+
+    admin
+        .batch_execute(&format!("ALTER ROLE {} BYPASSRLS", database.app_role))
+        .await
+        .unwrap();
+    let report = operator
+        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        tenant_lines(&report)
+            .iter()
+            .all(|line| line.outcome == Outcome::Applied(vec![backfill])),
+        "{report:#?}"
+    );
+    let rows = admin
+        .query(
+            "SELECT tenant_id, count(*) FILTER (WHERE body_length = char_length(body)) FROM notes GROUP BY tenant_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let backfilled: HashSet<(Uuid, i64)> =
+        rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    assert_eq!(
+        backfilled,
+        tenants.iter().map(|tenant| (*tenant, 2)).collect(),
+        "every row of every tenant is backfilled"
+    );
 }
 
 /// Fails the first time, succeeds after; counts its runs.

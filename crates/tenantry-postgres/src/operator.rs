@@ -28,6 +28,13 @@ pub struct Migrations {
 
 /// Migrates, provisions and lists tenants, as a privileged role.
 ///
+/// The role must be a superuser or have `BYPASSRLS` for data migrations
+/// (`UPDATE`, `INSERT ... SELECT`, ...) on tables under row-level security:
+/// `tenantry.isolate_table` forces it on the tables' owner too, so the
+/// migrations run with `row_security` off, and a role that may not bypass the
+/// policies gets an error ("query would be affected by row-level security
+/// policy") rather than a migration that silently touches no row.
+///
 /// ```no_run
 /// # async fn demo(migrations: tenantry_postgres::Migrations) -> Result<(), tenantry_postgres::Error> {
 /// use tenantry_postgres::{Config, Operator};

@@ -116,10 +116,15 @@ async fn apply_in_transaction(
         }
         return Ok(false);
     }
+    // With row security off, a data migration on a table whose row-level
+    // security is forced sees every row (the operator may bypass it) or
+    // fails loudly (it may not), instead of silently touching no row.
     let schema = target.schema.quoted();
     client
         .batch_execute(&format!(
-            "CREATE SCHEMA IF NOT EXISTS {schema}; SET LOCAL search_path = {schema}"
+            "CREATE SCHEMA IF NOT EXISTS {schema};
+             SET LOCAL search_path = {schema};
+             SET LOCAL row_security = off"
         ))
         .await?;
     client.batch_execute(migration.sql).await?;

@@ -9,6 +9,10 @@
 //! migration runs in its own transaction under the target's advisory lock,
 //! so two runners never apply one twice; a target that fails is reported
 //! and the others go on; re-running applies only what is pending.
+//!
+//! Migrations run with `row_security` off, so a data migration on a table
+//! under forced row-level security sees every tenant's rows, or fails when
+//! the operator's role may not bypass the policies (see [`crate::Operator`]).
 
 mod apply;
 mod bootstrap;

@@ -1,0 +1,2 @@
+ALTER TABLE notes ADD COLUMN body_length integer;
+UPDATE notes SET body_length = char_length(body);

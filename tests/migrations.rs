@@ -1,8 +1,9 @@
 //! Migrations fanned out across tenants in every placement on two servers:
 //! many schema tenants and several database tenants at once, a migration
 //! that fails on some tenants only, re-running to heal, two runners at once,
-//! dry runs, data migrations on tables under row-level security; and
-//! provisioning that is idempotent and resumable.
+//! dry runs, a migration merged below the applied ones, data migrations on
+//! tables under row-level security; and provisioning that is idempotent and
+//! resumable.
 
 mod support;
 
@@ -21,8 +22,13 @@ use uuid::Uuid;
 
 /// The test tenant set plus `extra` as its next migration.
 fn with_extra(sql: &'static str) -> Migrations {
+    extended(&[Migration::new(TENANT.latest() + 1, "extra", sql)])
+}
+
+/// The test tenant set plus `extra`.
+fn extended(extra: &[Migration]) -> Migrations {
     let mut migrations = TENANT.migrations().to_vec();
-    migrations.push(Migration::new(TENANT.latest() + 1, "extra", sql));
+    migrations.extend_from_slice(extra);
     Migrations {
         tenant: MigrationSet::new(Vec::leak(migrations)),
         ..MIGRATIONS
@@ -373,6 +379,70 @@ async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_l
         tenants.iter().map(|tenant| (*tenant, 2)).collect(),
         "every row of every tenant is backfilled"
     );
+}
+
+const ADD_NOTE: &str = "ALTER TABLE customers ADD COLUMN note text;";
+
+#[tokio::test]
+async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
+    let world = World::create().await;
+    let (note, vip) = (
+        Migration::new(TENANT.latest() + 1, "add_note", ADD_NOTE),
+        Migration::new(TENANT.latest() + 2, "add_vip", ADD_COLUMN),
+    );
+    // The branch that adds `note` is merged after `vip` was applied.
+    let (before, merged) = (extended(&[vip]), extended(&[note, vip]));
+    let provision = async |name: &str, kind, server: &str, migrations: &Migrations| {
+        let tenant = NewTenant::new(&world.slug(name), kind).on_server(server);
+        world
+            .operator
+            .provision(&tenant, &migrations.tenant)
+            .await
+            .unwrap()
+    };
+    let migrate = async |migrations: &Migrations, dry_run| {
+        let options = MigrateOptions {
+            dry_run,
+            ..MigrateOptions::default()
+        };
+        world.operator.migrate(migrations, options).await.unwrap()
+    };
+    let migrated = migrate(&before, false).await;
+    assert!(migrated.is_success(), "{migrated:#?}");
+    let schema = provision("s", PlacementKind::Schema, SECOND, &before).await;
+    let database = provision("d", PlacementKind::Database, SECOND, &before).await;
+
+    let all_tenant_lines = |report: &tenantry::migrate::MigrationReport, outcome: &Outcome| {
+        let lines = tenant_lines(report);
+        // The pool tables of both servers, the second's template, both tenants.
+        assert_eq!(lines.len(), 5, "{report:#?}");
+        assert!(
+            lines.iter().all(|line| line.outcome == *outcome),
+            "{report:#?}"
+        );
+    };
+    let planned = migrate(&merged, true).await;
+    all_tenant_lines(&planned, &Outcome::Pending(vec![note.version]));
+    let report = migrate(&merged, false).await;
+    all_tenant_lines(&report, &Outcome::Applied(vec![note.version]));
+    let again = migrate(&merged, false).await;
+    all_tenant_lines(&again, &Outcome::Current);
+
+    // Provisioning brings the template up to date the same way: on the main
+    // server, whose template starts with the old set, a tenant copied from
+    // it with the merged set has the column too.
+    provision("d_old", PlacementKind::Database, MAIN_SERVER, &before).await;
+    let copied = provision("d_new", PlacementKind::Database, MAIN_SERVER, &merged).await;
+
+    let db = world.connect().await;
+    for tenant in [&schema, &database, &copied] {
+        let handle = db.tenant(tenant.id).await.unwrap();
+        let rows = handle
+            .raw_query("SELECT count(*) FROM customers WHERE note IS NOT NULL", &[])
+            .await
+            .unwrap();
+        assert_eq!(rows[0].get::<_, i64>(0), 0, "{}", tenant.slug);
+    }
 }
 
 /// Fails the first time, succeeds after; counts its runs.

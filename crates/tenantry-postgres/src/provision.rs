@@ -14,9 +14,7 @@ use tokio_postgres::{Client, Transaction};
 
 use crate::Error;
 use crate::config::MAIN_SERVER;
-use crate::migrate::{
-    MigrationSet, SetKind, Target, applied_version, apply_pending, bootstrap, grant,
-};
+use crate::migrate::{MigrationSet, SetKind, Target, applied_to, apply_pending, bootstrap, grant};
 use crate::operator::{Operator, tenant_target};
 use crate::placement::{Placement, TenantRecord, TenantStatus};
 use crate::registry;
@@ -265,8 +263,8 @@ async fn migrate_one(
     client
         .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
         .await?;
-    let applied = applied_version(client, target).await?;
-    apply_pending(client, target, migrations, applied, grants)
+    let applied = applied_to(client, target).await?;
+    apply_pending(client, target, migrations, &applied, grants)
         .await
         .map_err(|failure| failure.error)?;
     // A database copied from the template may need this operator's grants.

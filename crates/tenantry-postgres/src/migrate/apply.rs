@@ -1,6 +1,6 @@
 //! Applying the pending migrations of one target, each in its own transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
@@ -8,33 +8,37 @@ use tokio_postgres::Client;
 use super::{Migration, MigrationSet, SetKind, Target};
 use crate::Error;
 
-/// The applied version of every target of `set` in the connected database,
-/// in one query: how "nothing to do" is decided without a round trip per target.
+/// The versions of `set` applied to each of its targets in the connected
+/// database, in one query: how "nothing to do" is decided without a round
+/// trip per target.
 pub(crate) async fn applied_versions(
     client: &Client,
     set: &str,
-) -> Result<HashMap<String, i64>, Error> {
+) -> Result<HashMap<String, HashSet<i64>>, Error> {
     let rows = client
         .query(
-            "SELECT target, max(version) FROM tenantry.migrations WHERE set_name = $1 GROUP BY target",
+            "SELECT target, array_agg(version) FROM tenantry.migrations WHERE set_name = $1 GROUP BY target",
             &[&set],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|row| (row.get::<_, String>(0), row.get::<_, i64>(1)))
+        .map(|row| {
+            let versions: Vec<i64> = row.get(1);
+            (row.get(0), versions.into_iter().collect())
+        })
         .collect())
 }
 
-/// The applied version of one target (0 if none).
-pub(crate) async fn applied_version(client: &Client, target: &Target) -> Result<i64, Error> {
-    let row = client
-        .query_one(
-            "SELECT coalesce(max(version), 0) FROM tenantry.migrations WHERE set_name = $1 AND target = $2",
+/// The versions applied to one target.
+pub(crate) async fn applied_to(client: &Client, target: &Target) -> Result<HashSet<i64>, Error> {
+    let rows = client
+        .query(
+            "SELECT version FROM tenantry.migrations WHERE set_name = $1 AND target = $2",
             &[&target.set.as_str(), &target.key()],
         )
         .await?;
-    Ok(row.get(0))
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }
 
 /// Why a target's migration failed.
@@ -45,18 +49,19 @@ pub(crate) struct Failure {
     pub(crate) error: Error,
 }
 
-/// Applies each of `set`'s migrations after `applied` to `target`, in order,
-/// each in its own transaction under the target's advisory lock; returns the
-/// versions applied. A migration another runner applied meanwhile is skipped.
+/// Applies each of `set`'s migrations not in `applied` to `target`, in
+/// order, each in its own transaction under the target's advisory lock;
+/// returns the versions applied. A migration another runner applied
+/// meanwhile is skipped.
 pub(crate) async fn apply_pending(
     client: &Client,
     target: &Target,
     set: &MigrationSet,
-    applied: i64,
+    applied: &HashSet<i64>,
     grant_to: &[Identifier],
 ) -> Result<Vec<i64>, Failure> {
     let mut versions = Vec::new();
-    for migration in set.after(applied) {
+    for migration in set.pending(applied) {
         match apply_one(client, target, migration, grant_to).await {
             Ok(true) => versions.push(migration.version),
             Ok(false) => {}

@@ -5,7 +5,7 @@
 //! get work, on at most `concurrency` connections at a time. A
 //! failing target is reported and the others go on.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::StreamExt;
 use futures_util::stream;
@@ -38,7 +38,7 @@ impl Default for MigrateOptions {
 type DatabaseKey = (String, Option<Identifier>);
 
 /// A database's targets and the applied versions read from it.
-type Surveyed = (Vec<Target>, Result<HashMap<String, i64>, Error>);
+type Surveyed = (Vec<Target>, Result<HashMap<String, HashSet<i64>>, Error>);
 
 /// Applies `set` to every target, returning one report line per target.
 pub(crate) async fn run(
@@ -72,13 +72,15 @@ pub(crate) async fn run(
             Err(error) => {
                 let error = error.to_string();
                 for target in targets {
-                    reports.push(finish(on_done, target, failed(set, 0, Vec::new(), &error)));
+                    let outcome = failed(set, &HashSet::new(), &error);
+                    reports.push(finish(on_done, target, outcome));
                 }
             }
-            Ok(versions) => {
+            Ok(mut versions) => {
                 for target in targets {
-                    let applied = versions.get(target.schema.as_str()).copied().unwrap_or(0);
-                    let pending: Vec<i64> = set.after(applied).iter().map(|m| m.version).collect();
+                    let applied = versions.remove(target.key()).unwrap_or_default();
+                    let pending: Vec<i64> =
+                        set.pending(&applied).iter().map(|m| m.version).collect();
                     if pending.is_empty() {
                         reports.push(finish(on_done, target, Outcome::Current));
                     } else if options.dry_run {
@@ -93,7 +95,7 @@ pub(crate) async fn run(
     let grants = operator.grant_roles();
     let applied: Vec<TargetReport> = stream::iter(work)
         .map(|(target, applied)| async move {
-            let outcome = migrate_target(operator, &target, set, applied, grants).await;
+            let outcome = migrate_target(operator, &target, set, &applied, grants).await;
             finish(on_done, target, outcome)
         })
         .buffer_unordered(concurrency)
@@ -120,10 +122,12 @@ fn finish(
     report
 }
 
-fn failed(set: &MigrationSet, after: i64, applied: Vec<i64>, error: &str) -> Outcome {
+/// A target failed before any of its pending migrations (those of `set` not
+/// in `applied`) ran: at the first of them.
+fn failed(set: &MigrationSet, applied: &HashSet<i64>, error: &str) -> Outcome {
     Outcome::Failed {
-        version: set.after(after).first().map_or(0, |m| m.version),
-        applied,
+        version: set.pending(applied).first().map_or(0, |m| m.version),
+        applied: Vec::new(),
         error: error.to_owned(),
     }
 }
@@ -134,7 +138,7 @@ async fn survey(
     (server, database): &DatabaseKey,
     sample: &Target,
     dry_run: bool,
-) -> Result<HashMap<String, i64>, Error> {
+) -> Result<HashMap<String, HashSet<i64>>, Error> {
     let client = operator.connect(server, database.as_ref()).await?;
     if dry_run {
         if !has_version_table(&client).await? {
@@ -153,7 +157,7 @@ async fn migrate_target(
     operator: &Operator,
     target: &Target,
     set: &MigrationSet,
-    applied: i64,
+    applied: &HashSet<i64>,
     grants: &[Identifier],
 ) -> Outcome {
     let client = match operator
@@ -161,7 +165,7 @@ async fn migrate_target(
         .await
     {
         Ok(client) => client,
-        Err(error) => return failed(set, applied, Vec::new(), &error.to_string()),
+        Err(error) => return failed(set, applied, &error.to_string()),
     };
     match apply_pending(&client, target, set, applied, grants).await {
         Ok(versions) if versions.is_empty() => Outcome::Current,

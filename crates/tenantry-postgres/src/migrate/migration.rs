@@ -1,5 +1,7 @@
 //! Migrations and the sets they come in.
 
+use std::collections::HashSet;
+
 /// One migration: a version, a name and the SQL that applies it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Migration {
@@ -87,11 +89,37 @@ impl MigrationSet {
             .map_or(0, |migration| migration.version)
     }
 
-    /// The migrations after `version`.
-    pub fn after(&self, version: i64) -> &'static [Migration] {
-        let start = self
-            .migrations
-            .partition_point(|migration| migration.version <= version);
-        &self.migrations[start..]
+    /// The migrations whose version is not in `applied`, in order: a
+    /// migration added with a lower version than some applied one (merged
+    /// from a branch, say) is still pending.
+    pub fn pending(&self, applied: &HashSet<i64>) -> Vec<&'static Migration> {
+        self.migrations
+            .iter()
+            .filter(|migration| !applied.contains(&migration.version))
+            .collect()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static SET: MigrationSet = MigrationSet::new(&[
+        Migration::new(1, "one", "SELECT 1"),
+        Migration::new(2, "two", "SELECT 2"),
+        Migration::new(3, "three", "SELECT 3"),
+    ]);
+
+    fn pending(applied: &[i64]) -> Vec<i64> {
+        let applied = applied.iter().copied().collect();
+        SET.pending(&applied).iter().map(|m| m.version).collect()
+    }
+
+    #[test]
+    fn pending_is_every_unapplied_version_in_order_even_below_applied_ones() {
+        assert_eq!(pending(&[]), [1, 2, 3]);
+        assert_eq!(pending(&[1, 3]), [2]);
+        assert_eq!(pending(&[3]), [1, 2]);
+        assert_eq!(pending(&[1, 2, 3, 7]), [0_i64; 0]);
     }
 }

@@ -8,7 +8,9 @@
 //! schema tenants are all current is one query, not one per tenant. Each
 //! migration runs in its own transaction under the target's advisory lock,
 //! so two runners never apply one twice; a target that fails is reported
-//! and the others go on; re-running applies only what is pending.
+//! and the others go on; re-running applies only what is pending: every
+//! migration of the set the target has not recorded, even one with a lower
+//! version than some it has (merged from a branch, say).
 //!
 //! Migrations run with `row_security` off, so a data migration on a table
 //! under forced row-level security sees every tenant's rows, or fails when
@@ -21,7 +23,7 @@ mod migration;
 mod report;
 mod target;
 
-pub(crate) use apply::{applied_version, apply_pending, grant};
+pub(crate) use apply::{applied_to, apply_pending, grant};
 pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};

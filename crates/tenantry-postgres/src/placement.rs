@@ -26,6 +26,14 @@ impl Placement {
             Placement::Database(_) => "database",
         }
     }
+
+    /// The tenant's own schema, for a schema placement.
+    pub fn schema(&self) -> Option<&Identifier> {
+        match self {
+            Placement::Schema(schema) => Some(schema),
+            Placement::Pool | Placement::Database(_) => None,
+        }
+    }
 }
 
 impl fmt::Display for Placement {

@@ -10,7 +10,7 @@ use crate::Error;
 use crate::lease::Lease;
 use crate::placement::Placement;
 use crate::server::Server;
-use crate::tenant_context::begin_in_context;
+use crate::tenant_context::Begin;
 
 /// A resolved tenant: built once per registry read, shared by its handles.
 pub(crate) struct Route {
@@ -18,7 +18,7 @@ pub(crate) struct Route {
     pub(crate) placement: Placement,
     pub(crate) server: Arc<Server>,
     /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
-    pub(crate) begin: String,
+    pub(crate) begin: Begin,
     /// Set when the registry entry may have changed since the route was read.
     revoked: AtomicBool,
 }
@@ -30,10 +30,7 @@ impl Route {
         server: Arc<Server>,
         citus: bool,
     ) -> Self {
-        let begin = match &placement {
-            Placement::Schema(schema) => begin_in_context(tenant, citus, Some(schema)),
-            Placement::Pool | Placement::Database(_) => begin_in_context(tenant, citus, None),
-        };
+        let begin = Begin::new(tenant, citus, placement.schema());
         Self {
             tenant,
             placement,
@@ -63,10 +60,7 @@ impl Route {
 
     /// The schema qualifying the tenant's tables, for schema placements.
     pub(crate) fn schema(&self) -> Option<Identifier> {
-        match &self.placement {
-            Placement::Schema(schema) => Some(schema.clone()),
-            Placement::Pool | Placement::Database(_) => None,
-        }
+        self.placement.schema().cloned()
     }
 
     /// Borrows a connection where the tenant's rows are.

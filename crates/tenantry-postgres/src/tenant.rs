@@ -70,9 +70,14 @@ impl Executor for TenantExecutor {
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(&statement.values);
-            pipeline::query(&lease, &route.begin, &statement.sql, &as_dyn(&params))
-                .await
-                .map(wrap)
+            pipeline::query(
+                &lease,
+                &route.begin.statement,
+                &statement.sql,
+                &as_dyn(&params),
+            )
+            .await
+            .map(wrap)
         }
         .instrument(span)
         .await
@@ -84,7 +89,13 @@ impl Executor for TenantExecutor {
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(&statement.values);
-            pipeline::execute(&lease, &route.begin, &statement.sql, &as_dyn(&params)).await
+            pipeline::execute(
+                &lease,
+                &route.begin.statement,
+                &statement.sql,
+                &as_dyn(&params),
+            )
+            .await
         }
         .instrument(span)
         .await
@@ -94,7 +105,13 @@ impl Executor for TenantExecutor {
         let route = self.route().await?;
         let lease = route.lease().await?;
         let params = params(&statement.values);
-        let rows = pipeline::stream(&lease, &route.begin, &statement.sql, &as_dyn(&params)).await?;
+        let rows = pipeline::stream(
+            &lease,
+            &route.begin.statement,
+            &statement.sql,
+            &as_dyn(&params),
+        )
+        .await?;
         Ok(
             stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
                 let (lease, mut rows) = state?;
@@ -160,7 +177,12 @@ impl Tenant {
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
         let route = self.scoped.executor().route().await?;
         let lease = route.lease().await?;
-        TenantTransaction::begin(lease, self.scoped.scope().clone(), &route.begin).await
+        TenantTransaction::begin(
+            lease,
+            self.scoped.scope().clone(),
+            &route.begin.hand_written,
+        )
+        .await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
@@ -174,7 +196,7 @@ impl Tenant {
         let route = self.scoped.executor().route().await?;
         let lease = route.lease().await?;
         lease.runs_raw_sql();
-        pipeline::query(&lease, &route.begin, sql, params).await
+        pipeline::query(&lease, &route.begin.hand_written, sql, params).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -187,7 +209,7 @@ impl Tenant {
         let route = self.scoped.executor().route().await?;
         let lease = route.lease().await?;
         lease.runs_raw_sql();
-        pipeline::execute(&lease, &route.begin, sql, params).await
+        pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
     }
 }
 

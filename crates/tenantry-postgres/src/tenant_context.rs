@@ -9,10 +9,13 @@
 //! simple query, never prepared, so per-tenant text never enters the
 //! statement cache.
 //!
-//! The context also pins `search_path` for the transaction: the tenant's
-//! schema, or `public` (where the pool's tables and a tenant database's tables
-//! live), with `pg_temp` searched last, so a temporary table can never shadow a
-//! tenant table that a statement names without a schema.
+//! Hand-written SQL also gets its `search_path` pinned for the transaction:
+//! the tenant's schema, or `public` (where the pool's tables and a tenant
+//! database's tables live), with `pg_temp` searched last, so a temporary table
+//! can never shadow a tenant table that it names without a schema. Built
+//! statements do without: a schema placement's are schema-qualified, and
+//! changing the path under a prepared statement would make PostgreSQL plan
+//! it again.
 
 use std::fmt::Write;
 
@@ -21,34 +24,48 @@ use tenantry_query::{Identifier, TenantId};
 /// The setting that holds the current tenant id inside a transaction.
 pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
-/// `BEGIN` followed by [`context_settings`].
-pub(crate) fn begin_in_context(
-    tenant: TenantId,
-    citus: bool,
-    schema: Option<&Identifier>,
-) -> String {
-    format!("BEGIN; {}", context_settings(tenant, citus, schema))
+/// The `BEGIN`s of one tenant's transactions.
+pub(crate) struct Begin {
+    /// For a built statement: `BEGIN` and the tenant context.
+    pub(crate) statement: String,
+    /// For hand-written SQL and transactions: also the pinned `search_path`.
+    pub(crate) hand_written: String,
 }
 
-/// The `SET LOCAL`s of the tenant context and of its `search_path` (for
-/// hand-written SQL and the pool's unqualified tables; built statements
-/// qualify every table of a schema placement).
+impl Begin {
+    /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
+    pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
+        let statement = format!("BEGIN; {}", tenant_settings(tenant, citus));
+        let hand_written = format!("BEGIN; {}", context_settings(tenant, citus, schema));
+        Self {
+            statement,
+            hand_written,
+        }
+    }
+}
+
+/// The `SET LOCAL`s of the tenant context.
+fn tenant_settings(tenant: TenantId, citus: bool) -> String {
+    let mut sql = String::with_capacity(96);
+    if citus {
+        sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
+    }
+    write!(sql, "SET LOCAL {TENANT_SETTING} = '{tenant}'").expect("writing to a String");
+    sql
+}
+
+/// The `SET LOCAL`s for hand-written SQL in an open transaction: the tenant
+/// context, and `search_path` set to `schema` (or `public`), then `pg_temp`.
 pub(crate) fn context_settings(
     tenant: TenantId,
     citus: bool,
     schema: Option<&Identifier>,
 ) -> String {
-    let mut sql = String::with_capacity(96);
-    if citus {
-        sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
-    }
     let schema = schema.map_or_else(|| SHARED_TABLES_SCHEMA.to_owned(), Identifier::quoted);
-    write!(
-        sql,
-        "SET LOCAL {TENANT_SETTING} = '{tenant}'; SET LOCAL search_path = {schema}, pg_temp"
+    format!(
+        "{}; SET LOCAL search_path = {schema}, pg_temp",
+        tenant_settings(tenant, citus)
     )
-    .expect("writing to a String");
-    sql
 }
 
 /// Where the pool's tables, and those of a tenant database, live.
@@ -69,21 +86,34 @@ pub fn current_tenant_expression() -> String {
 mod tests {
     use super::*;
 
+    const TENANT: &str = "00000000-0000-0000-0000-00000000002a";
+
     #[test]
     fn renders_only_the_uuid() {
-        let tenant: TenantId = "00000000-0000-0000-0000-00000000002a".parse().unwrap();
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let begin = Begin::new(tenant, false, None);
         assert_eq!(
-            begin_in_context(tenant, false, None),
-            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = public, pg_temp"
+            begin.statement,
+            format!("BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'")
         );
         assert_eq!(
-            begin_in_context(tenant, true, None),
-            "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = public, pg_temp"
+            begin.hand_written,
+            format!(
+                "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = public, pg_temp"
+            )
+        );
+        assert_eq!(
+            Begin::new(tenant, true, None).statement,
+            format!(
+                "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '{TENANT}'"
+            )
         );
         let schema = Identifier::new("tenant_acme").unwrap();
         assert_eq!(
-            begin_in_context(tenant, false, Some(&schema)),
-            "BEGIN; SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-00000000002a'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
+            Begin::new(tenant, false, Some(&schema)).hand_written,
+            format!(
+                "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
+            )
         );
     }
 

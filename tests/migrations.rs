@@ -2,22 +2,24 @@
 //! many schema tenants and several database tenants at once, a migration
 //! that fails on some tenants only, re-running to heal, two runners at once,
 //! dry runs, a migration merged below the applied ones, data migrations on
-//! tables under row-level security; and provisioning that is idempotent and
+//! tables under row-level security, migrating the template while a tenant
+//! database is copied from it; and provisioning that is idempotent and
 //! resumable.
 
 mod support;
 
 use std::collections::HashSet;
+use std::time::{Duration, Instant};
 
 use support::NewCustomer;
 use support::database::{TestDatabase, main_port, url_for};
 use support::placements::{MIGRATIONS, SECOND, TENANT, World};
 use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome, SetKind};
 use tenantry::{
-    Config, Error, MAIN_SERVER, Migrations, NewTenant, Operator, PlacementKind, Seed, TenantRecord,
-    TenantStatus,
+    Config, Error, MAIN_SERVER, Migrations, NewTenant, Operator, Placement, PlacementKind, Seed,
+    TenantRecord, TenantStatus,
 };
-use tokio_postgres::Transaction;
+use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
 /// The test tenant set plus `extra` as its next migration.
@@ -443,6 +445,108 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
             .unwrap();
         assert_eq!(rows[0].get::<_, i64>(0), 0, "{}", tenant.slug);
     }
+}
+
+/// Polls `query` (a boolean) until it is true; panics after 30 s saying
+/// what never happened.
+async fn wait_until(client: &Client, what: &str, query: &str, name: &str) {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let row = client.query_one(query, &[&name]).await.unwrap();
+        if row.get::<_, bool>(0) {
+            return;
+        }
+        assert!(Instant::now() < deadline, "{what} never happened");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// Provisions `tenant` past `blocker`'s open transaction: waits until
+/// `waiting` (a boolean query of `$1`, the main test database) sees the
+/// provisioning wait, panicking if it finishes first, then commits
+/// `blocker` and lets the provisioning finish.
+async fn provision_past(
+    world: &World,
+    tenant: &NewTenant,
+    blocker: &Client,
+    what: &str,
+    waiting: &str,
+) -> Result<TenantRecord, Error> {
+    let watcher = world.admin(MAIN_SERVER, None).await;
+    let provisioned = world.operator.provision(tenant, &TENANT);
+    tokio::pin!(provisioned);
+    tokio::select! {
+        () = wait_until(&watcher, what, waiting, &world.main.name) => {}
+        early = &mut provisioned => {
+            panic!("{what} never happened: provisioning finished first with {early:?}")
+        }
+    }
+    blocker.batch_execute("COMMIT").await.unwrap();
+    provisioned.await
+}
+
+#[tokio::test]
+async fn a_tenant_database_is_copied_from_the_template_only_between_its_migrations() {
+    let world = World::create().await;
+    world
+        .provision("d0", PlacementKind::Database, MAIN_SERVER)
+        .await;
+    let template = format!("{}_template", world.main.name);
+    // The next migration waits for a lock on the application role, which
+    // the test holds until provisioning is under way.
+    let role = &world.main.app_role;
+    let waits = String::leak(format!("COMMENT ON ROLE {role} IS 'migrated';"));
+    let migrations = with_extra(waits);
+    let blocker = world.admin(MAIN_SERVER, None).await;
+    blocker
+        .batch_execute(&format!("BEGIN; COMMENT ON ROLE {role} IS 'held'"))
+        .await
+        .unwrap();
+
+    let tenant = NewTenant::new(&world.slug("d1"), PlacementKind::Database);
+    let provisioning = async {
+        let watcher = world.admin(MAIN_SERVER, None).await;
+        wait_until(
+            &watcher,
+            "the template's migration waiting for the role",
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock')",
+            &template,
+        )
+        .await;
+        provision_past(
+            &world,
+            &tenant,
+            &blocker,
+            "provisioning waiting for the template lock",
+            "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 \
+             AND wait_event = 'advisory' AND query LIKE '%pg_advisory_lock(%')",
+        )
+        .await
+    };
+    let (report, provisioned) = tokio::join!(
+        world
+            .operator
+            .migrate(&migrations, MigrateOptions::default()),
+        provisioning
+    );
+    let report = report.unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let record = provisioned.unwrap();
+
+    // The copy was taken after the template's migration, not during it.
+    let Placement::Database(database) = &record.placement else {
+        panic!("a database tenant: {record:#?}")
+    };
+    let copy = world.admin(MAIN_SERVER, Some(database.as_str())).await;
+    let versions: Vec<i64> = copy
+        .query_one(
+            "SELECT array_agg(version ORDER BY version) FROM tenantry.migrations WHERE set_name = 'tenant'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(versions.last(), Some(&migrations.tenant.latest()));
 }
 
 /// Fails the first time, succeeds after; counts its runs.

@@ -23,8 +23,38 @@ use crate::tenant_context::context_settings;
 /// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
 const MAX_SLUG: usize = 40;
 
-/// Serialises copies of a server's template database.
+/// Serialises copies of a server's template database with everything else
+/// that connects to it (see [`TemplateLock`]).
 const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c61_7465; // "template"
+
+/// A server's template lock, held on a connection to the server's own
+/// database. A copy of the template (`CREATE DATABASE ... TEMPLATE`) fails
+/// while another session is connected to the template, so provisioning
+/// copies it under this lock, and whoever else connects to the template
+/// (migrating it) does so under this lock and closes that connection before
+/// releasing it.
+pub(crate) struct TemplateLock {
+    admin: Client,
+}
+
+impl TemplateLock {
+    /// Waits for the lock, on `admin`: a connection to the server's own database.
+    pub(crate) async fn acquire(admin: Client) -> Result<Self, Error> {
+        admin
+            .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+            .await?;
+        Ok(Self { admin })
+    }
+
+    /// Releases the lock and closes its connection. Should the unlock fail,
+    /// the lock goes with the connection all the same: it is the session's.
+    pub(crate) async fn release(self) {
+        let _ = self
+            .admin
+            .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+            .await;
+    }
+}
 
 /// The isolation model asked for a new tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -194,12 +224,11 @@ impl Operator {
         if database_exists(&admin, database.as_str()).await? {
             return Ok(());
         }
-        admin
-            .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
-            .await?;
+        let lock = TemplateLock::acquire(admin).await?;
+        let admin = &lock.admin;
         let created = async {
             let template = self.template().clone();
-            if !database_exists(&admin, template.as_str()).await? {
+            if !database_exists(admin, template.as_str()).await? {
                 admin
                     .batch_execute(&format!("CREATE DATABASE {}", template.quoted()))
                     .await?;
@@ -215,7 +244,7 @@ impl Operator {
                 };
                 migrate_one(&client, &target, migrations, self.grant_roles()).await?;
             }
-            if !database_exists(&admin, database.as_str()).await? {
+            if !database_exists(admin, database.as_str()).await? {
                 admin
                     .batch_execute(&format!(
                         "CREATE DATABASE {} TEMPLATE {}",
@@ -227,9 +256,7 @@ impl Operator {
             Ok::<(), Error>(())
         }
         .await;
-        admin
-            .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
-            .await?;
+        lock.release().await;
         created
     }
 }

@@ -3,19 +3,23 @@
 //! Targets are grouped by database. Each database is asked once for the
 //! applied versions of all its targets; only targets with pending migrations
 //! get work, on at most `concurrency` connections at a time. A
-//! failing target is reported and the others go on.
+//! failing target is reported and the others go on. A server's template
+//! database is only connected to under its template lock, which
+//! provisioning holds while it copies the template.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 
 use futures_util::StreamExt;
 use futures_util::stream;
 use tenantry_query::Identifier;
+use tokio_postgres::Client;
 
 use super::apply::{applied_versions, apply_pending, has_version_table};
 use super::bootstrap::bootstrap;
 use super::{MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
 use crate::operator::Operator;
+use crate::provision::TemplateLock;
 
 /// How a run behaves.
 #[derive(Debug, Clone, Copy)]
@@ -132,6 +136,30 @@ fn failed(set: &MigrationSet, applied: &HashSet<i64>, error: &str) -> Outcome {
     }
 }
 
+/// Runs `work` on a new connection to `database` on `server`, closed
+/// afterwards. The template database is connected to only under the server's
+/// template lock, released once that connection is closed.
+async fn on_database<T>(
+    operator: &Operator,
+    server: &str,
+    database: Option<&Identifier>,
+    work: impl AsyncFnOnce(&Client) -> T,
+) -> Result<T, Error> {
+    let lock = match database {
+        Some(database) if database == operator.template() => {
+            Some(TemplateLock::acquire(operator.connect(server, None).await?).await?)
+        }
+        _ => None,
+    };
+    let client = operator.connect(server, database).await?;
+    let outcome = work(&client).await;
+    drop(client);
+    if let Some(lock) = lock {
+        lock.release().await;
+    }
+    Ok(outcome)
+}
+
 /// The applied versions of every target in one database (one query).
 async fn survey(
     operator: &Operator,
@@ -139,15 +167,17 @@ async fn survey(
     sample: &Target,
     dry_run: bool,
 ) -> Result<HashMap<String, HashSet<i64>>, Error> {
-    let client = operator.connect(server, database.as_ref()).await?;
-    if dry_run {
-        if !has_version_table(&client).await? {
-            return Ok(HashMap::new());
+    on_database(operator, server, database.as_ref(), async |client| {
+        if dry_run {
+            if !has_version_table(client).await? {
+                return Ok(HashMap::new());
+            }
+        } else {
+            bootstrap(client).await?;
         }
-    } else {
-        bootstrap(&client).await?;
-    }
-    applied_versions(&client, sample.set.as_str()).await
+        applied_versions(client, sample.set.as_str()).await
+    })
+    .await?
 }
 
 /// Migrates one target on a connection of its own, closed afterwards: a run
@@ -160,17 +190,18 @@ async fn migrate_target(
     applied: &HashSet<i64>,
     grants: &[Identifier],
 ) -> Outcome {
-    let client = match operator
-        .connect(&target.server, target.database.as_ref())
-        .await
-    {
-        Ok(client) => client,
-        Err(error) => return failed(set, applied, &error.to_string()),
-    };
-    match apply_pending(&client, target, set, applied, grants).await {
-        Ok(versions) if versions.is_empty() => Outcome::Current,
-        Ok(versions) => Outcome::Applied(versions),
-        Err(failure) => Outcome::Failed {
+    let outcome = on_database(
+        operator,
+        &target.server,
+        target.database.as_ref(),
+        async |client| apply_pending(client, target, set, applied, grants).await,
+    )
+    .await;
+    match outcome {
+        Err(error) => failed(set, applied, &error.to_string()),
+        Ok(Ok(versions)) if versions.is_empty() => Outcome::Current,
+        Ok(Ok(versions)) => Outcome::Applied(versions),
+        Ok(Err(failure)) => Outcome::Failed {
             version: failure.version,
             applied: failure.applied,
             error: failure.error.to_string(),

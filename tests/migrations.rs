@@ -3,8 +3,8 @@
 //! that fails on some tenants only, re-running to heal, two runners at once,
 //! dry runs, a migration merged below the applied ones, data migrations on
 //! tables under row-level security, migrating the template while a tenant
-//! database is copied from it; and provisioning that is idempotent and
-//! resumable.
+//! database is copied from it; and provisioning that is idempotent,
+//! resumable, and waits for a runner creating its tenant's schema.
 
 mod support;
 
@@ -483,6 +483,34 @@ async fn provision_past(
     }
     blocker.batch_execute("COMMIT").await.unwrap();
     provisioned.await
+}
+
+#[tokio::test]
+async fn provisioning_a_schema_tenant_waits_for_a_runner_creating_its_schema() {
+    let world = World::create().await;
+    let tenant = NewTenant::new(&world.slug("busy"), PlacementKind::Schema);
+    let schema = format!("tenant_{}", tenant.slug);
+    // The test plays a runner applying the tenant's first migration: under
+    // the target's lock, it has created the schema and not yet committed.
+    let runner = world.admin(MAIN_SERVER, None).await;
+    runner
+        .batch_execute(&format!(
+            "BEGIN;
+             SELECT pg_advisory_xact_lock(hashtextextended('tenantry:tenant:{schema}', 0));
+             CREATE SCHEMA {schema};"
+        ))
+        .await
+        .unwrap();
+    let record = provision_past(
+        &world,
+        &tenant,
+        &runner,
+        "provisioning waiting for the runner",
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock')",
+    )
+    .await
+    .unwrap();
+    assert_eq!(record.status, TenantStatus::Active);
 }
 
 #[tokio::test]

@@ -14,7 +14,9 @@ use tokio_postgres::{Client, Transaction};
 
 use crate::Error;
 use crate::config::MAIN_SERVER;
-use crate::migrate::{MigrationSet, SetKind, Target, applied_to, apply_pending, bootstrap, grant};
+use crate::migrate::{
+    MigrationSet, SetKind, Target, applied_to, apply_pending, bootstrap, create_schema, grant,
+};
 use crate::operator::{Operator, tenant_target};
 use crate::placement::{Placement, TenantRecord, TenantStatus};
 use crate::registry;
@@ -286,10 +288,7 @@ async fn migrate_one(
     grants: &[Identifier],
 ) -> Result<(), Error> {
     bootstrap(client).await?;
-    let schema = target.schema.quoted();
-    client
-        .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-        .await?;
+    create_schema(client, target).await?;
     let applied = applied_to(client, target).await?;
     apply_pending(client, target, migrations, &applied, grants)
         .await

@@ -77,6 +77,45 @@ pub(crate) async fn apply_pending(
     Ok(versions)
 }
 
+/// Runs `work` in a transaction of its own under `target`'s advisory lock,
+/// which serialises every runner's changes to the target; commits if it
+/// succeeds, and rolls back if not, so the connection stays usable.
+async fn under_target_lock<T>(
+    client: &Client,
+    target: &Target,
+    work: impl AsyncFnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
+    client.batch_execute("BEGIN").await?;
+    let outcome = async {
+        client
+            .execute(
+                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+                &[&target.lock_key()],
+            )
+            .await?;
+        work().await
+    }
+    .await;
+    match outcome {
+        Ok(_) => client.batch_execute("COMMIT").await?,
+        Err(_) => client.batch_execute("ROLLBACK").await?,
+    }
+    outcome
+}
+
+/// Creates `target`'s schema if it is missing, under the target's lock: a
+/// runner applying a migration may be creating it in a transaction not yet
+/// committed, and a `CREATE SCHEMA IF NOT EXISTS` beside it would fail.
+pub(crate) async fn create_schema(client: &Client, target: &Target) -> Result<(), Error> {
+    let schema = target.schema.quoted();
+    under_target_lock(client, target, async || {
+        Ok(client
+            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
+            .await?)
+    })
+    .await
+}
+
 /// Applies `migration` unless it is already recorded; `true` if it ran.
 async fn apply_one(
     client: &Client,
@@ -84,13 +123,10 @@ async fn apply_one(
     migration: &Migration,
     grant_to: &[Identifier],
 ) -> Result<bool, Error> {
-    client.batch_execute("BEGIN").await?;
-    let outcome = apply_in_transaction(client, target, migration, grant_to).await;
-    match outcome {
-        Ok(true) => client.batch_execute("COMMIT").await?,
-        _ => client.batch_execute("ROLLBACK").await?,
-    }
-    outcome
+    under_target_lock(client, target, async || {
+        apply_in_transaction(client, target, migration, grant_to).await
+    })
+    .await
 }
 
 async fn apply_in_transaction(
@@ -99,12 +135,6 @@ async fn apply_in_transaction(
     migration: &Migration,
     grant_to: &[Identifier],
 ) -> Result<bool, Error> {
-    client
-        .execute(
-            "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-            &[&target.lock_key()],
-        )
-        .await?;
     let recorded = client
         .query_opt(
             "SELECT checksum FROM tenantry.migrations WHERE set_name = $1 AND target = $2 AND version = $3",

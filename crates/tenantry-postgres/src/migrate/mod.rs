@@ -23,7 +23,7 @@ mod migration;
 mod report;
 mod target;
 
-pub(crate) use apply::{applied_to, apply_pending, grant};
+pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
 pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};

@@ -7,6 +7,7 @@ pub mod database;
 pub mod local_server;
 pub mod placements;
 pub mod pooler;
+pub mod tenants;
 
 use tenantry::{Entity, TenantId};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};

@@ -20,7 +20,8 @@ use crate::server::{BudgetedManager, ConnectError, Pool};
 /// transaction committed whole or not at all.
 ///
 /// Hand-written SQL may also leave session state behind (a temporary table,
-/// a session-level `SET`, `SET ROLE`, an advisory lock). A lease that ran
+/// a session-level `SET`, `SET ROLE`, an advisory lock, a prepared statement
+/// dropped or replaced). A lease that ran
 /// any goes back to the pool marked, and the pool resets the connection's
 /// session before its next borrower gets it.
 pub(crate) struct Lease {

@@ -52,11 +52,12 @@ impl BudgetedClient {
     }
 }
 
-/// Everything `DISCARD ALL` resets except `DEALLOCATE ALL`, so that the
-/// connection's cache of prepared statements stays valid: settings, role,
-/// temporary tables, open cursors, listeners, advisory locks, cached plans.
-const SESSION_RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
-     UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
+/// Resets everything hand-written SQL may have changed in the session:
+/// settings, role, temporary tables, cursors, listeners, advisory locks and
+/// prepared statements. The statements go too, and the connection's cache of
+/// them is emptied with them: hand-written SQL could have deallocated one, or
+/// prepared its own under the name of one that a built statement would use.
+const SESSION_RESET: &str = "DISCARD ALL";
 
 /// How long a closed connection's permit stays taken: the server ends its
 /// backend a moment after the socket closes, and until then it still counts.
@@ -137,6 +138,7 @@ impl managed::Manager for BudgetedManager {
                 .batch_execute(SESSION_RESET)
                 .await
                 .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
+            client.client.statement_cache.clear();
             client.session_needs_reset = false;
         }
         managed::Manager::recycle(&self.inner, &mut client.client, metrics)

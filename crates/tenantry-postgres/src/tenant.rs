@@ -187,7 +187,8 @@ impl Tenant {
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
     /// Row-level security still applies, but nothing adds the tenant filter:
-    /// review every use.
+    /// review every use. It is not a sandbox: SQL that sets the tenant
+    /// setting itself acts as that tenant.
     pub async fn raw_query(
         &self,
         sql: &str,

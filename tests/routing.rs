@@ -1,13 +1,15 @@
-//! A tenant handle follows its registry entry: a handle made before the
-//! tenant was suspended or moved is refused at its next statement, never
-//! served from the old route; and a listener that silently stops answering
-//! is replaced, so the route cache never outlives a change unseen.
+//! Routing through the registry: unknown and inactive tenants are refused;
+//! a change made by one process reaches every other's cache promptly; a
+//! handle made before its tenant was suspended or moved is refused at its
+//! next statement, never served from the old route; and a listener that
+//! silently stops answering is replaced, so no change goes unseen.
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use support::Customer;
+use support::eventually::eventually;
 use support::placements::{SECOND, World};
 use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant, TenantId, TenantStatus};
 
@@ -31,13 +33,70 @@ async fn count_until(
     tenant: &Tenant,
     done: impl Fn(&Result<u64, Error>) -> bool,
 ) -> Result<u64, Error> {
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let outcome = tenant.select::<Customer>().count().await;
-        if done(&outcome) || Instant::now() > deadline {
-            return outcome;
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
+    let count = || tenant.select::<Customer>().count();
+    eventually(Duration::from_secs(2), count, done).await
+}
+
+#[tokio::test]
+async fn unknown_and_inactive_tenants_are_refused() {
+    let world = World::create().await;
+    let db = world.connect().await;
+    let unknown = TenantId::random();
+    assert!(matches!(db.tenant(unknown).await, Err(Error::UnknownTenant { id }) if id == unknown));
+    let record = world
+        .provision("suspended", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    db.tenant(record.id).await.unwrap();
+    set_registry(&world, record.id, "status", "suspended").await;
+    // The registry change reaches this process's cache without a restart.
+    let refused = eventually(
+        Duration::from_secs(1),
+        || db.tenant(record.id),
+        Result::is_err,
+    )
+    .await;
+    assert!(
+        matches!(
+            refused,
+            Err(Error::TenantNotActive {
+                status: TenantStatus::Suspended,
+                ..
+            })
+        ),
+        "{:?}",
+        refused.map(drop)
+    );
+}
+
+#[tokio::test]
+async fn registry_changes_reach_every_process_promptly() {
+    let world = World::create().await;
+    let record = world
+        .provision("moved", PlacementKind::Pool, MAIN_SERVER)
+        .await;
+    let (first, second) = (world.connect().await, world.connect().await);
+    first.tenant(record.id).await.unwrap();
+    second.tenant(record.id).await.unwrap();
+    assert!(first.cached_tenants() == 1 && second.cached_tenants() == 1);
+    // Another process (here the operator's connection) changes the registry.
+    set_registry(&world, record.id, "status", "moving").await;
+    for db in [&first, &second] {
+        let seen = eventually(
+            Duration::from_secs(1),
+            || db.tenant(record.id),
+            Result::is_err,
+        )
+        .await;
+        assert!(
+            matches!(
+                seen,
+                Err(Error::TenantNotActive {
+                    status: TenantStatus::Moving,
+                    ..
+                })
+            ),
+            "a cached route outlived the registry change"
+        );
     }
 }
 
@@ -103,20 +162,17 @@ async fn a_handle_of_a_moved_tenant_is_refused_and_a_new_one_goes_to_the_new_pla
 /// changes for `role`, waiting up to two seconds for one.
 async fn listener_pid(world: &World, role: &str, other_than: i32) -> Option<i32> {
     let admin = world.admin(MAIN_SERVER, None).await;
-    let deadline = Instant::now() + Duration::from_secs(2);
-    loop {
-        let listener = admin
+    let listener = || async {
+        admin
             .query_opt(
                 "SELECT pid FROM pg_stat_activity WHERE usename = $1 AND query LIKE 'LISTEN %' AND pid <> $2",
                 &[&role, &other_than],
             )
             .await
-            .unwrap();
-        if listener.is_some() || Instant::now() > deadline {
-            return listener.map(|row| row.get(0));
-        }
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+            .unwrap()
+            .map(|row| row.get(0))
+    };
+    eventually(Duration::from_secs(2), listener, Option::is_some).await
 }
 
 #[tokio::test]

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod database;
+pub mod eventually;
 pub mod local_server;
 pub mod placements;
 pub mod pooler;

@@ -137,6 +137,24 @@ async fn a_handle_of_a_suspended_tenant_is_refused_until_it_is_active_again() {
 }
 
 #[tokio::test]
+async fn handles_made_by_racing_lookups_are_all_refused_after_a_change() {
+    let world = World::create().await;
+    let record = world.provision("raced", PlacementKind::Pool, SECOND).await;
+    let db = world.connect().await;
+    // Lookups of one tenant on a cold cache, all at once.
+    let lookups = (0..16).map(|_| db.tenant(record.id));
+    let handles = futures_util::future::try_join_all(lookups).await.unwrap();
+    set_registry(&world, record.id, "status", "suspended").await;
+    for handle in &handles {
+        let refused = count_until(handle, Result::is_err).await;
+        assert!(
+            matches!(refused, Err(Error::TenantNotActive { .. })),
+            "a handle outlived the change: {refused:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_handle_of_a_moved_tenant_is_refused_and_a_new_one_goes_to_the_new_place() {
     let world = World::create().await;
     let record = world

@@ -75,7 +75,11 @@ impl Router {
             let mut routes = self.routes.write().expect("route cache lock");
             let unchanged = self.generation.load(Ordering::Acquire) == generation;
             if unchanged {
-                routes.insert(id, route.clone());
+                // A lookup that raced with this one may have cached its
+                // route first: its handles must not outlive it unrevoked.
+                if let Some(replaced) = routes.insert(id, route.clone()) {
+                    replaced.revoke();
+                }
             }
             unchanged
         };

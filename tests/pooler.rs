@@ -2,6 +2,8 @@
 //! transaction-local, so it never survives into another client's
 //! transaction on a shared server connection; statements are prepared inside
 //! their own transaction. Two server connections serve many tenants at once.
+//! Session state that hand-written SQL leaves on a shared server connection
+//! (where no reset reaches it) cannot capture another tenant's statements.
 
 mod support;
 
@@ -97,4 +99,55 @@ async fn tenants_stay_isolated_through_a_transaction_mode_pooler() {
         .filter(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_)))
         .count();
     assert_eq!(data_rows, 0);
+}
+
+#[tokio::test]
+async fn a_temporary_table_left_on_a_shared_server_connection_captures_nothing() {
+    let database = TestDatabase::create().await;
+    // One server connection: every client's transactions run on it in turn.
+    let pooler = Pooler::start(&database, 1);
+    // Another process leaves a temporary table on the server connection.
+    let (intruder, connection) =
+        tokio_postgres::connect(&pooler.app_url(&database), tokio_postgres::NoTls)
+            .await
+            .unwrap();
+    tokio::spawn(connection);
+    intruder
+        .simple_query("CREATE TEMP TABLE customers (LIKE public.customers)")
+        .await
+        .unwrap();
+    let config = Config::new(&pooler.app_url(&database))
+        .unwrap()
+        .transaction_pooler()
+        .pool_size(1);
+    let db = Tenantry::connect(config).await.unwrap();
+    let victim = db.tenant(TenantId::random()).await.unwrap();
+    victim
+        .insert(NewCustomer {
+            id: Uuid::new_v4(),
+            name: "victim".to_owned(),
+            email: None,
+        })
+        .exec()
+        .await
+        .unwrap();
+    assert_eq!(victim.select::<Customer>().count().await.unwrap(), 1);
+    let captured = intruder
+        .simple_query("SELECT name FROM pg_temp.customers")
+        .await
+        .unwrap();
+    assert!(
+        !captured
+            .iter()
+            .any(|message| matches!(message, tokio_postgres::SimpleQueryMessage::Row(_))),
+        "the temporary table captured the tenant's row"
+    );
+    let stored: i64 = database
+        .admin()
+        .await
+        .query_one("SELECT count(*) FROM public.customers", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, 1, "the row did not reach the tenant's table");
 }

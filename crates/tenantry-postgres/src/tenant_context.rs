@@ -9,13 +9,14 @@
 //! simple query, never prepared, so per-tenant text never enters the
 //! statement cache.
 //!
-//! Hand-written SQL also gets its `search_path` pinned for the transaction:
-//! the tenant's schema, or `public` (where the pool's tables and a tenant
-//! database's tables live), with `pg_temp` searched last, so a temporary table
-//! can never shadow a tenant table that it names without a schema. Built
-//! statements do without: a schema placement's are schema-qualified, and
-//! changing the path under a prepared statement would make PostgreSQL plan
-//! it again.
+//! The context also pins `search_path` for the transaction: the tenant's
+//! schema, or `public` (where the pool's tables and a tenant database's
+//! tables live), with `pg_temp` searched last, so a temporary table can never
+//! shadow a tenant table that a statement names without a schema, even on a
+//! server connection that a transaction-mode pooler shares. Built statements
+//! of a schema placement do without: they name their schema, and a path that
+//! differs from the one they were prepared under makes PostgreSQL plan them
+//! again.
 
 use std::fmt::Write;
 
@@ -35,8 +36,13 @@ pub(crate) struct Begin {
 impl Begin {
     /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
     pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
-        let statement = format!("BEGIN; {}", tenant_settings(tenant, citus));
         let hand_written = format!("BEGIN; {}", context_settings(tenant, citus, schema));
+        let statement = match schema {
+            // Built statements of a schema placement name their schema:
+            // pinning the path would only make PostgreSQL plan them again.
+            Some(_) => format!("BEGIN; {}", tenant_settings(tenant, citus)),
+            None => hand_written.clone(),
+        };
         Self {
             statement,
             hand_written,
@@ -92,10 +98,7 @@ mod tests {
     fn renders_only_the_uuid() {
         let tenant: TenantId = TENANT.parse().unwrap();
         let begin = Begin::new(tenant, false, None);
-        assert_eq!(
-            begin.statement,
-            format!("BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'")
-        );
+        assert_eq!(begin.statement, begin.hand_written);
         assert_eq!(
             begin.hand_written,
             format!(
@@ -105,15 +108,20 @@ mod tests {
         assert_eq!(
             Begin::new(tenant, true, None).statement,
             format!(
-                "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '{TENANT}'"
+                "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = public, pg_temp"
             )
         );
         let schema = Identifier::new("tenant_acme").unwrap();
+        let begin = Begin::new(tenant, false, Some(&schema));
         assert_eq!(
-            Begin::new(tenant, false, Some(&schema)).hand_written,
+            begin.hand_written,
             format!(
                 "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
             )
+        );
+        assert_eq!(
+            begin.statement,
+            format!("BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'")
         );
     }
 

@@ -293,6 +293,34 @@ async fn roles_that_bypass_row_level_security_are_refused() {
 }
 
 #[tokio::test]
+async fn types_are_looked_up_again_after_a_session_reset() {
+    let database = TestDatabase::create().await;
+    database
+        .admin()
+        .await
+        .batch_execute(
+            "CREATE TYPE mood AS ENUM ('calm', 'busy'); CREATE TYPE weather AS ENUM ('sun', 'rain')",
+        )
+        .await
+        .unwrap();
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    // Each hand-written query resets the session before the next borrower;
+    // the driver's lookups of custom types must not outlive it.
+    for sql in [
+        "SELECT 'calm'::mood",
+        "SELECT 'sun'::weather",
+        "SELECT ARRAY['busy'::mood]",
+    ] {
+        let rows = acme.raw_query(sql, &[]).await;
+        assert!(
+            matches!(&rows, Ok(rows) if rows.len() == 1),
+            "{sql}: {rows:?}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn statements_are_prepared_once_per_connection_and_never_per_tenant() {
     let database = TestDatabase::create().await;
     let db = single_connection(&database).await;

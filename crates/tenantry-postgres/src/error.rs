@@ -205,8 +205,16 @@ fn server_message(error: &tokio_postgres::Error) -> String {
 }
 
 impl Error {
-    /// Whether the connection that produced this error must not be reused.
+    /// Whether the connection that produced this error must not be reused:
+    /// it is lost, or a statement it had prepared is gone (dropped by
+    /// hand-written SQL), which every later use would fail on too.
     pub(crate) fn poisons_connection(&self) -> bool {
-        matches!(self, Error::ConnectionLost { .. })
+        match self {
+            Error::ConnectionLost { .. } => true,
+            Error::Database { source } => {
+                source.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
+            }
+            _ => false,
+        }
     }
 }

@@ -23,6 +23,7 @@ mod route;
 mod router;
 mod row;
 mod server;
+mod session_reset;
 mod shared;
 mod tenant;
 mod tenant_context;

@@ -23,6 +23,7 @@ use tokio_postgres::NoTls;
 
 use crate::Error;
 use crate::lease::Lease;
+use crate::session_reset::reset_session;
 
 /// A pool of budgeted connections.
 pub(crate) type Pool = managed::Pool<BudgetedManager>;
@@ -45,19 +46,12 @@ impl BudgetedClient {
         self.mid_statement = true;
     }
 
-    /// Has the pool reset the session (see [`SESSION_RESET`]) before the
+    /// Has the pool reset the session (see [`reset_session`]) before the
     /// connection is lent again.
     pub(crate) fn reset_session_before_reuse(&mut self) {
         self.session_needs_reset = true;
     }
 }
-
-/// Resets everything hand-written SQL may have changed in the session:
-/// settings, role, temporary tables, cursors, listeners, advisory locks and
-/// prepared statements. The statements go too, and the connection's cache of
-/// them is emptied with them: hand-written SQL could have deallocated one, or
-/// prepared its own under the name of one that a built statement would use.
-const SESSION_RESET: &str = "DISCARD ALL";
 
 /// How long a closed connection's permit stays taken: the server ends its
 /// backend a moment after the socket closes, and until then it still counts.
@@ -72,8 +66,10 @@ impl Drop for BudgetedClient {
         };
         runtime.spawn(async move {
             if let Some(cancel) = cancel {
-                if let Err(error) = cancel.cancel_query(NoTls).await {
-                    tracing::debug!(%error, "cancelling the statement of a dropped call failed");
+                let cancelled =
+                    tokio::time::timeout(CONNECT_TIMEOUT, cancel.cancel_query(NoTls)).await;
+                if !matches!(cancelled, Ok(Ok(()))) {
+                    tracing::debug!("cancelling the statement of a dropped call failed");
                 }
             }
             tokio::time::sleep(BACKEND_EXIT_GRACE).await;
@@ -133,12 +129,14 @@ impl managed::Manager for BudgetedManager {
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
         if client.session_needs_reset {
-            client
-                .client
-                .batch_execute(SESSION_RESET)
+            let intact = reset_session(&client.client)
                 .await
                 .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
-            client.client.statement_cache.clear();
+            if !intact {
+                return Err(managed::RecycleError::message(
+                    "hand-written SQL changed the connection's prepared statements",
+                ));
+            }
             client.session_needs_reset = false;
         }
         managed::Manager::recycle(&self.inner, &mut client.client, metrics)

@@ -120,14 +120,19 @@ impl TenantTransaction {
         let executor = self.scoped.executor();
         let committed = executor.lease.client().batch_execute(CHECKED_COMMIT).await;
         match committed {
-            Err(error) if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) => {
-                executor.end("ROLLBACK").await?;
-                Err(Error::TransactionAborted)
+            Ok(()) => {
+                executor.lease.end_work::<()>(&Ok(()));
+                Ok(())
             }
-            committed => {
-                let result = committed.map_err(Error::from);
-                executor.lease.end_work(&result);
-                result
+            Err(error) => {
+                // Ends whatever the failure left open (only a warning when
+                // the failed COMMIT already ended it).
+                executor.end("ROLLBACK").await?;
+                if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
+                    Err(Error::TransactionAborted)
+                } else {
+                    Err(error.into())
+                }
             }
         }
     }

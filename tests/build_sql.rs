@@ -97,9 +97,9 @@ fn assert_both(
 ) {
     for (db, sql) in [(shared(), shared_sql), (in_schema(), schema_sql)] {
         let statement = build(&db).expect("the statement builds");
-        assert_eq!(statement.sql, sql);
-        assert_eq!(statement.values, values);
-        assert_eq!(statement.tenant, Some(TENANT));
+        assert_eq!(statement.sql(), sql);
+        assert_eq!(statement.values(), values);
+        assert_eq!(statement.tenant(), Some(TENANT));
         assert_not_inline(&statement);
     }
 }
@@ -111,16 +111,16 @@ fn assert_global(
     values: Vec<Value>,
 ) {
     let statement = build(&GlobalScope::new()).expect("the statement builds");
-    assert_eq!(statement.sql, sql);
-    assert_eq!(statement.values, values);
-    assert_eq!(statement.tenant, None);
+    assert_eq!(statement.sql(), sql);
+    assert_eq!(statement.values(), values);
+    assert_eq!(statement.tenant(), None);
     assert_not_inline(&statement);
 }
 
 /// The SQL text never contains a value: no string literal at all, and none of
 /// the bound values' text outside the `$n` placeholders.
 fn assert_not_inline(statement: &Statement) {
-    let sql = &statement.sql;
+    let sql = statement.sql();
     assert!(!sql.contains('\''), "a literal in {sql}");
     let mut without_placeholders = String::new();
     let mut chars = sql.chars().peekable();
@@ -133,7 +133,7 @@ fn assert_not_inline(statement: &Statement) {
             without_placeholders.push(c);
         }
     }
-    for value in &statement.values {
+    for value in statement.values() {
         let rendered = match value {
             Value::String(Some(s)) => s.clone(),
             Value::Uuid(Some(id)) => id.to_string(),
@@ -1193,12 +1193,15 @@ fn statements_carry_table_operation_and_tenant() {
     ];
     for (statement, table, operation) in cases {
         let statement = statement.unwrap();
-        assert_eq!((statement.table, statement.operation), (table, operation));
-        assert_eq!(statement.tenant, Some(TENANT));
+        assert_eq!(
+            (statement.table(), statement.operation()),
+            (table, operation)
+        );
+        assert_eq!(statement.tenant(), Some(TENANT));
     }
     let statement = global.delete::<Plan>().build().unwrap();
     assert_eq!(
-        (statement.table, statement.operation, statement.tenant),
+        (statement.table(), statement.operation(), statement.tenant()),
         ("plans", Operation::Delete, None)
     );
 }
@@ -1234,9 +1237,9 @@ fn hostile_values_are_bound_never_inlined() {
             .unwrap(),
     ];
     for statement in statements {
-        assert!(!statement.sql.contains("DROP"), "{}", statement.sql);
-        assert!(!statement.sql.contains('\''), "{}", statement.sql);
-        assert!(statement.values.contains(&text(hostile)));
+        assert!(!statement.sql().contains("DROP"), "{}", statement.sql());
+        assert!(!statement.sql().contains('\''), "{}", statement.sql());
+        assert!(statement.values().contains(&text(hostile)));
         assert_not_inline(&statement);
     }
 }
@@ -1428,12 +1431,12 @@ fn own_subquery_nested_in_a_global_subquery_is_allowed() {
         .build()
         .unwrap();
     assert_eq!(
-        statement.sql,
+        statement.sql(),
         format!(
             r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."id" IN (SELECT "customers"."name" FROM "customers" WHERE "customers"."tenant_id" = $2))"#
         )
     );
-    assert_eq!(statement.values, vec![tenant(), tenant()]);
+    assert_eq!(statement.values(), vec![tenant(), tenant()]);
 }
 
 #[test]
@@ -1448,7 +1451,7 @@ fn global_subquery_is_allowed_in_update_and_delete() {
         .build()
         .unwrap();
     assert_eq!(
-        update.sql,
+        update.sql(),
         r#"UPDATE "tenant_acme"."customers" SET "email" = $1 WHERE "customers"."tenant_id" = $2 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans")"#
     );
     let delete = db
@@ -1457,10 +1460,10 @@ fn global_subquery_is_allowed_in_update_and_delete() {
         .build()
         .unwrap();
     assert_eq!(
-        delete.sql,
+        delete.sql(),
         r#"DELETE FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans")"#
     );
-    assert_eq!(delete.values, vec![tenant()]);
+    assert_eq!(delete.values(), vec![tenant()]);
 }
 
 #[test]

@@ -29,17 +29,17 @@ mod support;
 
 use proptest::prelude::*;
 use sea_query::Value;
-use tenantry::{Statement, TenantId};
+use tenantry::TenantId;
 use uuid::Uuid;
 
 use scoping::cases::case;
-use scoping::scan::{SCOPED, check};
+use scoping::scan::{Rendered, SCOPED, check};
 use scoping::statements::build;
 
 proptest! {
     #[test]
     fn every_scoped_table_is_constrained_to_the_tenant(case in case()) {
-        let statement = build(&case);
+        let statement = Rendered::from(&build(&case));
         let tenant = Uuid::from_u128(case.tenant);
         let schema = case.schema.as_deref();
         if let Err(failure) = check(&statement, tenant, schema) {
@@ -72,14 +72,12 @@ proptest! {
 fn the_check_catches_leaks() {
     let tenant = Uuid::from_u128(7);
     let other = Uuid::from_u128(8);
-    let statement = |sql: &str, values: Vec<Value>| Statement {
+    let statement = |sql: &str, values: Vec<Value>| Rendered {
         sql: sql.to_owned(),
         values,
-        table: "invoices",
-        operation: tenantry::Operation::Select,
         tenant: Some(TenantId::from_uuid(tenant)),
     };
-    let fails = |s: Statement, schema: Option<&str>| check(&s, tenant, schema).is_err();
+    let fails = |s: Rendered, schema: Option<&str>| check(&s, tenant, schema).is_err();
     let good = statement(
         r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 OR "invoices"."note" IS NULL)"#,
         vec![Value::Uuid(Some(tenant)), Value::Bool(Some(true))],

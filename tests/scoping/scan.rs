@@ -134,9 +134,28 @@ const ON_ENDS: [&str; 6] = [
     " OFFSET ",
 ];
 
+/// What the check reads of a statement, in a form a test can tamper with
+/// to show that the check notices.
+#[derive(Debug, Clone)]
+pub struct Rendered {
+    pub sql: String,
+    pub values: Vec<Value>,
+    pub tenant: Option<TenantId>,
+}
+
+impl From<&Statement> for Rendered {
+    fn from(statement: &Statement) -> Self {
+        Self {
+            sql: statement.sql().to_owned(),
+            values: statement.values().to_vec(),
+            tenant: statement.tenant(),
+        }
+    }
+}
+
 /// Checks the properties listed at the top of this file; `Err` says which
 /// one fails.
-pub fn check(statement: &Statement, tenant: Uuid, schema: Option<&str>) -> Result<(), String> {
+pub fn check(statement: &Rendered, tenant: Uuid, schema: Option<&str>) -> Result<(), String> {
     let sql = statement.sql.as_str();
     let values = &statement.values;
     ensure!(

@@ -27,11 +27,11 @@ impl Executor for GlobalExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let lease = self.shared.main.lease().await?;
-        let params = params(&statement.values);
+        let params = params(statement.values());
         pipeline::query(
             &lease,
             BEGIN_WITHOUT_TENANT,
-            &statement.sql,
+            statement.sql(),
             &as_dyn(&params),
         )
         .await
@@ -40,11 +40,11 @@ impl Executor for GlobalExecutor {
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let lease = self.shared.main.lease().await?;
-        let params = params(&statement.values);
+        let params = params(statement.values());
         pipeline::execute(
             &lease,
             BEGIN_WITHOUT_TENANT,
-            &statement.sql,
+            statement.sql(),
             &as_dyn(&params),
         )
         .await

@@ -53,9 +53,9 @@ impl TenantExecutor {
 fn span(statement: &Statement) -> tracing::Span {
     tracing::debug_span!(
         "tenantry.statement",
-        tenant = ?statement.tenant,
-        table = statement.table,
-        operation = %statement.operation,
+        tenant = ?statement.tenant(),
+        table = statement.table(),
+        operation = %statement.operation(),
     )
 }
 
@@ -69,11 +69,11 @@ impl Executor for TenantExecutor {
         async {
             let route = self.route().await?;
             let lease = route.lease().await?;
-            let params = params(&statement.values);
+            let params = params(statement.values());
             pipeline::query(
                 &lease,
                 &route.begin.statement,
-                &statement.sql,
+                statement.sql(),
                 &as_dyn(&params),
             )
             .await
@@ -88,11 +88,11 @@ impl Executor for TenantExecutor {
         async {
             let route = self.route().await?;
             let lease = route.lease().await?;
-            let params = params(&statement.values);
+            let params = params(statement.values());
             pipeline::execute(
                 &lease,
                 &route.begin.statement,
-                &statement.sql,
+                statement.sql(),
                 &as_dyn(&params),
             )
             .await
@@ -104,11 +104,11 @@ impl Executor for TenantExecutor {
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
         let route = self.route().await?;
         let lease = route.lease().await?;
-        let params = params(&statement.values);
+        let params = params(statement.values());
         let rows = pipeline::stream(
             &lease,
             &route.begin.statement,
-            &statement.sql,
+            statement.sql(),
             &as_dyn(&params),
         )
         .await?;

@@ -58,13 +58,15 @@ impl Executor for TransactionExecutor {
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
-        let params = params(&statement.values);
-        self.query(&statement.sql, &as_dyn(&params)).await.map(wrap)
+        let params = params(statement.values());
+        self.query(statement.sql(), &as_dyn(&params))
+            .await
+            .map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
-        let params = params(&statement.values);
-        TransactionExecutor::execute(self, &statement.sql, &as_dyn(&params)).await
+        let params = params(statement.values());
+        TransactionExecutor::execute(self, statement.sql(), &as_dyn(&params)).await
     }
 
     /// Inside a transaction the rows are collected first: the connection

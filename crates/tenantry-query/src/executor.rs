@@ -66,7 +66,7 @@ where
     X: Executor,
 {
     let statement = statement?;
-    let table = statement.table;
+    let table = statement.table();
     let rows = executor.fetch(statement).await?;
     match rows.as_slice() {
         [] => Ok(None),
@@ -89,7 +89,7 @@ where
     X: Executor,
 {
     let statement = statement?;
-    let table = statement.table;
+    let table = statement.table();
     fetch_optional(executor, Ok(statement), decode)
         .await?
         .ok_or_else(|| Error::NoRows { table }.into())

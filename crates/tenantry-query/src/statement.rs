@@ -46,21 +46,45 @@ impl fmt::Display for Operation {
 
 /// PostgreSQL SQL with `$n` placeholders and the values to bind to them.
 /// Values are never part of the SQL text.
+///
+/// Only the builders make statements, and nothing changes one afterwards:
+/// an executor runs exactly what a scope built, never SQL put together by
+/// hand (that is what the explicitly named raw-SQL calls are for).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Statement {
-    /// The SQL text.
-    pub sql: String,
-    /// The bind values, `$1` first.
-    pub values: Vec<Value>,
-    /// The table of the statement's main entity.
-    pub table: &'static str,
-    /// What the statement does.
-    pub operation: Operation,
-    /// The tenant whose scope built it; `None` for the global handle.
-    pub tenant: Option<TenantId>,
+    sql: String,
+    values: Vec<Value>,
+    table: &'static str,
+    operation: Operation,
+    tenant: Option<TenantId>,
 }
 
 impl Statement {
+    /// The SQL text.
+    pub fn sql(&self) -> &str {
+        &self.sql
+    }
+
+    /// The bind values, `$1` first.
+    pub fn values(&self) -> &[Value] {
+        &self.values
+    }
+
+    /// The table of the statement's main entity.
+    pub fn table(&self) -> &'static str {
+        self.table
+    }
+
+    /// What the statement does.
+    pub fn operation(&self) -> Operation {
+        self.operation
+    }
+
+    /// The tenant whose scope built it; `None` for the global handle.
+    pub fn tenant(&self) -> Option<TenantId> {
+        self.tenant
+    }
+
     /// Renders `query` for PostgreSQL: the `operation` on `table` that
     /// `scope` built.
     pub(crate) fn render(

@@ -7,7 +7,7 @@ mod support;
 use futures_util::TryStreamExt;
 use support::database::TestDatabase;
 use support::{Customer, Event, Invoice, NewCustomer, NewEvent, NewInvoice, Plan};
-use tenantry::{ConstraintKind, Error, QueryError, TenantId};
+use tenantry::{ConstraintKind, Error, Executor, QueryError, TenantId};
 use time::OffsetDateTime;
 use time::macros::{date, datetime, time};
 use uuid::Uuid;
@@ -450,4 +450,28 @@ async fn failures_are_typed_errors() {
             .contains("column \"no_such_column\" does not exist"),
         "{error}"
     );
+}
+
+#[tokio::test]
+async fn an_executor_runs_only_statements_built_for_its_own_scope() {
+    let database = TestDatabase::create().await;
+    let db = database.connect().await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let globex = db.tenant(TenantId::random()).await.unwrap();
+    acme.insert(new_customer("Ada")).exec().await.unwrap();
+    let refused = |outcome: Result<Vec<tenantry::PgRow>, Error>| {
+        matches!(
+            outcome,
+            Err(Error::Query(QueryError::ForeignStatement { .. }))
+        )
+    };
+    let built = || acme.select::<Customer>().build().unwrap();
+    assert!(refused(globex.executor().fetch(built()).await));
+    assert!(refused(db.global().executor().fetch(built()).await));
+    let transaction = globex.transaction().await.unwrap();
+    assert!(refused(transaction.executor().fetch(built()).await));
+    transaction.rollback().await.unwrap();
+    let plans = db.global().select::<Plan>().build().unwrap();
+    assert!(refused(acme.executor().fetch(plans).await));
+    assert_eq!(acme.executor().fetch(built()).await.unwrap().len(), 1);
 }

@@ -26,6 +26,7 @@ impl Executor for GlobalExecutor {
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
+        statement.ensure_built_for(None)?;
         let lease = self.shared.main.lease().await?;
         let params = params(statement.values());
         pipeline::query(
@@ -39,6 +40,7 @@ impl Executor for GlobalExecutor {
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
+        statement.ensure_built_for(None)?;
         let lease = self.shared.main.lease().await?;
         let params = params(statement.values());
         pipeline::execute(

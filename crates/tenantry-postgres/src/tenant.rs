@@ -67,6 +67,7 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
+            statement.ensure_built_for(Some(self.route.tenant))?;
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(statement.values());
@@ -86,6 +87,7 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
+            statement.ensure_built_for(Some(self.route.tenant))?;
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(statement.values());
@@ -102,6 +104,7 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
+        statement.ensure_built_for(Some(self.route.tenant))?;
         let route = self.route().await?;
         let lease = route.lease().await?;
         let params = params(statement.values());

@@ -23,6 +23,16 @@ pub enum Error {
         /// The scope the subquery was built for.
         subquery: String,
     },
+    /// A statement built by one scope was handed to the executor of another
+    /// (another tenant, or the global handle). Refused: it would run with a
+    /// tenant condition that is not the executor's tenant context.
+    #[error("a statement built for {built_for} was given to the executor of {executor}")]
+    ForeignStatement {
+        /// The scope that built the statement.
+        built_for: String,
+        /// The scope of the executor it was given to.
+        executor: String,
+    },
     /// A hand-made `Insertable` or column handle tried to set the tenant
     /// column itself (which would write or move a row into another tenant).
     #[error("a statement on `{table}` sets the tenant column `{column}`; the scope supplies it")]

@@ -4,8 +4,8 @@ use std::fmt;
 
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, Value};
 
-use crate::TenantId;
 use crate::scope::Scope;
+use crate::{Error, TenantId};
 
 /// What kind of statement was built, for tracing and metrics.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -83,6 +83,24 @@ impl Statement {
     /// The tenant whose scope built it; `None` for the global handle.
     pub fn tenant(&self) -> Option<TenantId> {
         self.tenant
+    }
+
+    /// Refuses the statement unless the scope of `tenant` (`None`: the global
+    /// handle) built it: what an executor checks before running it.
+    pub fn ensure_built_for(&self, tenant: Option<TenantId>) -> Result<(), Error> {
+        if self.tenant == tenant {
+            return Ok(());
+        }
+        let name = |tenant: Option<TenantId>| {
+            tenant.map_or_else(
+                || "the global handle".to_owned(),
+                |id| format!("tenant {id}"),
+            )
+        };
+        Err(Error::ForeignStatement {
+            built_for: name(self.tenant),
+            executor: name(tenant),
+        })
     }
 
     /// Renders `query` for PostgreSQL: the `operation` on `table` that

@@ -4,13 +4,19 @@
 //! their own transaction. Two server connections serve many tenants at once.
 //! Session state that hand-written SQL leaves on a shared server connection
 //! (where no reset reaches it) cannot capture another tenant's statements.
+//! The registry's listener, which the pooler would starve of notifications,
+//! connects directly.
 
 mod support;
 
+use std::time::Duration;
+
 use support::database::TestDatabase;
+use support::eventually::eventually;
+use support::placements::TENANT;
 use support::pooler::Pooler;
 use support::{Customer, NewCustomer};
-use tenantry::{Config, Error, TenantId, Tenantry};
+use tenantry::{Config, Error, NewTenant, Operator, PlacementKind, TenantId, Tenantry};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -150,4 +156,52 @@ async fn a_temporary_table_left_on_a_shared_server_connection_captures_nothing()
         .unwrap()
         .get(0);
     assert_eq!(stored, 1, "the row did not reach the tenant's table");
+}
+
+#[tokio::test]
+async fn the_registry_listener_connects_directly_past_the_pooler() {
+    let database = TestDatabase::create().await;
+    let pooler = Pooler::start(&database, 2);
+    let pooled = || {
+        Config::new(&pooler.app_url(&database))
+            .unwrap()
+            .transaction_pooler()
+            .registry()
+    };
+    match Tenantry::connect(pooled()).await {
+        Err(Error::Config(message)) => assert!(message.contains("registry_listener"), "{message}"),
+        other => panic!(
+            "a listener behind the pooler must be refused: {:?}",
+            other.map(drop)
+        ),
+    }
+    let operator = Operator::new(Config::new(&database.admin_url()).unwrap());
+    let record = operator
+        .provision(
+            &NewTenant::new(&format!("t{}_pooled", database.suffix), PlacementKind::Pool),
+            &TENANT,
+        )
+        .await
+        .unwrap();
+    let config = pooled().registry_listener(&database.app_url()).unwrap();
+    let db = Tenantry::connect(config).await.unwrap();
+    let tenant = db.tenant(record.id).await.unwrap();
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 0);
+    // Routes are cached only while the listener is subscribed.
+    assert_eq!(db.cached_tenants(), 1, "the listener did not subscribe");
+    database
+        .admin()
+        .await
+        .execute(
+            "UPDATE tenantry_control.tenants SET status = 'suspended' WHERE id = $1",
+            &[&record.id.as_uuid()],
+        )
+        .await
+        .unwrap();
+    let count = || tenant.select::<Customer>().count();
+    let refused = eventually(Duration::from_secs(2), count, Result::is_err).await;
+    assert!(
+        matches!(refused, Err(Error::TenantNotActive { .. })),
+        "the registry change did not arrive: {refused:?}"
+    );
 }

@@ -41,6 +41,13 @@ impl Tenantry {
     /// Opens the pool and checks, on a first connection, that the role is
     /// neither superuser nor BYPASSRLS (unless the configuration allows it).
     pub async fn connect(config: Config) -> Result<Self, Error> {
+        if config.registry && config.transaction_pooler && config.registry_listener.is_none() {
+            return Err(Error::Config(
+                "a transaction-mode pooler does not deliver registry notifications: \
+                 give the listener a direct connection with `Config::registry_listener`"
+                    .to_owned(),
+            ));
+        }
         let limits = ServerLimits {
             main_pool_size: config.pool_size,
             database_pool_size: config.database_pool_size,

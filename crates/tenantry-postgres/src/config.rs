@@ -30,6 +30,7 @@ pub struct Config {
     pub(crate) citus: bool,
     pub(crate) registry: bool,
     pub(crate) registry_heartbeat: Duration,
+    pub(crate) registry_listener: Option<tokio_postgres::Config>,
     pub(crate) transaction_pooler: bool,
 }
 
@@ -53,6 +54,7 @@ impl Config {
             citus: false,
             registry: false,
             registry_heartbeat: Duration::from_secs(5),
+            registry_listener: None,
             transaction_pooler: false,
         })
     }
@@ -86,6 +88,21 @@ impl Config {
     pub fn registry_heartbeat(mut self, interval: Duration) -> Self {
         self.registry_heartbeat = interval;
         self
+    }
+
+    /// Where the connection that listens for registry changes goes (default:
+    /// the main server's URL). Behind a transaction-mode pooler, which does
+    /// not deliver notifications, it must be a direct connection to the main
+    /// server: [`Tenantry::connect`](crate::Tenantry::connect) refuses the
+    /// registry with [`Config::transaction_pooler`] otherwise.
+    pub fn registry_listener(mut self, url: &str) -> Result<Self, Error> {
+        self.registry_listener = Some(parse_url(url)?);
+        Ok(self)
+    }
+
+    /// The settings of the registry listener's connection.
+    pub(crate) fn listener(&self) -> &tokio_postgres::Config {
+        self.registry_listener.as_ref().unwrap_or(&self.postgres)
     }
 
     /// Declares that the servers are reached through a transaction-mode

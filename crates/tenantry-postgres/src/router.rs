@@ -130,7 +130,7 @@ pub(crate) async fn listen(shared: Weak<Shared>) {
         let Some((config, main, heartbeat)) = shared.upgrade().map(|shared| {
             let config = &shared.config;
             (
-                config.postgres.clone(),
+                config.listener().clone(),
                 shared.main.clone(),
                 config.registry_heartbeat,
             )

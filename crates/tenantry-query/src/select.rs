@@ -24,7 +24,9 @@ type Types<E, Src, Sel> = PhantomData<fn() -> (E, Src, Sel)>;
 /// subquery) is constrained to the handle's tenant.
 pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
     context: &'s K,
-    statement: SelectStatement,
+    /// Boxed: every chained call moves the builder, and a pointer is much
+    /// cheaper to move than the statement.
+    statement: Box<SelectStatement>,
     foreign: ForeignSubquery,
     _types: Types<E, Src, Sel>,
 }
@@ -32,7 +34,7 @@ pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
 impl<'s, K: Context, E: Entity> Select<'s, K, E> {
     pub(crate) fn new(context: &'s K) -> Self {
         let scope = context.scope();
-        let mut statement = Query::select();
+        let mut statement = Box::new(Query::select());
         statement
             .columns(E::COLUMNS.iter().map(|column| (E::TABLE, *column)))
             .from(scope.table::<E>());
@@ -166,7 +168,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         let mut inner = self.statement.clone();
         inner.clear_selects().clear_order_by().expr(Expr::cust("1"));
         let mut exists = Query::select();
-        exists.expr(Expr::exists(inner));
+        exists.expr(Expr::exists(*inner));
         self.finish(&exists, Operation::Exists)
     }
 
@@ -176,7 +178,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>) {
         let mut scopes = vec![self.context.scope().clone()];
         scopes.extend(self.foreign.into_scopes());
-        (self.statement, scopes)
+        (*self.statement, scopes)
     }
 }
 

@@ -109,6 +109,13 @@ async fn fixture() -> Fixture {
     }
 }
 
+/// What tenantry sends before a pool tenant's statement, written by hand.
+fn context_begin(tenant: impl std::fmt::Display) -> String {
+    format!(
+        "BEGIN; SET LOCAL tenantry.tenant_id = '{tenant}'; SET LOCAL search_path = public, pg_temp"
+    )
+}
+
 fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
     let mut group = c.benchmark_group("execute/point_select");
     let tenant = runtime.block_on(fixture.db.tenant(fixture.tenant)).unwrap();
@@ -147,7 +154,7 @@ fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
     });
     let (client, _, _) = &fixture.raw[1];
     let in_context = runtime.block_on(client.prepare(CONTEXT_SELECT)).unwrap();
-    let begin = format!("BEGIN; SET LOCAL tenantry.tenant_id = '{}'", fixture.tenant);
+    let begin = context_begin(fixture.tenant);
     group.bench_function("tokio_postgres_in_context", |b| {
         b.to_async(runtime).iter(|| {
             next = (next + 1) % fixture.ids.len();
@@ -282,10 +289,7 @@ fn throughput(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
         }
         statements
     }));
-    let begin = Arc::new(format!(
-        "BEGIN; SET LOCAL tenantry.tenant_id = '{}'",
-        fixture.tenant
-    ));
+    let begin = Arc::new(context_begin(fixture.tenant));
     group.bench_function("tokio_postgres_in_context", |b| {
         b.to_async(runtime).iter_custom(|iterations| {
             let (raw, in_context, begin) = (raw.clone(), in_context.clone(), begin.clone());

@@ -11,7 +11,9 @@ use std::time::Duration;
 use support::Customer;
 use support::eventually::eventually;
 use support::placements::{SECOND, World};
-use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant, TenantId, TenantStatus};
+use tenantry::{
+    Error, MAIN_SERVER, PlacementKind, Tenant, TenantId, TenantRecord, TenantStatus, Tenantry,
+};
 
 /// Sets column `column` of tenant `id`'s registry row to `value`, as another
 /// process would.
@@ -25,6 +27,19 @@ async fn set_registry(world: &World, id: TenantId, column: &str, value: &str) {
         )
         .await
         .unwrap();
+}
+
+/// Two servers with one tenant, `name`, in `kind` on `server`, and the
+/// application connected through the registry.
+async fn one_tenant(
+    name: &str,
+    kind: PlacementKind,
+    server: &str,
+) -> (World, TenantRecord, Tenantry) {
+    let world = World::create().await;
+    let record = world.provision(name, kind, server).await;
+    let db = world.connect().await;
+    (world, record, db)
 }
 
 /// The outcome of `tenant`'s next statement, once it satisfies `done`, or
@@ -102,11 +117,7 @@ async fn registry_changes_reach_every_process_promptly() {
 
 #[tokio::test]
 async fn a_handle_of_a_suspended_tenant_is_refused_until_it_is_active_again() {
-    let world = World::create().await;
-    let record = world
-        .provision("paused", PlacementKind::Schema, SECOND)
-        .await;
-    let db = world.connect().await;
+    let (world, record, db) = one_tenant("paused", PlacementKind::Schema, SECOND).await;
     let tenant = db.tenant(record.id).await.unwrap();
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 0);
 
@@ -138,9 +149,7 @@ async fn a_handle_of_a_suspended_tenant_is_refused_until_it_is_active_again() {
 
 #[tokio::test]
 async fn handles_made_by_racing_lookups_are_all_refused_after_a_change() {
-    let world = World::create().await;
-    let record = world.provision("raced", PlacementKind::Pool, SECOND).await;
-    let db = world.connect().await;
+    let (world, record, db) = one_tenant("raced", PlacementKind::Pool, SECOND).await;
     // Lookups of one tenant on a cold cache, all at once.
     let lookups = (0..16).map(|_| db.tenant(record.id));
     let handles = futures_util::future::try_join_all(lookups).await.unwrap();
@@ -156,11 +165,7 @@ async fn handles_made_by_racing_lookups_are_all_refused_after_a_change() {
 
 #[tokio::test]
 async fn a_handle_of_a_moved_tenant_is_refused_and_a_new_one_goes_to_the_new_place() {
-    let world = World::create().await;
-    let record = world
-        .provision("mover", PlacementKind::Pool, MAIN_SERVER)
-        .await;
-    let db = world.connect().await;
+    let (world, record, db) = one_tenant("mover", PlacementKind::Pool, MAIN_SERVER).await;
     let before = db.tenant(record.id).await.unwrap();
     assert_eq!(before.server(), MAIN_SERVER);
     before.select::<Customer>().count().await.unwrap();

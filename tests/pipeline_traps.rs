@@ -321,6 +321,38 @@ async fn types_are_looked_up_again_after_a_session_reset() {
 }
 
 #[tokio::test]
+async fn a_statement_dropped_by_hand_is_noticed_beside_the_drivers_own() {
+    let database = TestDatabase::create().await;
+    database
+        .admin()
+        .await
+        .batch_execute("CREATE TYPE mood AS ENUM ('calm', 'busy')")
+        .await
+        .unwrap();
+    let db = single_connection(&database).await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    // The driver prepares statements of its own to look the type up.
+    acme.raw_query("SELECT 'calm'::mood", &[]).await.unwrap();
+    acme.select::<Customer>().all().await.unwrap();
+    acme.raw_execute(
+        "DO $$ DECLARE s record; BEGIN \
+         FOR s IN SELECT name FROM pg_prepared_statements \
+                  WHERE statement LIKE '%FROM ' || '\"customers\"%' LOOP \
+             EXECUTE format('DEALLOCATE %I', s.name); \
+         END LOOP; END $$",
+        &[],
+    )
+    .await
+    .unwrap();
+    let next = db.tenant(TenantId::random()).await.unwrap();
+    let rows = next.select::<Customer>().all().await;
+    assert!(
+        rows.is_ok(),
+        "the next borrower hit the dropped statement: {rows:?}"
+    );
+}
+
+#[tokio::test]
 async fn statements_are_prepared_once_per_connection_and_never_per_tenant() {
     let database = TestDatabase::create().await;
     let db = single_connection(&database).await;

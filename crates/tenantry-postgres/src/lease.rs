@@ -27,6 +27,7 @@ use crate::server::{BudgetedManager, ConnectError, Pool};
 pub(crate) struct Lease {
     object: Option<Object<BudgetedManager>>,
     dirty: AtomicBool,
+    poisoned: AtomicBool,
     ran_raw_sql: AtomicBool,
     caches_statements: bool,
 }
@@ -48,6 +49,7 @@ impl Lease {
         Ok(Self {
             object: Some(object),
             dirty: AtomicBool::new(false),
+            poisoned: AtomicBool::new(false),
             ran_raw_sql: AtomicBool::new(false),
             caches_statements,
         })
@@ -89,6 +91,14 @@ impl Lease {
         let lost = matches!(outcome, Err(error) if error.poisons_connection());
         self.dirty.store(lost, Ordering::Release);
     }
+
+    /// Records `error`; if it says the connection itself failed, the
+    /// connection is closed when the lease ends, whatever succeeds meanwhile.
+    pub(crate) fn note_failure(&self, error: &Error) {
+        if error.poisons_connection() {
+            self.poisoned.store(true, Ordering::Release);
+        }
+    }
 }
 
 impl Drop for Lease {
@@ -96,7 +106,7 @@ impl Drop for Lease {
         let Some(mut object) = self.object.take() else {
             return;
         };
-        if self.is_dirty() {
+        if self.is_dirty() || self.poisoned.load(Ordering::Acquire) {
             tracing::debug!("closing a connection released in the middle of a unit of work");
             Object::take(object).close_mid_statement();
         } else if self.ran_raw_sql.load(Ordering::Acquire) {

@@ -170,9 +170,11 @@ pub(crate) async fn stream(
     match rows {
         Ok(rows) => Ok(rows),
         Err(error) => {
+            let error = Error::from(error);
+            lease.note_failure(&error);
             let ended = client.batch_execute("ROLLBACK").await.map_err(Error::from);
             lease.end_work(&ended);
-            Err(error.into())
+            Err(error)
         }
     }
 }

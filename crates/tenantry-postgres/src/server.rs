@@ -105,6 +105,8 @@ impl From<tokio_postgres::Error> for ConnectError {
 pub(crate) struct BudgetedManager {
     inner: deadpool_postgres::Manager,
     server: Weak<Server>,
+    /// Whether statements are cached, and so checked by a session reset.
+    caches_statements: bool,
 }
 
 impl managed::Manager for BudgetedManager {
@@ -129,7 +131,7 @@ impl managed::Manager for BudgetedManager {
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
         if client.session_needs_reset {
-            let intact = reset_session(&client.client)
+            let intact = reset_session(&client.client, self.caches_statements)
                 .await
                 .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
             if !intact {
@@ -189,7 +191,7 @@ impl Server {
     ) -> Arc<Self> {
         let budget = Arc::new(Semaphore::new(limits.budget));
         Arc::new_cyclic(|server: &Weak<Server>| Server {
-            main: build_pool(server, postgres.clone(), limits.main_pool_size, limits.wait),
+            main: build_pool(server, postgres.clone(), limits.main_pool_size, &limits),
             name,
             postgres,
             limits,
@@ -223,7 +225,7 @@ impl Server {
                         &Arc::downgrade(self),
                         postgres,
                         self.limits.database_pool_size,
-                        self.limits.wait,
+                        &self.limits,
                     );
                     databases.insert(database.clone(), (pool.clone(), Instant::now()));
                     pool
@@ -279,7 +281,7 @@ fn build_pool(
     server: &Weak<Server>,
     postgres: tokio_postgres::Config,
     size: usize,
-    wait: Duration,
+    limits: &ServerLimits,
 ) -> Pool {
     let inner = deadpool_postgres::Manager::from_config(
         postgres,
@@ -291,12 +293,13 @@ fn build_pool(
     let manager = BudgetedManager {
         inner,
         server: server.clone(),
+        caches_statements: limits.cache_statements,
     };
     Pool::builder(manager)
         .max_size(size.max(1))
-        .wait_timeout(Some(wait))
-        // Opening may first wait `wait` for a permit of the budget.
-        .create_timeout(Some(wait + CONNECT_TIMEOUT))
+        .wait_timeout(Some(limits.wait))
+        // Opening may first wait for a permit of the budget.
+        .create_timeout(Some(limits.wait + CONNECT_TIMEOUT))
         .runtime(deadpool::Runtime::Tokio1)
         .build()
         .expect("a pool with a runtime always builds")

@@ -14,9 +14,9 @@
 //! tables live), with `pg_temp` searched last, so a temporary table can never
 //! shadow a tenant table that a statement names without a schema, even on a
 //! server connection that a transaction-mode pooler shares. Built statements
-//! of a schema placement do without: they name their schema, and a path that
-//! differs from the one they were prepared under makes PostgreSQL plan them
-//! again.
+//! of a schema placement name their schema and get `public, pg_temp` (for
+//! global tables): a path that differed from the one they were prepared
+//! under would make PostgreSQL plan them again.
 
 use std::fmt::Write;
 
@@ -37,12 +37,10 @@ impl Begin {
     /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
     pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
         let hand_written = format!("BEGIN; {}", context_settings(tenant, citus, schema));
-        let statement = match schema {
-            // Built statements of a schema placement name their schema:
-            // pinning the path would only make PostgreSQL plan them again.
-            Some(_) => format!("BEGIN; {}", tenant_settings(tenant, citus)),
-            None => hand_written.clone(),
-        };
+        // Built statements of a schema placement name their schema, so they
+        // get the path of a clean session: a path that differed from the one
+        // they were prepared under would make PostgreSQL plan them again.
+        let statement = format!("BEGIN; {}", context_settings(tenant, citus, None));
         Self {
             statement,
             hand_written,
@@ -79,8 +77,10 @@ const SHARED_TABLES_SCHEMA: &str = "public";
 
 /// The `BEGIN` of a statement outside any tenant context (global entities):
 /// the tenant setting is cleared for the transaction, so that not even a
-/// session-level setting left by hand-written SQL can lend it a tenant.
-pub(crate) const BEGIN_WITHOUT_TENANT: &str = "BEGIN; SET LOCAL tenantry.tenant_id = ''";
+/// session-level setting left by hand-written SQL can lend it a tenant, and
+/// the path is pinned as for a tenant.
+pub(crate) const BEGIN_WITHOUT_TENANT: &str =
+    "BEGIN; SET LOCAL tenantry.tenant_id = ''; SET LOCAL search_path = public, pg_temp";
 
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
 /// or NULL (matching no row) when no context is set.
@@ -119,14 +119,11 @@ mod tests {
                 "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
             )
         );
-        assert_eq!(
-            begin.statement,
-            format!("BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'")
-        );
+        assert_eq!(begin.statement, Begin::new(tenant, false, None).statement);
     }
 
     #[test]
     fn the_global_begin_clears_the_setting() {
-        assert!(BEGIN_WITHOUT_TENANT.ends_with(&format!("SET LOCAL {TENANT_SETTING} = ''")));
+        assert!(BEGIN_WITHOUT_TENANT.contains(&format!("SET LOCAL {TENANT_SETTING} = ''")));
     }
 }

@@ -32,13 +32,27 @@ pub struct TransactionExecutor {
 
 impl TransactionExecutor {
     async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
-        let statement = prepare(&self.lease, sql, params).await?;
-        Ok(self.lease.client().query(&statement, params).await?)
+        let rows = async {
+            let statement = prepare(&self.lease, sql, params).await?;
+            Ok(self.lease.client().query(&statement, params).await?)
+        };
+        self.noted(rows.await)
     }
 
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
-        let statement = prepare(&self.lease, sql, params).await?;
-        Ok(self.lease.client().execute(&statement, params).await?)
+        let count = async {
+            let statement = prepare(&self.lease, sql, params).await?;
+            Ok(self.lease.client().execute(&statement, params).await?)
+        };
+        self.noted(count.await)
+    }
+
+    /// `result`, its failure recorded on the lease.
+    fn noted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
+        if let Err(error) = &result {
+            self.lease.note_failure(error);
+        }
+        result
     }
 
     async fn end(&self, command: &str) -> Result<(), Error> {

@@ -7,7 +7,7 @@ mod support;
 use futures_util::TryStreamExt;
 use support::database::TestDatabase;
 use support::{Customer, Event, Invoice, NewCustomer, NewEvent, NewInvoice, Plan};
-use tenantry::{ConstraintKind, Error, Executor, QueryError, TenantId};
+use tenantry::{ConstraintKind, Error, Executor, QueryError, TenantId, TenantScoped};
 use time::OffsetDateTime;
 use time::macros::{date, datetime, time};
 use uuid::Uuid;
@@ -473,5 +473,9 @@ async fn an_executor_runs_only_statements_built_for_its_own_scope() {
     transaction.rollback().await.unwrap();
     let plans = db.global().select::<Plan>().build().unwrap();
     assert!(refused(acme.executor().fetch(plans).await));
+    // The same tenant in a hand-made scope with another schema is another scope.
+    let elsewhere = TenantScoped::in_schema(acme.tenant(), "tenant_globex").unwrap();
+    let misplaced = elsewhere.select::<Customer>().build().unwrap();
+    assert!(refused(acme.executor().fetch(misplaced).await));
     assert_eq!(acme.executor().fetch(built()).await.unwrap().len(), 1);
 }

@@ -4,7 +4,7 @@ use std::ops::Deref;
 use std::sync::Arc;
 
 use futures_util::stream::{BoxStream, StreamExt};
-use tenantry_query::{Executor, GlobalScope, Statement};
+use tenantry_query::{Executor, GlobalScope, Scope, Statement};
 
 use crate::Error;
 use crate::pipeline;
@@ -26,7 +26,7 @@ impl Executor for GlobalExecutor {
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
-        statement.ensure_built_for(None)?;
+        statement.ensure_built_for(&Scope::global())?;
         let lease = self.shared.main.lease().await?;
         let params = params(statement.values());
         pipeline::query(
@@ -40,7 +40,7 @@ impl Executor for GlobalExecutor {
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
-        statement.ensure_built_for(None)?;
+        statement.ensure_built_for(&Scope::global())?;
         let lease = self.shared.main.lease().await?;
         let params = params(statement.values());
         pipeline::execute(

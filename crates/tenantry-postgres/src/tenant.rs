@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use futures_util::stream::{self, BoxStream, StreamExt};
 use postgres_types::ToSql;
-use tenantry_query::{Executor, Statement, TenantScoped};
+use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tokio_postgres::Row;
 use tracing::Instrument;
 
@@ -23,6 +23,8 @@ use crate::transaction::TenantTransaction;
 pub struct TenantExecutor {
     route: Arc<Route>,
     shared: Arc<Shared>,
+    /// The scope of the handle: the only one whose statements it runs.
+    scope: Scope,
 }
 
 impl TenantExecutor {
@@ -67,7 +69,7 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            statement.ensure_built_for(Some(self.route.tenant))?;
+            statement.ensure_built_for(&self.scope)?;
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(statement.values());
@@ -87,7 +89,7 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            statement.ensure_built_for(Some(self.route.tenant))?;
+            statement.ensure_built_for(&self.scope)?;
             let route = self.route().await?;
             let lease = route.lease().await?;
             let params = params(statement.values());
@@ -104,7 +106,7 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        statement.ensure_built_for(Some(self.route.tenant))?;
+        statement.ensure_built_for(&self.scope)?;
         let route = self.route().await?;
         let lease = route.lease().await?;
         let params = params(statement.values());
@@ -158,8 +160,13 @@ pub struct Tenant {
 impl Tenant {
     pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>) -> Self {
         let scoped = TenantScoped::new(route.tenant, route.schema());
+        let scope = scoped.scope().clone();
         Self {
-            scoped: scoped.with_executor(TenantExecutor { route, shared }),
+            scoped: scoped.with_executor(TenantExecutor {
+                route,
+                shared,
+                scope,
+            }),
         }
     }
 

@@ -8,7 +8,7 @@ use std::task::{Context, Poll, Waker};
 
 use futures_util::stream::{BoxStream, StreamExt};
 use postgres_types::ToSql;
-use tenantry_query::{Executor, Scope, Statement, TenantId, TenantScoped};
+use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
@@ -27,7 +27,8 @@ const CHECKED_COMMIT: &str = "SELECT; COMMIT";
 /// Runs statements on the transaction's connection, inside its context.
 pub struct TransactionExecutor {
     lease: Lease,
-    tenant: TenantId,
+    /// The scope of the transaction: the only one whose statements it runs.
+    scope: Scope,
 }
 
 impl TransactionExecutor {
@@ -73,7 +74,7 @@ impl Executor for TransactionExecutor {
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
-        statement.ensure_built_for(Some(self.tenant))?;
+        statement.ensure_built_for(&self.scope)?;
         let params = params(statement.values());
         self.query(statement.sql(), &as_dyn(&params))
             .await
@@ -81,7 +82,7 @@ impl Executor for TransactionExecutor {
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
-        statement.ensure_built_for(Some(self.tenant))?;
+        statement.ensure_built_for(&self.scope)?;
         let params = params(statement.values());
         TransactionExecutor::execute(self, statement.sql(), &as_dyn(&params)).await
     }
@@ -128,7 +129,7 @@ impl TenantTransaction {
             .tenant()
             .expect("a tenant transaction is begun from a tenant's scope");
         let scoped = TenantScoped::new(tenant, scope.schema().cloned())
-            .with_executor(TransactionExecutor { lease, tenant });
+            .with_executor(TransactionExecutor { lease, scope });
         Ok(Self { scoped })
     }
 

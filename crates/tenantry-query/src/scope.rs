@@ -14,6 +14,14 @@ pub struct Scope {
 }
 
 impl Scope {
+    /// The scope of the global handle: no tenant, no schema.
+    pub fn global() -> Self {
+        Self {
+            tenant: None,
+            schema: None,
+        }
+    }
+
     /// The tenant, or `None` for the global scope.
     pub fn tenant(&self) -> Option<TenantId> {
         self.tenant
@@ -55,7 +63,7 @@ impl Scope {
         inner == self || (inner.tenant.is_none() && inner.schema.is_none())
     }
 
-    fn describe(&self) -> String {
+    pub(crate) fn describe(&self) -> String {
         Error::describe_scope(self.tenant, self.schema.as_ref().map(Identifier::as_str))
     }
 }
@@ -255,10 +263,7 @@ impl GlobalScope<()> {
     /// A global handle that only builds statements.
     pub fn new() -> Self {
         Self {
-            scope: Scope {
-                tenant: None,
-                schema: None,
-            },
+            scope: Scope::global(),
             executor: (),
         }
     }

@@ -56,7 +56,7 @@ pub struct Statement {
     values: Vec<Value>,
     table: &'static str,
     operation: Operation,
-    tenant: Option<TenantId>,
+    scope: Scope,
 }
 
 impl Statement {
@@ -82,24 +82,18 @@ impl Statement {
 
     /// The tenant whose scope built it; `None` for the global handle.
     pub fn tenant(&self) -> Option<TenantId> {
-        self.tenant
+        self.scope.tenant()
     }
 
-    /// Refuses the statement unless the scope of `tenant` (`None`: the global
-    /// handle) built it: what an executor checks before running it.
-    pub fn ensure_built_for(&self, tenant: Option<TenantId>) -> Result<(), Error> {
-        if self.tenant == tenant {
+    /// Refuses the statement unless `scope` built it (the same tenant, and
+    /// the same schema): what an executor checks before running it.
+    pub fn ensure_built_for(&self, scope: &Scope) -> Result<(), Error> {
+        if self.scope == *scope {
             return Ok(());
         }
-        let name = |tenant: Option<TenantId>| {
-            tenant.map_or_else(
-                || "the global handle".to_owned(),
-                |id| format!("tenant {id}"),
-            )
-        };
         Err(Error::ForeignStatement {
-            built_for: name(self.tenant),
-            executor: name(tenant),
+            built_for: self.scope.describe(),
+            executor: scope.describe(),
         })
     }
 
@@ -117,7 +111,7 @@ impl Statement {
             values: values.0,
             table,
             operation,
-            tenant: scope.tenant(),
+            scope: scope.clone(),
         }
     }
 }

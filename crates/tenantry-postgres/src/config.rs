@@ -153,8 +153,10 @@ impl Config {
     }
 
     /// Settings from the environment: `DATABASE_URL` (required),
-    /// `TENANTRY_POOL_SIZE`, `TENANTRY_POOL_TIMEOUT_MS` and `TENANTRY_CITUS`
-    /// (`true` on a Citus cluster).
+    /// `TENANTRY_POOL_SIZE`, `TENANTRY_POOL_TIMEOUT_MS`, `TENANTRY_CITUS`
+    /// (`true` on a Citus cluster), `TENANTRY_REGISTRY` (`true` to route
+    /// through the registry), `TENANTRY_TRANSACTION_POOLER` (`true` behind a
+    /// transaction-mode pooler) and `TENANTRY_REGISTRY_LISTENER_URL`.
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -173,6 +175,15 @@ impl Config {
         }
         if let Some(citus) = lookup("TENANTRY_CITUS") {
             config.citus = parse_setting("TENANTRY_CITUS", &citus)?;
+        }
+        if let Some(registry) = lookup("TENANTRY_REGISTRY") {
+            config.registry = parse_setting("TENANTRY_REGISTRY", &registry)?;
+        }
+        if let Some(pooler) = lookup("TENANTRY_TRANSACTION_POOLER") {
+            config.transaction_pooler = parse_setting("TENANTRY_TRANSACTION_POOLER", &pooler)?;
+        }
+        if let Some(url) = lookup("TENANTRY_REGISTRY_LISTENER_URL") {
+            config = config.registry_listener(&url)?;
         }
         Ok(config)
     }
@@ -223,4 +234,62 @@ where
         .trim()
         .parse()
         .map_err(|error| Error::Config(format!("{name}={value:?}: {error}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn from(pairs: &[(&str, &str)]) -> Result<Config, Error> {
+        Config::from_lookup(|name| {
+            pairs
+                .iter()
+                .find(|(key, _)| *key == name)
+                .map(|(_, value)| (*value).to_owned())
+        })
+    }
+
+    #[test]
+    fn reads_every_setting_from_the_environment() {
+        let config = from(&[
+            ("DATABASE_URL", "postgres://app@db.internal/saas"),
+            ("TENANTRY_POOL_SIZE", "32"),
+            ("TENANTRY_POOL_TIMEOUT_MS", "250"),
+            ("TENANTRY_CITUS", "true"),
+            ("TENANTRY_REGISTRY", "true"),
+            ("TENANTRY_TRANSACTION_POOLER", "true"),
+            (
+                "TENANTRY_REGISTRY_LISTENER_URL",
+                "postgres://app@primary.internal/saas",
+            ),
+        ])
+        .unwrap();
+        assert_eq!(config.user(), Some("app"));
+        assert_eq!(config.pool_size, 32);
+        assert_eq!(config.wait_timeout, Duration::from_millis(250));
+        assert!(config.citus && config.registry && config.transaction_pooler);
+        assert_eq!(
+            config.listener().get_hosts(),
+            [tokio_postgres::config::Host::Tcp(
+                "primary.internal".to_owned()
+            )]
+        );
+        let defaults = from(&[("DATABASE_URL", "postgres://app@db.internal/saas")]).unwrap();
+        assert!(!defaults.registry && !defaults.transaction_pooler);
+        assert_eq!(defaults.listener().get_hosts(), config.postgres.get_hosts());
+    }
+
+    #[test]
+    fn a_missing_or_malformed_setting_is_a_config_error() {
+        let url = ("DATABASE_URL", "postgres://app@db.internal/saas");
+        let cases: [&[(&str, &str)]; 4] = [
+            &[],
+            &[url, ("TENANTRY_POOL_SIZE", "many")],
+            &[url, ("TENANTRY_REGISTRY", "yes please")],
+            &[url, ("TENANTRY_REGISTRY_LISTENER_URL", "postgres://app@db:notaport/saas")],
+        ];
+        for pairs in cases {
+            assert!(matches!(from(pairs), Err(Error::Config(_))), "{pairs:?}");
+        }
+    }
 }

@@ -286,7 +286,10 @@ mod tests {
             &[],
             &[url, ("TENANTRY_POOL_SIZE", "many")],
             &[url, ("TENANTRY_REGISTRY", "yes please")],
-            &[url, ("TENANTRY_REGISTRY_LISTENER_URL", "postgres://app@db:notaport/saas")],
+            &[
+                url,
+                ("TENANTRY_REGISTRY_LISTENER_URL", "postgres://app@db:x/saas"),
+            ],
         ];
         for pairs in cases {
             assert!(matches!(from(pairs), Err(Error::Config(_))), "{pairs:?}");

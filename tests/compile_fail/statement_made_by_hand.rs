@@ -2,7 +2,7 @@
 //! hand (or a built one edited) and handed to a tenant's executor, which
 //! would skip the tenant condition; hand-written SQL has its own, explicitly
 //! named calls.
-use tenantry::{Operation, Statement};
+use tenantry::{Operation, Scope, Statement};
 
 fn main() {
     let _ = Statement {
@@ -10,6 +10,6 @@ fn main() {
         values: Vec::new(),
         table: "invoices",
         operation: Operation::Select,
-        tenant: None,
+        scope: Scope::global(),
     };
 }

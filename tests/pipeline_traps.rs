@@ -279,6 +279,16 @@ async fn roles_that_bypass_row_level_security_are_refused() {
     Tenantry::connect(Config::new(&superuser_url).unwrap().allow_privileged_role())
         .await
         .expect("an explicit opt-out is honoured");
+    // Any server's role is checked, not only the main one's.
+    let privileged_elsewhere = database
+        .app_config()
+        .server("eu-1", &superuser_url)
+        .unwrap();
+    match Tenantry::connect(privileged_elsewhere).await {
+        Err(Error::PrivilegedRole { role }) => assert_eq!(role, "postgres"),
+        Ok(_) => panic!("a superuser on another server must be refused"),
+        Err(other) => panic!("expected a privileged role error, got {other:?}"),
+    }
 
     let admin = database.admin().await;
     admin

@@ -12,7 +12,6 @@ use crate::lease::Lease;
 use crate::pipeline;
 use crate::placement::Placement;
 use crate::registry::CONTROL_SCHEMA;
-use crate::role::check_role;
 use crate::route::Route;
 use crate::router::{self, Router};
 use crate::server::{Server, ServerLimits};
@@ -38,8 +37,9 @@ pub struct Tenantry {
 }
 
 impl Tenantry {
-    /// Opens the pool and checks, on a first connection, that the role is
-    /// neither superuser nor BYPASSRLS (unless the configuration allows it).
+    /// Opens the pools, with a first connection to every server. Every
+    /// connection, to any server or tenant database, is refused if its role
+    /// is a superuser or has BYPASSRLS (unless the configuration allows it).
     pub async fn connect(config: Config) -> Result<Self, Error> {
         if config.registry && config.transaction_pooler && config.registry_listener.is_none() {
             return Err(Error::Config(
@@ -55,6 +55,7 @@ impl Tenantry {
             wait: config.wait_timeout,
             idle_timeout: config.idle_timeout,
             cache_statements: !config.transaction_pooler,
+            allow_privileged_role: config.allow_privileged_role,
         };
         let servers: HashMap<String, Arc<Server>> = config
             .all_servers()
@@ -70,12 +71,14 @@ impl Tenantry {
             main,
             servers,
         });
-        let lease = shared.main.lease().await?;
-        check_role(&lease, shared.config.allow_privileged_role).await?;
-        if shared.router.is_some() {
-            check_registry(&lease).await?;
+        // A first connection to every server: each is refused if its role
+        // skips row-level security.
+        for server in shared.servers.values() {
+            server.lease().await?;
         }
-        drop(lease);
+        if shared.router.is_some() {
+            check_registry(&shared.main.lease().await?).await?;
+        }
         if let Some(router) = &shared.router {
             tokio::spawn(router::listen(Arc::downgrade(&shared)));
             router

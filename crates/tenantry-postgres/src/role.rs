@@ -1,26 +1,48 @@
-//! The start-up refusal of roles that row-level security does not restrict.
+//! The refusal of roles that row-level security does not restrict.
 
-use crate::lease::Lease;
-use crate::pipeline;
+use tokio_postgres::{Client, SimpleQueryMessage};
 
-use crate::Error;
+/// Whether the connected role skips row-level security, and its name. Sent
+/// as a simple query, so that it also works behind a transaction-mode pooler.
+const PRIVILEGE: &str = "SELECT current_user::text, (rolsuper OR rolbypassrls)::text \
+     FROM pg_roles WHERE rolname = current_user";
 
-/// Fails with [`Error::PrivilegedRole`] when the connected role is a superuser
-/// or has BYPASSRLS, unless `allowed`.
-pub(crate) async fn check_role(lease: &Lease, allowed: bool) -> Result<(), Error> {
-    let rows = pipeline::query(
-        lease,
-        "BEGIN",
-        "SELECT current_user::text, rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user",
-        &[],
-    )
-    .await?;
-    let (role, privileged): (String, bool) = (rows[0].get(0), rows[0].get(1));
+/// Checks a new connection: `Err` with the role's name when it is a superuser
+/// or has BYPASSRLS, unless `allowed`. Every connection is checked, to every
+/// server and tenant database, since each may be configured with its own
+/// role (or its own settings for the role).
+pub(crate) async fn check_role(client: &Client, allowed: bool) -> Result<(), RoleCheck> {
+    let messages = client.simple_query(PRIVILEGE).await?;
+    let (role, privileged) = messages
+        .iter()
+        .find_map(|message| match message {
+            SimpleQueryMessage::Row(row) => Some((
+                row.get(0).unwrap_or_default().to_owned(),
+                row.get(1) != Some("false"),
+            )),
+            _ => None,
+        })
+        .unwrap_or_default();
     if privileged && !allowed {
-        return Err(Error::PrivilegedRole { role });
+        return Err(RoleCheck::Privileged(role));
     }
     if privileged {
         tracing::warn!(role, "connected as a role that bypasses row-level security");
     }
     Ok(())
+}
+
+/// Why a connection's role was not accepted.
+#[derive(Debug)]
+pub(crate) enum RoleCheck {
+    /// The role (named) skips row-level security.
+    Privileged(String),
+    /// The check itself failed.
+    Postgres(tokio_postgres::Error),
+}
+
+impl From<tokio_postgres::Error> for RoleCheck {
+    fn from(error: tokio_postgres::Error) -> Self {
+        RoleCheck::Postgres(error)
+    }
 }

@@ -23,6 +23,7 @@ use tokio_postgres::NoTls;
 
 use crate::Error;
 use crate::lease::Lease;
+use crate::role::{RoleCheck, check_role};
 use crate::session_reset::reset_session;
 
 /// A pool of budgeted connections.
@@ -93,6 +94,17 @@ pub(crate) enum ConnectError {
     BudgetSpent,
     /// PostgreSQL refused or failed.
     Postgres(tokio_postgres::Error),
+    /// The role (named) skips row-level security.
+    PrivilegedRole(String),
+}
+
+impl From<RoleCheck> for ConnectError {
+    fn from(check: RoleCheck) -> Self {
+        match check {
+            RoleCheck::Privileged(role) => ConnectError::PrivilegedRole(role),
+            RoleCheck::Postgres(error) => ConnectError::Postgres(error),
+        }
+    }
 }
 
 impl From<tokio_postgres::Error> for ConnectError {
@@ -107,6 +119,8 @@ pub(crate) struct BudgetedManager {
     server: Weak<Server>,
     /// Whether statements are cached, and so checked by a session reset.
     caches_statements: bool,
+    /// Whether a role that skips row-level security is accepted.
+    allow_privileged_role: bool,
 }
 
 impl managed::Manager for BudgetedManager {
@@ -117,6 +131,7 @@ impl managed::Manager for BudgetedManager {
         let server = self.server.upgrade().ok_or(ConnectError::BudgetSpent)?;
         let permit = server.permit().await?;
         let client = managed::Manager::create(&self.inner).await?;
+        check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {
             client,
             permit: Some(permit),
@@ -171,6 +186,8 @@ pub(crate) struct ServerLimits {
     pub(crate) idle_timeout: Duration,
     /// Whether prepared statements may be cached per connection.
     pub(crate) cache_statements: bool,
+    /// Whether a role that skips row-level security is accepted.
+    pub(crate) allow_privileged_role: bool,
 }
 
 /// One named PostgreSQL server and its pools.
@@ -294,6 +311,7 @@ fn build_pool(
         inner,
         server: server.clone(),
         caches_statements: limits.cache_statements,
+        allow_privileged_role: limits.allow_privileged_role,
     };
     Pool::builder(manager)
         .max_size(size.max(1))

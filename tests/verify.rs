@@ -30,8 +30,9 @@ async fn the_migrated_test_schema_has_no_findings() {
     assert_eq!(findings, [], "{findings:#?}");
 }
 
-/// One defect per table; `customers` and `per_command` are sound, and
-/// `plans` is not tenant-scoped.
+/// One defect per table or view; `customers`, `per_command` and
+/// `invoker_rights_view` are sound, and `plans` (so `plans_view`) is not
+/// tenant-scoped.
 const DEFECTS: &str = "
 CREATE TABLE customers (
     tenant_id uuid NOT NULL,
@@ -88,6 +89,10 @@ CREATE TABLE unique_index (tenant_id uuid NOT NULL, id uuid NOT NULL, code text 
 CREATE UNIQUE INDEX unique_index_code ON unique_index (code) INCLUDE (tenant_id);
 CREATE TABLE pk_without_tenant (id uuid PRIMARY KEY, tenant_id uuid NOT NULL);
 CREATE INDEX pk_without_tenant_tenant ON pk_without_tenant (tenant_id);
+CREATE VIEW owner_rights_view AS SELECT id FROM customers;
+CREATE VIEW invoker_rights_view WITH (security_invoker = true) AS SELECT id FROM customers;
+CREATE MATERIALIZED VIEW stored_view AS SELECT id FROM customers;
+CREATE VIEW plans_view AS SELECT name FROM plans;
 ";
 
 fn table(name: &str) -> (String, String) {
@@ -182,6 +187,11 @@ async fn each_defect_is_reported_by_name() {
                 commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
             }
         },
+        Finding::ViewBypassesRowSecurity {
+            schema: "public".to_owned(),
+            view: "owner_rights_view".to_owned(),
+            materialized: false,
+        },
         unique("pk_without_tenant", "pk_without_tenant_pkey"),
         {
             let (schema, table) = table("policy_for_other_role");
@@ -211,6 +221,11 @@ async fn each_defect_is_reported_by_name() {
             let (schema, table) = table("rls_not_forced");
             Finding::RowSecurityNotForced { schema, table }
         },
+        Finding::ViewBypassesRowSecurity {
+            schema: "public".to_owned(),
+            view: "stored_view".to_owned(),
+            materialized: true,
+        },
         unique("unique_email", "unique_email_email_key"),
         unique("unique_index", "unique_index_code"),
         Finding::BypassRlsRole { role: bypass },
@@ -223,7 +238,7 @@ async fn each_defect_is_reported_by_name() {
         assert!(!message.contains('\n'), "{message}");
     }
     assert_eq!(
-        findings[6].to_string(),
+        findings[7].to_string(),
         "public.rls_disabled is tenant-scoped but row-level security is not enabled, so every tenant sees every row: run `ALTER TABLE public.rls_disabled ENABLE ROW LEVEL SECURITY` (tenantry's isolate_table enables, forces and adds the policy)"
     );
 

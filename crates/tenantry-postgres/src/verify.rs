@@ -189,6 +189,18 @@ pub enum Finding {
         /// The tenant column.
         tenant_column: String,
     },
+    /// A view reads tenant-scoped tables with its owner's rights (it is not
+    /// `security_invoker`), so row-level security is checked against the
+    /// owner, who may bypass it; or a materialized view stores every
+    /// tenant's rows of them, which row-level security does not protect.
+    ViewBypassesRowSecurity {
+        /// The view's schema.
+        schema: String,
+        /// The view.
+        view: String,
+        /// Whether it is a materialized view.
+        materialized: bool,
+    },
     /// An application role does not exist.
     RoleMissing {
         /// The role.
@@ -219,6 +231,7 @@ impl Finding {
             Self::NoTenantIndex { schema, table, .. } => (0, schema, table, 4),
             Self::ForeignKeyWithoutTenant { schema, table, .. } => (0, schema, table, 5),
             Self::UniqueWithoutTenant { schema, table, .. } => (0, schema, table, 6),
+            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 7),
             Self::RoleMissing { role } => (1, role, "", 0),
             Self::SuperuserRole { role } => (1, role, "", 1),
             Self::BypassRlsRole { role } => (1, role, "", 2),
@@ -308,6 +321,26 @@ impl fmt::Display for Finding {
                     qualified(schema, table),
                 )
             }
+            Self::ViewBypassesRowSecurity {
+                schema,
+                view,
+                materialized: false,
+            } => {
+                let view = qualified(schema, view);
+                write!(
+                    f,
+                    "view {view} reads tenant-scoped tables with its owner's rights, so row-level security is checked against the owner, not the tenant: run `ALTER VIEW {view} SET (security_invoker = true)`"
+                )
+            }
+            Self::ViewBypassesRowSecurity {
+                schema,
+                view,
+                materialized: true,
+            } => write!(
+                f,
+                "materialized view {} stores every tenant's rows of tenant-scoped tables, which row-level security does not protect: drop it, or keep it from the application roles",
+                qualified(schema, view)
+            ),
             Self::RoleMissing { role } => write!(
                 f,
                 "application role {} does not exist: create it (LOGIN NOSUPERUSER NOBYPASSRLS) or correct the name",
@@ -338,8 +371,9 @@ impl fmt::Display for Finding {
 /// empty list means the checks pass.
 ///
 /// Reads `pg_class`, `pg_attribute`, `pg_policy`, `pg_index`,
-/// `pg_constraint` and `pg_roles` with five queries, whatever the number of
-/// tables; any role can run it. The checks, per table:
+/// `pg_constraint`, `pg_rewrite`, `pg_depend` and `pg_roles` with six
+/// queries, whatever the number of tables; any role can run it. The checks,
+/// per table:
 ///
 /// * row-level security enabled ([`Finding::RowSecurityDisabled`]) and forced
 ///   ([`Finding::RowSecurityNotForced`]);
@@ -356,7 +390,9 @@ impl fmt::Display for Finding {
 ///   ([`Finding::ForeignKeyWithoutTenant`]);
 /// * every primary key, unique constraint and unique index has the tenant
 ///   column among its key columns ([`Finding::UniqueWithoutTenant`]; a key
-///   that only mentions it inside an expression is reported too).
+///   that only mentions it inside an expression is reported too);
+/// * every view that reads it runs with its caller's rights, and no
+///   materialized view stores it ([`Finding::ViewBypassesRowSecurity`]).
 ///
 /// A partition is a table of its own (it can be queried directly), but a
 /// foreign key or unique index it inherits is reported once, on its parent.
@@ -491,6 +527,16 @@ fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> {
                 referenced_schema: key.referenced_schema.clone(),
                 referenced_table: key.referenced_table.clone(),
                 tenant_column: tenant_column(),
+            });
+        }
+    }
+
+    for view in &catalog.views {
+        if view.materialized || !view.security_invoker {
+            findings.push(Finding::ViewBypassesRowSecurity {
+                schema: view.schema.clone(),
+                view: view.name.clone(),
+                materialized: view.materialized,
             });
         }
     }

@@ -1,4 +1,4 @@
-//! The catalog rows the audit reads: five queries in all, sent together, each
+//! The catalog rows the audit reads: six queries in all, sent together, each
 //! over every tenant-scoped table at once.
 
 use tokio_postgres::Client;
@@ -65,6 +65,23 @@ const FOREIGN_KEYS: &str = concat!(
      WHERE con.contype = 'f' AND con.conparentid = 0"
 );
 
+/// Views and materialized views (in any schema) that read a scoped table,
+/// and whether a view runs with its caller's rights (`security_invoker`).
+const VIEWS: &str = concat!(
+    scoped_tables!(),
+    "SELECT DISTINCT vn.nspname::text, v.relname::text, v.relkind = 'm',
+            EXISTS (SELECT 1 FROM unnest(v.reloptions) o
+                    WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on',
+                                       'security_invoker=yes', 'security_invoker=1'))
+     FROM pg_catalog.pg_rewrite rw
+     JOIN pg_catalog.pg_class v ON v.oid = rw.ev_class AND v.relkind IN ('v', 'm')
+     JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
+     JOIN pg_catalog.pg_depend d
+       ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
+      AND d.refclassid = 'pg_catalog.pg_class'::regclass
+     JOIN scoped s ON s.oid = d.refobjid"
+);
+
 /// The application roles that exist, with the roles whose privileges each
 /// one has (itself included): a policy for any of them applies to it.
 const ROLES: &str = "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls,
@@ -120,6 +137,14 @@ pub(super) struct ForeignKey {
     pub(super) referenced_tenant_attnum: i16,
 }
 
+/// A view or materialized view that reads a scoped table.
+pub(super) struct View {
+    pub(super) schema: String,
+    pub(super) name: String,
+    pub(super) materialized: bool,
+    pub(super) security_invoker: bool,
+}
+
 /// An application role that exists.
 pub(super) struct Role {
     pub(super) name: String,
@@ -134,6 +159,7 @@ pub(super) struct Catalog {
     pub(super) policies: Vec<Policy>,
     pub(super) indexes: Vec<Index>,
     pub(super) foreign_keys: Vec<ForeignKey>,
+    pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
 }
 
@@ -147,11 +173,12 @@ impl Catalog {
     ) -> Result<Self, Error> {
         let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&schemas, &tenant_column];
         let role_names: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&app_roles];
-        let (tables, policies, indexes, foreign_keys, roles) = tokio::try_join!(
+        let (tables, policies, indexes, foreign_keys, views, roles) = tokio::try_join!(
             client.query(TABLES, &scope),
             client.query(POLICIES, &scope),
             client.query(INDEXES, &scope),
             client.query(FOREIGN_KEYS, &scope),
+            client.query(VIEWS, &scope),
             client.query(ROLES, &role_names),
         )?;
         Ok(Self {
@@ -205,6 +232,15 @@ impl Catalog {
                     referenced_schema: row.get(4),
                     referenced_table: row.get(5),
                     referenced_tenant_attnum: row.get(6),
+                })
+                .collect(),
+            views: views
+                .iter()
+                .map(|row| View {
+                    schema: row.get(0),
+                    name: row.get(1),
+                    materialized: row.get(2),
+                    security_invoker: row.get(3),
                 })
                 .collect(),
             roles: roles

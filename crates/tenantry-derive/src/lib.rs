@@ -1,8 +1,8 @@
 //! `#[derive(Entity)]` for tenantry.
 //!
-//! Thin over three steps, each in its own module: [`attributes`] parses the
-//! `#[entity(...)]` attributes, [`model`] validates them into an entity model
-//! (every error points at the user's span), and [`expand`] generates the code.
+//! Thin over three steps, each in its own module: `attributes` parses the
+//! `#[entity(...)]` attributes, `model` validates them into an entity model
+//! (every error points at the user's span), and `expand` generates the code.
 
 use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};

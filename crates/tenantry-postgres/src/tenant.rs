@@ -10,6 +10,7 @@ use tokio_postgres::Row;
 use tracing::Instrument;
 
 use crate::Error;
+use crate::lease::Lease;
 use crate::pipeline;
 use crate::placement::Placement;
 use crate::route::Route;
@@ -50,6 +51,15 @@ impl TenantExecutor {
             })
         }
     }
+
+    /// Checks that this handle's scope built `statement`, and borrows a
+    /// connection where the tenant is now.
+    async fn connection_for(&self, statement: &Statement) -> Result<(Arc<Route>, Lease), Error> {
+        statement.ensure_built_for(&self.scope)?;
+        let route = self.route().await?;
+        let lease = route.lease().await?;
+        Ok((route, lease))
+    }
 }
 
 fn span(statement: &Statement) -> tracing::Span {
@@ -69,9 +79,7 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            statement.ensure_built_for(&self.scope)?;
-            let route = self.route().await?;
-            let lease = route.lease().await?;
+            let (route, lease) = self.connection_for(&statement).await?;
             let params = params(statement.values());
             pipeline::query(
                 &lease,
@@ -89,9 +97,7 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            statement.ensure_built_for(&self.scope)?;
-            let route = self.route().await?;
-            let lease = route.lease().await?;
+            let (route, lease) = self.connection_for(&statement).await?;
             let params = params(statement.values());
             pipeline::execute(
                 &lease,
@@ -106,9 +112,7 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        statement.ensure_built_for(&self.scope)?;
-        let route = self.route().await?;
-        let lease = route.lease().await?;
+        let (route, lease) = self.connection_for(&statement).await?;
         let params = params(statement.values());
         let rows = pipeline::stream(
             &lease,

@@ -88,11 +88,13 @@ impl Lease {
         self.ran_raw_sql.store(true, Ordering::Release);
     }
 
-    /// Marks the end of a unit of work, unless `outcome` says the connection
-    /// itself failed.
+    /// Marks the end of a unit of work; an `outcome` that says the connection
+    /// itself failed is recorded with [`Lease::note_failure`].
     pub(crate) fn end_work<T>(&self, outcome: &Result<T, Error>) {
-        let lost = matches!(outcome, Err(error) if error.poisons_connection());
-        self.dirty.store(lost, Ordering::Release);
+        if let Err(error) = outcome {
+            self.note_failure(error);
+        }
+        self.dirty.store(false, Ordering::Release);
     }
 
     /// Records `error`; if it says the connection itself failed, the

@@ -305,13 +305,13 @@ async fn seed_once(
     citus: bool,
     seed: &impl Seed,
 ) -> Result<(), Error> {
-    let schema = match &record.placement {
-        Placement::Schema(schema) => Some(schema),
-        Placement::Pool | Placement::Database(_) => None,
-    };
     let transaction = client.transaction().await?;
     transaction
-        .batch_execute(&context_settings(record.id, citus, schema))
+        .batch_execute(&context_settings(
+            record.id,
+            citus,
+            record.placement.schema(),
+        ))
         .await?;
     let inserted = transaction
         .execute(

@@ -9,6 +9,7 @@ pub mod local_server;
 pub mod placements;
 pub mod pooler;
 pub mod tenants;
+pub mod wire_tap;
 
 use tenantry::{Entity, TenantId};
 use time::{Date, OffsetDateTime, PrimitiveDateTime, Time};

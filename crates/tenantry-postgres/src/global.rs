@@ -31,7 +31,7 @@ impl Executor for GlobalExecutor {
         let params = params(statement.values());
         pipeline::query(
             &lease,
-            BEGIN_WITHOUT_TENANT,
+            &BEGIN_WITHOUT_TENANT,
             statement.sql(),
             &as_dyn(&params),
         )
@@ -45,7 +45,7 @@ impl Executor for GlobalExecutor {
         let params = params(statement.values());
         pipeline::execute(
             &lease,
-            BEGIN_WITHOUT_TENANT,
+            &BEGIN_WITHOUT_TENANT,
             statement.sql(),
             &as_dyn(&params),
         )

@@ -44,6 +44,9 @@ impl Lease {
                 Error::PoolTimeout { waited: wait }
             }
             PoolError::Backend(ConnectError::Postgres(error)) => Error::from(error),
+            PoolError::Backend(ConnectError::Unreachable(error)) => {
+                Error::Connect(error.to_string())
+            }
             PoolError::Backend(ConnectError::PrivilegedRole(role)) => {
                 Error::PrivilegedRole { role }
             }

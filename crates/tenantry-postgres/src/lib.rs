@@ -10,6 +10,7 @@
 
 mod client;
 mod config;
+mod connect;
 mod error;
 mod global;
 mod lease;
@@ -28,6 +29,7 @@ mod shared;
 mod tenant;
 mod tenant_context;
 mod transaction;
+mod wire;
 
 pub mod migrate;
 pub mod registry;

@@ -1,26 +1,30 @@
 //! One statement in its tenant context, in one round trip.
 //!
-//! `BEGIN; SET LOCAL …`, the statement and `COMMIT` are all written to the
-//! connection before the first response is awaited (tokio-postgres pipelines
-//! requests that are polled together). Only prepared statements take part: a
-//! statement given as text would need a Parse round trip first and would land
-//! after the `COMMIT`, outside the context. The futures are polled in order
-//! and all of them on the first poll, so either all requests are on the wire
-//! or none is; if the statement fails, the `COMMIT` ends the aborted
-//! transaction as a rollback.
+//! The context (`BEGIN; SET LOCAL …`) and the `COMMIT` are added to the
+//! statement's own message group by the connection's stream (see
+//! [`crate::wire`]): the server runs all of it before one Sync and answers
+//! with one ReadyForQuery. Only prepared statements take part, so the
+//! statement is prepared (cached per connection) and its parameters are
+//! checked before anything of the group is sent. If a message of the group
+//! fails, the server skips the rest of it, `COMMIT` included, and the
+//! aborted transaction is rolled back before the connection is released.
 //!
 //! Behind a transaction-mode pooler that does not track prepared statements,
 //! statements are not cached: each one is prepared inside its own
 //! transaction (which pins one server connection), after the `BEGIN`. That
 //! costs a second round trip.
 
-use futures_util::future::{join, join3};
+use std::sync::LazyLock;
+
+use futures_util::future::join;
 use postgres_types::ToSql;
 use tokio_postgres::{Client, Row, RowStream, Statement};
 
 use crate::Error;
 use crate::lease::Lease;
 use crate::param::check_all;
+use crate::tenant_context::TransactionStart;
+use crate::wire::{ContextMessages, SpliceEnd};
 
 /// What to do with the prepared statement.
 #[derive(Clone, Copy)]
@@ -43,13 +47,17 @@ impl Work {
         client: &Client,
         statement: &Statement,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Done, tokio_postgres::Error> {
-        match self {
+    ) -> Result<Done, Error> {
+        let done = match self {
             Work::Rows => client.query(statement, params).await.map(Done::Rows),
             Work::Count => client.execute(statement, params).await.map(Done::Count),
-        }
+        };
+        done.map_err(Error::from)
     }
 }
+
+/// The `COMMIT` added at the end of a statement's group.
+static COMMIT: LazyLock<ContextMessages> = LazyLock::new(|| ContextMessages::new(["COMMIT"]));
 
 /// Prepares `sql` (cached per connection, unless the server is behind a
 /// transaction-mode pooler) and checks `params` against the parameter types
@@ -69,27 +77,28 @@ pub(crate) async fn prepare(
     Ok(statement)
 }
 
-/// Runs a row-returning statement inside `begin` … `COMMIT`.
+/// Runs a row-returning statement in the transaction `start` opens.
 pub(crate) async fn query(
     lease: &Lease,
-    begin: &str,
+    start: &TransactionStart,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Vec<Row>, Error> {
-    match in_context(lease, begin, sql, params, Work::Rows).await? {
+    match in_context(lease, start, sql, params, Work::Rows).await? {
         Done::Rows(rows) => Ok(rows),
         Done::Count(_) => unreachable!("Work::Rows returns rows"),
     }
 }
 
-/// Runs a statement inside `begin` … `COMMIT` and returns the rows it affected.
+/// Runs a statement in the transaction `start` opens and returns the rows
+/// it affected.
 pub(crate) async fn execute(
     lease: &Lease,
-    begin: &str,
+    start: &TransactionStart,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<u64, Error> {
-    match in_context(lease, begin, sql, params, Work::Count).await? {
+    match in_context(lease, start, sql, params, Work::Count).await? {
         Done::Count(count) => Ok(count),
         Done::Rows(_) => unreachable!("Work::Count returns a count"),
     }
@@ -97,7 +106,7 @@ pub(crate) async fn execute(
 
 async fn in_context(
     lease: &Lease,
-    begin: &str,
+    start: &TransactionStart,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
     work: Work,
@@ -106,34 +115,32 @@ async fn in_context(
     if lease.caches_statements() {
         let statement = prepare(lease, sql, params).await?;
         lease.begin_work();
-        let (begun, done, committed) = join3(
-            client.batch_execute(begin),
-            work.run(client, &statement, params),
-            client.batch_execute("COMMIT"),
-        )
-        .await;
-        return settle(lease, begun.and(committed), done);
+        client.splicer().splice(&start.messages, Some(&COMMIT));
+        let done = work.run(client, &statement, params).await;
+        return end_spliced(lease, done).await;
     }
-    let statement = begin_and_prepare(lease, begin, sql, params).await?;
+    let statement = begin_and_prepare(lease, start, sql, params).await?;
     let (done, committed) = join(
         work.run(client, &statement, params),
         client.batch_execute("COMMIT"),
     )
     .await;
-    settle(lease, committed, done)
+    let done = done.and_then(|done| committed.map(|()| done).map_err(Error::from));
+    lease.end_work(&done);
+    done
 }
 
-/// Sends `begin`, then prepares `sql` inside that transaction (uncached) and
+/// Sends `start`, then prepares `sql` inside that transaction (uncached) and
 /// checks `params`; on failure the transaction is ended.
 async fn begin_and_prepare(
     lease: &Lease,
-    begin: &str,
+    start: &TransactionStart,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Statement, Error> {
     let client = lease.client();
     lease.begin_work();
-    let (begun, prepared) = join(client.batch_execute(begin), client.prepare(sql)).await;
+    let (begun, prepared) = join(client.batch_execute(&start.sql), client.prepare(sql)).await;
     let checked = begun
         .and(prepared)
         .map_err(Error::from)
@@ -145,29 +152,26 @@ async fn begin_and_prepare(
     checked
 }
 
-/// Starts a row stream inside `begin`; the caller sends the `COMMIT` once the
-/// rows are read.
+/// Starts a row stream in the transaction `start` opens; the caller sends
+/// the `COMMIT` once the rows are read.
 pub(crate) async fn stream(
     lease: &Lease,
-    begin: &str,
+    start: &TransactionStart,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<RowStream, Error> {
     let client = lease.client();
-    let rows = if lease.caches_statements() {
+    if lease.caches_statements() {
         let statement = prepare(lease, sql, params).await?;
         lease.begin_work();
-        let (begun, rows) = join(
-            client.batch_execute(begin),
-            client.query_raw(&statement, params.iter().copied()),
-        )
-        .await;
-        begun.and(rows)
-    } else {
-        let statement = begin_and_prepare(lease, begin, sql, params).await?;
-        client.query_raw(&statement, params.iter().copied()).await
-    };
-    match rows {
+        client.splicer().splice(&start.messages, None);
+        return match client.query_raw(&statement, params.iter().copied()).await {
+            Ok(rows) => Ok(rows),
+            Err(error) => end_spliced(lease, Err(Error::from(error))).await,
+        };
+    }
+    let statement = begin_and_prepare(lease, start, sql, params).await?;
+    match client.query_raw(&statement, params.iter().copied()).await {
         Ok(rows) => Ok(rows),
         Err(error) => {
             let error = Error::from(error);
@@ -179,17 +183,20 @@ pub(crate) async fn stream(
     }
 }
 
-/// The statement's outcome, its error first; marks the lease clean unless the
-/// connection failed.
-fn settle<T>(
-    lease: &Lease,
-    context: Result<(), tokio_postgres::Error>,
-    outcome: Result<T, tokio_postgres::Error>,
-) -> Result<T, Error> {
-    let result = match (outcome, context) {
-        (Err(error), _) | (Ok(_), Err(error)) => Err(Error::from(error)),
-        (Ok(value), Ok(())) => Ok(value),
-    };
-    lease.end_work(&result);
-    result
+/// Ends the unit of work of a spliced statement: a transaction that a
+/// failure left open is rolled back first. If that fails too, the lease
+/// stays in its unit of work, so the connection is closed, not reused.
+async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, Error> {
+    let client = lease.client();
+    if outcome.is_err() {
+        if client.splicer().finish() == SpliceEnd::LeftOpen
+            && client.batch_execute("ROLLBACK").await.is_err()
+        {
+            return outcome;
+        }
+    } else {
+        client.splicer().finish();
+    }
+    lease.end_work(&outcome);
+    outcome
 }

@@ -16,15 +16,16 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use deadpool::managed::{self, Metrics, RecycleResult};
-use deadpool_postgres::{ClientWrapper, ManagerConfig, RecyclingMethod};
+use deadpool_postgres::ClientWrapper;
 use tenantry_query::Identifier;
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
-use tokio_postgres::NoTls;
 
 use crate::Error;
+use crate::connect::{self, Address, OpenError};
 use crate::lease::Lease;
 use crate::role::{RoleCheck, check_role};
 use crate::session_reset::reset_session;
+use crate::wire::Splicer;
 
 /// A pool of budgeted connections.
 pub(crate) type Pool = managed::Pool<BudgetedManager>;
@@ -32,6 +33,8 @@ pub(crate) type Pool = managed::Pool<BudgetedManager>;
 /// A connection that holds one permit of its server's budget while it is open.
 pub(crate) struct BudgetedClient {
     client: ClientWrapper,
+    splicer: Splicer,
+    address: Address,
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
     mid_statement: bool,
@@ -52,6 +55,11 @@ impl BudgetedClient {
     pub(crate) fn reset_session_before_reuse(&mut self) {
         self.session_needs_reset = true;
     }
+
+    /// What the connection's stream adds to a statement's message group.
+    pub(crate) fn splicer(&self) -> &Splicer {
+        &self.splicer
+    }
 }
 
 /// How long a closed connection's permit stays taken: the server ends its
@@ -62,13 +70,14 @@ impl Drop for BudgetedClient {
     fn drop(&mut self) {
         let permit = self.permit.take();
         let cancel = self.mid_statement.then(|| self.client.cancel_token());
+        let address = self.address.clone();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
             if let Some(cancel) = cancel {
                 let cancelled =
-                    tokio::time::timeout(CONNECT_TIMEOUT, cancel.cancel_query(NoTls)).await;
+                    tokio::time::timeout(CONNECT_TIMEOUT, connect::cancel(&cancel, &address)).await;
                 if !matches!(cancelled, Ok(Ok(()))) {
                     tracing::debug!("cancelling the statement of a dropped call failed");
                 }
@@ -92,6 +101,8 @@ impl Deref for BudgetedClient {
 pub(crate) enum ConnectError {
     /// The server's budget stayed spent for the whole wait.
     BudgetSpent,
+    /// No host could be reached.
+    Unreachable(std::io::Error),
     /// PostgreSQL refused or failed.
     Postgres(tokio_postgres::Error),
     /// The role (named) skips row-level security.
@@ -113,9 +124,18 @@ impl From<tokio_postgres::Error> for ConnectError {
     }
 }
 
+impl From<OpenError> for ConnectError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::Socket(error) => ConnectError::Unreachable(error),
+            OpenError::Postgres(error) => ConnectError::Postgres(error),
+        }
+    }
+}
+
 /// Opens connections to one database of a server, within the server's budget.
 pub(crate) struct BudgetedManager {
-    inner: deadpool_postgres::Manager,
+    postgres: tokio_postgres::Config,
     server: Weak<Server>,
     /// Whether statements are cached, and so checked by a session reset.
     caches_statements: bool,
@@ -130,10 +150,13 @@ impl managed::Manager for BudgetedManager {
     async fn create(&self) -> Result<BudgetedClient, ConnectError> {
         let server = self.server.upgrade().ok_or(ConnectError::BudgetSpent)?;
         let permit = server.permit().await?;
-        let client = managed::Manager::create(&self.inner).await?;
+        let connection = connect::open(&self.postgres).await?;
+        let client = ClientWrapper::new(connection.client, connection.task);
         check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {
             client,
+            splicer: connection.splicer,
+            address: connection.address,
             permit: Some(permit),
             session_needs_reset: false,
             mid_statement: false,
@@ -143,8 +166,16 @@ impl managed::Manager for BudgetedManager {
     async fn recycle(
         &self,
         client: &mut BudgetedClient,
-        metrics: &Metrics,
+        _: &Metrics,
     ) -> RecycleResult<ConnectError> {
+        if client.client.is_closed() {
+            return Err(managed::RecycleError::message("the connection is closed"));
+        }
+        if !client.splicer.is_idle() {
+            return Err(managed::RecycleError::message(
+                "the connection still holds a statement's context",
+            ));
+        }
         if client.session_needs_reset {
             let intact = reset_session(&client.client, self.caches_statements)
                 .await
@@ -156,18 +187,7 @@ impl managed::Manager for BudgetedManager {
             }
             client.session_needs_reset = false;
         }
-        managed::Manager::recycle(&self.inner, &mut client.client, metrics)
-            .await
-            .map_err(|error| match error {
-                managed::RecycleError::Message(message) => managed::RecycleError::Message(message),
-                managed::RecycleError::Backend(error) => {
-                    managed::RecycleError::Backend(ConnectError::Postgres(error))
-                }
-            })
-    }
-
-    fn detach(&self, client: &mut BudgetedClient) {
-        managed::Manager::detach(&self.inner, &mut client.client);
+        Ok(())
     }
 }
 
@@ -300,15 +320,8 @@ fn build_pool(
     size: usize,
     limits: &ServerLimits,
 ) -> Pool {
-    let inner = deadpool_postgres::Manager::from_config(
-        postgres,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Fast,
-        },
-    );
     let manager = BudgetedManager {
-        inner,
+        postgres,
         server: server.clone(),
         caches_statements: limits.cache_statements,
         allow_privileged_role: limits.allow_privileged_role,

@@ -194,7 +194,7 @@ impl Tenant {
         TenantTransaction::begin(
             lease,
             self.scoped.scope().clone(),
-            &route.begin.hand_written,
+            &route.begin.hand_written.sql,
         )
         .await
     }

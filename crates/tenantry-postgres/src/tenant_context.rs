@@ -5,9 +5,9 @@
 //! of the connection, and it works behind a transaction-mode pooler. On Citus
 //! `SET LOCAL` is propagated to the workers (`set_config(.., true)` is not).
 //! `SET LOCAL` takes no bind parameter, so the literal is rendered from the
-//! typed tenant id only (a UUID: hex digits and hyphens), and it is sent as a
-//! simple query, never prepared, so per-tenant text never enters the
-//! statement cache.
+//! typed tenant id only (a UUID: hex digits and hyphens), and it is sent on
+//! the unnamed statement (or as a simple query), never as a named prepared
+//! statement, so per-tenant text never enters the statement cache.
 //!
 //! The context also pins `search_path` for the transaction: the tenant's
 //! schema, or `public` (where the pool's tables and a tenant database's
@@ -18,69 +18,103 @@
 //! global tables): a path that differed from the one they were prepared
 //! under would make PostgreSQL plan them again.
 
-use std::fmt::Write;
+use std::sync::LazyLock;
 
 use tenantry_query::{Identifier, TenantId};
+
+use crate::wire::ContextMessages;
 
 /// The setting that holds the current tenant id inside a transaction.
 pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
-/// The `BEGIN`s of one tenant's transactions.
+/// The statements that open a unit of work's transaction in its context:
+/// `BEGIN`, then the `SET LOCAL`s.
+pub(crate) struct TransactionStart {
+    /// As one simple query, for a transaction of several statements.
+    pub(crate) sql: String,
+    /// As messages added to a single statement's message group.
+    pub(crate) messages: ContextMessages,
+}
+
+impl TransactionStart {
+    fn new(statements: &[String]) -> Self {
+        Self {
+            sql: statements.join("; "),
+            messages: ContextMessages::new(statements.iter().map(String::as_str)),
+        }
+    }
+}
+
+/// How one tenant's transactions start.
 pub(crate) struct Begin {
-    /// For a built statement: `BEGIN` and the tenant context.
-    pub(crate) statement: String,
-    /// For hand-written SQL and transactions: also the pinned `search_path`.
-    pub(crate) hand_written: String,
+    /// For a built statement.
+    pub(crate) statement: TransactionStart,
+    /// For hand-written SQL and transactions: the path names the tenant's
+    /// schema too.
+    pub(crate) hand_written: TransactionStart,
 }
 
 impl Begin {
     /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
     pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
-        let hand_written = format!("BEGIN; {}", context_settings(tenant, citus, schema));
+        let opening = |schema| {
+            let mut statements = vec!["BEGIN".to_owned()];
+            statements.extend(context_statements(tenant, citus, schema));
+            TransactionStart::new(&statements)
+        };
         // Built statements of a schema placement name their schema, so they
         // get the path of a clean session: a path that differed from the one
         // they were prepared under would make PostgreSQL plan them again.
-        let statement = format!("BEGIN; {}", context_settings(tenant, citus, None));
         Self {
-            statement,
-            hand_written,
+            statement: opening(None),
+            hand_written: opening(schema),
         }
     }
 }
 
-/// The `SET LOCAL`s of the tenant context.
-fn tenant_settings(tenant: TenantId, citus: bool) -> String {
-    let mut sql = String::with_capacity(96);
+/// The `SET LOCAL`s of the tenant context, and `search_path` set to `schema`
+/// (or `public`), then `pg_temp`. `SET LOCAL` takes no bind parameter: the
+/// literal is rendered from the typed tenant id, a UUID (hex digits and
+/// hyphens).
+fn context_statements(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Vec<String> {
+    let schema = schema.map_or_else(|| SHARED_TABLES_SCHEMA.to_owned(), Identifier::quoted);
+    let mut statements = Vec::with_capacity(3);
     if citus {
-        sql.push_str("SET LOCAL citus.propagate_set_commands = 'local'; ");
+        statements.push("SET LOCAL citus.propagate_set_commands = 'local'".to_owned());
     }
-    write!(sql, "SET LOCAL {TENANT_SETTING} = '{tenant}'").expect("writing to a String");
-    sql
+    statements.push(format!("SET LOCAL {TENANT_SETTING} = '{tenant}'"));
+    statements.push(format!("SET LOCAL search_path = {schema}, pg_temp"));
+    statements
 }
 
-/// The `SET LOCAL`s for hand-written SQL in an open transaction: the tenant
-/// context, and `search_path` set to `schema` (or `public`), then `pg_temp`.
+/// The tenant context for hand-written SQL in an open transaction, as one
+/// simple query.
 pub(crate) fn context_settings(
     tenant: TenantId,
     citus: bool,
     schema: Option<&Identifier>,
 ) -> String {
-    let schema = schema.map_or_else(|| SHARED_TABLES_SCHEMA.to_owned(), Identifier::quoted);
-    format!(
-        "{}; SET LOCAL search_path = {schema}, pg_temp",
-        tenant_settings(tenant, citus)
-    )
+    context_statements(tenant, citus, schema).join("; ")
 }
 
 /// Where the pool's tables, and those of a tenant database, live.
 const SHARED_TABLES_SCHEMA: &str = "public";
 
-/// The `BEGIN` of a statement outside any tenant context (global entities):
+/// The start of a statement outside any tenant context (global entities):
 /// the tenant setting is cleared for the transaction, so that not even a
 /// session-level setting left by hand-written SQL can lend it a tenant, and
 /// the path is pinned as for a tenant.
-pub(crate) const BEGIN_WITHOUT_TENANT: &str =
-    "BEGIN; SET LOCAL tenantry.tenant_id = ''; SET LOCAL search_path = public, pg_temp";
+pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::new(|| {
+    TransactionStart::new(&[
+        "BEGIN".to_owned(),
+        format!("SET LOCAL {TENANT_SETTING} = ''"),
+        format!("SET LOCAL search_path = {SHARED_TABLES_SCHEMA}, pg_temp"),
+    ])
+});
+
+/// A plain `BEGIN`, for the library's own reads of its control tables.
+pub(crate) static BEGIN: LazyLock<TransactionStart> =
+    LazyLock::new(|| TransactionStart::new(&["BEGIN".to_owned()]));
 
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
 /// or NULL (matching no row) when no context is set.
@@ -98,15 +132,15 @@ mod tests {
     fn renders_only_the_uuid() {
         let tenant: TenantId = TENANT.parse().unwrap();
         let begin = Begin::new(tenant, false, None);
-        assert_eq!(begin.statement, begin.hand_written);
+        assert_eq!(begin.statement.sql, begin.hand_written.sql);
         assert_eq!(
-            begin.hand_written,
+            begin.hand_written.sql,
             format!(
                 "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = public, pg_temp"
             )
         );
         assert_eq!(
-            Begin::new(tenant, true, None).statement,
+            Begin::new(tenant, true, None).statement.sql,
             format!(
                 "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = public, pg_temp"
             )
@@ -114,16 +148,23 @@ mod tests {
         let schema = Identifier::new("tenant_acme").unwrap();
         let begin = Begin::new(tenant, false, Some(&schema));
         assert_eq!(
-            begin.hand_written,
+            begin.hand_written.sql,
             format!(
                 "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
             )
         );
-        assert_eq!(begin.statement, Begin::new(tenant, false, None).statement);
+        assert_eq!(
+            begin.statement.sql,
+            Begin::new(tenant, false, None).statement.sql
+        );
     }
 
     #[test]
     fn the_global_begin_clears_the_setting() {
-        assert!(BEGIN_WITHOUT_TENANT.contains(&format!("SET LOCAL {TENANT_SETTING} = ''")));
+        assert!(
+            BEGIN_WITHOUT_TENANT
+                .sql
+                .contains(&format!("SET LOCAL {TENANT_SETTING} = ''"))
+        );
     }
 }

@@ -1,0 +1,152 @@
+//! A connection's byte stream, through the [`Splicer`].
+
+use std::io;
+use std::pin::Pin;
+use std::task::{Context, Poll, ready};
+
+use bytes::{Buf, BytesMut};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+
+use super::frame;
+use super::splicer::{Incoming, Splicer};
+
+/// How much is read from the server at a time.
+const READ_CHUNK: usize = 8 * 1024;
+
+/// Bytes waiting for the server beyond which the driver's writes wait too.
+const WRITE_BACKLOG: usize = 64 * 1024;
+
+/// Wraps the socket that the driver reads and writes: frames go through the
+/// connection's [`Splicer`] in both directions.
+pub(crate) struct SplicingStream<S> {
+    inner: S,
+    splicer: Splicer,
+    /// The driver's bytes not yet framed (the end of a frame still to come).
+    unsent: BytesMut,
+    /// Framed bytes, context included, waiting for the socket.
+    out: BytesMut,
+    /// The server's bytes not yet handed to the driver.
+    received: BytesMut,
+    /// Bytes of the frame being handed over that are still to go.
+    passing: usize,
+}
+
+impl<S> SplicingStream<S> {
+    pub(crate) fn new(inner: S, splicer: Splicer) -> Self {
+        Self {
+            inner,
+            splicer,
+            unsent: BytesMut::new(),
+            out: BytesMut::new(),
+            received: BytesMut::new(),
+            passing: 0,
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> SplicingStream<S> {
+    /// Writes `out` to the socket until it is empty or the socket is full.
+    fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        while !self.out.is_empty() {
+            let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out))?;
+            if written == 0 {
+                return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
+            }
+            self.out.advance(written);
+        }
+        Poll::Ready(Ok(()))
+    }
+}
+
+impl<S: AsyncRead + Unpin> SplicingStream<S> {
+    /// Reads more of the server's bytes into `received`; `false` at the end
+    /// of the stream.
+    fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
+        let start = self.received.len();
+        self.received.resize(start + READ_CHUNK, 0);
+        let mut buf = ReadBuf::new(&mut self.received[start..]);
+        let polled = Pin::new(&mut self.inner).poll_read(cx, &mut buf);
+        let read = buf.filled().len();
+        self.received.truncate(start + read);
+        ready!(polled)?;
+        Poll::Ready(Ok(read > 0))
+    }
+}
+
+impl<S: AsyncRead + Unpin> AsyncRead for SplicingStream<S> {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        let mut handed_over = false;
+        loop {
+            if this.passing > 0 && !this.received.is_empty() && buf.remaining() > 0 {
+                let count = this.passing.min(this.received.len()).min(buf.remaining());
+                buf.put_slice(&this.received[..count]);
+                this.received.advance(count);
+                this.passing -= count;
+                handed_over = true;
+                continue;
+            }
+            if this.passing == 0 {
+                if let Some((kind, length)) = frame::header(&this.received) {
+                    // Small frames are classified whole: only those are removed.
+                    if this.received.len() >= length || length > READ_CHUNK {
+                        match this.splicer.classify(kind) {
+                            Incoming::Pass => this.passing = length,
+                            Incoming::Remove if this.received.len() >= length => {
+                                this.received.advance(length);
+                            }
+                            Incoming::Remove => {
+                                return Poll::Ready(Err(io::Error::other(
+                                    "the server answered a context message with a large frame",
+                                )));
+                            }
+                        }
+                        continue;
+                    }
+                }
+            }
+            // Whatever was handed over goes to the driver before waiting.
+            if handed_over || buf.remaining() == 0 {
+                return Poll::Ready(Ok(()));
+            }
+            if !ready!(this.poll_receive(cx))? {
+                return Poll::Ready(Ok(()));
+            }
+        }
+    }
+}
+
+impl<S: AsyncWrite + Unpin> AsyncWrite for SplicingStream<S> {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        data: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        if this.out.len() >= WRITE_BACKLOG {
+            ready!(this.poll_drain(cx))?;
+        }
+        this.unsent.extend_from_slice(data);
+        this.splicer.write_frames(&mut this.unsent, &mut this.out);
+        if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
+            return Poll::Ready(Err(error));
+        }
+        Poll::Ready(Ok(data.len()))
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let this = self.get_mut();
+        ready!(this.poll_drain(cx))?;
+        Pin::new(&mut this.inner).poll_shutdown(cx)
+    }
+}

@@ -1,0 +1,215 @@
+//! The tenant context travels in its statement's own message group: one
+//! Sync and one ReadyForQuery per statement, seen on the wire by a relay in
+//! front of the real server; and every way such a group can end (a failed
+//! statement, a failed `COMMIT`, messages the server sends unasked, rows
+//! larger than a read) leaves the connection clean for its next borrower.
+
+mod support;
+
+use std::time::Duration;
+
+use support::database::{TestDatabase, main_port, url_for};
+use support::wire_tap::WireTap;
+use support::{Customer, NewCustomer};
+use tenantry::{Config, ConstraintKind, Error, Tenant, TenantId, Tenantry};
+use uuid::Uuid;
+
+/// Tenantry on one connection, through a relay that counts its messages.
+async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
+    let tap = WireTap::start(main_port()).await;
+    let url = url_for(tap.port, &database.name, &database.app_role);
+    let db = Tenantry::connect(Config::new(&url).unwrap().pool_size(1))
+        .await
+        .unwrap();
+    (db, tap)
+}
+
+/// Backends of the application role inside a transaction.
+async fn in_transaction(database: &TestDatabase) -> i64 {
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    database
+        .admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'",
+            &[&database.app_role],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+async fn backend_pid(tenant: &Tenant) -> i32 {
+    tenant
+        .raw_query("SELECT pg_backend_pid()", &[])
+        .await
+        .unwrap()[0]
+        .get(0)
+}
+
+async fn context_of(tenant: &Tenant) -> String {
+    tenant
+        .raw_query("SELECT current_setting('tenantry.tenant_id', true)", &[])
+        .await
+        .unwrap()[0]
+        .get(0)
+}
+
+fn new_customer(id: Uuid) -> NewCustomer {
+    NewCustomer {
+        id,
+        name: format!("customer {id}"),
+        email: None,
+    }
+}
+
+#[tokio::test]
+async fn a_statement_and_its_context_are_one_group_answered_once() {
+    let database = TestDatabase::create().await;
+    let (db, tap) = tapped(&database).await;
+    let tenant = db.tenant(TenantId::random()).await.unwrap();
+    let id = Uuid::new_v4();
+    // The first runs prepare the statements (one group each).
+    tenant.insert(new_customer(id)).exec().await.unwrap();
+    let select = || tenant.select::<Customer>().filter(Customer::ID.eq(id));
+    select().one().await.unwrap();
+
+    for _ in 0..3 {
+        let before = tap.counts.now();
+        let customer = select().one().await.unwrap();
+        assert_eq!(customer.id, id);
+        let after = tap.counts.now();
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 1),
+            "context, statement and COMMIT: one Sync, one ReadyForQuery"
+        );
+    }
+    let before = tap.counts.now();
+    tenant
+        .insert(new_customer(Uuid::new_v4()))
+        .exec()
+        .await
+        .unwrap();
+    let after = tap.counts.now();
+    assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
+    assert_eq!(in_transaction(&database).await, 0);
+}
+
+#[tokio::test]
+async fn a_failed_statement_is_rolled_back_and_its_connection_kept() {
+    let database = TestDatabase::create().await;
+    let db = Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap();
+    let tenant_id = TenantId::random();
+    let tenant = db.tenant(tenant_id).await.unwrap();
+    let id = Uuid::new_v4();
+    tenant.insert(new_customer(id)).exec().await.unwrap();
+    let pid = backend_pid(&tenant).await;
+
+    match tenant.insert(new_customer(id)).exec().await {
+        Err(Error::Constraint {
+            kind: ConstraintKind::Unique,
+            ..
+        }) => {}
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+    // Rolled back on the same connection, not closed and not left open.
+    assert_eq!(in_transaction(&database).await, 0);
+    assert_eq!(backend_pid(&tenant).await, pid);
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 1);
+
+    let other_id = TenantId::random();
+    let other = db.tenant(other_id).await.unwrap();
+    assert_eq!(context_of(&other).await, other_id.to_string());
+    assert_eq!(other.select::<Customer>().count().await.unwrap(), 0);
+}
+
+#[tokio::test]
+async fn a_failed_commit_is_the_statements_error_and_nothing_is_written() {
+    let database = TestDatabase::create().await;
+    database
+        .admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE TABLE deferred_links (
+                 id int PRIMARY KEY,
+                 parent int REFERENCES deferred_links (id) DEFERRABLE INITIALLY DEFERRED
+             );
+             GRANT SELECT, INSERT ON deferred_links TO {}",
+            database.app_role
+        ))
+        .await
+        .unwrap();
+    let db = Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap();
+    let tenant = db.tenant(TenantId::random()).await.unwrap();
+    let pid = backend_pid(&tenant).await;
+
+    // The foreign key is checked at COMMIT, after the statement succeeded.
+    match tenant
+        .raw_execute("INSERT INTO deferred_links VALUES (1, 99)", &[])
+        .await
+    {
+        Err(Error::Constraint {
+            kind: ConstraintKind::ForeignKey,
+            ..
+        }) => {}
+        other => panic!("expected the COMMIT's foreign-key violation, got {other:?}"),
+    }
+    assert_eq!(in_transaction(&database).await, 0);
+    let rows = tenant
+        .raw_query("SELECT count(*) FROM deferred_links", &[])
+        .await
+        .unwrap();
+    assert_eq!(rows[0].get::<_, i64>(0), 0);
+    assert_eq!(backend_pid(&tenant).await, pid);
+}
+
+#[tokio::test]
+async fn messages_the_server_sends_unasked_pass_through_the_group() {
+    let database = TestDatabase::create().await;
+    let db = Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap();
+    let tenant_id = TenantId::random();
+    let tenant = db.tenant(tenant_id).await.unwrap();
+    // A notice, and two parameter reports (set, then reset by the COMMIT).
+    tenant
+        .raw_execute("DO $$ BEGIN RAISE NOTICE 'inside the context'; END $$", &[])
+        .await
+        .unwrap();
+    tenant
+        .raw_execute("SET LOCAL application_name = 'spliced'", &[])
+        .await
+        .unwrap();
+    assert_eq!(context_of(&tenant).await, tenant_id.to_string());
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 0);
+    assert_eq!(in_transaction(&database).await, 0);
+}
+
+#[tokio::test]
+async fn rows_larger_than_one_read_arrive_whole() {
+    let database = TestDatabase::create().await;
+    let db = Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap();
+    let tenant = db.tenant(TenantId::random()).await.unwrap();
+    let rows = tenant
+        .raw_query(
+            "SELECT md5(n::text), repeat(md5(n::text), 40000) FROM generate_series(1, 3) AS n",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    for row in &rows {
+        let digest: String = row.get(0);
+        let text: String = row.get(1);
+        assert_eq!(text.len(), 32 * 40_000);
+        assert!(text == digest.repeat(40_000));
+    }
+    assert_eq!(in_transaction(&database).await, 0);
+}

@@ -7,10 +7,10 @@
 //! cargo bench --bench execute
 //! ```
 //!
-//! `tokio_postgres_in_context` is the raw driver sending the same pipeline as
-//! tenantry (`BEGIN; SET LOCAL …`, the statement, `COMMIT`) on a table with
-//! RLS: the difference between it and `tokio_postgres` is the cost of the
-//! transaction-local context itself, the rest is the library's.
+//! `tokio_postgres_in_context` is the raw driver sending the same context by
+//! hand on the table with RLS: `BEGIN; SET LOCAL …`, the statement and
+//! `COMMIT`, pipelined as three requests (the driver ends each with a Sync).
+//! Tenantry sends the same statements as one message group with one Sync.
 //!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each

@@ -7,6 +7,7 @@
 
 use std::io;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
@@ -16,7 +17,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::Host;
 use tokio_postgres::{CancelToken, Client, Config, NoTls};
 
-use crate::wire::{Splicer, SplicingStream};
+use crate::wire::{ContextMessages, Splicer, SplicingStream};
 
 /// A socket of either kind.
 trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -48,8 +49,14 @@ pub(crate) enum OpenError {
     Postgres(tokio_postgres::Error),
 }
 
-/// Connects to the first reachable host of `config`.
-pub(crate) async fn open(config: &Config) -> Result<SplicedConnection, OpenError> {
+/// Connects to the first reachable host of `config`. With
+/// `prepare_shared`, the context's shared statements are prepared (see
+/// [`ContextMessages::preparation`]): not behind a transaction-mode pooler,
+/// whose server connections change hands.
+pub(crate) async fn open(
+    config: &Config,
+    prepare_shared: bool,
+) -> Result<SplicedConnection, OpenError> {
     let (socket, address) = open_socket(config).await.map_err(OpenError::Socket)?;
     let splicer = Splicer::default();
     let stream = SplicingStream::new(socket, splicer.clone());
@@ -63,12 +70,32 @@ pub(crate) async fn open(config: &Config) -> Result<SplicedConnection, OpenError
             tracing::debug!(%error, "a pooled connection ended");
         }
     });
+    if prepare_shared {
+        prepare_shared_statements(&client, &splicer)
+            .await
+            .map_err(OpenError::Postgres)?;
+    }
     Ok(SplicedConnection {
         client,
         task,
         splicer,
         address,
     })
+}
+
+/// Prepares the shared statements of tenant contexts. Their Parse messages
+/// go in front of a probe statement's Bind, so that if one fails, the probe
+/// fails with its error.
+async fn prepare_shared_statements(
+    client: &Client,
+    splicer: &Splicer,
+) -> Result<(), tokio_postgres::Error> {
+    static PREPARATION: LazyLock<ContextMessages> = LazyLock::new(ContextMessages::preparation);
+    let probe = client.prepare("SELECT 1").await?;
+    splicer.splice(&PREPARATION, None);
+    let probed = client.execute(&probe, &[]).await;
+    splicer.finish();
+    probed.map(drop)
 }
 
 /// Asks the server to cancel the statement running on `token`'s connection.

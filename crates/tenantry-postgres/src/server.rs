@@ -150,7 +150,7 @@ impl managed::Manager for BudgetedManager {
     async fn create(&self) -> Result<BudgetedClient, ConnectError> {
         let server = self.server.upgrade().ok_or(ConnectError::BudgetSpent)?;
         let permit = server.permit().await?;
-        let connection = connect::open(&self.postgres).await?;
+        let connection = connect::open(&self.postgres, self.caches_statements).await?;
         let client = ClientWrapper::new(connection.client, connection.task);
         check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {

@@ -3,15 +3,18 @@
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
 
+use crate::tenant_context::SHARED_STATEMENTS;
+
 /// Everything `DISCARD ALL` resets but the prepared statements: settings,
 /// role, temporary tables, cursors, listeners, advisory locks, cached plans.
 const RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
      UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
-/// The session's prepared statements: those prepared in SQL, and those the
-/// driver prepared for the statement cache. The driver's own type lookups
-/// (queries of `pg_catalog`, kept outside the cache) are left out, so the
-/// second count must equal the cache's size.
+/// The session's prepared statements: those prepared in SQL, and those
+/// prepared over the protocol for the statement cache and the shared context
+/// statements. The driver's own type lookups (queries of `pg_catalog`, kept
+/// outside the cache) are left out, so the second count must equal the
+/// cache's size plus the shared statements.
 const COUNT_STATEMENTS: &str = "SELECT count(*) FILTER (WHERE from_sql), \
      count(*) FILTER (WHERE NOT from_sql AND statement NOT LIKE '%pg_catalog.%') \
      FROM pg_prepared_statements";
@@ -42,7 +45,8 @@ pub(crate) async fn reset_session(
         SimpleQueryMessage::Row(row) => Some((count(row, 0), count(row, 1))),
         _ => None,
     });
-    Ok(counts == Some((0, client.statement_cache.size())))
+    let prepared = client.statement_cache.size() + SHARED_STATEMENTS.len();
+    Ok(counts == Some((0, prepared)))
 }
 
 /// Column `index` of the counts row (unreadable counts as too many).

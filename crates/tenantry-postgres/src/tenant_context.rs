@@ -27,6 +27,25 @@ use crate::wire::ContextMessages;
 /// The setting that holds the current tenant id inside a transaction.
 pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
+/// Statements of a context that are the same for every tenant: each
+/// connection that caches statements prepares them once, by name.
+pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
+    "BEGIN",
+    "COMMIT",
+    PIN_SHARED_PATH,
+    CLEAR_TENANT,
+    CITUS_PROPAGATION,
+];
+
+/// The path of statements on shared tables and of global statements.
+const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
+
+/// No tenant: the setting is cleared for the transaction.
+const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
+
+/// On Citus, `SET LOCAL` reaches the workers of the transaction.
+const CITUS_PROPAGATION: &str = "SET LOCAL citus.propagate_set_commands = 'local'";
+
 /// The statements that open a unit of work's transaction in its context:
 /// `BEGIN`, then the `SET LOCAL`s.
 pub(crate) struct TransactionStart {
@@ -77,13 +96,15 @@ impl Begin {
 /// literal is rendered from the typed tenant id, a UUID (hex digits and
 /// hyphens).
 fn context_statements(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Vec<String> {
-    let schema = schema.map_or_else(|| SHARED_TABLES_SCHEMA.to_owned(), Identifier::quoted);
     let mut statements = Vec::with_capacity(3);
     if citus {
-        statements.push("SET LOCAL citus.propagate_set_commands = 'local'".to_owned());
+        statements.push(CITUS_PROPAGATION.to_owned());
     }
     statements.push(format!("SET LOCAL {TENANT_SETTING} = '{tenant}'"));
-    statements.push(format!("SET LOCAL search_path = {schema}, pg_temp"));
+    statements.push(match schema {
+        Some(schema) => format!("SET LOCAL search_path = {}, pg_temp", schema.quoted()),
+        None => PIN_SHARED_PATH.to_owned(),
+    });
     statements
 }
 
@@ -97,9 +118,6 @@ pub(crate) fn context_settings(
     context_statements(tenant, citus, schema).join("; ")
 }
 
-/// Where the pool's tables, and those of a tenant database, live.
-const SHARED_TABLES_SCHEMA: &str = "public";
-
 /// The start of a statement outside any tenant context (global entities):
 /// the tenant setting is cleared for the transaction, so that not even a
 /// session-level setting left by hand-written SQL can lend it a tenant, and
@@ -107,8 +125,8 @@ const SHARED_TABLES_SCHEMA: &str = "public";
 pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::new(|| {
     TransactionStart::new(&[
         "BEGIN".to_owned(),
-        format!("SET LOCAL {TENANT_SETTING} = ''"),
-        format!("SET LOCAL search_path = {SHARED_TABLES_SCHEMA}, pg_temp"),
+        CLEAR_TENANT.to_owned(),
+        PIN_SHARED_PATH.to_owned(),
     ])
 });
 
@@ -157,6 +175,11 @@ mod tests {
             begin.statement.sql,
             Begin::new(tenant, false, None).statement.sql
         );
+    }
+
+    #[test]
+    fn the_shared_statements_name_the_tenant_setting() {
+        assert_eq!(CLEAR_TENANT, format!("SET LOCAL {TENANT_SETTING} = ''"));
     }
 
     #[test]

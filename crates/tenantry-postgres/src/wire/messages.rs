@@ -1,31 +1,49 @@
 //! Statements encoded once, to be added to a statement's message group.
+//!
+//! Statements that are the same for every tenant (`BEGIN`, `COMMIT`, the
+//! pinned `search_path` of shared tables, ...) are prepared once per
+//! connection under a name of their own, so each use is a Bind and an
+//! Execute. A statement with per-tenant text (the `SET LOCAL` of the tenant
+//! id) goes on the unnamed statement, parsed at each use: it never enters
+//! the connection's statement cache, so tenants never pile up there.
 
 use bytes::{Bytes, BytesMut};
 use postgres_protocol::message::frontend;
 
-/// Parameterless statements as Parse, Bind and Execute messages on the
-/// unnamed statement and portal: nothing enters the connection's statement
-/// cache, so per-tenant text (a `SET LOCAL` literal) never piles up there.
+use crate::tenant_context::SHARED_STATEMENTS;
+
+/// Parameterless statements as protocol messages, and how many answers the
+/// server sends when all of them succeed.
 #[derive(Debug, Clone)]
 pub(crate) struct ContextMessages {
     bytes: Bytes,
     responses: usize,
 }
 
-/// Each statement is answered by ParseComplete, BindComplete and
-/// CommandComplete.
-const RESPONSES_PER_STATEMENT: usize = 3;
+/// The name a shared statement is prepared under.
+fn shared_name(index: usize) -> String {
+    format!("tenantry_shared_{index}")
+}
 
 impl ContextMessages {
-    /// Encodes `statements`, each a single statement without parameters.
+    /// Encodes `statements`, each a single statement without parameters:
+    /// a shared statement as Bind and Execute of its name (two answers),
+    /// any other as Parse, Bind and Execute of the unnamed statement (three).
     pub(crate) fn new<'a>(statements: impl IntoIterator<Item = &'a str>) -> Self {
         let mut buf = BytesMut::new();
-        let mut count = 0;
+        let mut responses = 0;
         for sql in statements {
-            frontend::parse("", sql, [], &mut buf).expect("a statement without NUL bytes");
+            let name = match SHARED_STATEMENTS.iter().position(|shared| *shared == sql) {
+                Some(index) => shared_name(index),
+                None => {
+                    frontend::parse("", sql, [], &mut buf).expect("a statement without NUL bytes");
+                    responses += 1;
+                    String::new()
+                }
+            };
             frontend::bind(
                 "",
-                "",
+                &name,
                 [],
                 std::iter::empty::<()>(),
                 |_, _| unreachable!("no values"),
@@ -34,11 +52,25 @@ impl ContextMessages {
             )
             .unwrap_or_else(|_| unreachable!("a Bind without values always encodes"));
             frontend::execute("", 0, &mut buf).expect("an Execute of the unnamed portal");
-            count += 1;
+            responses += 2;
         }
         Self {
             bytes: buf.freeze(),
-            responses: count * RESPONSES_PER_STATEMENT,
+            responses,
+        }
+    }
+
+    /// The Parse of every shared statement under its name, for a
+    /// connection's first spliced group.
+    pub(crate) fn preparation() -> Self {
+        let mut buf = BytesMut::new();
+        for (index, sql) in SHARED_STATEMENTS.iter().enumerate() {
+            frontend::parse(&shared_name(index), sql, [], &mut buf)
+                .expect("a statement without NUL bytes");
+        }
+        Self {
+            bytes: buf.freeze(),
+            responses: SHARED_STATEMENTS.len(),
         }
     }
 
@@ -47,7 +79,7 @@ impl ContextMessages {
         &self.bytes
     }
 
-    /// How many responses the server sends when every statement succeeds.
+    /// How many answers the server sends when every statement succeeds.
     pub(crate) fn responses(&self) -> usize {
         self.responses
     }

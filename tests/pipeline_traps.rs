@@ -9,45 +9,15 @@ mod support;
 use std::time::Duration;
 
 use support::database::TestDatabase;
+use support::probes::{backend_pid, context_of, idle_in_transaction};
 use support::{Customer, NewCustomer};
 use tenantry::{Config, Entity, Error, TenantId, Tenantry};
-use tokio_postgres::Client;
 use uuid::Uuid;
 
 async fn single_connection(database: &TestDatabase) -> Tenantry {
     Tenantry::connect(database.app_config().pool_size(1))
         .await
         .unwrap()
-}
-
-/// Backends of the application role that sit inside a transaction.
-async fn idle_in_transaction(admin: &Client, role: &str) -> i64 {
-    // A moment for the server to process what a dropped future left queued.
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    admin
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'",
-            &[&role],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
-async fn context_of(tenant: &tenantry::Tenant) -> String {
-    tenant
-        .raw_query("SELECT current_setting('tenantry.tenant_id', true)", &[])
-        .await
-        .unwrap()[0]
-        .get(0)
-}
-
-async fn backend_pid(tenant: &tenantry::Tenant) -> i32 {
-    tenant
-        .raw_query("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()[0]
-        .get(0)
 }
 
 #[tokio::test]

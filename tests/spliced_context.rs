@@ -6,12 +6,11 @@
 
 mod support;
 
-use std::time::Duration;
-
 use support::database::{TestDatabase, main_port, url_for};
+use support::probes::{backend_pid, context_of, idle_in_transaction};
 use support::wire_tap::WireTap;
 use support::{Customer, NewCustomer};
-use tenantry::{Config, ConstraintKind, Error, Tenant, TenantId, Tenantry};
+use tenantry::{Config, ConstraintKind, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 /// Tenantry on one connection, through a relay that counts its messages.
@@ -26,33 +25,7 @@ async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
 
 /// Backends of the application role inside a transaction.
 async fn in_transaction(database: &TestDatabase) -> i64 {
-    tokio::time::sleep(Duration::from_millis(50)).await;
-    database
-        .admin()
-        .await
-        .query_one(
-            "SELECT count(*) FROM pg_stat_activity WHERE usename = $1 AND state LIKE 'idle in transaction%'",
-            &[&database.app_role],
-        )
-        .await
-        .unwrap()
-        .get(0)
-}
-
-async fn backend_pid(tenant: &Tenant) -> i32 {
-    tenant
-        .raw_query("SELECT pg_backend_pid()", &[])
-        .await
-        .unwrap()[0]
-        .get(0)
-}
-
-async fn context_of(tenant: &Tenant) -> String {
-    tenant
-        .raw_query("SELECT current_setting('tenantry.tenant_id', true)", &[])
-        .await
-        .unwrap()[0]
-        .get(0)
+    idle_in_transaction(&database.admin().await, &database.app_role).await
 }
 
 fn new_customer(id: Uuid) -> NewCustomer {

@@ -8,6 +8,7 @@ pub mod eventually;
 pub mod local_server;
 pub mod placements;
 pub mod pooler;
+pub mod probes;
 pub mod tenants;
 pub mod wire_tap;
 

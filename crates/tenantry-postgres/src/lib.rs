@@ -4,9 +4,10 @@
 //! handle, which builds statements (it dereferences to
 //! [`TenantScoped`](tenantry_query::TenantScoped)) and runs each one in its own
 //! transaction with the tenant context set by `SET LOCAL`, sent in the same
-//! round trip as the statement. Row-level security policies made with
-//! [`rls::isolate_table`] read that context, so even hand-written SQL that
-//! forgets the tenant filter sees only the tenant's rows.
+//! message group as the statement (one Sync, one round trip). Row-level
+//! security policies made with [`rls::isolate_table`] read that context, so
+//! even hand-written SQL that forgets the tenant filter sees only the
+//! tenant's rows.
 
 mod client;
 mod config;

@@ -186,3 +186,31 @@ async fn rows_larger_than_one_read_arrive_whole() {
     }
     assert_eq!(in_transaction(&database).await, 0);
 }
+
+#[tokio::test]
+async fn a_statement_dropped_inside_a_transaction_never_carries_the_next_borrowers_context() {
+    let database = TestDatabase::create().await;
+    let db = Tenantry::connect(database.app_config().pool_size(1))
+        .await
+        .unwrap();
+    let first = db.tenant(TenantId::random()).await.unwrap();
+    let next_id = TenantId::random();
+    let next = db.tenant(next_id).await.unwrap();
+    next.insert(new_customer(Uuid::new_v4()))
+        .exec()
+        .await
+        .unwrap();
+    for _ in 0..20 {
+        let transaction = first.transaction().await.unwrap();
+        // Polled once, so its request is queued, then given up on.
+        let mut insert = Box::pin(transaction.insert(new_customer(Uuid::new_v4())).exec());
+        assert!(futures_util::FutureExt::now_or_never(&mut insert).is_none());
+        drop(insert);
+        drop(transaction);
+
+        assert_eq!(context_of(&next).await, next_id.to_string());
+        assert_eq!(next.select::<Customer>().count().await.unwrap(), 1);
+        assert_eq!(first.select::<Customer>().count().await.unwrap(), 0);
+    }
+    assert_eq!(in_transaction(&database).await, 0);
+}

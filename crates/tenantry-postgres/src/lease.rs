@@ -29,6 +29,7 @@ pub(crate) struct Lease {
     dirty: AtomicBool,
     poisoned: AtomicBool,
     ran_raw_sql: AtomicBool,
+    statement_in_flight: AtomicBool,
     caches_statements: bool,
 }
 
@@ -57,6 +58,7 @@ impl Lease {
             dirty: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
             ran_raw_sql: AtomicBool::new(false),
+            statement_in_flight: AtomicBool::new(false),
             caches_statements,
         })
     }
@@ -83,6 +85,21 @@ impl Lease {
     /// Whether a unit of work is in flight.
     pub(crate) fn is_dirty(&self) -> bool {
         self.dirty.load(Ordering::Acquire)
+    }
+
+    /// Runs `statement`, one of several requests of a longer unit of work
+    /// (a transaction). If the call is dropped before it ends, its requests
+    /// may still be queued: [`Lease::has_statement_in_flight`] says so.
+    pub(crate) async fn track<T>(&self, statement: impl Future<Output = T>) -> T {
+        self.statement_in_flight.store(true, Ordering::Release);
+        let outcome = statement.await;
+        self.statement_in_flight.store(false, Ordering::Release);
+        outcome
+    }
+
+    /// Whether a statement's call was dropped before it ended.
+    pub(crate) fn has_statement_in_flight(&self) -> bool {
+        self.statement_in_flight.load(Ordering::Acquire)
     }
 
     /// Records that hand-written SQL runs on this connection, so that its

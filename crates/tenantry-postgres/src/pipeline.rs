@@ -113,8 +113,7 @@ async fn in_context(
 ) -> Result<Done, Error> {
     let client = lease.client();
     if lease.caches_statements() {
-        let statement = prepare(lease, sql, params).await?;
-        lease.begin_work();
+        let statement = prepare_in_work(lease, sql, params).await?;
         client.splicer().splice(&start.messages, Some(&COMMIT));
         let done = work.run(client, &statement, params).await;
         return end_spliced(lease, done).await;
@@ -128,6 +127,25 @@ async fn in_context(
     let done = done.and_then(|done| committed.map(|()| done).map_err(Error::from));
     lease.end_work(&done);
     done
+}
+
+/// Starts the unit of work, then prepares `sql` (cached) and checks `params`;
+/// on failure the unit of work ends, nothing being open on the server.
+///
+/// The unit of work starts first: preparing may send requests of its own
+/// (type lookups), and if the call is dropped with one of them still queued,
+/// the connection must be closed, never lent with that request waiting.
+async fn prepare_in_work(
+    lease: &Lease,
+    sql: &str,
+    params: &[&(dyn ToSql + Sync)],
+) -> Result<Statement, Error> {
+    lease.begin_work();
+    let prepared = prepare(lease, sql, params).await;
+    if prepared.is_err() {
+        lease.end_work(&prepared);
+    }
+    prepared
 }
 
 /// Sends `start`, then prepares `sql` inside that transaction (uncached) and
@@ -162,8 +180,7 @@ pub(crate) async fn stream(
 ) -> Result<RowStream, Error> {
     let client = lease.client();
     if lease.caches_statements() {
-        let statement = prepare(lease, sql, params).await?;
-        lease.begin_work();
+        let statement = prepare_in_work(lease, sql, params).await?;
         client.splicer().splice(&start.messages, None);
         return match client.query_raw(&statement, params.iter().copied()).await {
             Ok(rows) => Ok(rows),

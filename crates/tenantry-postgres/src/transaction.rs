@@ -37,7 +37,7 @@ impl TransactionExecutor {
             let statement = prepare(&self.lease, sql, params).await?;
             Ok(self.lease.client().query(&statement, params).await?)
         };
-        self.noted(rows.await)
+        self.noted(self.lease.track(rows).await)
     }
 
     async fn execute(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<u64, Error> {
@@ -45,7 +45,7 @@ impl TransactionExecutor {
             let statement = prepare(&self.lease, sql, params).await?;
             Ok(self.lease.client().execute(&statement, params).await?)
         };
-        self.noted(count.await)
+        self.noted(self.lease.track(count).await)
     }
 
     /// `result`, its failure recorded on the lease.
@@ -101,7 +101,10 @@ impl Drop for TransactionExecutor {
     /// pool, so the next borrower's statements run after it. If it cannot be
     /// queued, the lease stays dirty and the connection is closed instead.
     fn drop(&mut self) {
-        if !self.lease.is_dirty() {
+        // A statement whose call was dropped may still be queued: the next
+        // borrower's context must never be spliced into it, so the
+        // connection is closed instead.
+        if !self.lease.is_dirty() || self.lease.has_statement_in_flight() {
             return;
         }
         let rollback = pin!(self.lease.client().batch_execute("ROLLBACK"));

@@ -84,6 +84,9 @@ pub(crate) enum Incoming {
     Pass,
     /// Drop it: it answers a message the driver did not send.
     Remove,
+    /// End the connection: the server entered COPY FROM STDIN, in which
+    /// groups cannot be counted (pooled connections never copy in).
+    Unsupported,
 }
 
 impl Splicer {
@@ -150,6 +153,9 @@ impl Splicer {
 
     /// What to do with a server frame of type `kind`.
     pub(crate) fn classify(&self, kind: u8) -> Incoming {
+        if starts_copy_in(kind) {
+            return Incoming::Unsupported;
+        }
         let mut state = self.state();
         let current = state.groups_answered + 1;
         let mut action = Incoming::Pass;
@@ -178,6 +184,12 @@ const ERROR_RESPONSE: u8 = b'E';
 /// and authentication.
 fn starts_group(kind: u8) -> bool {
     !matches!(kind, b'd' | b'c' | b'f' | b'H' | b'X' | b'p')
+}
+
+/// Backend frames that start COPY FROM STDIN, in which the server ignores
+/// Syncs: groups could no longer be counted.
+fn starts_copy_in(kind: u8) -> bool {
+    matches!(kind, b'G' | b'W')
 }
 
 /// Backend frames that may arrive at any time and answer nothing.
@@ -238,8 +250,12 @@ impl InFlight {
         }
         if kind == ERROR_RESPONSE {
             // The server skips the rest of the group: the transaction is
-            // aborted and open, unless it was the `COMMIT` that failed.
-            *left_open = !matches!(self.phase, Phase::Commit(_));
+            // aborted and open, unless the `COMMIT` ran and failed (its
+            // Bind, the first of its messages, was answered).
+            *left_open = match self.phase {
+                Phase::Commit(left) => left == self.after,
+                _ => true,
+            };
             self.phase = Phase::Passing;
             return Incoming::Pass;
         }

@@ -104,6 +104,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for SplicingStream<S> {
                                     "the server answered a context message with a large frame",
                                 )));
                             }
+                            Incoming::Unsupported => {
+                                return Poll::Ready(Err(io::Error::other(
+                                    "COPY FROM STDIN is not supported on pooled connections",
+                                )));
+                            }
                         }
                         continue;
                     }

@@ -2,20 +2,21 @@
 //! that a statement and its tenant context share one message group.
 //!
 //! The socket is opened here (the driver's own connect owns its socket) from
-//! the driver's configuration: its hosts, ports, connect timeout and TCP
-//! keepalive. The driver then runs its start-up exchange over the stream.
+//! the driver's configuration: its hosts and addresses, ports, connect
+//! timeout, TCP keepalive and user timeout, and `target_session_attrs`. The
+//! driver then runs its start-up exchange over the stream.
 
 use std::io;
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::sync::LazyLock;
-use std::time::Duration;
 
 use socket2::{SockRef, TcpKeepalive};
 use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, UnixStream};
+use tokio::net::{TcpStream, UnixStream, lookup_host};
 use tokio::task::JoinHandle;
-use tokio_postgres::config::Host;
-use tokio_postgres::{CancelToken, Client, Config, NoTls};
+use tokio_postgres::config::{Host, TargetSessionAttrs};
+use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
 use crate::wire::{ContextMessages, Splicer, SplicingStream};
 
@@ -24,10 +25,10 @@ trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
 
 impl<T: AsyncRead + AsyncWrite + Send + Unpin> Socket for T {}
 
-/// Where a connection went: cancel requests go there too.
+/// Where a connection went: cancel requests go to the same address.
 #[derive(Debug, Clone)]
 pub(crate) enum Address {
-    Tcp(String, u16),
+    Tcp(SocketAddr),
     Unix(PathBuf),
 }
 
@@ -43,21 +44,45 @@ pub(crate) struct SplicedConnection {
 /// Why a connection could not be opened.
 #[derive(Debug)]
 pub(crate) enum OpenError {
-    /// No host could be reached.
+    /// No host could be reached, or none was suitable.
     Socket(io::Error),
     /// The server refused the start-up exchange.
     Postgres(tokio_postgres::Error),
 }
 
-/// Connects to the first reachable host of `config`. With
-/// `prepare_shared`, the context's shared statements are prepared (see
+/// Connects to the first host of `config` that answers and suits it (as the
+/// driver does: each address of each host in turn, and with
+/// `target_session_attrs=read-write` only a server that accepts writes).
+/// With `prepare_shared`, the context's shared statements are prepared (see
 /// [`ContextMessages::preparation`]): not behind a transaction-mode pooler,
 /// whose server connections change hands.
 pub(crate) async fn open(
     config: &Config,
     prepare_shared: bool,
 ) -> Result<SplicedConnection, OpenError> {
-    let (socket, address) = open_socket(config).await.map_err(OpenError::Socket)?;
+    let mut last_error = None;
+    for address in addresses(config).await.map_err(OpenError::Socket)? {
+        match open_at(config, address, prepare_shared).await {
+            Ok(connection) => return Ok(connection),
+            Err(error) => last_error = Some(error),
+        }
+    }
+    Err(last_error.unwrap_or_else(|| {
+        OpenError::Socket(io::Error::new(
+            io::ErrorKind::NotFound,
+            "no address found for the configured hosts",
+        ))
+    }))
+}
+
+async fn open_at(
+    config: &Config,
+    address: Address,
+    prepare_shared: bool,
+) -> Result<SplicedConnection, OpenError> {
+    let socket = connect_address(&address, config)
+        .await
+        .map_err(OpenError::Socket)?;
     let splicer = Splicer::default();
     let stream = SplicingStream::new(socket, splicer.clone());
     let (client, connection) = config
@@ -70,6 +95,15 @@ pub(crate) async fn open(
             tracing::debug!(%error, "a pooled connection ended");
         }
     });
+    if config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite
+        && accepts_no_writes(&client)
+            .await
+            .map_err(OpenError::Postgres)?
+    {
+        return Err(OpenError::Socket(io::Error::other(
+            "the server is read-only, and read-write was asked for",
+        )));
+    }
     if prepare_shared {
         prepare_shared_statements(&client, &splicer)
             .await
@@ -81,6 +115,14 @@ pub(crate) async fn open(
         splicer,
         address,
     })
+}
+
+/// Whether the session is read-only (a standby, or read-only by default).
+async fn accepts_no_writes(client: &Client) -> Result<bool, tokio_postgres::Error> {
+    let messages = client.simple_query("SHOW transaction_read_only").await?;
+    Ok(messages
+        .iter()
+        .any(|message| matches!(message, SimpleQueryMessage::Row(row) if row.get(0) == Some("on"))))
 }
 
 /// Prepares the shared statements of tenant contexts. Their Parse messages
@@ -100,7 +142,14 @@ async fn prepare_shared_statements(
 
 /// Asks the server to cancel the statement running on `token`'s connection.
 pub(crate) async fn cancel(token: &CancelToken, address: &Address) -> io::Result<()> {
-    let socket = connect_address(address, None, None).await?;
+    let socket = match address {
+        Address::Tcp(address) => {
+            let stream = TcpStream::connect(address).await?;
+            stream.set_nodelay(true)?;
+            Box::new(stream) as Box<dyn Socket>
+        }
+        Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+    };
     token
         .cancel_query_raw(socket, NoTls)
         .await
@@ -110,8 +159,15 @@ pub(crate) async fn cancel(token: &CancelToken, address: &Address) -> io::Result
 /// The default port, as libpq's.
 const DEFAULT_PORT: u16 = 5432;
 
-async fn open_socket(config: &Config) -> io::Result<(Box<dyn Socket>, Address)> {
-    let hosts = config.get_hosts();
+/// Every address of every configured host, in order: a host's `hostaddr`
+/// if given, else what its name resolves to.
+async fn addresses(config: &Config) -> io::Result<Vec<Address>> {
+    let hostaddrs = config.get_hostaddrs();
+    let hosts: Vec<Option<&Host>> = if config.get_hosts().is_empty() {
+        hostaddrs.iter().map(|_| None).collect()
+    } else {
+        config.get_hosts().iter().map(Some).collect()
+    };
     if hosts.is_empty() {
         return Err(io::Error::new(
             io::ErrorKind::InvalidInput,
@@ -119,54 +175,57 @@ async fn open_socket(config: &Config) -> io::Result<(Box<dyn Socket>, Address)> 
         ));
     }
     let ports = config.get_ports();
-    let mut last_error = None;
-    for (index, host) in hosts.iter().enumerate() {
-        let port = match ports {
-            [] => DEFAULT_PORT,
-            [port] => *port,
-            ports => ports[index],
-        };
-        let address = match host {
-            Host::Tcp(name) => {
-                let name = config
-                    .get_hostaddrs()
-                    .get(index)
-                    .map_or_else(|| name.clone(), ToString::to_string);
-                Address::Tcp(name, port)
+    if ports.len() > 1 && ports.len() != hosts.len() {
+        return Err(io::Error::new(
+            io::ErrorKind::InvalidInput,
+            "the connection settings give a number of ports that is neither 1 nor the number of hosts",
+        ));
+    }
+    let mut addresses = Vec::new();
+    for (index, host) in hosts.into_iter().enumerate() {
+        let port = ports
+            .get(index)
+            .or(ports.first())
+            .copied()
+            .unwrap_or(DEFAULT_PORT);
+        match (host, hostaddrs.get(index)) {
+            (Some(Host::Unix(path)), _) => {
+                addresses.push(Address::Unix(path.join(format!(".s.PGSQL.{port}"))));
             }
-            Host::Unix(path) => Address::Unix(path.join(format!(".s.PGSQL.{port}"))),
-        };
-        let timeout = config.get_connect_timeout().copied();
-        match connect_address(&address, timeout, keepalive(config)).await {
-            Ok(socket) => return Ok((socket, address)),
-            Err(error) => last_error = Some(error),
+            (_, Some(ip)) => addresses.push(Address::Tcp(SocketAddr::new(*ip, port))),
+            (Some(Host::Tcp(name)), None) => match lookup_host((name.as_str(), port)).await {
+                Ok(resolved) => addresses.extend(resolved.map(Address::Tcp)),
+                Err(error) => tracing::debug!(%error, host = %name, "cannot resolve a host"),
+            },
+            (None, None) => unreachable!("a host without a name has an address"),
         }
     }
-    Err(last_error.expect("at least one host was tried"))
+    Ok(addresses)
 }
 
-/// A socket to `address`, with TCP_NODELAY (requests are small and
-/// latency-bound) and `keepalive` if any.
-async fn connect_address(
-    address: &Address,
-    timeout: Option<Duration>,
-    keepalive: Option<TcpKeepalive>,
-) -> io::Result<Box<dyn Socket>> {
+/// A socket to `address` within the connect timeout, with TCP_NODELAY
+/// (requests are small and latency-bound), the configured keepalive and the
+/// TCP user timeout.
+async fn connect_address(address: &Address, config: &Config) -> io::Result<Box<dyn Socket>> {
     let connecting = async {
         Ok::<Box<dyn Socket>, io::Error>(match address {
-            Address::Tcp(host, port) => {
-                let stream = TcpStream::connect((host.as_str(), *port)).await?;
+            Address::Tcp(address) => {
+                let stream = TcpStream::connect(address).await?;
                 stream.set_nodelay(true)?;
-                if let Some(keepalive) = &keepalive {
-                    SockRef::from(&stream).set_tcp_keepalive(keepalive)?;
+                let socket = SockRef::from(&stream);
+                if let Some(keepalive) = keepalive(config) {
+                    socket.set_tcp_keepalive(&keepalive)?;
+                }
+                if let Some(timeout) = config.get_tcp_user_timeout() {
+                    socket.set_tcp_user_timeout(Some(*timeout))?;
                 }
                 Box::new(stream)
             }
             Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
         })
     };
-    match timeout {
-        Some(limit) => tokio::time::timeout(limit, connecting)
+    match config.get_connect_timeout() {
+        Some(limit) => tokio::time::timeout(*limit, connecting)
             .await
             .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting timed out"))?,
         None => connecting.await,

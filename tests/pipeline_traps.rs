@@ -14,16 +14,10 @@ use support::{Customer, NewCustomer};
 use tenantry::{Config, Entity, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
-async fn single_connection(database: &TestDatabase) -> Tenantry {
-    Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap()
-}
-
 #[tokio::test]
 async fn a_pipelined_statement_runs_inside_its_tenant_context() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     for _ in 0..3 {
         let tenant_id = TenantId::random();
         let tenant = db.tenant(tenant_id).await.unwrap();
@@ -50,7 +44,7 @@ struct DriftedInvoice {
 #[tokio::test]
 async fn a_value_of_the_wrong_type_is_refused_before_anything_is_sent() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     match acme
         .raw_query("SELECT count(*) FROM invoices WHERE amount > $1", &[&5_i32])
@@ -109,7 +103,7 @@ async fn limit_and_offset_are_bound_as_bigint() {
 #[tokio::test]
 async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     let first_pid = backend_pid(&acme).await;
     let cancelled = tokio::time::timeout(
@@ -149,7 +143,7 @@ async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
 #[tokio::test]
 async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     // A write still running when its caller gives up: pipelined with its
     // COMMIT, it would commit a moment later if the server ran it to the end.
@@ -196,7 +190,7 @@ async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
 #[tokio::test]
 async fn a_dead_connection_is_an_error_and_the_pool_recovers() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     let pid = backend_pid(&acme).await;
     let admin = database.admin().await;
@@ -283,7 +277,7 @@ async fn types_are_looked_up_again_after_a_session_reset() {
         )
         .await
         .unwrap();
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     // Each hand-written query resets the session before the next borrower;
     // the driver's lookups of custom types must not outlive it.
@@ -309,7 +303,7 @@ async fn a_statement_dropped_by_hand_is_noticed_beside_the_drivers_own() {
         .batch_execute("CREATE TYPE mood AS ENUM ('calm', 'busy')")
         .await
         .unwrap();
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let acme = db.tenant(TenantId::random()).await.unwrap();
     // The driver prepares statements of its own to look the type up.
     acme.raw_query("SELECT 'calm'::mood", &[]).await.unwrap();
@@ -335,7 +329,7 @@ async fn a_statement_dropped_by_hand_is_noticed_beside_the_drivers_own() {
 #[tokio::test]
 async fn statements_are_prepared_once_per_connection_and_never_per_tenant() {
     let database = TestDatabase::create().await;
-    let db = single_connection(&database).await;
+    let db = database.connect_single().await;
     let prepared = |tenant: tenantry::Tenant| async move {
         tenant
             .raw_query("SELECT statement FROM pg_prepared_statements", &[])

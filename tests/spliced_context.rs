@@ -72,9 +72,7 @@ async fn a_statement_and_its_context_are_one_group_answered_once() {
 #[tokio::test]
 async fn a_failed_statement_is_rolled_back_and_its_connection_kept() {
     let database = TestDatabase::create().await;
-    let db = Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap();
+    let db = database.connect_single().await;
     let tenant_id = TenantId::random();
     let tenant = db.tenant(tenant_id).await.unwrap();
     let id = Uuid::new_v4();
@@ -115,9 +113,7 @@ async fn a_failed_commit_is_the_statements_error_and_nothing_is_written() {
         ))
         .await
         .unwrap();
-    let db = Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap();
+    let db = database.connect_single().await;
     let tenant = db.tenant(TenantId::random()).await.unwrap();
     let pid = backend_pid(&tenant).await;
 
@@ -144,9 +140,7 @@ async fn a_failed_commit_is_the_statements_error_and_nothing_is_written() {
 #[tokio::test]
 async fn messages_the_server_sends_unasked_pass_through_the_group() {
     let database = TestDatabase::create().await;
-    let db = Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap();
+    let db = database.connect_single().await;
     let tenant_id = TenantId::random();
     let tenant = db.tenant(tenant_id).await.unwrap();
     // A notice, and two parameter reports (set, then reset by the COMMIT).
@@ -166,9 +160,7 @@ async fn messages_the_server_sends_unasked_pass_through_the_group() {
 #[tokio::test]
 async fn rows_larger_than_one_read_arrive_whole() {
     let database = TestDatabase::create().await;
-    let db = Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap();
+    let db = database.connect_single().await;
     let tenant = db.tenant(TenantId::random()).await.unwrap();
     let rows = tenant
         .raw_query(
@@ -190,9 +182,7 @@ async fn rows_larger_than_one_read_arrive_whole() {
 #[tokio::test]
 async fn a_statement_dropped_inside_a_transaction_never_carries_the_next_borrowers_context() {
     let database = TestDatabase::create().await;
-    let db = Tenantry::connect(database.app_config().pool_size(1))
-        .await
-        .unwrap();
+    let db = database.connect_single().await;
     let first = db.tenant(TenantId::random()).await.unwrap();
     let next_id = TenantId::random();
     let next = db.tenant(next_id).await.unwrap();

@@ -184,6 +184,14 @@ impl TestDatabase {
         Config::new(&self.app_url()).expect("app config")
     }
 
+    /// Tenantry connected as the application role, on a single connection:
+    /// each statement gets the connection the one before it used.
+    pub async fn connect_single(&self) -> Tenantry {
+        Tenantry::connect(self.app_config().pool_size(1))
+            .await
+            .expect("connect as the application role")
+    }
+
     /// Tenantry connected as the application role.
     pub async fn connect(&self) -> Tenantry {
         Tenantry::connect(self.app_config())

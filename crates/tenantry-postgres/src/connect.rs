@@ -142,14 +142,7 @@ async fn prepare_shared_statements(
 
 /// Asks the server to cancel the statement running on `token`'s connection.
 pub(crate) async fn cancel(token: &CancelToken, address: &Address) -> io::Result<()> {
-    let socket = match address {
-        Address::Tcp(address) => {
-            let stream = TcpStream::connect(address).await?;
-            stream.set_nodelay(true)?;
-            Box::new(stream) as Box<dyn Socket>
-        }
-        Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
-    };
+    let socket = address.connect(|_| Ok(())).await?;
     token
         .cancel_query_raw(socket, NoTls)
         .await
@@ -182,6 +175,7 @@ async fn addresses(config: &Config) -> io::Result<Vec<Address>> {
         ));
     }
     let mut addresses = Vec::new();
+    let mut unresolved = None;
     for (index, host) in hosts.into_iter().enumerate() {
         let port = ports
             .get(index)
@@ -195,35 +189,49 @@ async fn addresses(config: &Config) -> io::Result<Vec<Address>> {
             (_, Some(ip)) => addresses.push(Address::Tcp(SocketAddr::new(*ip, port))),
             (Some(Host::Tcp(name)), None) => match lookup_host((name.as_str(), port)).await {
                 Ok(resolved) => addresses.extend(resolved.map(Address::Tcp)),
-                Err(error) => tracing::debug!(%error, host = %name, "cannot resolve a host"),
+                Err(error) => unresolved = Some(error),
             },
             (None, None) => unreachable!("a host without a name has an address"),
         }
     }
-    Ok(addresses)
+    match unresolved {
+        Some(error) if addresses.is_empty() => Err(error),
+        _ => Ok(addresses),
+    }
 }
 
-/// A socket to `address` within the connect timeout, with TCP_NODELAY
-/// (requests are small and latency-bound), the configured keepalive and the
-/// TCP user timeout.
-async fn connect_address(address: &Address, config: &Config) -> io::Result<Box<dyn Socket>> {
-    let connecting = async {
-        Ok::<Box<dyn Socket>, io::Error>(match address {
+impl Address {
+    /// A socket to this address, with TCP_NODELAY (requests are small and
+    /// latency-bound); `tune` sets the rest of a TCP socket's options.
+    async fn connect(
+        &self,
+        tune: impl FnOnce(&TcpStream) -> io::Result<()>,
+    ) -> io::Result<Box<dyn Socket>> {
+        Ok(match self {
             Address::Tcp(address) => {
                 let stream = TcpStream::connect(address).await?;
                 stream.set_nodelay(true)?;
-                let socket = SockRef::from(&stream);
-                if let Some(keepalive) = keepalive(config) {
-                    socket.set_tcp_keepalive(&keepalive)?;
-                }
-                if let Some(timeout) = config.get_tcp_user_timeout() {
-                    socket.set_tcp_user_timeout(Some(*timeout))?;
-                }
+                tune(&stream)?;
                 Box::new(stream)
             }
             Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
         })
-    };
+    }
+}
+
+/// A socket to `address` within the connect timeout, with the configured
+/// keepalive and TCP user timeout.
+async fn connect_address(address: &Address, config: &Config) -> io::Result<Box<dyn Socket>> {
+    let connecting = address.connect(|stream| {
+        let socket = SockRef::from(stream);
+        if let Some(keepalive) = keepalive(config) {
+            socket.set_tcp_keepalive(&keepalive)?;
+        }
+        if let Some(timeout) = config.get_tcp_user_timeout() {
+            socket.set_tcp_user_timeout(Some(*timeout))?;
+        }
+        Ok(())
+    });
     match config.get_connect_timeout() {
         Some(limit) => tokio::time::timeout(*limit, connecting)
             .await

@@ -205,14 +205,12 @@ pub(crate) async fn stream(
 /// stays in its unit of work, so the connection is closed, not reused.
 async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, Error> {
     let client = lease.client();
-    if outcome.is_err() {
-        if client.splicer().finish() == SpliceEnd::LeftOpen
-            && client.batch_execute("ROLLBACK").await.is_err()
-        {
-            return outcome;
-        }
-    } else {
-        client.splicer().finish();
+    let end = client.splicer().finish();
+    if outcome.is_err()
+        && end == SpliceEnd::LeftOpen
+        && client.batch_execute("ROLLBACK").await.is_err()
+    {
+        return outcome;
     }
     lease.end_work(&outcome);
     outcome

@@ -1,8 +1,11 @@
 //! The tenant context travels in its statement's own message group: one
 //! Sync and one ReadyForQuery per statement, seen on the wire by a relay in
 //! front of the real server; and every way such a group can end (a failed
-//! statement, a failed `COMMIT`, messages the server sends unasked, rows
-//! larger than a read) leaves the connection clean for its next borrower.
+//! statement, a failed `COMMIT` or a failed commit at the group's Sync,
+//! messages the server sends unasked, rows larger than a read) leaves the
+//! connection clean for its next borrower. Built statements, sent without a
+//! transaction block, resolve their tables with the session's pinned
+//! `search_path`, whatever the role's default or hand-written SQL says.
 
 mod support;
 
@@ -203,4 +206,108 @@ async fn a_statement_dropped_inside_a_transaction_never_carries_the_next_borrowe
         assert_eq!(first.select::<Customer>().count().await.unwrap(), 0);
     }
     assert_eq!(in_transaction(&database).await, 0);
+}
+
+#[tokio::test]
+async fn a_built_statement_failing_at_its_groups_commit_is_its_error_and_nothing_is_written() {
+    let database = TestDatabase::create().await;
+    database
+        .admin()
+        .await
+        .batch_execute(
+            "ALTER TABLE customers ADD CONSTRAINT one_name_per_tenant
+                 UNIQUE (tenant_id, name) DEFERRABLE INITIALLY DEFERRED",
+        )
+        .await
+        .unwrap();
+    let db = database.connect_single().await;
+    let tenant = db.tenant(TenantId::random()).await.unwrap();
+    let named = |name: &str| NewCustomer {
+        id: Uuid::new_v4(),
+        name: name.to_owned(),
+        email: None,
+    };
+    tenant.insert(named("twin")).exec().await.unwrap();
+    let pid = backend_pid(&tenant).await;
+
+    // The insert itself succeeds; the deferred check fails as the group's
+    // implicit transaction commits at its Sync.
+    match tenant.insert(named("twin")).exec().await {
+        Err(Error::Constraint {
+            kind: ConstraintKind::Unique,
+            ..
+        }) => {}
+        other => panic!("expected the deferred unique violation, got {other:?}"),
+    }
+    let many = tenant.insert_many([named("other"), named("twin")]).exec();
+    assert!(matches!(many.await, Err(Error::Constraint { .. })));
+    assert_eq!(in_transaction(&database).await, 0);
+    assert_eq!(backend_pid(&tenant).await, pid);
+    let names: Vec<String> = tenant
+        .select::<Customer>()
+        .all()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|customer| customer.name)
+        .collect();
+    assert_eq!(names, ["twin"]);
+}
+
+#[tokio::test]
+async fn built_statements_resolve_tables_with_the_pinned_path_whatever_the_session_says() {
+    let database = TestDatabase::create().await;
+    let tenant_id = TenantId::random();
+    // A decoy `customers`, first on the role's default path, holding a
+    // forged row of the tenant.
+    database
+        .admin()
+        .await
+        .batch_execute(&format!(
+            "CREATE SCHEMA decoy;
+             CREATE TABLE decoy.customers (LIKE public.customers INCLUDING ALL);
+             INSERT INTO decoy.customers (tenant_id, id, name)
+                 VALUES ('{tenant_id}', gen_random_uuid(), 'forged');
+             GRANT USAGE ON SCHEMA decoy TO {role};
+             GRANT SELECT, INSERT ON decoy.customers TO {role};
+             ALTER ROLE {role} IN DATABASE \"{database}\" SET search_path = decoy, public",
+            role = database.app_role,
+            database = database.name,
+        ))
+        .await
+        .unwrap();
+    let db = database.connect_single().await;
+    let tenant = db.tenant(tenant_id).await.unwrap();
+    let id = Uuid::new_v4();
+    tenant.insert(new_customer(id)).exec().await.unwrap();
+    let seen = || async {
+        tenant
+            .select::<Customer>()
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|customer| customer.id)
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(seen().await, [id]);
+
+    // Hand-written SQL points the session at the decoy; the session reset
+    // after it returns to the pinned path, not the role's default.
+    tenant
+        .raw_execute("SET search_path = decoy", &[])
+        .await
+        .unwrap();
+    assert_eq!(seen().await, [id]);
+    let decoy = database
+        .admin()
+        .await
+        .query_one("SELECT count(*) FROM decoy.customers", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        decoy.get::<_, i64>(0),
+        1,
+        "nothing was written to the decoy"
+    );
 }

@@ -18,7 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, TargetSessionAttrs};
 use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::wire::{ContextMessages, Splicer, SplicingStream};
+use crate::tenant_context::SESSION_SEARCH_PATH;
+use crate::wire::{ContextMessages, Ending, Splicer, SplicingStream};
 
 /// A socket of either kind.
 trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -53,16 +54,21 @@ pub(crate) enum OpenError {
 /// Connects to the first host of `config` that answers and suits it (as the
 /// driver does: each address of each host in turn, and with
 /// `target_session_attrs=read-write` only a server that accepts writes).
-/// With `prepare_shared`, the context's shared statements are prepared (see
-/// [`ContextMessages::preparation`]): not behind a transaction-mode pooler,
-/// whose server connections change hands.
-pub(crate) async fn open(
-    config: &Config,
-    prepare_shared: bool,
-) -> Result<SplicedConnection, OpenError> {
+/// A `direct` connection (not through a transaction-mode pooler, whose
+/// server connections change hands) has its session's `search_path` pinned
+/// and the context's shared statements prepared (see
+/// [`ContextMessages::preparation`]).
+pub(crate) async fn open(config: &Config, direct: bool) -> Result<SplicedConnection, OpenError> {
+    let pinned;
+    let config = if direct {
+        pinned = with_session_search_path(config);
+        &pinned
+    } else {
+        config
+    };
     let mut last_error = None;
     for address in addresses(config).await.map_err(OpenError::Socket)? {
-        match open_at(config, address, prepare_shared).await {
+        match open_at(config, address, direct).await {
             Ok(connection) => return Ok(connection),
             Err(error) => last_error = Some(error),
         }
@@ -75,10 +81,21 @@ pub(crate) async fn open(
     }))
 }
 
+/// `config` with the session's `search_path` added to its start-up
+/// options, after the caller's own.
+fn with_session_search_path(config: &Config) -> Config {
+    let mut pinned = config.clone();
+    pinned.options(&match config.get_options() {
+        Some(options) if !options.trim().is_empty() => format!("{options} {SESSION_SEARCH_PATH}"),
+        _ => SESSION_SEARCH_PATH.to_owned(),
+    });
+    pinned
+}
+
 async fn open_at(
     config: &Config,
     address: Address,
-    prepare_shared: bool,
+    direct: bool,
 ) -> Result<SplicedConnection, OpenError> {
     let socket = connect_address(&address, config)
         .await
@@ -104,7 +121,7 @@ async fn open_at(
             "the server is read-only, and read-write was asked for",
         )));
     }
-    if prepare_shared {
+    if direct {
         prepare_shared_statements(&client, &splicer)
             .await
             .map_err(OpenError::Postgres)?;
@@ -134,7 +151,7 @@ async fn prepare_shared_statements(
 ) -> Result<(), tokio_postgres::Error> {
     static PREPARATION: LazyLock<ContextMessages> = LazyLock::new(ContextMessages::preparation);
     let probe = client.prepare("SELECT 1").await?;
-    splicer.splice(&PREPARATION, None);
+    splicer.splice(&PREPARATION, Ending::AtSync);
     let probed = client.execute(&probe, &[]).await;
     splicer.finish();
     probed.map(drop)

@@ -1,13 +1,16 @@
 //! One statement in its tenant context, in one round trip.
 //!
-//! The context (`BEGIN; SET LOCAL …`) and the `COMMIT` are added to the
-//! statement's own message group by the connection's stream (see
-//! [`crate::wire`]): the server runs all of it before one Sync and answers
-//! with one ReadyForQuery. Only prepared statements take part, so the
-//! statement is prepared (cached per connection) and its parameters are
-//! checked before anything of the group is sent. If a message of the group
-//! fails, the server skips the rest of it, `COMMIT` included, and the
-//! aborted transaction is rolled back before the connection is released.
+//! The context is added to the statement's own message group by the
+//! connection's stream (see [`crate::wire`]): the server runs all of it
+//! before one Sync and answers with one ReadyForQuery. For a built statement
+//! the context is one shared statement and the group is the transaction,
+//! committed at its Sync; otherwise it is `BEGIN; SET LOCAL …`, and a
+//! `COMMIT` goes before the Sync (see [`crate::tenant_context`]). Only
+//! prepared statements take part, so the statement is prepared (cached per
+//! connection) and its parameters are checked before anything of the group
+//! is sent. If a message of the group fails, the server skips the rest of
+//! it: an implicit transaction is rolled back at the Sync, and a transaction
+//! block left aborted is rolled back before the connection is released.
 //!
 //! Behind a transaction-mode pooler that does not track prepared statements,
 //! statements are not cached: each one is prepared inside its own
@@ -24,7 +27,7 @@ use crate::Error;
 use crate::lease::Lease;
 use crate::param::check_all;
 use crate::tenant_context::TransactionStart;
-use crate::wire::{ContextMessages, SpliceEnd};
+use crate::wire::{ContextMessages, Ending, SpliceEnd};
 
 /// What to do with the prepared statement.
 #[derive(Clone, Copy)]
@@ -114,7 +117,12 @@ async fn in_context(
     let client = lease.client();
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
-        client.splicer().splice(&start.messages, Some(&COMMIT));
+        match &start.in_group {
+            Some(context) => client.splicer().splice(context, Ending::AtSync),
+            None => client
+                .splicer()
+                .splice(&start.messages, Ending::Commit(&COMMIT)),
+        }
         let done = work.run(client, &statement, params).await;
         return end_spliced(lease, done).await;
     }
@@ -181,7 +189,7 @@ pub(crate) async fn stream(
     let client = lease.client();
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
-        client.splicer().splice(&start.messages, None);
+        client.splicer().splice(&start.messages, Ending::Open);
         return match client.query_raw(&statement, params.iter().copied()).await {
             Ok(rows) => Ok(rows),
             Err(error) => end_spliced(lease, Err(Error::from(error))).await,
@@ -201,14 +209,14 @@ pub(crate) async fn stream(
 }
 
 /// Ends the unit of work of a spliced statement: a transaction that a
-/// failure left open is rolled back first. If that fails too, the lease
-/// stays in its unit of work, so the connection is closed, not reused.
+/// failure left open is rolled back first. If that fails too, or the
+/// transaction is open after a success (which no statement sent here should
+/// manage), the lease stays in its unit of work, so the connection is
+/// closed, never lent inside a transaction.
 async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, Error> {
     let client = lease.client();
-    let end = client.splicer().finish();
-    if outcome.is_err()
-        && end == SpliceEnd::LeftOpen
-        && client.batch_execute("ROLLBACK").await.is_err()
+    if client.splicer().finish() == SpliceEnd::LeftOpen
+        && (outcome.is_ok() || client.batch_execute("ROLLBACK").await.is_err())
     {
         return outcome;
     }

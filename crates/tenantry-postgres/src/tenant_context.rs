@@ -1,22 +1,36 @@
 //! The transaction-local tenant context that row-level security policies read.
 //!
-//! The context is set with `SET LOCAL` inside the statement's own transaction,
-//! so it ends with that transaction: nothing survives into the next borrower
-//! of the connection, and it works behind a transaction-mode pooler. On Citus
-//! `SET LOCAL` is propagated to the workers (`set_config(.., true)` is not).
-//! `SET LOCAL` takes no bind parameter, so the literal is rendered from the
-//! typed tenant id only (a UUID: hex digits and hyphens), and it is sent on
-//! the unnamed statement (or as a simple query), never as a named prepared
-//! statement, so per-tenant text never enters the statement cache.
+//! The context is set inside the statement's own transaction, so it ends
+//! with that transaction: nothing survives into the next borrower of the
+//! connection, and it works behind a transaction-mode pooler.
 //!
-//! The context also pins `search_path` for the transaction: the tenant's
-//! schema, or `public` (where the pool's tables and a tenant database's
-//! tables live), with `pg_temp` searched last, so a temporary table can never
-//! shadow a tenant table that a statement names without a schema, even on a
-//! server connection that a transaction-mode pooler shares. Built statements
-//! of a schema placement name their schema and get `public, pg_temp` (for
-//! global tables): a path that differed from the one they were prepared
-//! under would make PostgreSQL plan them again.
+//! It takes two forms:
+//!
+//! - `BEGIN; SET LOCAL …`, for transactions, hand-written SQL, streams,
+//!   statements sent through a transaction-mode pooler, and everything on
+//!   Citus, where `SET LOCAL` inside a transaction block is propagated to the
+//!   workers (`set_config(.., true)` is not). `SET LOCAL` takes no bind
+//!   parameter, so the literal is rendered from the typed tenant id only (a
+//!   UUID: hex digits and hyphens), and it is sent on the unnamed statement
+//!   (or as a simple query), never as a named prepared statement, so
+//!   per-tenant text never enters the statement cache. It also pins
+//!   `search_path` for the transaction: the tenant's schema, or `public`,
+//!   with `pg_temp` searched last, so a temporary table can never shadow a
+//!   tenant table that a statement names without a schema, even on a server
+//!   connection that a pooler shares.
+//! - For a single built statement on a direct connection (not Citus): one
+//!   shared prepared statement, `SELECT set_config('tenantry.tenant_id', $1,
+//!   true)`, with the tenant id bound, in the statement's own message group.
+//!   The group opens no transaction block, so the server runs it as one
+//!   implicit transaction that its Sync commits, and the setting ends there.
+//!   Built statements cannot open a transaction block of their own, and
+//!   their `search_path` is the session's, pinned to `public, pg_temp` when
+//!   the connection opens ([`SESSION_SEARCH_PATH`]) and restored by the
+//!   session reset after any hand-written SQL.
+//!
+//! Built statements of a schema placement name their schema and get `public,
+//! pg_temp` (for global tables): a path that differed from the one they were
+//! prepared under would make PostgreSQL plan them again.
 
 use std::sync::LazyLock;
 
@@ -29,16 +43,26 @@ pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
 /// Statements of a context that are the same for every tenant: each
 /// connection that caches statements prepares them once, by name.
-pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
+pub(crate) const SHARED_STATEMENTS: [&str; 6] = [
     "BEGIN",
     "COMMIT",
     PIN_SHARED_PATH,
     CLEAR_TENANT,
     CITUS_PROPAGATION,
+    SET_TENANT_FOR_GROUP,
 ];
 
 /// The path of statements on shared tables and of global statements.
 const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
+
+/// The session's `search_path` on direct connections, as a start-up option:
+/// that of [`PIN_SHARED_PATH`], for built statements sent without a
+/// transaction block. `RESET ALL` returns to it.
+pub(crate) const SESSION_SEARCH_PATH: &str = "-c search_path=public,pg_temp";
+
+/// Sets the tenant (the bound text, empty for none) until the end of the
+/// transaction: here, the implicit transaction of one message group.
+const SET_TENANT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true)";
 
 /// No tenant: the setting is cleared for the transaction.
 const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
@@ -53,15 +77,26 @@ pub(crate) struct TransactionStart {
     pub(crate) sql: String,
     /// As messages added to a single statement's message group.
     pub(crate) messages: ContextMessages,
+    /// The context alone, without a transaction block, for a single built
+    /// statement whose message group is its implicit transaction; `None`
+    /// where a transaction block is needed (Citus, hand-written SQL).
+    pub(crate) in_group: Option<ContextMessages>,
 }
 
 impl TransactionStart {
-    fn new(statements: &[String]) -> Self {
+    fn new(statements: &[String], in_group: Option<ContextMessages>) -> Self {
         Self {
             sql: statements.join("; "),
             messages: ContextMessages::new(statements.iter().map(String::as_str)),
+            in_group,
         }
     }
+}
+
+/// Sets `tenant` (the text of its id, or empty for none) for the rest of a
+/// message group.
+fn set_tenant_for_group(tenant: &str) -> ContextMessages {
+    ContextMessages::shared_row(SET_TENANT_FOR_GROUP, &[tenant])
 }
 
 /// How one tenant's transactions start.
@@ -79,14 +114,16 @@ impl Begin {
         let opening = |schema| {
             let mut statements = vec!["BEGIN".to_owned()];
             statements.extend(context_statements(tenant, citus, schema));
-            TransactionStart::new(&statements)
+            statements
         };
         // Built statements of a schema placement name their schema, so they
         // get the path of a clean session: a path that differed from the one
         // they were prepared under would make PostgreSQL plan them again.
+        // On Citus the context must be `SET LOCAL` in a transaction block.
+        let in_group = (!citus).then(|| set_tenant_for_group(&tenant.to_string()));
         Self {
-            statement: opening(None),
-            hand_written: opening(schema),
+            statement: TransactionStart::new(&opening(None), in_group),
+            hand_written: TransactionStart::new(&opening(schema), None),
         }
     }
 }
@@ -123,16 +160,19 @@ pub(crate) fn context_settings(
 /// session-level setting left by hand-written SQL can lend it a tenant, and
 /// the path is pinned as for a tenant.
 pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::new(|| {
-    TransactionStart::new(&[
-        "BEGIN".to_owned(),
-        CLEAR_TENANT.to_owned(),
-        PIN_SHARED_PATH.to_owned(),
-    ])
+    TransactionStart::new(
+        &[
+            "BEGIN".to_owned(),
+            CLEAR_TENANT.to_owned(),
+            PIN_SHARED_PATH.to_owned(),
+        ],
+        Some(set_tenant_for_group("")),
+    )
 });
 
 /// A plain `BEGIN`, for the library's own reads of its control tables.
 pub(crate) static BEGIN: LazyLock<TransactionStart> =
-    LazyLock::new(|| TransactionStart::new(&["BEGIN".to_owned()]));
+    LazyLock::new(|| TransactionStart::new(&["BEGIN".to_owned()], Some(ContextMessages::new([]))));
 
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
 /// or NULL (matching no row) when no context is set.
@@ -180,6 +220,29 @@ mod tests {
     #[test]
     fn the_shared_statements_name_the_tenant_setting() {
         assert_eq!(CLEAR_TENANT, format!("SET LOCAL {TENANT_SETTING} = ''"));
+        assert_eq!(
+            SET_TENANT_FOR_GROUP,
+            format!("SELECT set_config('{TENANT_SETTING}', $1, true)")
+        );
+    }
+
+    #[test]
+    fn the_session_path_is_the_pinned_path() {
+        let pinned = PIN_SHARED_PATH.strip_prefix("SET LOCAL search_path = ");
+        let session = SESSION_SEARCH_PATH.strip_prefix("-c search_path=");
+        assert_eq!(pinned.map(|path| path.replace(' ', "")).as_deref(), session);
+    }
+
+    #[test]
+    fn only_built_statements_off_citus_skip_the_transaction_block() {
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let begin = Begin::new(tenant, false, None);
+        let in_group = begin.statement.in_group.expect("built, not Citus");
+        let bound = String::from_utf8_lossy(in_group.bytes());
+        assert!(bound.contains(TENANT), "the tenant id is bound: {bound:?}");
+        assert_eq!(in_group.responses(), 3);
+        assert!(begin.hand_written.in_group.is_none());
+        assert!(Begin::new(tenant, true, None).statement.in_group.is_none());
     }
 
     #[test]

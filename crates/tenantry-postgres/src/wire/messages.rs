@@ -8,6 +8,7 @@
 //! the connection's statement cache, so tenants never pile up there.
 
 use bytes::{Bytes, BytesMut};
+use postgres_protocol::IsNull;
 use postgres_protocol::message::frontend;
 
 use crate::tenant_context::SHARED_STATEMENTS;
@@ -57,6 +58,35 @@ impl ContextMessages {
         Self {
             bytes: buf.freeze(),
             responses,
+        }
+    }
+
+    /// Encodes shared statement `sql`, which returns one row, bound to
+    /// `values` (sent as text): a Bind and an Execute of its name, with three
+    /// answers (BindComplete, the row, CommandComplete).
+    pub(crate) fn shared_row(sql: &str, values: &[&str]) -> Self {
+        let index = SHARED_STATEMENTS
+            .iter()
+            .position(|shared| *shared == sql)
+            .expect("a shared statement");
+        let mut buf = BytesMut::new();
+        frontend::bind(
+            "",
+            &shared_name(index),
+            [],
+            values.iter(),
+            |value, buf| {
+                buf.extend_from_slice(value.as_bytes());
+                Ok(IsNull::No)
+            },
+            [],
+            &mut buf,
+        )
+        .unwrap_or_else(|_| unreachable!("text values always encode"));
+        frontend::execute("", 0, &mut buf).expect("an Execute of the unnamed portal");
+        Self {
+            bytes: buf.freeze(),
+            responses: 3,
         }
     }
 

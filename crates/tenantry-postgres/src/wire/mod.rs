@@ -1,22 +1,22 @@
 //! The tenant context and its statement in one message group, with one Sync.
 //!
-//! tokio-postgres ends every request with a Sync, so the context (`BEGIN;
-//! SET LOCAL …`), the statement and the `COMMIT`, sent as three requests,
-//! cost the server three Syncs and three ReadyForQuery flushes, and the
-//! driver three responses to route. The protocol allows more: everything
-//! between two Syncs is one group, executed in order. So each connection's
-//! byte stream goes through a [`SplicingStream`]: when a statement is run in
-//! a context, the stream writes the context's messages (Parse, Bind and
-//! Execute of each `BEGIN` and `SET LOCAL`, on the unnamed statement) just
-//! before the statement's Bind, and those of `COMMIT` just before its Sync.
-//! The server answers the whole group with one ReadyForQuery; the stream
-//! removes the answers to the added messages, so the driver sees exactly the
-//! answer to the request it sent.
+//! tokio-postgres ends every request with a Sync, so a context sent as
+//! requests of its own would cost the server a Sync and a ReadyForQuery
+//! flush each, and the driver a response each to route. The protocol allows
+//! more: everything between two Syncs is one group, executed in order. So
+//! each connection's byte stream goes through a [`SplicingStream`]: when a
+//! statement is run in a context, the stream writes the context's messages
+//! (Bind and Execute of shared prepared statements, or Parse, Bind and
+//! Execute on the unnamed statement) just before the statement's Bind, and
+//! those of a `COMMIT`, if the context opened a transaction block, just
+//! before its Sync. The server answers the whole group with one
+//! ReadyForQuery; the stream removes the answers to the added messages, so
+//! the driver sees exactly the answer to the request it sent.
 //!
 //! If any message of the group fails, the server skips the rest of the group
 //! up to its Sync: the error reaches the driver as the statement's, and the
 //! [`Splicer`] records whether the transaction was left open (aborted, to be
-//! rolled back) or ended (its `COMMIT` failed).
+//! rolled back) or ended, as the group's ReadyForQuery confirms.
 
 mod frame;
 mod messages;
@@ -24,5 +24,5 @@ mod splicer;
 mod stream;
 
 pub(crate) use messages::ContextMessages;
-pub(crate) use splicer::{SpliceEnd, Splicer};
+pub(crate) use splicer::{Ending, SpliceEnd, Splicer};
 pub(crate) use stream::SplicingStream;

@@ -19,16 +19,30 @@ use super::frame;
 #[derive(Clone, Default)]
 pub(crate) struct Splicer(Arc<Mutex<State>>);
 
+/// How the transaction of a spliced statement's group ends.
+#[derive(Clone, Copy)]
+pub(crate) enum Ending<'a> {
+    /// With these messages (a `COMMIT`), added just before the group's Sync.
+    Commit(&'a ContextMessages),
+    /// At the group's Sync: the group opens no transaction block, so the
+    /// server runs it as one implicit transaction and commits it there (or
+    /// rolls it back, if a message failed).
+    AtSync,
+    /// Not in the group: the transaction stays open (a stream commits once
+    /// its rows are read).
+    Open,
+}
+
 /// How a spliced statement's transaction ended, as the server answered.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SpliceEnd {
     /// Nothing was sent (the statement failed before it was written).
     Unsent,
-    /// The transaction is still open: the group had no `COMMIT` (a stream
-    /// commits once its rows are read), or a message before the `COMMIT`
-    /// failed and the transaction waits, aborted, for its `ROLLBACK`.
+    /// The transaction is still open: the group did not end it
+    /// ([`Ending::Open`]), or a message before the `COMMIT` failed and the
+    /// transaction waits, aborted, for its `ROLLBACK`.
     LeftOpen,
-    /// The transaction ended: committed, or its `COMMIT` failed.
+    /// The transaction ended: committed, or rolled back by the server.
     Ended,
 }
 
@@ -55,6 +69,7 @@ struct State {
 struct Pending {
     before: ContextMessages,
     after: Option<ContextMessages>,
+    at_sync: bool,
 }
 
 struct InFlight {
@@ -63,6 +78,8 @@ struct InFlight {
     phase: Phase,
     /// Answers of the messages added after the statement.
     after: usize,
+    /// Whether the group runs as an implicit transaction, ended by its Sync.
+    at_sync: bool,
 }
 
 /// Where the answers of a spliced group have got to.
@@ -103,13 +120,17 @@ impl Splicer {
     }
 
     /// Adds `before` in front of the next group that starts with a Bind (of
-    /// a prepared statement), and `after` (if any) in front of its Sync.
-    pub(crate) fn splice(&self, before: &ContextMessages, after: Option<&ContextMessages>) {
+    /// a prepared statement), and ends its transaction as `ending` says.
+    pub(crate) fn splice(&self, before: &ContextMessages, ending: Ending<'_>) {
         let mut state = self.state();
         state.left_open = false;
         state.pending = Some(Pending {
             before: before.clone(),
-            after: after.cloned(),
+            after: match ending {
+                Ending::Commit(commit) => Some(commit.clone()),
+                Ending::AtSync | Ending::Open => None,
+            },
+            at_sync: matches!(ending, Ending::AtSync),
         });
     }
 
@@ -151,8 +172,11 @@ impl Splicer {
         }
     }
 
-    /// What to do with a server frame of type `kind`.
-    pub(crate) fn classify(&self, kind: u8) -> Incoming {
+    /// What to do with the server frame that starts `frame`: its bytes
+    /// received so far, its header at least (and the whole of a
+    /// ReadyForQuery).
+    pub(crate) fn classify(&self, frame: &[u8]) -> Incoming {
+        let kind = frame[0];
         if starts_copy_in(kind) {
             return Incoming::Unsupported;
         }
@@ -163,13 +187,15 @@ impl Splicer {
         if let Some(in_flight) = state.in_flight.as_mut().filter(|f| f.group == current) {
             action = in_flight.classify(kind, &mut left_open);
         }
-        state.left_open = left_open;
         if kind == READY_FOR_QUERY {
             state.groups_answered = current;
             if state.in_flight.as_ref().is_some_and(|f| f.group == current) {
                 state.in_flight = None;
+                // The server's own word on the transaction ends the guessing.
+                left_open = frame.get(READY_STATUS) != Some(&IDLE);
             }
         }
+        state.left_open = left_open;
         action
     }
 }
@@ -179,6 +205,11 @@ const SYNC: u8 = b'S';
 const QUERY: u8 = b'Q';
 const READY_FOR_QUERY: u8 = b'Z';
 const ERROR_RESPONSE: u8 = b'E';
+
+/// Where a ReadyForQuery holds the transaction status, and the status of a
+/// session outside any transaction.
+const READY_STATUS: usize = 5;
+const IDLE: u8 = b'I';
 
 /// Frontend frames that never start a group: copy data, Flush, Terminate
 /// and authentication.
@@ -239,6 +270,7 @@ impl State {
                 responses => Phase::Context(responses),
             },
             after: pending.after.as_ref().map_or(0, ContextMessages::responses),
+            at_sync: pending.at_sync,
         });
     }
 }
@@ -249,10 +281,13 @@ impl InFlight {
             return Incoming::Pass;
         }
         if kind == ERROR_RESPONSE {
-            // The server skips the rest of the group: the transaction is
+            // The server skips the rest of the group: an implicit
+            // transaction is rolled back at the Sync; a transaction block is
             // aborted and open, unless the `COMMIT` ran and failed (its
-            // Bind, the first of its messages, was answered).
+            // Bind, the first of its messages, was answered). The driver may
+            // return the error before the ReadyForQuery says so.
             *left_open = match self.phase {
+                _ if self.at_sync => false,
                 Phase::Commit(left) => left == self.after,
                 _ => true,
             };
@@ -276,12 +311,10 @@ impl InFlight {
             }
             Phase::Statement => {
                 if ends_execution(kind) {
-                    if self.after == 0 {
-                        *left_open = true;
-                        self.phase = Phase::Passing;
-                    } else {
-                        self.phase = Phase::Commit(self.after);
-                    }
+                    self.phase = match self.after {
+                        0 => Phase::Passing,
+                        after => Phase::Commit(after),
+                    };
                 }
                 Incoming::Pass
             }

@@ -91,10 +91,11 @@ impl<S: AsyncRead + Unpin> AsyncRead for SplicingStream<S> {
                 continue;
             }
             if this.passing == 0 {
-                if let Some((kind, length)) = frame::header(&this.received) {
+                if let Some((_, length)) = frame::header(&this.received) {
                     // Small frames are classified whole: only those are removed.
                     if this.received.len() >= length || length > READ_CHUNK {
-                        match this.splicer.classify(kind) {
+                        let available = this.received.len().min(length);
+                        match this.splicer.classify(&this.received[..available]) {
                             Incoming::Pass => this.passing = length,
                             Incoming::Remove if this.received.len() >= length => {
                                 this.received.advance(length);

@@ -6,6 +6,7 @@ use std::task::{Context, Poll, ready};
 
 use bytes::{Buf, BytesMut};
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
+use tokio_util::io::poll_read_buf;
 
 use super::frame;
 use super::splicer::{Incoming, Splicer};
@@ -62,13 +63,12 @@ impl<S: AsyncRead + Unpin> SplicingStream<S> {
     /// Reads more of the server's bytes into `received`; `false` at the end
     /// of the stream.
     fn poll_receive(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<bool>> {
-        let start = self.received.len();
-        self.received.resize(start + READ_CHUNK, 0);
-        let mut buf = ReadBuf::new(&mut self.received[start..]);
-        let polled = Pin::new(&mut self.inner).poll_read(cx, &mut buf);
-        let read = buf.filled().len();
-        self.received.truncate(start + read);
-        ready!(polled)?;
+        self.received.reserve(READ_CHUNK);
+        let read = ready!(poll_read_buf(
+            Pin::new(&mut self.inner),
+            cx,
+            &mut self.received
+        ))?;
         Poll::Ready(Ok(read > 0))
     }
 }

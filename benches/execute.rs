@@ -7,10 +7,12 @@
 //! cargo bench --bench execute
 //! ```
 //!
-//! `tokio_postgres_in_context` is the raw driver sending the same context by
-//! hand on the table with RLS: `BEGIN; SET LOCAL …`, the statement and
-//! `COMMIT`, pipelined as three requests (the driver ends each with a Sync).
-//! Tenantry sends the same statements as one message group with one Sync.
+//! `tokio_postgres_in_context` is the raw driver setting a tenant context by
+//! hand on the table with RLS, the way a hand-written layer would: `BEGIN;
+//! SET LOCAL …`, the statement and `COMMIT`, pipelined as three requests
+//! (the driver ends each with a Sync). Tenantry sends a built statement and
+//! its context (one shared prepared `set_config`) as one message group with
+//! one Sync, whose implicit transaction the Sync commits.
 //!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
@@ -109,7 +111,7 @@ async fn fixture() -> Fixture {
     }
 }
 
-/// What tenantry sends before a pool tenant's statement, written by hand.
+/// The context that tenantry opens hand-written SQL with, written by hand.
 fn context_begin(tenant: impl std::fmt::Display) -> String {
     format!(
         "BEGIN; SET LOCAL tenantry.tenant_id = '{tenant}'; SET LOCAL search_path = public, pg_temp"

@@ -17,7 +17,7 @@ use crate::router::{self, Router};
 use crate::server::{Server, ServerLimits};
 use crate::shared::Shared;
 use crate::tenant::Tenant;
-use crate::tenant_context::BEGIN;
+use crate::tenant_context::NO_CONTEXT;
 use crate::{Config, Error};
 
 /// A connection pool to one PostgreSQL database, and the entry point for
@@ -126,7 +126,7 @@ impl Tenantry {
 /// Fails unless the registry's tables exist on the main server.
 async fn check_registry(lease: &Lease) -> Result<(), Error> {
     let sql = format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL");
-    let rows = pipeline::query(lease, &BEGIN, &sql, &[]).await?;
+    let rows = pipeline::query(lease, &NO_CONTEXT, &sql, &[]).await?;
     if rows[0].get(0) {
         Ok(())
     } else {

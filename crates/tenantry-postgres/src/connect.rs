@@ -18,8 +18,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, TargetSessionAttrs};
 use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::tenant_context::SESSION_SEARCH_PATH;
-use crate::wire::{ContextMessages, Ending, Splicer, SplicingStream};
+use crate::wire::{ContextMessages, Splicer, SplicingStream};
 
 /// A socket of either kind.
 trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
@@ -54,18 +53,10 @@ pub(crate) enum OpenError {
 /// Connects to the first host of `config` that answers and suits it (as the
 /// driver does: each address of each host in turn, and with
 /// `target_session_attrs=read-write` only a server that accepts writes).
-/// A `direct` connection (not through a transaction-mode pooler, whose
-/// server connections change hands) has its session's `search_path` pinned
-/// and the context's shared statements prepared (see
-/// [`ContextMessages::preparation`]).
+/// On a `direct` connection (not through a transaction-mode pooler, whose
+/// server connections change hands) the context's shared statements are
+/// prepared (see [`ContextMessages::preparation`]).
 pub(crate) async fn open(config: &Config, direct: bool) -> Result<SplicedConnection, OpenError> {
-    let pinned;
-    let config = if direct {
-        pinned = with_session_search_path(config);
-        &pinned
-    } else {
-        config
-    };
     let mut last_error = None;
     for address in addresses(config).await.map_err(OpenError::Socket)? {
         match open_at(config, address, direct).await {
@@ -79,17 +70,6 @@ pub(crate) async fn open(config: &Config, direct: bool) -> Result<SplicedConnect
             "no address found for the configured hosts",
         ))
     }))
-}
-
-/// `config` with the session's `search_path` added to its start-up
-/// options, after the caller's own.
-fn with_session_search_path(config: &Config) -> Config {
-    let mut pinned = config.clone();
-    pinned.options(&match config.get_options() {
-        Some(options) if !options.trim().is_empty() => format!("{options} {SESSION_SEARCH_PATH}"),
-        _ => SESSION_SEARCH_PATH.to_owned(),
-    });
-    pinned
 }
 
 async fn open_at(
@@ -151,9 +131,9 @@ async fn prepare_shared_statements(
 ) -> Result<(), tokio_postgres::Error> {
     static PREPARATION: LazyLock<ContextMessages> = LazyLock::new(ContextMessages::preparation);
     let probe = client.prepare("SELECT 1").await?;
-    splicer.splice(&PREPARATION, Ending::AtSync);
+    splicer.splice(&PREPARATION, None);
     let probed = client.execute(&probe, &[]).await;
-    splicer.finish();
+    splicer.finish().await;
     probed.map(drop)
 }
 

@@ -27,7 +27,7 @@ use crate::Error;
 use crate::lease::Lease;
 use crate::param::check_all;
 use crate::tenant_context::TransactionStart;
-use crate::wire::{ContextMessages, Ending, SpliceEnd};
+use crate::wire::{ContextMessages, SpliceEnd};
 
 /// What to do with the prepared statement.
 #[derive(Clone, Copy)]
@@ -118,10 +118,8 @@ async fn in_context(
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
         match &start.in_group {
-            Some(context) => client.splicer().splice(context, Ending::AtSync),
-            None => client
-                .splicer()
-                .splice(&start.messages, Ending::Commit(&COMMIT)),
+            Some(context) => client.splicer().splice(context, None),
+            None => client.splicer().splice(&start.messages, Some(&COMMIT)),
         }
         let done = work.run(client, &statement, params).await;
         return end_spliced(lease, done).await;
@@ -189,7 +187,7 @@ pub(crate) async fn stream(
     let client = lease.client();
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
-        client.splicer().splice(&start.messages, Ending::Open);
+        client.splicer().splice(&start.messages, None);
         return match client.query_raw(&statement, params.iter().copied()).await {
             Ok(rows) => Ok(rows),
             Err(error) => end_spliced(lease, Err(Error::from(error))).await,
@@ -215,7 +213,7 @@ pub(crate) async fn stream(
 /// closed, never lent inside a transaction.
 async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, Error> {
     let client = lease.client();
-    if client.splicer().finish() == SpliceEnd::LeftOpen
+    if client.splicer().finish().await == SpliceEnd::LeftOpen
         && (outcome.is_ok() || client.batch_execute("ROLLBACK").await.is_err())
     {
         return outcome;

@@ -26,7 +26,7 @@ use crate::placement::TenantStatus;
 use crate::registry::{self, CHANGES_CHANNEL};
 use crate::route::Route;
 use crate::shared::Shared;
-use crate::tenant_context::BEGIN;
+use crate::tenant_context::NO_CONTEXT;
 
 /// The cache of resolved tenants.
 #[derive(Default)]
@@ -53,7 +53,8 @@ impl Router {
         let record = {
             let lease = shared.main.lease().await?;
             let rows =
-                pipeline::query(&lease, &BEGIN, &registry::find_sql(), &[&id.as_uuid()]).await?;
+                pipeline::query(&lease, &NO_CONTEXT, &registry::find_sql(), &[&id.as_uuid()])
+                    .await?;
             rows.first().map(registry::record).transpose()?
         };
         let record = record.ok_or(Error::UnknownTenant { id })?;

@@ -7,26 +7,26 @@
 //! It takes two forms:
 //!
 //! - `BEGIN; SET LOCAL …`, for transactions, hand-written SQL, streams,
-//!   statements sent through a transaction-mode pooler, and everything on
-//!   Citus, where `SET LOCAL` inside a transaction block is propagated to the
-//!   workers (`set_config(.., true)` is not). `SET LOCAL` takes no bind
-//!   parameter, so the literal is rendered from the typed tenant id only (a
-//!   UUID: hex digits and hyphens), and it is sent on the unnamed statement
-//!   (or as a simple query), never as a named prepared statement, so
-//!   per-tenant text never enters the statement cache. It also pins
-//!   `search_path` for the transaction: the tenant's schema, or `public`,
-//!   with `pg_temp` searched last, so a temporary table can never shadow a
-//!   tenant table that a statement names without a schema, even on a server
-//!   connection that a pooler shares.
-//! - For a single built statement on a direct connection (not Citus): one
-//!   shared prepared statement, `SELECT set_config('tenantry.tenant_id', $1,
-//!   true)`, with the tenant id bound, in the statement's own message group.
-//!   The group opens no transaction block, so the server runs it as one
-//!   implicit transaction that its Sync commits, and the setting ends there.
-//!   Built statements cannot open a transaction block of their own, and
-//!   their `search_path` is the session's, pinned to `public, pg_temp` when
-//!   the connection opens ([`SESSION_SEARCH_PATH`]) and restored by the
-//!   session reset after any hand-written SQL.
+//!   statements sent through a transaction-mode pooler, and every tenant's
+//!   statements on Citus, where `SET LOCAL` inside a transaction block is
+//!   propagated to the workers (`set_config(.., true)` is not). `SET LOCAL`
+//!   takes no bind parameter, so the literal is rendered from the typed
+//!   tenant id only (a UUID: hex digits and hyphens), and it is sent on the
+//!   unnamed statement (or as a simple query), never as a named prepared
+//!   statement, so per-tenant text never enters the statement cache.
+//! - For a single built statement on a direct connection: one shared
+//!   prepared statement, `SELECT set_config('tenantry.tenant_id', $1, true),
+//!   set_config('search_path', …, true)`, with the tenant id bound, in the
+//!   statement's own message group. The group opens no transaction block, so
+//!   the server runs it as one implicit transaction that its Sync commits,
+//!   and both settings end there. Built statements cannot open a
+//!   transaction block of their own.
+//!
+//! Either form pins `search_path` for the transaction: the tenant's schema
+//! (hand-written SQL of a schema placement), or `public`, with `pg_temp`
+//! searched last, so a temporary table can never shadow a tenant table that
+//! a statement names without a schema, whatever the session's path, even on
+//! a server connection that a pooler shares.
 //!
 //! Built statements of a schema placement name their schema and get `public,
 //! pg_temp` (for global tables): a path that differed from the one they were
@@ -49,20 +49,17 @@ pub(crate) const SHARED_STATEMENTS: [&str; 6] = [
     PIN_SHARED_PATH,
     CLEAR_TENANT,
     CITUS_PROPAGATION,
-    SET_TENANT_FOR_GROUP,
+    CONTEXT_FOR_GROUP,
 ];
 
 /// The path of statements on shared tables and of global statements.
 const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
 
-/// The session's `search_path` on direct connections, as a start-up option:
-/// that of [`PIN_SHARED_PATH`], for built statements sent without a
-/// transaction block. `RESET ALL` returns to it.
-pub(crate) const SESSION_SEARCH_PATH: &str = "-c search_path=public,pg_temp";
-
-/// Sets the tenant (the bound text, empty for none) until the end of the
-/// transaction: here, the implicit transaction of one message group.
-const SET_TENANT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true)";
+/// Sets the tenant (the bound text, empty for none) and the path of
+/// [`PIN_SHARED_PATH`] until the end of the transaction: here, the implicit
+/// transaction of one message group.
+const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
+     set_config('search_path', 'public, pg_temp', true)";
 
 /// No tenant: the setting is cleared for the transaction.
 const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
@@ -93,10 +90,10 @@ impl TransactionStart {
     }
 }
 
-/// Sets `tenant` (the text of its id, or empty for none) for the rest of a
-/// message group.
-fn set_tenant_for_group(tenant: &str) -> ContextMessages {
-    ContextMessages::shared_row(SET_TENANT_FOR_GROUP, &[tenant])
+/// Sets `tenant` (the text of its id, or empty for none) and pins the path
+/// for the rest of a message group.
+fn context_for_group(tenant: &str) -> ContextMessages {
+    ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant])
 }
 
 /// How one tenant's transactions start.
@@ -120,7 +117,7 @@ impl Begin {
         // get the path of a clean session: a path that differed from the one
         // they were prepared under would make PostgreSQL plan them again.
         // On Citus the context must be `SET LOCAL` in a transaction block.
-        let in_group = (!citus).then(|| set_tenant_for_group(&tenant.to_string()));
+        let in_group = (!citus).then(|| context_for_group(&tenant.to_string()));
         Self {
             statement: TransactionStart::new(&opening(None), in_group),
             hand_written: TransactionStart::new(&opening(schema), None),
@@ -166,12 +163,13 @@ pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::n
             CLEAR_TENANT.to_owned(),
             PIN_SHARED_PATH.to_owned(),
         ],
-        Some(set_tenant_for_group("")),
+        Some(context_for_group("")),
     )
 });
 
-/// A plain `BEGIN`, for the library's own reads of its control tables.
-pub(crate) static BEGIN: LazyLock<TransactionStart> =
+/// No context, for the library's own reads of its control tables: a plain
+/// `BEGIN`, or on a direct connection the statement's group alone.
+pub(crate) static NO_CONTEXT: LazyLock<TransactionStart> =
     LazyLock::new(|| TransactionStart::new(&["BEGIN".to_owned()], Some(ContextMessages::new([]))));
 
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
@@ -220,17 +218,17 @@ mod tests {
     #[test]
     fn the_shared_statements_name_the_tenant_setting() {
         assert_eq!(CLEAR_TENANT, format!("SET LOCAL {TENANT_SETTING} = ''"));
-        assert_eq!(
-            SET_TENANT_FOR_GROUP,
-            format!("SELECT set_config('{TENANT_SETTING}', $1, true)")
-        );
+        assert!(CONTEXT_FOR_GROUP.starts_with(&format!(
+            "SELECT set_config('{TENANT_SETTING}', $1, true), "
+        )));
     }
 
     #[test]
-    fn the_session_path_is_the_pinned_path() {
-        let pinned = PIN_SHARED_PATH.strip_prefix("SET LOCAL search_path = ");
-        let session = SESSION_SEARCH_PATH.strip_prefix("-c search_path=");
-        assert_eq!(pinned.map(|path| path.replace(' ', "")).as_deref(), session);
+    fn both_forms_pin_the_same_path() {
+        let path = PIN_SHARED_PATH
+            .strip_prefix("SET LOCAL search_path = ")
+            .unwrap();
+        assert!(CONTEXT_FOR_GROUP.ends_with(&format!("set_config('search_path', '{path}', true)")));
     }
 
     #[test]

@@ -1,11 +1,12 @@
 //! Statements encoded once, to be added to a statement's message group.
 //!
 //! Statements that are the same for every tenant (`BEGIN`, `COMMIT`, the
-//! pinned `search_path` of shared tables, ...) are prepared once per
-//! connection under a name of their own, so each use is a Bind and an
-//! Execute. A statement with per-tenant text (the `SET LOCAL` of the tenant
-//! id) goes on the unnamed statement, parsed at each use: it never enters
-//! the connection's statement cache, so tenants never pile up there.
+//! pinned `search_path` of shared tables, the `set_config` that takes the
+//! tenant id as a parameter, ...) are prepared once per connection under a
+//! name of their own, so each use is a Bind and an Execute. A statement with
+//! per-tenant text (the `SET LOCAL` of the tenant id) goes on the unnamed
+//! statement, parsed at each use: it never enters the connection's statement
+//! cache, so tenants never pile up there.
 
 use bytes::{Bytes, BytesMut};
 use postgres_protocol::IsNull;
@@ -13,8 +14,8 @@ use postgres_protocol::message::frontend;
 
 use crate::tenant_context::SHARED_STATEMENTS;
 
-/// Parameterless statements as protocol messages, and how many answers the
-/// server sends when all of them succeed.
+/// Statements as protocol messages, and how many answers the server sends
+/// when all of them succeed.
 #[derive(Debug, Clone)]
 pub(crate) struct ContextMessages {
     bytes: Bytes,
@@ -26,6 +27,14 @@ fn shared_name(index: usize) -> String {
     format!("tenantry_shared_{index}")
 }
 
+/// The name of shared statement `sql`, if it is one.
+fn shared_name_of(sql: &str) -> Option<String> {
+    SHARED_STATEMENTS
+        .iter()
+        .position(|shared| *shared == sql)
+        .map(shared_name)
+}
+
 impl ContextMessages {
     /// Encodes `statements`, each a single statement without parameters:
     /// a shared statement as Bind and Execute of its name (two answers),
@@ -34,8 +43,8 @@ impl ContextMessages {
         let mut buf = BytesMut::new();
         let mut responses = 0;
         for sql in statements {
-            let name = match SHARED_STATEMENTS.iter().position(|shared| *shared == sql) {
-                Some(index) => shared_name(index),
+            let name = match shared_name_of(sql) {
+                Some(name) => name,
                 None => {
                     frontend::parse("", sql, [], &mut buf).expect("a statement without NUL bytes");
                     responses += 1;
@@ -61,18 +70,16 @@ impl ContextMessages {
         }
     }
 
-    /// Encodes shared statement `sql`, which returns one row, bound to
-    /// `values` (sent as text): a Bind and an Execute of its name, with three
-    /// answers (BindComplete, the row, CommandComplete).
+    /// Encodes shared statement `sql`, a query that always returns exactly
+    /// one row (a SELECT without FROM), bound to `values` (sent as text): a
+    /// Bind and an Execute of its name, with three answers (BindComplete,
+    /// the row, CommandComplete).
     pub(crate) fn shared_row(sql: &str, values: &[&str]) -> Self {
-        let index = SHARED_STATEMENTS
-            .iter()
-            .position(|shared| *shared == sql)
-            .expect("a shared statement");
+        let name = shared_name_of(sql).expect("a shared statement");
         let mut buf = BytesMut::new();
         frontend::bind(
             "",
-            &shared_name(index),
+            &name,
             [],
             values.iter(),
             |value, buf| {

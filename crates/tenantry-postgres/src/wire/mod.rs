@@ -24,5 +24,5 @@ mod splicer;
 mod stream;
 
 pub(crate) use messages::ContextMessages;
-pub(crate) use splicer::{Ending, SpliceEnd, Splicer};
+pub(crate) use splicer::{SpliceEnd, Splicer};
 pub(crate) use stream::SplicingStream;

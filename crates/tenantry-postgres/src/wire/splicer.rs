@@ -3,34 +3,31 @@
 //! The lease registers a splice just before it sends its statement; the
 //! connection's stream adds the context's messages to the next group that
 //! starts with a Bind (the statement's), then removes their answers from the
-//! server's. Groups are
-//! counted on both sides: each one (a Sync, a simple Query, and the start-up
-//! exchange) is answered by exactly one ReadyForQuery, so the answers to the
-//! spliced group are those after as many ReadyForQuery as groups went before.
+//! server's. Groups are counted on both sides: each one (a Sync, a simple
+//! Query, and the start-up exchange) is answered by exactly one
+//! ReadyForQuery, so the answers to the spliced group are those after as
+//! many ReadyForQuery as groups went before. That ReadyForQuery also says
+//! whether the group left a transaction open.
 
+use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
+use tokio::sync::Notify;
 
 use super::ContextMessages;
 use super::frame;
 
 /// The splicing state of one connection, shared by its lease and its stream.
 #[derive(Clone, Default)]
-pub(crate) struct Splicer(Arc<Mutex<State>>);
+pub(crate) struct Splicer(Arc<Shared>);
 
-/// How the transaction of a spliced statement's group ends.
-#[derive(Clone, Copy)]
-pub(crate) enum Ending<'a> {
-    /// With these messages (a `COMMIT`), added just before the group's Sync.
-    Commit(&'a ContextMessages),
-    /// At the group's Sync: the group opens no transaction block, so the
-    /// server runs it as one implicit transaction and commits it there (or
-    /// rolls it back, if a message failed).
-    AtSync,
-    /// Not in the group: the transaction stays open (a stream commits once
-    /// its rows are read).
-    Open,
+#[derive(Default)]
+struct Shared {
+    state: Mutex<State>,
+    /// Signalled when a spliced group's ReadyForQuery is read, and when the
+    /// stream ends.
+    answered: Notify,
 }
 
 /// How a spliced statement's transaction ended, as the server answered.
@@ -38,9 +35,10 @@ pub(crate) enum Ending<'a> {
 pub(crate) enum SpliceEnd {
     /// Nothing was sent (the statement failed before it was written).
     Unsent,
-    /// The transaction is still open: the group did not end it
-    /// ([`Ending::Open`]), or a message before the `COMMIT` failed and the
-    /// transaction waits, aborted, for its `ROLLBACK`.
+    /// The transaction is still open, as the group's ReadyForQuery said: the
+    /// group did not end it (a stream commits once its rows are read), or a
+    /// message before the `COMMIT` failed and the transaction waits,
+    /// aborted, for its `ROLLBACK`. Or the connection ended before saying.
     LeftOpen,
     /// The transaction ended: committed, or rolled back by the server.
     Ended,
@@ -50,6 +48,8 @@ pub(crate) enum SpliceEnd {
 struct State {
     /// Whether the start-up exchange is over and frames are read.
     started: bool,
+    /// Whether the stream has ended: no more answers will come.
+    closed: bool,
     /// The splice waiting for its statement's Bind.
     pending: Option<Pending>,
     /// Groups written so far, the start-up exchange included.
@@ -69,7 +69,6 @@ struct State {
 struct Pending {
     before: ContextMessages,
     after: Option<ContextMessages>,
-    at_sync: bool,
 }
 
 struct InFlight {
@@ -78,8 +77,6 @@ struct InFlight {
     phase: Phase,
     /// Answers of the messages added after the statement.
     after: usize,
-    /// Whether the group runs as an implicit transaction, ended by its Sync.
-    at_sync: bool,
 }
 
 /// Where the answers of a spliced group have got to.
@@ -108,7 +105,7 @@ pub(crate) enum Incoming {
 
 impl Splicer {
     fn state(&self) -> MutexGuard<'_, State> {
-        self.0.lock().expect("splicer lock")
+        self.0.state.lock().expect("splicer lock")
     }
 
     /// Marks the start-up exchange as over: from now on the frontend's bytes
@@ -120,31 +117,43 @@ impl Splicer {
     }
 
     /// Adds `before` in front of the next group that starts with a Bind (of
-    /// a prepared statement), and ends its transaction as `ending` says.
-    pub(crate) fn splice(&self, before: &ContextMessages, ending: Ending<'_>) {
+    /// a prepared statement), and `after` (if any) in front of its Sync.
+    pub(crate) fn splice(&self, before: &ContextMessages, after: Option<&ContextMessages>) {
         let mut state = self.state();
         state.left_open = false;
         state.pending = Some(Pending {
             before: before.clone(),
-            after: match ending {
-                Ending::Commit(commit) => Some(commit.clone()),
-                Ending::AtSync | Ending::Open => None,
-            },
-            at_sync: matches!(ending, Ending::AtSync),
+            after: after.cloned(),
         });
     }
 
     /// How the last spliced statement's transaction ended. Call it once the
-    /// driver has returned: the answers it saw were classified first.
-    pub(crate) fn finish(&self) -> SpliceEnd {
-        let mut state = self.state();
-        if state.pending.take().is_some() {
-            SpliceEnd::Unsent
-        } else if state.left_open {
-            SpliceEnd::LeftOpen
-        } else {
-            SpliceEnd::Ended
+    /// driver has returned; it waits for the group's ReadyForQuery, which
+    /// follows an error the driver may already have returned.
+    pub(crate) async fn finish(&self) -> SpliceEnd {
+        loop {
+            let mut answered = pin!(self.0.answered.notified());
+            answered.as_mut().enable();
+            {
+                let mut state = self.state();
+                if state.pending.take().is_some() {
+                    return SpliceEnd::Unsent;
+                }
+                if state.in_flight.is_none() && !state.left_open {
+                    return SpliceEnd::Ended;
+                }
+                if state.in_flight.is_none() || state.closed {
+                    return SpliceEnd::LeftOpen;
+                }
+            }
+            answered.await;
         }
+    }
+
+    /// Records that the stream has ended: no answer is awaited any more.
+    pub(crate) fn close(&self) {
+        self.state().closed = true;
+        self.0.answered.notify_waiters();
     }
 
     /// Whether no splice waits to be sent and no spliced group waits for its
@@ -182,20 +191,20 @@ impl Splicer {
         }
         let mut state = self.state();
         let current = state.groups_answered + 1;
-        let mut action = Incoming::Pass;
-        let mut left_open = state.left_open;
-        if let Some(in_flight) = state.in_flight.as_mut().filter(|f| f.group == current) {
-            action = in_flight.classify(kind, &mut left_open);
-        }
+        let spliced = state.in_flight.as_ref().is_some_and(|f| f.group == current);
+        let action = match state.in_flight.as_mut() {
+            Some(in_flight) if spliced => in_flight.classify(kind),
+            _ => Incoming::Pass,
+        };
         if kind == READY_FOR_QUERY {
             state.groups_answered = current;
-            if state.in_flight.as_ref().is_some_and(|f| f.group == current) {
+            if spliced {
                 state.in_flight = None;
-                // The server's own word on the transaction ends the guessing.
-                left_open = frame.get(READY_STATUS) != Some(&IDLE);
+                state.left_open = frame.get(READY_STATUS) != Some(&IDLE);
+                drop(state);
+                self.0.answered.notify_waiters();
             }
         }
-        state.left_open = left_open;
         action
     }
 }
@@ -270,27 +279,18 @@ impl State {
                 responses => Phase::Context(responses),
             },
             after: pending.after.as_ref().map_or(0, ContextMessages::responses),
-            at_sync: pending.at_sync,
         });
     }
 }
 
 impl InFlight {
-    fn classify(&mut self, kind: u8, left_open: &mut bool) -> Incoming {
+    fn classify(&mut self, kind: u8) -> Incoming {
         if is_asynchronous(kind) || kind == READY_FOR_QUERY {
             return Incoming::Pass;
         }
         if kind == ERROR_RESPONSE {
-            // The server skips the rest of the group: an implicit
-            // transaction is rolled back at the Sync; a transaction block is
-            // aborted and open, unless the `COMMIT` ran and failed (its
-            // Bind, the first of its messages, was answered). The driver may
-            // return the error before the ReadyForQuery says so.
-            *left_open = match self.phase {
-                _ if self.at_sync => false,
-                Phase::Commit(left) => left == self.after,
-                _ => true,
-            };
+            // The server skips the rest of the group; its ReadyForQuery says
+            // whether a transaction was left open.
             self.phase = Phase::Passing;
             return Incoming::Pass;
         }

@@ -11,7 +11,8 @@ use tokio_util::io::poll_read_buf;
 use super::frame;
 use super::splicer::{Incoming, Splicer};
 
-/// How much is read from the server at a time.
+/// The least free space a read from the server gets; also the size beyond
+/// which a frame is handed over before it has arrived whole.
 const READ_CHUNK: usize = 8 * 1024;
 
 /// Bytes waiting for the server beyond which the driver's writes wait too.
@@ -42,6 +43,13 @@ impl<S> SplicingStream<S> {
             received: BytesMut::new(),
             passing: 0,
         }
+    }
+}
+
+impl<S> Drop for SplicingStream<S> {
+    /// The connection is over: whoever waits for an answer stops waiting.
+    fn drop(&mut self) {
+        self.splicer.close();
     }
 }
 

@@ -30,7 +30,7 @@
 //!     .unwrap();
 //! assert_eq!(
 //!     statement.sql(),
-//!     r#"SELECT "invoices"."id", "invoices"."tenant_id", "invoices"."amount_cents" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount_cents" > $2 ORDER BY "invoices"."amount_cents" DESC LIMIT $3"#
+//!     r#"SELECT "invoices"."id", "invoices"."tenant_id", "invoices"."amount_cents" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount_cents" > $2 ORDER BY "invoices"."amount_cents" DESC LIMIT $3"#
 //! );
 //! ```
 //!

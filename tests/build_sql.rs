@@ -161,7 +161,9 @@ fn assert_not_inline(statement: &Statement) {
 fn select_all_rows_of_the_tenant() {
     assert_both(
         |db| db.select::<Invoice>().build(),
-        &format!(r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1"#),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1"#
+        ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1"#
         ),
@@ -178,7 +180,7 @@ fn select_filter_eq() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" = $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" = $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" = $2"#
@@ -197,7 +199,7 @@ fn select_filter_eq_on_uuid_and_nullable_columns() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = $2 AND "invoices"."note" = $3"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = $2 AND "invoices"."note" = $3"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = $2 AND "invoices"."note" = $3"#
@@ -215,7 +217,7 @@ fn select_filter_ne() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" <> $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" <> $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" <> $2"#
@@ -233,7 +235,7 @@ fn select_filter_lt() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" < $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" < $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" < $2"#
@@ -254,7 +256,7 @@ fn select_filter_le() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" <= $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" <= $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" <= $2"#
@@ -272,7 +274,7 @@ fn select_filter_gt() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#
@@ -290,7 +292,7 @@ fn select_filter_ge() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" >= $2"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" >= $2"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."created_at" >= $2"#
@@ -308,7 +310,7 @@ fn select_filter_is_in() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" IN ($2, $3, $4)"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" IN ($2, $3, $4)"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" IN ($2, $3, $4)"#
@@ -326,7 +328,7 @@ fn select_filter_not_in() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."id" NOT IN ($2, $3)"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."id" NOT IN ($2, $3)"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."id" NOT IN ($2, $3)"#
@@ -347,7 +349,7 @@ fn select_filter_empty_in_lists() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND $2 = $3 AND $4 = $5"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND $2 = $3 AND $4 = $5"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND $2 = $3 AND $4 = $5"#
@@ -372,7 +374,7 @@ fn select_filter_like() {
                 .build()
         },
         &format!(
-            r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" LIKE $2 AND "customers"."email" LIKE $3"#
+            r#"SELECT {CUSTOMER_COLUMNS} FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" LIKE $2 AND "customers"."email" LIKE $3"#
         ),
         &format!(
             r#"SELECT {CUSTOMER_COLUMNS} FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" LIKE $2 AND "customers"."email" LIKE $3"#
@@ -390,7 +392,7 @@ fn select_filter_is_null() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NULL"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NULL"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NULL"#
@@ -408,7 +410,7 @@ fn select_filter_is_not_null() {
                 .build()
         },
         &format!(
-            r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" WHERE "customers"."tenant_id" = $1 AND "customers"."email" IS NOT NULL"#
+            r#"SELECT {CUSTOMER_COLUMNS} FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."email" IS NOT NULL"#
         ),
         &format!(
             r#"SELECT {CUSTOMER_COLUMNS} FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."email" IS NOT NULL"#
@@ -426,7 +428,7 @@ fn select_filter_and() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 AND "invoices"."paid" = $3)"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 AND "invoices"."paid" = $3)"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 AND "invoices"."paid" = $3)"#
@@ -445,7 +447,7 @@ fn select_filter_or_stays_inside_the_tenant() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 OR "invoices"."note" IS NULL)"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 OR "invoices"."note" IS NULL)"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" > $2 OR "invoices"."note" IS NULL)"#
@@ -463,7 +465,7 @@ fn select_filter_not() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND (NOT "invoices"."paid" = $2)"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND (NOT "invoices"."paid" = $2)"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND (NOT "invoices"."paid" = $2)"#
@@ -490,7 +492,7 @@ fn select_filter_nested_combination() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND (("invoices"."paid" = $2 AND ("invoices"."amount" >= $3 OR "invoices"."note" LIKE $4)) OR (NOT "invoices"."customer_id" = $5))"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND (("invoices"."paid" = $2 AND ("invoices"."amount" >= $3 OR "invoices"."note" LIKE $4)) OR (NOT "invoices"."customer_id" = $5))"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND (("invoices"."paid" = $2 AND ("invoices"."amount" >= $3 OR "invoices"."note" LIKE $4)) OR (NOT "invoices"."customer_id" = $5))"#
@@ -515,7 +517,7 @@ fn select_order_by_asc_and_desc() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 ORDER BY "invoices"."created_at" DESC, "invoices"."amount" ASC"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 ORDER BY "invoices"."created_at" DESC, "invoices"."amount" ASC"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 ORDER BY "invoices"."created_at" DESC, "invoices"."amount" ASC"#
@@ -536,7 +538,7 @@ fn select_limit_and_offset() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 ORDER BY "invoices"."created_at" ASC LIMIT $3 OFFSET $4"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 ORDER BY "invoices"."created_at" ASC LIMIT $3 OFFSET $4"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 ORDER BY "invoices"."created_at" ASC LIMIT $3 OFFSET $4"#
@@ -561,7 +563,7 @@ fn count_ignores_order_limit_and_offset() {
                 .offset(50)
                 .build_count()
         },
-        r#"SELECT COUNT(*) FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#,
+        r#"SELECT COUNT(*) FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#,
         r#"SELECT COUNT(*) FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $2"#,
         vec![tenant(), big(100)],
     );
@@ -576,7 +578,7 @@ fn exists_wraps_the_select() {
                 .order_by(Invoice::CREATED_AT.desc())
                 .build_exists()
         },
-        r#"SELECT EXISTS(SELECT 1 FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NOT NULL)"#,
+        r#"SELECT EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NOT NULL)"#,
         r#"SELECT EXISTS(SELECT 1 FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" IS NOT NULL)"#,
         vec![tenant()],
     );
@@ -591,7 +593,7 @@ fn select_a_single_column() {
                 .columns(Invoice::AMOUNT_CENTS)
                 .build()
         },
-        r#"SELECT "invoices"."amount" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2"#,
+        r#"SELECT "invoices"."amount" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2"#,
         r#"SELECT "invoices"."amount" FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2"#,
         vec![tenant(), Value::Bool(Some(true))],
     );
@@ -605,7 +607,7 @@ fn select_a_tuple_of_columns() {
                 .columns((Invoice::ID, Invoice::AMOUNT_CENTS, Invoice::NOTE))
                 .build()
         },
-        r#"SELECT "invoices"."id", "invoices"."amount", "invoices"."note" FROM "invoices" WHERE "invoices"."tenant_id" = $1"#,
+        r#"SELECT "invoices"."id", "invoices"."amount", "invoices"."note" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1"#,
         r#"SELECT "invoices"."id", "invoices"."amount", "invoices"."note" FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1"#,
         vec![tenant()],
     );
@@ -623,7 +625,7 @@ fn inner_join_constrains_the_joined_table() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" INNER JOIN "customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" INNER JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
@@ -642,7 +644,7 @@ fn left_join_keeps_the_tenant_condition_in_the_join() {
                 .columns((Invoice::ID, Customer::NAME.nullable()))
                 .build()
         },
-        r#"SELECT "invoices"."id", "customers"."name" FROM "invoices" LEFT JOIN "customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."email" IS NULL"#,
+        r#"SELECT "invoices"."id", "customers"."name" FROM "public"."invoices" LEFT JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."email" IS NULL"#,
         r#"SELECT "invoices"."id", "customers"."name" FROM "tenant_acme"."invoices" LEFT JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."email" IS NULL"#,
         vec![tenant(), tenant()],
     );
@@ -661,7 +663,7 @@ fn join_condition_with_or_stays_inside_the_tenant() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" LEFT JOIN "customers" ON "customers"."tenant_id" = $1 AND ("customers"."id" = "invoices"."customer_id" OR "customers"."name" = $2) WHERE "invoices"."tenant_id" = $3"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" LEFT JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND ("customers"."id" = "invoices"."customer_id" OR "customers"."name" = $2) WHERE "invoices"."tenant_id" = $3"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" LEFT JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND ("customers"."id" = "invoices"."customer_id" OR "customers"."name" = $2) WHERE "invoices"."tenant_id" = $3"#
@@ -681,7 +683,7 @@ fn join_the_global_plan_table() {
                 .build()
         },
         &format!(
-            r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" INNER JOIN "shared"."plans" ON "plans"."id" = "customers"."name" WHERE "customers"."tenant_id" = $1 AND "plans"."max_seats" >= $2"#
+            r#"SELECT {CUSTOMER_COLUMNS} FROM "public"."customers" INNER JOIN "shared"."plans" ON "plans"."id" = "customers"."name" WHERE "customers"."tenant_id" = $1 AND "plans"."max_seats" >= $2"#
         ),
         &format!(
             r#"SELECT {CUSTOMER_COLUMNS} FROM "tenant_acme"."customers" INNER JOIN "shared"."plans" ON "plans"."id" = "customers"."name" WHERE "customers"."tenant_id" = $1 AND "plans"."max_seats" >= $2"#
@@ -701,7 +703,7 @@ fn join_two_entities_with_count_and_exists() {
     };
     assert_both(
         select,
-        r#"SELECT COUNT(*) FROM "invoices" INNER JOIN "customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" LEFT JOIN "shared"."plans" ON "plans"."id" = $2 WHERE "invoices"."tenant_id" = $3 AND "plans"."price" < $4"#,
+        r#"SELECT COUNT(*) FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" LEFT JOIN "shared"."plans" ON "plans"."id" = $2 WHERE "invoices"."tenant_id" = $3 AND "plans"."price" < $4"#,
         r#"SELECT COUNT(*) FROM "tenant_acme"."invoices" INNER JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" LEFT JOIN "shared"."plans" ON "plans"."id" = $2 WHERE "invoices"."tenant_id" = $3 AND "plans"."price" < $4"#,
         vec![tenant(), text("pro"), tenant(), Value::Double(Some(99.5))],
     );
@@ -712,7 +714,7 @@ fn join_two_entities_with_count_and_exists() {
                 .filter(Customer::NAME.like("Ada%"))
                 .build_exists()
         },
-        r#"SELECT EXISTS(SELECT 1 FROM "invoices" INNER JOIN "customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" LIKE $3)"#,
+        r#"SELECT EXISTS(SELECT 1 FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" LIKE $3)"#,
         r#"SELECT EXISTS(SELECT 1 FROM "tenant_acme"."invoices" INNER JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" LIKE $3)"#,
         vec![tenant(), tenant(), text("Ada%")],
     );
@@ -734,7 +736,7 @@ fn subquery_in_query_is_scoped_too() {
                 .build()
         },
         &format!(
-            r#"SELECT {INVOICE_COLUMNS} FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3) AND "invoices"."paid" = $4"#
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "public"."customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3) AND "invoices"."paid" = $4"#
         ),
         &format!(
             r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3) AND "invoices"."paid" = $4"#
@@ -757,7 +759,7 @@ fn global_subquery_inside_a_tenant_query() {
                 .build()
         },
         &format!(
-            r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."max_seats" > $2)"#
+            r#"SELECT {CUSTOMER_COLUMNS} FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."max_seats" > $2)"#
         ),
         &format!(
             r#"SELECT {CUSTOMER_COLUMNS} FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."max_seats" > $2)"#
@@ -777,7 +779,7 @@ fn insert_one_row_with_the_scope_tenant() {
             db.insert(new_invoice(INVOICE_ID, 1200, Some("first")))
                 .build()
         },
-        r#"INSERT INTO "invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
+        r#"INSERT INTO "public"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
         r#"INSERT INTO "tenant_acme"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7)"#,
         values,
     );
@@ -796,7 +798,7 @@ fn insert_one_row_returning() {
             .build()
         },
         &format!(
-            r#"INSERT INTO "customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) RETURNING {CUSTOMER_COLUMNS}"#
+            r#"INSERT INTO "public"."customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) RETURNING {CUSTOMER_COLUMNS}"#
         ),
         &format!(
             r#"INSERT INTO "tenant_acme"."customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) RETURNING {CUSTOMER_COLUMNS}"#
@@ -826,7 +828,7 @@ fn insert_many_rows_returning() {
             .build()
         },
         &format!(
-            r#"INSERT INTO "invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) RETURNING {INVOICE_COLUMNS}"#
+            r#"INSERT INTO "public"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) RETURNING {INVOICE_COLUMNS}"#
         ),
         &format!(
             r#"INSERT INTO "tenant_acme"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7), ($8, $9, $10, $11, $12, $13, $14) RETURNING {INVOICE_COLUMNS}"#
@@ -847,7 +849,7 @@ fn upsert_on_conflict_update_uses_tenant_and_primary_key() {
                 .build()
         },
         &format!(
-            r#"INSERT INTO "invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO UPDATE SET "amount" = "excluded"."amount", "note" = "excluded"."note" RETURNING {INVOICE_COLUMNS}"#
+            r#"INSERT INTO "public"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO UPDATE SET "amount" = "excluded"."amount", "note" = "excluded"."note" RETURNING {INVOICE_COLUMNS}"#
         ),
         &format!(
             r#"INSERT INTO "tenant_acme"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO UPDATE SET "amount" = "excluded"."amount", "note" = "excluded"."note" RETURNING {INVOICE_COLUMNS}"#
@@ -869,7 +871,7 @@ fn upsert_on_conflict_key_update_adds_the_tenant_column() {
                 .on_conflict_key_update(Customer::EMAIL, (Customer::NAME, Customer::ID))
                 .build()
         },
-        r#"INSERT INTO "customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) ON CONFLICT ("tenant_id", "email") DO UPDATE SET "name" = "excluded"."name", "id" = "excluded"."id""#,
+        r#"INSERT INTO "public"."customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) ON CONFLICT ("tenant_id", "email") DO UPDATE SET "name" = "excluded"."name", "id" = "excluded"."id""#,
         r#"INSERT INTO "tenant_acme"."customers" ("tenant_id", "id", "name", "email") VALUES ($1, $2, $3, $4) ON CONFLICT ("tenant_id", "email") DO UPDATE SET "name" = "excluded"."name", "id" = "excluded"."id""#,
         vec![
             tenant(),
@@ -890,7 +892,7 @@ fn upsert_on_conflict_do_nothing() {
                 .on_conflict_do_nothing()
                 .build()
         },
-        r#"INSERT INTO "invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO NOTHING"#,
+        r#"INSERT INTO "public"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO NOTHING"#,
         r#"INSERT INTO "tenant_acme"."invoices" ("tenant_id", "id", "customer_id", "amount", "paid", "note", "created_at") VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT ("tenant_id", "id") DO NOTHING"#,
         values,
     );
@@ -908,7 +910,7 @@ fn update_set_filter() {
                 .filter(Invoice::ID.eq(INVOICE_ID))
                 .build()
         },
-        r#"UPDATE "invoices" SET "paid" = $1, "note" = $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."id" = $4"#,
+        r#"UPDATE "public"."invoices" SET "paid" = $1, "note" = $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."id" = $4"#,
         r#"UPDATE "tenant_acme"."invoices" SET "paid" = $1, "note" = $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."id" = $4"#,
         vec![
             Value::Bool(Some(true)),
@@ -927,7 +929,7 @@ fn update_without_filter_still_only_touches_the_tenant() {
                 .set(Customer::EMAIL, "nobody@example.org".to_owned())
                 .build()
         },
-        r#"UPDATE "customers" SET "email" = $1 WHERE "customers"."tenant_id" = $2"#,
+        r#"UPDATE "public"."customers" SET "email" = $1 WHERE "customers"."tenant_id" = $2"#,
         r#"UPDATE "tenant_acme"."customers" SET "email" = $1 WHERE "customers"."tenant_id" = $2"#,
         vec![text("nobody@example.org"), tenant()],
     );
@@ -952,7 +954,7 @@ fn update_returning_with_subquery() {
                 .build()
         },
         &format!(
-            r#"UPDATE "invoices" SET "amount" = $1 WHERE "invoices"."tenant_id" = $2 AND ("invoices"."customer_id" IN (SELECT "customers"."id" FROM "customers" WHERE "customers"."tenant_id" = $3 AND "customers"."email" IS NULL) OR "invoices"."amount" < $4) RETURNING {INVOICE_COLUMNS}"#
+            r#"UPDATE "public"."invoices" SET "amount" = $1 WHERE "invoices"."tenant_id" = $2 AND ("invoices"."customer_id" IN (SELECT "customers"."id" FROM "public"."customers" WHERE "customers"."tenant_id" = $3 AND "customers"."email" IS NULL) OR "invoices"."amount" < $4) RETURNING {INVOICE_COLUMNS}"#
         ),
         &format!(
             r#"UPDATE "tenant_acme"."invoices" SET "amount" = $1 WHERE "invoices"."tenant_id" = $2 AND ("invoices"."customer_id" IN (SELECT "customers"."id" FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $3 AND "customers"."email" IS NULL) OR "invoices"."amount" < $4) RETURNING {INVOICE_COLUMNS}"#
@@ -967,7 +969,7 @@ fn update_returning_with_subquery() {
 fn delete_without_filter_still_only_touches_the_tenant() {
     assert_both(
         |db| db.delete::<Customer>().build(),
-        r#"DELETE FROM "customers" WHERE "customers"."tenant_id" = $1"#,
+        r#"DELETE FROM "public"."customers" WHERE "customers"."tenant_id" = $1"#,
         r#"DELETE FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1"#,
         vec![tenant()],
     );
@@ -983,7 +985,7 @@ fn delete_filter_returning() {
                 .build()
         },
         &format!(
-            r#"DELETE FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 AND "invoices"."created_at" < $3) RETURNING {INVOICE_COLUMNS}"#
+            r#"DELETE FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 AND "invoices"."created_at" < $3) RETURNING {INVOICE_COLUMNS}"#
         ),
         &format!(
             r#"DELETE FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 AND "invoices"."created_at" < $3) RETURNING {INVOICE_COLUMNS}"#
@@ -1008,7 +1010,7 @@ fn delete_with_subquery() {
                 .filter(Invoice::CUSTOMER_ID.in_query(customers))
                 .build()
         },
-        r#"DELETE FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" = $3)"#,
+        r#"DELETE FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "public"."customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" = $3)"#,
         r#"DELETE FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $2 AND "customers"."name" = $3)"#,
         vec![tenant(), tenant(), text("Gone Ltd")],
     );
@@ -1433,7 +1435,7 @@ fn own_subquery_nested_in_a_global_subquery_is_allowed() {
     assert_eq!(
         statement.sql(),
         format!(
-            r#"SELECT {CUSTOMER_COLUMNS} FROM "customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."id" IN (SELECT "customers"."name" FROM "customers" WHERE "customers"."tenant_id" = $2))"#
+            r#"SELECT {CUSTOMER_COLUMNS} FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND "customers"."name" IN (SELECT "plans"."id" FROM "shared"."plans" WHERE "plans"."id" IN (SELECT "customers"."name" FROM "public"."customers" WHERE "customers"."tenant_id" = $2))"#
         )
     );
     assert_eq!(statement.values(), vec![tenant(), tenant()]);

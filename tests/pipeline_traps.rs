@@ -349,7 +349,7 @@ async fn statements_are_prepared_once_per_connection_and_never_per_tenant() {
     let statements = prepared(tenants[0].clone()).await;
     let selects = statements
         .iter()
-        .filter(|sql| sql.contains("FROM \"customers\""))
+        .filter(|sql| sql.contains("FROM \"public\".\"customers\""))
         .count();
     assert_eq!(
         selects, 1,

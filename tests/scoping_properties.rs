@@ -16,7 +16,8 @@
 //! - the `$n` placeholders are exactly `$1..$k` for `k` values;
 //! - no value is inline: no string literal, no generated string, no number;
 //! - in schema form every scoped table is qualified with the tenant's schema,
-//!   in shared form none is, and the global plans table always with "shared".
+//!   in shared form with "public", and the global plans table always with
+//!   "shared".
 //!
 //! The check is itself tested: on every case, swapping any tenant value for
 //! another tenant's, or putting `TRUE OR` before any tenant condition, must
@@ -79,40 +80,45 @@ fn the_check_catches_leaks() {
     };
     let fails = |s: Rendered, schema: Option<&str>| check(&s, tenant, schema).is_err();
     let good = statement(
-        r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 OR "invoices"."note" IS NULL)"#,
+        r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."paid" = $2 OR "invoices"."note" IS NULL)"#,
         vec![Value::Uuid(Some(tenant)), Value::Bool(Some(true))],
     );
     assert!(!fails(good, None));
     let cases = [
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 OR "invoices"."paid" = $2"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 OR "invoices"."paid" = $2"#,
             vec![Value::Uuid(Some(tenant)), Value::Bool(Some(true))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1"#,
             vec![Value::Uuid(Some(other))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "customers")"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."customer_id" IN (SELECT "customers"."id" FROM "public"."customers")"#,
             vec![Value::Uuid(Some(tenant))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" LEFT JOIN "customers" ON "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $1 AND "customers"."tenant_id" = $2"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" LEFT JOIN "public"."customers" ON "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $1 AND "customers"."tenant_id" = $2"#,
             vec![Value::Uuid(Some(tenant)), Value::Uuid(Some(tenant))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" INNER JOIN "customers" ON "customers"."tenant_id" = $1 OR "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 OR "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#,
             vec![Value::Uuid(Some(tenant)), Value::Uuid(Some(tenant))],
             None,
+        ),
+        (
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1"#,
+            vec![Value::Uuid(Some(tenant))],
+            Some("tenant_acme"),
         ),
         (
             r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1"#,
             vec![Value::Uuid(Some(tenant))],
-            Some("tenant_acme"),
+            None,
         ),
         (
             r#"SELECT "invoices"."id" FROM "tenant_other"."invoices" WHERE "invoices"."tenant_id" = $1"#,
@@ -120,17 +126,17 @@ fn the_check_catches_leaks() {
             Some("tenant_acme"),
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" = '~x'"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."note" = '~x'"#,
             vec![Value::Uuid(Some(tenant))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > 100"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > 100"#,
             vec![Value::Uuid(Some(tenant))],
             None,
         ),
         (
-            r#"SELECT "invoices"."id" FROM "invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $3"#,
+            r#"SELECT "invoices"."id" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount" > $3"#,
             vec![Value::Uuid(Some(tenant)), Value::BigInt(Some(1))],
             None,
         ),

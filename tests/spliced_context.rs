@@ -4,8 +4,8 @@
 //! statement, a failed `COMMIT` or a failed commit at the group's Sync,
 //! messages the server sends unasked, rows larger than a read) leaves the
 //! connection clean for its next borrower. Built statements, sent without a
-//! transaction block, still resolve their tables with the pinned
-//! `search_path`, whatever the role's default or hand-written SQL says.
+//! transaction block or a pinned `search_path`, reach their own tables
+//! whatever the role's default path or hand-written SQL says.
 
 mod support;
 
@@ -259,7 +259,7 @@ async fn a_built_statement_failing_at_its_groups_commit_is_its_error_and_nothing
 }
 
 #[tokio::test]
-async fn built_statements_resolve_tables_with_the_pinned_path_whatever_the_session_says() {
+async fn built_statements_reach_their_tables_whatever_the_sessions_search_path() {
     let database = TestDatabase::create().await;
     let tenant_id = TenantId::random();
     // A decoy `customers`, first on the role's default path, holding a

@@ -236,9 +236,10 @@ pub fn check(statement: &Rendered, tenant: Uuid, schema: Option<&str>) -> Result
                     plans += 1;
                     continue;
                 }
+                let expected = schema.unwrap_or("public");
                 ensure!(
-                    qualifier == schema,
-                    "{table} in {qualifier:?}, not in the tenant's {schema:?}"
+                    qualifier == Some(expected),
+                    "{table} in {qualifier:?}, not in {expected:?}"
                 );
                 occurrences[t] += 1;
                 let condition = if joined {

@@ -15,22 +15,20 @@
 //!   unnamed statement (or as a simple query), never as a named prepared
 //!   statement, so per-tenant text never enters the statement cache.
 //! - For a single built statement on a direct connection: one shared
-//!   prepared statement, `SELECT set_config('tenantry.tenant_id', $1, true),
-//!   set_config('search_path', …, true)`, with the tenant id bound, in the
-//!   statement's own message group. The group opens no transaction block, so
-//!   the server runs it as one implicit transaction that its Sync commits,
-//!   and both settings end there. Built statements cannot open a
-//!   transaction block of their own.
+//!   prepared statement, `SELECT set_config('tenantry.tenant_id', $1,
+//!   true)`, with the tenant id bound, in the statement's own message group.
+//!   The group opens no transaction block, so the server runs it as one
+//!   implicit transaction that its Sync commits, and the setting ends there.
+//!   Built statements cannot open a transaction block of their own.
 //!
-//! Either form pins `search_path` for the transaction: the tenant's schema
-//! (hand-written SQL of a schema placement), or `public`, with `pg_temp`
-//! searched last, so a temporary table can never shadow a tenant table that
-//! a statement names without a schema, whatever the session's path, even on
-//! a server connection that a pooler shares.
-//!
-//! Built statements of a schema placement name their schema and get `public,
-//! pg_temp` (for global tables): a path that differed from the one they were
-//! prepared under would make PostgreSQL plan them again.
+//! The first form also pins `search_path` for the transaction: the tenant's
+//! schema (hand-written SQL of a schema placement), or `public`, with
+//! `pg_temp` searched last, so a temporary table can never shadow a tenant
+//! table that hand-written SQL names without a schema, even on a server
+//! connection that a pooler shares. Built statements need no path: they
+//! name the schema of every table they reach (`public` for the shared pool,
+//! a tenant database and global tables, or the tenant's own schema), so the
+//! session's path never decides which table that is.
 
 use std::sync::LazyLock;
 
@@ -55,11 +53,9 @@ pub(crate) const SHARED_STATEMENTS: [&str; 6] = [
 /// The path of statements on shared tables and of global statements.
 const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
 
-/// Sets the tenant (the bound text, empty for none) and the path of
-/// [`PIN_SHARED_PATH`] until the end of the transaction: here, the implicit
-/// transaction of one message group.
-const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
-     set_config('search_path', 'public, pg_temp', true)";
+/// Sets the tenant (the bound text, empty for none) until the end of the
+/// transaction: here, the implicit transaction of one message group.
+const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true)";
 
 /// No tenant: the setting is cleared for the transaction.
 const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
@@ -90,8 +86,8 @@ impl TransactionStart {
     }
 }
 
-/// Sets `tenant` (the text of its id, or empty for none) and pins the path
-/// for the rest of a message group.
+/// Sets `tenant` (the text of its id, or empty for none) for the rest of a
+/// message group.
 fn context_for_group(tenant: &str) -> ContextMessages {
     ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant])
 }
@@ -218,17 +214,10 @@ mod tests {
     #[test]
     fn the_shared_statements_name_the_tenant_setting() {
         assert_eq!(CLEAR_TENANT, format!("SET LOCAL {TENANT_SETTING} = ''"));
-        assert!(CONTEXT_FOR_GROUP.starts_with(&format!(
-            "SELECT set_config('{TENANT_SETTING}', $1, true), "
-        )));
-    }
-
-    #[test]
-    fn both_forms_pin_the_same_path() {
-        let path = PIN_SHARED_PATH
-            .strip_prefix("SET LOCAL search_path = ")
-            .unwrap();
-        assert!(CONTEXT_FOR_GROUP.ends_with(&format!("set_config('search_path', '{path}', true)")));
+        assert_eq!(
+            CONTEXT_FOR_GROUP,
+            format!("SELECT set_config('{TENANT_SETTING}', $1, true)")
+        );
     }
 
     #[test]

@@ -6,6 +6,10 @@ use sea_query::{Expr, ExprTrait, TableRef};
 use crate::entity::{Entity, EntityKind, GlobalEntity, Insertable, TenantEntity};
 use crate::{Delete, Error, Identifier, Insert, Select, TenantId, Update};
 
+/// The schema of the shared pool's tables, of a tenant database's tables,
+/// and of global tables that name no schema of their own.
+pub(crate) const SHARED_SCHEMA: &str = "public";
+
 /// Where a statement's tables live and whose rows it may touch.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Scope {
@@ -32,17 +36,16 @@ impl Scope {
         self.schema.as_ref()
     }
 
-    /// The table of `E`, qualified by the scope's schema (tenant tables) or by
-    /// the entity's own (global tables).
+    /// The table of `E`, qualified by the scope's schema (tenant tables), by
+    /// the entity's own (global tables), or else by [`SHARED_SCHEMA`]: a
+    /// built statement names the schema of every table, so the session's
+    /// `search_path` never decides which table it reaches.
     pub(crate) fn table<E: Entity>(&self) -> TableRef {
         let schema = match E::KIND {
-            EntityKind::TenantScoped { .. } => self.schema.as_ref().map(|s| s.as_str().to_owned()),
-            EntityKind::Global { schema } => schema.map(str::to_owned),
+            EntityKind::TenantScoped { .. } => self.schema.as_ref().map(Identifier::as_str),
+            EntityKind::Global { schema } => schema,
         };
-        match schema {
-            Some(schema) => (schema, E::TABLE).into(),
-            None => E::TABLE.into(),
-        }
+        (schema.unwrap_or(SHARED_SCHEMA).to_owned(), E::TABLE).into()
     }
 
     /// `"table"."tenant_id" = $n` for a tenant-scoped `E`; `None` for a global one.

@@ -9,7 +9,6 @@
 //! many ReadyForQuery as groups went before. That ReadyForQuery also says
 //! whether the group left a transaction open.
 
-use std::pin::pin;
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use bytes::{Bytes, BytesMut};
@@ -132,8 +131,8 @@ impl Splicer {
     /// follows an error the driver may already have returned.
     pub(crate) async fn finish(&self) -> SpliceEnd {
         loop {
-            let mut answered = pin!(self.0.answered.notified());
-            answered.as_mut().enable();
+            // Created before the check: it then sees every later signal.
+            let answered = self.0.answered.notified();
             {
                 let mut state = self.state();
                 if state.pending.take().is_some() {

@@ -4,7 +4,7 @@
 //! statement, a failed `COMMIT` or a failed commit at the group's Sync,
 //! messages the server sends unasked, rows larger than a read) leaves the
 //! connection clean for its next borrower. Built statements, sent without a
-//! transaction block or a pinned `search_path`, reach their own tables
+//! transaction block, reach their own tables, and their triggers theirs,
 //! whatever the role's default path or hand-written SQL says.
 
 mod support;
@@ -262,8 +262,9 @@ async fn a_built_statement_failing_at_its_groups_commit_is_its_error_and_nothing
 async fn built_statements_reach_their_tables_whatever_the_sessions_search_path() {
     let database = TestDatabase::create().await;
     let tenant_id = TenantId::random();
-    // A decoy `customers`, first on the role's default path, holding a
-    // forged row of the tenant.
+    // A decoy `customers` and a decoy `audit_log`, first on the role's
+    // default path; the decoy customers hold a forged row of the tenant.
+    // A trigger on the real customers writes to `audit_log`, unqualified.
     database
         .admin()
         .await
@@ -272,8 +273,14 @@ async fn built_statements_reach_their_tables_whatever_the_sessions_search_path()
              CREATE TABLE decoy.customers (LIKE public.customers INCLUDING ALL);
              INSERT INTO decoy.customers (tenant_id, id, name)
                  VALUES ('{tenant_id}', gen_random_uuid(), 'forged');
+             CREATE TABLE public.audit_log (id uuid);
+             CREATE TABLE decoy.audit_log (id uuid);
+             CREATE FUNCTION public.audit_customer() RETURNS trigger LANGUAGE plpgsql
+                 AS $$ BEGIN INSERT INTO audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE TRIGGER audit AFTER INSERT ON public.customers
+                 FOR EACH ROW EXECUTE FUNCTION public.audit_customer();
              GRANT USAGE ON SCHEMA decoy TO {role};
-             GRANT SELECT, INSERT ON decoy.customers TO {role};
+             GRANT SELECT, INSERT ON decoy.customers, decoy.audit_log, public.audit_log TO {role};
              ALTER ROLE {role} IN DATABASE \"{database}\" SET search_path = decoy, public",
             role = database.app_role,
             database = database.name,
@@ -282,36 +289,54 @@ async fn built_statements_reach_their_tables_whatever_the_sessions_search_path()
         .unwrap();
     let db = database.connect_single().await;
     let tenant = db.tenant(tenant_id).await.unwrap();
-    let id = Uuid::new_v4();
-    tenant.insert(new_customer(id)).exec().await.unwrap();
     let seen = || async {
-        tenant
+        let mut ids: Vec<Uuid> = tenant
             .select::<Customer>()
             .all()
             .await
             .unwrap()
             .into_iter()
             .map(|customer| customer.id)
-            .collect::<Vec<_>>()
+            .collect();
+        ids.sort();
+        ids
     };
-    assert_eq!(seen().await, [id]);
+    let counts = || async {
+        let row = database
+            .admin()
+            .await
+            .query_one(
+                "SELECT (SELECT count(*) FROM decoy.customers),
+                        (SELECT count(*) FROM decoy.audit_log),
+                        (SELECT count(*) FROM public.audit_log)",
+                &[],
+            )
+            .await
+            .unwrap();
+        (row.get::<_, i64>(0), row.get::<_, i64>(1), row.get::<_, i64>(2))
+    };
+    let mut ids = vec![Uuid::new_v4()];
+    tenant.insert(new_customer(ids[0])).exec().await.unwrap();
+    assert_eq!(seen().await, ids);
+    assert_eq!(
+        counts().await,
+        (1, 0, 1),
+        "decoys untouched, trigger audited"
+    );
 
-    // Hand-written SQL points the session at the decoy, and the path still
-    // holds.
+    // Hand-written SQL points the session at the decoys, and the path still
+    // holds, for the statement and for its trigger.
     tenant
         .raw_execute("SET search_path = decoy", &[])
         .await
         .unwrap();
-    assert_eq!(seen().await, [id]);
-    let decoy = database
-        .admin()
-        .await
-        .query_one("SELECT count(*) FROM decoy.customers", &[])
-        .await
-        .unwrap();
+    ids.push(Uuid::new_v4());
+    tenant.insert(new_customer(ids[1])).exec().await.unwrap();
+    ids.sort();
+    assert_eq!(seen().await, ids);
     assert_eq!(
-        decoy.get::<_, i64>(0),
-        1,
-        "nothing was written to the decoy"
+        counts().await,
+        (1, 0, 2),
+        "decoys untouched, trigger audited"
     );
 }

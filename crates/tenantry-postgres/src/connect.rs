@@ -53,13 +53,16 @@ pub(crate) enum OpenError {
 /// Connects to the first host of `config` that answers and suits it (as the
 /// driver does: each address of each host in turn, and with
 /// `target_session_attrs=read-write` only a server that accepts writes).
-/// On a `direct` connection (not through a transaction-mode pooler, whose
-/// server connections change hands) the context's shared statements are
-/// prepared (see [`ContextMessages::preparation`]).
-pub(crate) async fn open(config: &Config, direct: bool) -> Result<SplicedConnection, OpenError> {
+/// With `prepare_shared`, the context's shared statements are prepared (see
+/// [`ContextMessages::preparation`]): not behind a transaction-mode pooler
+/// that does not keep prepared statements (`Config::transaction_pooler`).
+pub(crate) async fn open(
+    config: &Config,
+    prepare_shared: bool,
+) -> Result<SplicedConnection, OpenError> {
     let mut last_error = None;
     for address in addresses(config).await.map_err(OpenError::Socket)? {
-        match open_at(config, address, direct).await {
+        match open_at(config, address, prepare_shared).await {
             Ok(connection) => return Ok(connection),
             Err(error) => last_error = Some(error),
         }
@@ -75,7 +78,7 @@ pub(crate) async fn open(config: &Config, direct: bool) -> Result<SplicedConnect
 async fn open_at(
     config: &Config,
     address: Address,
-    direct: bool,
+    prepare_shared: bool,
 ) -> Result<SplicedConnection, OpenError> {
     let socket = connect_address(&address, config)
         .await
@@ -101,7 +104,7 @@ async fn open_at(
             "the server is read-only, and read-write was asked for",
         )));
     }
-    if direct {
+    if prepare_shared {
         prepare_shared_statements(&client, &splicer)
             .await
             .map_err(OpenError::Postgres)?;

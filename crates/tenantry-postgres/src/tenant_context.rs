@@ -7,28 +7,31 @@
 //! It takes two forms:
 //!
 //! - `BEGIN; SET LOCAL …`, for transactions, hand-written SQL, streams,
-//!   statements sent through a transaction-mode pooler, and every tenant's
+//!   statements sent through a transaction-mode pooler (as configured with
+//!   `Config::transaction_pooler`), and every tenant's
 //!   statements on Citus, where `SET LOCAL` inside a transaction block is
 //!   propagated to the workers (`set_config(.., true)` is not). `SET LOCAL`
 //!   takes no bind parameter, so the literal is rendered from the typed
 //!   tenant id only (a UUID: hex digits and hyphens), and it is sent on the
 //!   unnamed statement (or as a simple query), never as a named prepared
 //!   statement, so per-tenant text never enters the statement cache.
-//! - For a single built statement on a direct connection: one shared
-//!   prepared statement, `SELECT set_config('tenantry.tenant_id', $1,
-//!   true)`, with the tenant id bound, in the statement's own message group.
-//!   The group opens no transaction block, so the server runs it as one
-//!   implicit transaction that its Sync commits, and the setting ends there.
-//!   Built statements cannot open a transaction block of their own.
+//! - For a single built statement on a connection that caches statements:
+//!   one shared prepared statement, `SELECT set_config('tenantry.tenant_id',
+//!   $1, true), set_config('search_path', …, true)`, with the tenant id
+//!   bound, in the statement's own message group. The group opens no
+//!   transaction block, so the server runs it as one implicit transaction
+//!   that its Sync commits, and both settings end there. Built statements
+//!   cannot open a transaction block of their own.
 //!
-//! The first form also pins `search_path` for the transaction: the tenant's
-//! schema (hand-written SQL of a schema placement), or `public`, with
-//! `pg_temp` searched last, so a temporary table can never shadow a tenant
-//! table that hand-written SQL names without a schema, even on a server
-//! connection that a pooler shares. Built statements need no path: they
-//! name the schema of every table they reach (`public` for the shared pool,
-//! a tenant database and global tables, or the tenant's own schema), so the
-//! session's path never decides which table that is.
+//! Both forms pin `search_path` for the transaction: the tenant's schema
+//! (hand-written SQL of a schema placement), or `public`, with `pg_temp`
+//! searched last, so a temporary table can never shadow a table that a
+//! statement, or a trigger or function it runs, names without a schema, even
+//! on a server connection that a pooler shares; and the same statement finds
+//! the same tables however it is sent. Built statements also name the
+//! schema of every table they reach (`public` for the shared pool, a tenant
+//! database and global tables, or the tenant's own schema), in a
+//! transaction of a schema placement too.
 
 use std::sync::LazyLock;
 
@@ -41,11 +44,10 @@ pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
 /// Statements of a context that are the same for every tenant: each
 /// connection that caches statements prepares them once, by name.
-pub(crate) const SHARED_STATEMENTS: [&str; 6] = [
+pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
     "BEGIN",
     "COMMIT",
     PIN_SHARED_PATH,
-    CLEAR_TENANT,
     CITUS_PROPAGATION,
     CONTEXT_FOR_GROUP,
 ];
@@ -53,9 +55,11 @@ pub(crate) const SHARED_STATEMENTS: [&str; 6] = [
 /// The path of statements on shared tables and of global statements.
 const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
 
-/// Sets the tenant (the bound text, empty for none) until the end of the
-/// transaction: here, the implicit transaction of one message group.
-const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true)";
+/// Sets the tenant (the bound text, empty for none) and the path of
+/// [`PIN_SHARED_PATH`] until the end of the transaction: here, the implicit
+/// transaction of one message group.
+const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
+     set_config('search_path', 'public, pg_temp', true)";
 
 /// No tenant: the setting is cleared for the transaction.
 const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
@@ -86,8 +90,8 @@ impl TransactionStart {
     }
 }
 
-/// Sets `tenant` (the text of its id, or empty for none) for the rest of a
-/// message group.
+/// Sets `tenant` (the text of its id, or empty for none) and pins the path
+/// for the rest of a message group.
 fn context_for_group(tenant: &str) -> ContextMessages {
     ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant])
 }
@@ -110,8 +114,8 @@ impl Begin {
             statements
         };
         // Built statements of a schema placement name their schema, so they
-        // get the path of a clean session: a path that differed from the one
-        // they were prepared under would make PostgreSQL plan them again.
+        // get the shared path, in both forms: a path that differed from the
+        // one they were prepared under would make PostgreSQL plan them again.
         // On Citus the context must be `SET LOCAL` in a transaction block.
         let in_group = (!citus).then(|| context_for_group(&tenant.to_string()));
         Self {
@@ -214,10 +218,17 @@ mod tests {
     #[test]
     fn the_shared_statements_name_the_tenant_setting() {
         assert_eq!(CLEAR_TENANT, format!("SET LOCAL {TENANT_SETTING} = ''"));
-        assert_eq!(
-            CONTEXT_FOR_GROUP,
-            format!("SELECT set_config('{TENANT_SETTING}', $1, true)")
-        );
+        assert!(CONTEXT_FOR_GROUP.starts_with(&format!(
+            "SELECT set_config('{TENANT_SETTING}', $1, true), "
+        )));
+    }
+
+    #[test]
+    fn both_forms_pin_the_same_path() {
+        let path = PIN_SHARED_PATH
+            .strip_prefix("SET LOCAL search_path = ")
+            .unwrap();
+        assert!(CONTEXT_FOR_GROUP.ends_with(&format!("set_config('search_path', '{path}', true)")));
     }
 
     #[test]
@@ -239,5 +250,9 @@ mod tests {
                 .sql
                 .contains(&format!("SET LOCAL {TENANT_SETTING} = ''"))
         );
+        // In the group, one value is bound: the empty text.
+        let in_group = BEGIN_WITHOUT_TENANT.in_group.as_ref().unwrap().bytes();
+        let one_empty_value = b"\0\0\0\x01\0\0\0\0";
+        assert!(in_group.windows(8).any(|bytes| bytes == one_empty_value));
     }
 }

@@ -9,7 +9,7 @@
 //! many ReadyForQuery as groups went before. That ReadyForQuery also says
 //! whether the group left a transaction open.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
 use bytes::{Bytes, BytesMut};
 use tokio::sync::Notify;
@@ -150,8 +150,12 @@ impl Splicer {
     }
 
     /// Records that the stream has ended: no answer is awaited any more.
+    /// Called when the stream is dropped, so it never panics, even if a
+    /// panic elsewhere poisoned the lock.
     pub(crate) fn close(&self) {
-        self.state().closed = true;
+        let mut state = self.0.state.lock().unwrap_or_else(PoisonError::into_inner);
+        state.closed = true;
+        drop(state);
         self.0.answered.notify_waiters();
     }
 

@@ -87,7 +87,7 @@ fn select_tenantry(i: &Inputs) -> tenantry::Statement {
 fn select_sea_query(i: &Inputs) -> (String, Values) {
     Query::select()
         .columns(INVOICE_COLUMNS.iter().map(|column| ("invoices", *column)))
-        .from("invoices")
+        .from(("public", "invoices"))
         .and_where(Expr::col(("invoices", "tenant_id")).eq(i.tenant))
         .and_where(Expr::col(("invoices", "paid")).eq(false))
         .and_where(Expr::col(("invoices", "amount")).gte(i.min_amount))
@@ -116,7 +116,7 @@ fn insert_tenantry(i: &Inputs, row: NewInvoice) -> tenantry::Statement {
 
 fn insert_sea_query(i: &Inputs, row: NewInvoice) -> (String, Values) {
     Query::insert()
-        .into_table("invoices")
+        .into_table(("public", "invoices"))
         .columns([
             "tenant_id",
             "id",
@@ -152,7 +152,7 @@ fn update_tenantry(i: &Inputs) -> tenantry::Statement {
 
 fn update_sea_query(i: &Inputs) -> (String, Values) {
     Query::update()
-        .table("invoices")
+        .table(("public", "invoices"))
         .value("paid", true)
         .value("amount", i.amount)
         .and_where(Expr::col(("invoices", "tenant_id")).eq(i.tenant))
@@ -174,10 +174,10 @@ fn join_tenantry(i: &Inputs) -> tenantry::Statement {
 fn join_sea_query(i: &Inputs) -> (String, Values) {
     Query::select()
         .columns(INVOICE_COLUMNS.iter().map(|column| ("invoices", *column)))
-        .from("invoices")
+        .from(("public", "invoices"))
         .and_where(Expr::col(("invoices", "tenant_id")).eq(i.tenant))
         .inner_join(
-            "customers",
+            ("public", "customers"),
             Condition::all()
                 .add(Expr::col(("customers", "tenant_id")).eq(i.tenant))
                 .add(Expr::col(("customers", "id")).equals(("invoices", "customer_id"))),

@@ -313,7 +313,11 @@ async fn built_statements_reach_their_tables_whatever_the_sessions_search_path()
             )
             .await
             .unwrap();
-        (row.get::<_, i64>(0), row.get::<_, i64>(1), row.get::<_, i64>(2))
+        (
+            row.get::<_, i64>(0),
+            row.get::<_, i64>(1),
+            row.get::<_, i64>(2),
+        )
     };
     let mut ids = vec![Uuid::new_v4()];
     tenant.insert(new_customer(ids[0])).exec().await.unwrap();

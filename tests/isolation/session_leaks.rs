@@ -232,6 +232,37 @@ async fn a_prepared_statement_replaced_by_hand_written_sql_never_serves_the_next
     assert_statement_leaves_nothing(POOL, Via::Handle, HIJACK_CUSTOMER_READS).await;
 }
 
+/// Replaces the connection's shared statement that sets a built statement's
+/// tenant by one that sets `culprit`'s, whoever runs it; fails if there is
+/// no such statement to replace.
+fn hijack_the_shared_context(culprit: &Placed) -> Vec<String> {
+    vec![format!(
+        r#"DO $$
+DECLARE victim record;
+BEGIN
+    FOR victim IN SELECT name FROM pg_prepared_statements
+        WHERE statement LIKE 'SELECT set_config(''tenantry.tenant_id'', $1, true)%'
+    LOOP
+        EXECUTE format('DEALLOCATE %I', victim.name);
+        EXECUTE format(
+            'PREPARE %I (text) AS SELECT set_config(''tenantry.tenant_id'', %L, true), $1',
+            victim.name, '{}');
+    END LOOP;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'no shared context statement on this connection';
+    END IF;
+END $$"#,
+        culprit.record.id
+    )]
+}
+
+#[tokio::test]
+async fn the_shared_context_statement_replaced_by_hand_written_sql_never_serves_the_next_borrower()
+{
+    let shared = OneConnection::sharing_servers().await;
+    assert_nothing_is_inherited(&shared, POOL, Via::Handle, hijack_the_shared_context).await;
+}
+
 #[tokio::test]
 async fn prepared_statements_dropped_by_hand_written_sql_do_not_fail_the_next_borrower() {
     assert_statement_leaves_nothing(SCHEMA, Via::Transaction, "DEALLOCATE ALL").await;

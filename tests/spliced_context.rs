@@ -13,7 +13,7 @@ use support::database::{TestDatabase, main_port, url_for};
 use support::probes::{backend_pid, context_of, idle_in_transaction};
 use support::wire_tap::WireTap;
 use support::{Customer, NewCustomer};
-use tenantry::{Config, ConstraintKind, Error, TenantId, Tenantry};
+use tenantry::{Config, ConstraintKind, Entity, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 /// Tenantry on one connection, through a relay that counts its messages.
@@ -207,6 +207,63 @@ async fn a_statement_dropped_inside_a_transaction_never_carries_the_next_borrowe
 
         assert_eq!(context_of(&next).await, next_id.to_string());
         assert_eq!(next.select::<Customer>().count().await.unwrap(), 1);
+        assert_eq!(first.select::<Customer>().count().await.unwrap(), 0);
+    }
+    assert_eq!(in_transaction(&database).await, 0);
+}
+
+/// Maps the `bigint` amount column to an `i32`: a statement on it fails on
+/// the client, before anything is sent.
+#[derive(Entity, Debug)]
+#[entity(table = "invoices", tenant_scoped)]
+#[allow(dead_code)] // only ever filtered on, never read
+struct DriftedInvoice {
+    #[entity(primary_key)]
+    id: Uuid,
+    tenant_id: TenantId,
+    amount: i32,
+}
+
+#[tokio::test]
+async fn a_statement_queued_in_a_dropped_transaction_is_counted_whatever_ends_beside_it() {
+    let database = TestDatabase::create().await;
+    let db = database.connect_single().await;
+    let first = db.tenant(TenantId::random()).await.unwrap();
+    let next_id = TenantId::random();
+    let next = db.tenant(next_id).await.unwrap();
+    for _ in 0..3 {
+        next.insert(new_customer(Uuid::new_v4()))
+            .exec()
+            .await
+            .unwrap();
+    }
+    // Prepares the drifted statement, so that later it fails at once.
+    let drifted = || {
+        first
+            .select::<DriftedInvoice>()
+            .filter(DriftedInvoice::AMOUNT.gt(5))
+    };
+    assert!(matches!(
+        drifted().count().await,
+        Err(Error::ParameterType { .. })
+    ));
+    for _ in 0..5 {
+        let transaction = first.transaction().await.unwrap();
+        // Polled once: its request is queued, not yet written.
+        let mut queued = Box::pin(transaction.insert(new_customer(Uuid::new_v4())).exec());
+        assert!(futures_util::FutureExt::now_or_never(&mut queued).is_none());
+        // A second statement of the transaction ends first, on the client.
+        let failed = transaction
+            .select::<DriftedInvoice>()
+            .filter(DriftedInvoice::AMOUNT.gt(5))
+            .count()
+            .await;
+        assert!(matches!(failed, Err(Error::ParameterType { .. })));
+        drop(queued);
+        drop(transaction);
+
+        assert_eq!(context_of(&next).await, next_id.to_string());
+        assert_eq!(next.select::<Customer>().count().await.unwrap(), 3);
         assert_eq!(first.select::<Customer>().count().await.unwrap(), 0);
     }
     assert_eq!(in_transaction(&database).await, 0);

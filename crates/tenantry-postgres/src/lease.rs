@@ -1,6 +1,6 @@
 //! A pooled connection on loan, which only goes back to the pool clean.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use deadpool::managed::{Object, PoolError};
@@ -29,7 +29,9 @@ pub(crate) struct Lease {
     dirty: AtomicBool,
     poisoned: AtomicBool,
     ran_raw_sql: AtomicBool,
-    statement_in_flight: AtomicBool,
+    /// Statements whose calls started and have not ended: a call dropped
+    /// half-way never ends, so its statement counts as in flight for good.
+    statements_in_flight: AtomicUsize,
     caches_statements: bool,
 }
 
@@ -58,7 +60,7 @@ impl Lease {
             dirty: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
             ran_raw_sql: AtomicBool::new(false),
-            statement_in_flight: AtomicBool::new(false),
+            statements_in_flight: AtomicUsize::new(0),
             caches_statements,
         })
     }
@@ -90,16 +92,19 @@ impl Lease {
     /// Runs `statement`, one of several requests of a longer unit of work
     /// (a transaction). If the call is dropped before it ends, its requests
     /// may still be queued: [`Lease::has_statement_in_flight`] says so.
+    /// Statements are counted, not flagged: with several in flight at once,
+    /// one that ends first leaves the others counted.
     pub(crate) async fn track<T>(&self, statement: impl Future<Output = T>) -> T {
-        self.statement_in_flight.store(true, Ordering::Release);
+        self.statements_in_flight.fetch_add(1, Ordering::AcqRel);
         let outcome = statement.await;
-        self.statement_in_flight.store(false, Ordering::Release);
+        self.statements_in_flight.fetch_sub(1, Ordering::AcqRel);
         outcome
     }
 
-    /// Whether a statement's call was dropped before it ended.
+    /// Whether a statement's call started and has not ended (it was dropped,
+    /// or it still runs).
     pub(crate) fn has_statement_in_flight(&self) -> bool {
-        self.statement_in_flight.load(Ordering::Acquire)
+        self.statements_in_flight.load(Ordering::Acquire) > 0
     }
 
     /// Records that hand-written SQL runs on this connection, so that its

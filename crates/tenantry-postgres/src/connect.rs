@@ -134,7 +134,7 @@ async fn prepare_shared_statements(
 ) -> Result<(), tokio_postgres::Error> {
     static PREPARATION: LazyLock<ContextMessages> = LazyLock::new(ContextMessages::preparation);
     let probe = client.prepare("SELECT 1").await?;
-    splicer.splice(&PREPARATION, None);
+    splicer.splice("SELECT 1", &PREPARATION, None);
     let probed = client.execute(&probe, &[]).await;
     splicer.finish().await;
     probed.map(drop)

@@ -118,8 +118,8 @@ async fn in_context(
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
         match &start.in_group {
-            Some(context) => client.splicer().splice(context, None),
-            None => client.splicer().splice(&start.messages, Some(&COMMIT)),
+            Some(context) => client.splicer().splice(sql, context, None),
+            None => client.splicer().splice(sql, &start.messages, Some(&COMMIT)),
         }
         let done = work.run(client, &statement, params).await;
         return end_spliced(lease, done).await;
@@ -187,7 +187,7 @@ pub(crate) async fn stream(
     let client = lease.client();
     if lease.caches_statements() {
         let statement = prepare_in_work(lease, sql, params).await?;
-        client.splicer().splice(&start.messages, None);
+        client.splicer().splice(sql, &start.messages, None);
         return match client.query_raw(&statement, params.iter().copied()).await {
             Ok(rows) => Ok(rows),
             Err(error) => end_spliced(lease, Err(Error::from(error))).await,

@@ -2,7 +2,7 @@
 //! `i32` length that counts itself and the body.
 
 /// Bytes before a frame's body: its type and its length.
-const HEADER_LEN: usize = 5;
+pub(super) const HEADER_LEN: usize = 5;
 
 /// The type and total length (header included) of the frame at the start of
 /// `bytes`, once its header has arrived.

@@ -1,9 +1,12 @@
 //! What is added to which message group, and which answers to remove.
 //!
-//! The lease registers a splice just before it sends its statement; the
-//! connection's stream adds the context's messages to the next group that
-//! starts with a Bind (the statement's), then removes their answers from the
-//! server's. Groups are counted on both sides: each one (a Sync, a simple
+//! The lease registers a splice just before it sends its statement, naming
+//! the prepared statement it binds; the connection's stream adds the
+//! context's messages to the next group that starts with a Bind, once it has
+//! checked that this Bind is of that statement, then removes their answers
+//! from the server's. A group that binds another statement while a splice
+//! waits can only be a request someone else left queued: the connection is
+//! ended rather than let a context reach a statement it was not made for. Groups are counted on both sides: each one (a Sync, a simple
 //! Query, and the start-up exchange) is answered by exactly one
 //! ReadyForQuery, so the answers to the spliced group are those after as
 //! many ReadyForQuery as groups went before. That ReadyForQuery also says
@@ -16,6 +19,7 @@ use tokio::sync::Notify;
 
 use super::ContextMessages;
 use super::frame;
+use super::prepared::{Prepared, c_strings};
 
 /// The splicing state of one connection, shared by its lease and its stream.
 #[derive(Clone, Default)]
@@ -51,6 +55,8 @@ struct State {
     closed: bool,
     /// The splice waiting for its statement's Bind.
     pending: Option<Pending>,
+    /// The named statements the driver has prepared.
+    prepared: Prepared,
     /// Groups written so far, the start-up exchange included.
     groups_written: u64,
     /// Whether the writer is inside a group (after its first frame, before its Sync).
@@ -66,6 +72,9 @@ struct State {
 }
 
 struct Pending {
+    /// The name of the prepared statement the splice belongs to (`None`:
+    /// its query was never seen prepared, so no group may take the splice).
+    statement: Option<Arc<[u8]>>,
     before: ContextMessages,
     after: Option<ContextMessages>,
 }
@@ -89,6 +98,29 @@ enum Phase {
     /// Every remaining answer is the driver's.
     Passing,
 }
+
+/// A group that binds another statement than the one a waiting splice
+/// belongs to: a request left queued by someone else, which the context
+/// must never reach.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Misdirected {
+    /// The statement the splice belongs to.
+    pub(crate) expected: String,
+    /// The statement the group binds.
+    pub(crate) found: String,
+}
+
+impl std::fmt::Display for Misdirected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "a tenant context for statement {:?} met a group binding {:?}: the connection is ended",
+            self.expected, self.found
+        )
+    }
+}
+
+impl std::error::Error for Misdirected {}
 
 /// What the stream does with a frame from the server.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -115,12 +147,20 @@ impl Splicer {
         state.groups_written = 1;
     }
 
-    /// Adds `before` in front of the next group that starts with a Bind (of
-    /// a prepared statement), and `after` (if any) in front of its Sync.
-    pub(crate) fn splice(&self, before: &ContextMessages, after: Option<&ContextMessages>) {
+    /// Adds `before` in front of the next group that starts with a Bind,
+    /// which must be of the statement prepared (and already parsed) with
+    /// `query`, and `after` (if any) in front of its Sync.
+    pub(crate) fn splice(
+        &self,
+        query: &str,
+        before: &ContextMessages,
+        after: Option<&ContextMessages>,
+    ) {
         let mut state = self.state();
         state.left_open = false;
+        let statement = state.prepared.name_of(query);
         state.pending = Some(Pending {
+            statement,
             before: before.clone(),
             after: after.cloned(),
         });
@@ -167,21 +207,28 @@ impl Splicer {
     }
 
     /// Moves the complete frames at the front of `unsent` to `out`, adding
-    /// the splice's messages where they belong.
-    pub(crate) fn write_frames(&self, unsent: &mut BytesMut, out: &mut BytesMut) {
+    /// the splice's messages where they belong. Fails, and the connection
+    /// must end, if a group binds another statement than the one a waiting
+    /// splice belongs to.
+    pub(crate) fn write_frames(
+        &self,
+        unsent: &mut BytesMut,
+        out: &mut BytesMut,
+    ) -> Result<(), Misdirected> {
         let mut state = self.state();
         if !state.started {
             out.extend_from_slice(unsent);
             unsent.clear();
-            return;
+            return Ok(());
         }
         while let Some((kind, length)) = frame::header(unsent) {
             if unsent.len() < length {
                 break;
             }
             let frame = unsent.split_to(length);
-            state.write_frame(kind, &frame, out);
+            state.write_frame(kind, &frame, out)?;
         }
+        Ok(())
     }
 
     /// What to do with the server frame that starts `frame`: its bytes
@@ -246,10 +293,16 @@ fn ends_execution(kind: u8) -> bool {
 }
 
 impl State {
-    fn write_frame(&mut self, kind: u8, frame: &[u8], out: &mut BytesMut) {
+    fn write_frame(
+        &mut self,
+        kind: u8,
+        frame: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), Misdirected> {
+        self.prepared.observe(kind, frame);
         if !self.writing_group && starts_group(kind) {
             self.writing_group = true;
-            self.start_group(kind, out);
+            self.start_group(kind, frame, out)?;
         }
         if kind == SYNC {
             if let Some(suffix) = self.suffix.take() {
@@ -261,16 +314,33 @@ impl State {
             self.writing_group = false;
             self.groups_written += 1;
         }
+        Ok(())
     }
 
-    /// Splices the pending context into a group that starts with a Bind.
-    /// Other groups pass as they are: those the driver queued before the
-    /// statement (a `ROLLBACK` queued by a dropped transaction, the Close of
-    /// a dropped statement) are written first. The lease sends nothing else
-    /// while a splice is pending, so the next Bind is its statement's.
-    fn start_group(&mut self, kind: u8, out: &mut BytesMut) {
-        if kind != BIND || self.pending.is_none() {
-            return;
+    /// Splices the pending context into a group that starts with a Bind of
+    /// its statement. Other groups pass as they are: those the driver queued
+    /// before the statement (a `ROLLBACK` queued by a dropped transaction,
+    /// the Close of a dropped statement) are written first. The lease sends
+    /// nothing else while a splice is pending, so the next Bind must be its
+    /// statement's: one of another statement is refused.
+    fn start_group(
+        &mut self,
+        kind: u8,
+        frame: &[u8],
+        out: &mut BytesMut,
+    ) -> Result<(), Misdirected> {
+        let Some(pending) = self.pending.as_ref().filter(|_| kind == BIND) else {
+            return Ok(());
+        };
+        let bound = bound_statement(frame);
+        if bound.is_none() || bound != pending.statement.as_deref() {
+            let text = |name: Option<&[u8]>| {
+                String::from_utf8_lossy(name.unwrap_or_default()).into_owned()
+            };
+            return Err(Misdirected {
+                expected: text(pending.statement.as_deref()),
+                found: text(bound),
+            });
         }
         let pending = self.pending.take().expect("checked above");
         out.extend_from_slice(pending.before.bytes());
@@ -283,7 +353,14 @@ impl State {
             },
             after: pending.after.as_ref().map_or(0, ContextMessages::responses),
         });
+        Ok(())
     }
+}
+
+/// The name of the prepared statement a Bind frame binds: the second
+/// NUL-terminated string of its body, after the portal's name.
+fn bound_statement(frame: &[u8]) -> Option<&[u8]> {
+    c_strings(frame.get(frame::HEADER_LEN..)?).nth(1)
 }
 
 impl InFlight {
@@ -323,5 +400,276 @@ impl InFlight {
             }
             Phase::Passing => Incoming::Pass,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use bytes::BytesMut;
+    use postgres_protocol::message::frontend;
+    use proptest::prelude::*;
+
+    use super::*;
+
+    /// A group that prepares `query` as `name`.
+    fn parse_group(name: &str, query: &str) -> BytesMut {
+        let mut buf = BytesMut::new();
+        frontend::parse(name, query, [], &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        buf
+    }
+
+    /// A group that runs prepared statement `name`, as the driver sends it.
+    fn bind_group(name: &str) -> BytesMut {
+        let mut buf = BytesMut::new();
+        frontend::bind(
+            "",
+            name,
+            [],
+            std::iter::empty::<()>(),
+            |_, _| unreachable!(),
+            [],
+            &mut buf,
+        )
+        .unwrap_or_else(|_| unreachable!());
+        frontend::execute("", 0, &mut buf).unwrap();
+        frontend::sync(&mut buf);
+        buf
+    }
+
+    fn simple_query(sql: &str) -> BytesMut {
+        let mut buf = BytesMut::new();
+        frontend::query(sql, &mut buf).unwrap();
+        buf
+    }
+
+    /// A splicer past the start-up exchange, whose ReadyForQuery is read.
+    fn started() -> Splicer {
+        let splicer = Splicer::default();
+        splicer.start();
+        assert_eq!(
+            splicer.classify(&answer(READY_FOR_QUERY, IDLE)),
+            Incoming::Pass
+        );
+        splicer
+    }
+
+    fn write(splicer: &Splicer, bytes: &[u8]) -> Result<BytesMut, Misdirected> {
+        let mut unsent = BytesMut::from(bytes);
+        let mut out = BytesMut::new();
+        splicer.write_frames(&mut unsent, &mut out)?;
+        assert!(unsent.is_empty(), "whole frames are all written");
+        Ok(out)
+    }
+
+    fn context() -> ContextMessages {
+        ContextMessages::new(["SET LOCAL tenantry.tenant_id = 'x'"])
+    }
+
+    #[test]
+    fn the_context_goes_before_its_statements_bind_and_the_suffix_before_its_sync() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        let commit = ContextMessages::new(["COMMIT"]);
+        splicer.splice("SELECT 1", &context(), Some(&commit));
+        let group = bind_group("s1");
+        let out = write(&splicer, &group).unwrap();
+        let sync_at = group.len() - 5;
+        let mut expected = BytesMut::from(&context().bytes()[..]);
+        expected.extend_from_slice(&group[..sync_at]);
+        expected.extend_from_slice(commit.bytes());
+        expected.extend_from_slice(&group[sync_at..]);
+        assert_eq!(out, expected);
+        assert!(!splicer.is_idle(), "its answers are awaited");
+    }
+
+    #[test]
+    fn groups_queued_before_the_statement_pass_unchanged() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        splicer.splice("SELECT 1", &context(), None);
+        let mut close = BytesMut::new();
+        frontend::close(b'S', "s7", &mut close).unwrap();
+        frontend::sync(&mut close);
+        for queued in [simple_query("ROLLBACK"), close] {
+            assert_eq!(write(&splicer, &queued).unwrap(), queued);
+        }
+        let out = write(&splicer, &bind_group("s1")).unwrap();
+        assert!(out.starts_with(context().bytes()));
+    }
+
+    #[test]
+    fn a_bind_of_another_statement_never_takes_the_context() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        write(&splicer, &parse_group("s2", "SELECT 2")).unwrap();
+        splicer.splice("SELECT 2", &context(), None);
+        let refused = write(&splicer, &bind_group("s1")).unwrap_err();
+        assert_eq!(
+            (refused.expected.as_str(), refused.found.as_str()),
+            ("s2", "s1")
+        );
+    }
+
+    #[test]
+    fn a_splice_for_a_query_never_seen_prepared_takes_no_group() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        splicer.splice("SELECT 3", &context(), None);
+        assert!(write(&splicer, &bind_group("s1")).is_err());
+    }
+
+    #[test]
+    fn a_closed_statement_is_forgotten() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        let mut close = BytesMut::new();
+        frontend::close(b'S', "s1", &mut close).unwrap();
+        frontend::sync(&mut close);
+        write(&splicer, &close).unwrap();
+        splicer.splice("SELECT 1", &context(), None);
+        assert!(write(&splicer, &bind_group("s1")).is_err());
+    }
+
+    /// A backend frame of `kind` with an empty body (a ReadyForQuery with
+    /// transaction status `status`).
+    fn answer(kind: u8, status: u8) -> Vec<u8> {
+        if kind == READY_FOR_QUERY {
+            vec![kind, 0, 0, 0, 5, status]
+        } else {
+            vec![kind, 0, 0, 0, 4]
+        }
+    }
+
+    /// What the server answers to the frames of `bytes` (a frontend stream)
+    /// when every message succeeds, each group ending in transaction status
+    /// `status`.
+    fn answers_to(bytes: &[u8], status: u8) -> Vec<Vec<u8>> {
+        let mut answers = Vec::new();
+        let mut rest = bytes;
+        while let Some((kind, length)) = frame::header(rest) {
+            match kind {
+                b'P' => answers.push(answer(b'1', 0)),
+                b'B' => answers.push(answer(b'2', 0)),
+                b'E' => answers.push(answer(b'C', 0)),
+                b'C' => answers.push(answer(b'3', 0)),
+                b'S' => answers.push(answer(READY_FOR_QUERY, status)),
+                b'Q' => {
+                    answers.push(answer(b'C', 0));
+                    answers.push(answer(READY_FOR_QUERY, status));
+                }
+                _ => {}
+            }
+            rest = &rest[length..];
+        }
+        answers
+    }
+
+    /// One group the driver sends: a plain simple query, or a Bind of one of
+    /// three prepared statements, spliced or not.
+    #[derive(Debug, Clone)]
+    enum Sent {
+        Query,
+        Bind { statement: usize, spliced: bool },
+    }
+
+    fn sent() -> impl Strategy<Value = Sent> {
+        prop_oneof![
+            Just(Sent::Query),
+            (0..3usize, any::<bool>()).prop_map(|(statement, spliced)| Sent::Bind { statement, spliced }),
+        ]
+    }
+
+    proptest! {
+        /// Whatever groups the driver sends, in whatever chunks: each
+        /// spliced group carries its context exactly once, before its own
+        /// Bind, and the driver gets exactly the answers to what it sent,
+        /// with notices anywhere passing through.
+        #[test]
+        fn the_driver_sees_exactly_the_answers_to_its_own_messages(
+            groups in proptest::collection::vec(sent(), 1..12),
+            chunk in 1usize..64,
+            notice_every in 2usize..7,
+        ) {
+            let splicer = started();
+            let queries = ["SELECT 0", "SELECT 1", "SELECT 2"];
+            let mut wire = BytesMut::new();
+            for (index, query) in queries.iter().enumerate() {
+                let group = parse_group(&format!("s{index}"), query);
+                wire.extend_from_slice(&write(&splicer, &group).unwrap());
+            }
+            for frame in answers_to(&wire, IDLE) {
+                prop_assert_eq!(splicer.classify(&frame), Incoming::Pass);
+            }
+            wire.clear();
+            for group in &groups {
+                let bytes = match group {
+                    Sent::Query => simple_query("SELECT 'q'"),
+                    Sent::Bind { statement, spliced } => {
+                        if *spliced {
+                            splicer.splice(queries[*statement], &context(), None);
+                        }
+                        bind_group(&format!("s{statement}"))
+                    }
+                };
+                // The driver's bytes arrive in chunks of any size.
+                let mut unsent = BytesMut::new();
+                for piece in bytes.chunks(chunk) {
+                    unsent.extend_from_slice(piece);
+                    splicer.write_frames(&mut unsent, &mut wire).unwrap();
+                }
+                prop_assert!(unsent.is_empty());
+                // Only one splice waits at a time: its group is answered first.
+                let expected: Vec<Vec<u8>> = answers_to(&bytes, IDLE);
+                let mut passed = Vec::new();
+                let server = answers_to(&wire, IDLE);
+                for (position, frame) in server.iter().enumerate() {
+                    if position % notice_every == 0 {
+                        let notice = answer(b'N', 0);
+                        prop_assert_eq!(splicer.classify(&notice), Incoming::Pass);
+                    }
+                    if splicer.classify(frame) == Incoming::Pass {
+                        passed.push(frame.clone());
+                    }
+                }
+                prop_assert_eq!(passed, expected);
+                prop_assert!(splicer.is_idle());
+                let context = context();
+                let contexts = wire
+                    .windows(context.bytes().len())
+                    .filter(|window| *window == &context.bytes()[..])
+                    .count();
+                let spliced = matches!(group, Sent::Bind { spliced: true, .. });
+                prop_assert_eq!(contexts, usize::from(spliced));
+                if spliced {
+                    // Right before the statement's own Bind.
+                    prop_assert!(wire.starts_with(context.bytes()));
+                }
+                wire.clear();
+            }
+        }
+    }
+
+    #[test]
+    fn a_failed_context_passes_its_error_and_says_the_transaction_is_open() {
+        let splicer = started();
+        write(&splicer, &parse_group("s1", "SELECT 1")).unwrap();
+        // The Parse group is answered first.
+        for frame in [answer(b'1', 0), answer(READY_FOR_QUERY, IDLE)] {
+            assert_eq!(splicer.classify(&frame), Incoming::Pass);
+        }
+        splicer.splice("SELECT 1", &ContextMessages::new(["BEGIN"]), None);
+        write(&splicer, &bind_group("s1")).unwrap();
+        // BEGIN's Parse and Bind succeed, its Execute fails: the rest of the
+        // group is skipped, and the transaction waits aborted.
+        assert_eq!(splicer.classify(&answer(b'1', 0)), Incoming::Remove);
+        assert_eq!(splicer.classify(&answer(b'2', 0)), Incoming::Remove);
+        assert_eq!(splicer.classify(&answer(b'E', 0)), Incoming::Pass);
+        assert_eq!(
+            splicer.classify(&answer(READY_FOR_QUERY, b'E')),
+            Incoming::Pass
+        );
+        let end = futures_util::FutureExt::now_or_never(splicer.finish());
+        assert_eq!(end, Some(SpliceEnd::LeftOpen));
     }
 }

@@ -145,7 +145,9 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SplicingStream<S> {
             ready!(this.poll_drain(cx))?;
         }
         this.unsent.extend_from_slice(data);
-        this.splicer.write_frames(&mut this.unsent, &mut this.out);
+        this.splicer
+            .write_frames(&mut this.unsent, &mut this.out)
+            .map_err(io::Error::other)?;
         if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
             return Poll::Ready(Err(error));
         }

@@ -17,18 +17,20 @@
 //!   statement, so per-tenant text never enters the statement cache.
 //! - For a single built statement on a connection that caches statements:
 //!   one shared prepared statement, `SELECT set_config('tenantry.tenant_id',
-//!   $1, true), set_config('search_path', …, true)`, with the tenant id
-//!   bound, in the statement's own message group. The group opens no
+//!   $1, true), set_config('search_path', $2, true)`, with the tenant id and
+//!   the placement's path bound, in the statement's own message group. The group opens no
 //!   transaction block, so the server runs it as one implicit transaction
 //!   that its Sync commits, and both settings end there. Built statements
 //!   cannot open a transaction block of their own.
 //!
-//! Both forms pin `search_path` for the transaction: the tenant's schema
-//! (hand-written SQL of a schema placement), or `public`, with `pg_temp`
+//! Both forms pin `search_path` for the transaction to the placement's path:
+//! the tenant's schema (schema placements), or `public`, with `pg_temp`
 //! searched last, so a temporary table can never shadow a table that a
 //! statement, or a trigger or function it runs, names without a schema, even
-//! on a server connection that a pooler shares; and the same statement finds
-//! the same tables however it is sent. Built statements also name the
+//! on a server connection that a pooler shares; and the same statement, and
+//! every trigger it fires, finds the same tables however it is sent: a schema
+//! tenant's trigger writing to an unqualified table writes to the tenant's
+//! schema, never to the shared pool's table of the same name. Built statements also name the
 //! schema of every table they reach (`public` for the shared pool, a tenant
 //! database and global tables, or the tenant's own schema), in a
 //! transaction of a schema placement too.
@@ -55,11 +57,14 @@ pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
 /// The path of statements on shared tables and of global statements.
 const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
 
-/// Sets the tenant (the bound text, empty for none) and the path of
-/// [`PIN_SHARED_PATH`] until the end of the transaction: here, the implicit
-/// transaction of one message group.
+/// Sets the tenant (the first bound text, empty for none) and the path (the
+/// second) until the end of the transaction: here, the implicit transaction
+/// of one message group.
 const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
-     set_config('search_path', 'public, pg_temp', true)";
+     set_config('search_path', $2, true)";
+
+/// The path of shared tables, as [`PIN_SHARED_PATH`] sets it.
+const SHARED_PATH: &str = "public, pg_temp";
 
 /// No tenant: the setting is cleared for the transaction.
 const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
@@ -90,37 +95,43 @@ impl TransactionStart {
     }
 }
 
-/// Sets `tenant` (the text of its id, or empty for none) and pins the path
+/// Sets `tenant` (the text of its id, or empty for none) and pins `path`
 /// for the rest of a message group.
-fn context_for_group(tenant: &str) -> ContextMessages {
-    ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant])
+fn context_for_group(tenant: &str, path: &str) -> ContextMessages {
+    ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant, path])
 }
 
-/// How one tenant's transactions start.
+/// The `search_path` of a placement: the tenant's schema (or `public`), then
+/// `pg_temp`.
+fn placement_path(schema: Option<&Identifier>) -> String {
+    match schema {
+        Some(schema) => format!("{}, pg_temp", schema.quoted()),
+        None => SHARED_PATH.to_owned(),
+    }
+}
+
+/// How one tenant's transactions start. Both forms set the same context and
+/// the same path: the placement's.
 pub(crate) struct Begin {
     /// For a built statement.
     pub(crate) statement: TransactionStart,
-    /// For hand-written SQL and transactions: the path names the tenant's
-    /// schema too.
+    /// For hand-written SQL and transactions.
     pub(crate) hand_written: TransactionStart,
 }
 
 impl Begin {
     /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
     pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
-        let opening = |schema| {
-            let mut statements = vec!["BEGIN".to_owned()];
-            statements.extend(context_statements(tenant, citus, schema));
-            statements
-        };
-        // Built statements of a schema placement name their schema, so they
-        // get the shared path, in both forms: a path that differed from the
-        // one they were prepared under would make PostgreSQL plan them again.
+        let mut opening = vec!["BEGIN".to_owned()];
+        opening.extend(context_statements(tenant, citus, schema));
         // On Citus the context must be `SET LOCAL` in a transaction block.
-        let in_group = (!citus).then(|| context_for_group(&tenant.to_string()));
+        // A schema tenant's built statements name its schema, so their text
+        // is the tenant's own, always prepared and planned under its path.
+        let in_group =
+            (!citus).then(|| context_for_group(&tenant.to_string(), &placement_path(schema)));
         Self {
-            statement: TransactionStart::new(&opening(None), in_group),
-            hand_written: TransactionStart::new(&opening(schema), None),
+            statement: TransactionStart::new(&opening, in_group),
+            hand_written: TransactionStart::new(&opening, None),
         }
     }
 }
@@ -136,7 +147,7 @@ fn context_statements(tenant: TenantId, citus: bool, schema: Option<&Identifier>
     }
     statements.push(format!("SET LOCAL {TENANT_SETTING} = '{tenant}'"));
     statements.push(match schema {
-        Some(schema) => format!("SET LOCAL search_path = {}, pg_temp", schema.quoted()),
+        Some(_) => format!("SET LOCAL search_path = {}", placement_path(schema)),
         None => PIN_SHARED_PATH.to_owned(),
     });
     statements
@@ -163,7 +174,7 @@ pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::n
             CLEAR_TENANT.to_owned(),
             PIN_SHARED_PATH.to_owned(),
         ],
-        Some(context_for_group("")),
+        Some(context_for_group("", SHARED_PATH)),
     )
 });
 
@@ -209,10 +220,7 @@ mod tests {
                 "BEGIN; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = \"tenant_acme\", pg_temp"
             )
         );
-        assert_eq!(
-            begin.statement.sql,
-            Begin::new(tenant, false, None).statement.sql
-        );
+        assert_eq!(begin.statement.sql, begin.hand_written.sql);
     }
 
     #[test]
@@ -225,10 +233,25 @@ mod tests {
 
     #[test]
     fn both_forms_pin_the_same_path() {
-        let path = PIN_SHARED_PATH
-            .strip_prefix("SET LOCAL search_path = ")
-            .unwrap();
-        assert!(CONTEXT_FOR_GROUP.ends_with(&format!("set_config('search_path', '{path}', true)")));
+        assert_eq!(
+            PIN_SHARED_PATH,
+            format!("SET LOCAL search_path = {SHARED_PATH}")
+        );
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let schema = Identifier::new("tenant_acme").unwrap();
+        for schema in [None, Some(&schema)] {
+            let begin = Begin::new(tenant, false, schema);
+            let path = placement_path(schema);
+            assert!(
+                begin
+                    .statement
+                    .sql
+                    .ends_with(&format!("SET LOCAL search_path = {path}"))
+            );
+            let in_group = begin.statement.in_group.expect("built, not Citus");
+            let bound = String::from_utf8_lossy(in_group.bytes()).into_owned();
+            assert!(bound.contains(&path), "the path is bound: {bound:?}");
+        }
     }
 
     #[test]
@@ -250,9 +273,13 @@ mod tests {
                 .sql
                 .contains(&format!("SET LOCAL {TENANT_SETTING} = ''"))
         );
-        // In the group, one value is bound: the empty text.
+        // In the group, two values are bound: the empty text, then the path.
         let in_group = BEGIN_WITHOUT_TENANT.in_group.as_ref().unwrap().bytes();
-        let one_empty_value = b"\0\0\0\x01\0\0\0\0";
-        assert!(in_group.windows(8).any(|bytes| bytes == one_empty_value));
+        let two_values_the_first_empty = b"\0\x02\0\0\0\0";
+        assert!(
+            in_group
+                .windows(6)
+                .any(|bytes| bytes == two_values_the_first_empty)
+        );
     }
 }

@@ -576,7 +576,8 @@ mod tests {
     fn sent() -> impl Strategy<Value = Sent> {
         prop_oneof![
             Just(Sent::Query),
-            (0..3usize, any::<bool>()).prop_map(|(statement, spliced)| Sent::Bind { statement, spliced }),
+            (0..3usize, any::<bool>())
+                .prop_map(|(statement, spliced)| Sent::Bind { statement, spliced }),
         ]
     }
 

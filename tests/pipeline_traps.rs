@@ -141,6 +141,52 @@ async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
 }
 
 #[tokio::test]
+async fn a_cancel_request_and_a_statement_timeout_are_told_apart() {
+    let database = TestDatabase::create().await;
+    let db = database.connect_single().await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let admin = database.admin().await;
+    // Another session cancels the statement while it runs.
+    let sleeping = acme.raw_query("SELECT pg_sleep(5)", &[]);
+    let cancel = async {
+        loop {
+            let cancelled: i64 = admin
+                .query_one(
+                    "SELECT count(pg_cancel_backend(pid)) FROM pg_stat_activity
+                     WHERE usename = $1 AND query = 'SELECT pg_sleep(5)' AND state = 'active'",
+                    &[&database.app_role],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            if cancelled > 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    };
+    let (slept, ()) = futures_util::future::join(sleeping, cancel).await;
+    match slept {
+        Err(Error::Cancelled { .. }) => {}
+        other => panic!("expected a cancelled statement, got {other:?}"),
+    }
+    // The statement's own time limit.
+    admin
+        .batch_execute(&format!(
+            "ALTER ROLE {} SET statement_timeout = '50ms'",
+            database.app_role
+        ))
+        .await
+        .unwrap();
+    let db = database.connect_single().await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    match acme.raw_query("SELECT pg_sleep(1)", &[]).await {
+        Err(Error::StatementTimeout { .. }) => {}
+        other => panic!("expected a statement timeout, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_cancelled_statement_is_cancelled_on_the_server_too() {
     let database = TestDatabase::create().await;
     let db = database.connect_single().await;

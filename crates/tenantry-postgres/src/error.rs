@@ -85,6 +85,17 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The statement was cancelled by a cancel request: another session's
+    /// `pg_cancel_backend`, an administrator, or the cancel tenantry sends
+    /// for a call that was dropped. Not a time limit. (A server whose
+    /// messages are not in English reports its statement timeouts as this
+    /// too: PostgreSQL gives both the same code.)
+    #[error("statement cancelled on request: {}", server_message(source))]
+    Cancelled {
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// The connection died (server restart, network failure, terminated
     /// backend). The connection is discarded; the next call gets a new one.
     #[error("the database connection was lost: {source}")]
@@ -188,12 +199,20 @@ impl From<tokio_postgres::Error> for Error {
         }
         match *db_error.code() {
             SqlState::INSUFFICIENT_PRIVILEGE => Error::PermissionDenied { source },
-            SqlState::QUERY_CANCELED => Error::StatementTimeout { source },
+            SqlState::QUERY_CANCELED if db_error.message() == STATEMENT_TIMEOUT_MESSAGE => {
+                Error::StatementTimeout { source }
+            }
+            SqlState::QUERY_CANCELED => Error::Cancelled { source },
             SqlState::ADMIN_SHUTDOWN | SqlState::CRASH_SHUTDOWN => Error::ConnectionLost { source },
             _ => Error::Database { source },
         }
     }
 }
+
+/// What PostgreSQL says, in English, when a statement reaches its
+/// `statement_timeout`; a cancel request (same code) says "due to user
+/// request" instead.
+const STATEMENT_TIMEOUT_MESSAGE: &str = "canceling statement due to statement timeout";
 
 /// What the server said, when it said something (the driver's own message
 /// for a database error is only "db error"), else the driver's message.

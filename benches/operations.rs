@@ -23,10 +23,9 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use support::placements::{MIGRATIONS, TENANT, World};
+use support::placements::{MIGRATIONS, TENANT, World, bulk_schema_tenants};
 use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
 use tenantry::{MAIN_SERVER, Migrations, NewTenant, PlacementKind, TenantId};
-use tokio_postgres::Client;
 
 fn scaled(count: usize) -> usize {
     let scale: f64 = std::env::var("TENANTRY_BENCH_SCALE")
@@ -34,38 +33,6 @@ fn scaled(count: usize) -> usize {
         .and_then(|scale| scale.parse().ok())
         .unwrap_or(1.0);
     ((count as f64 * scale) as usize).max(1)
-}
-
-/// Creates `count` schema tenants named `tenant_<prefix><n>` with every
-/// tenant migration applied, registered active, in batches.
-async fn bulk_schema_tenants(admin: &Client, prefix: &str, count: usize) -> Vec<TenantId> {
-    let mut ids = Vec::with_capacity(count);
-    for batch in (0..count).collect::<Vec<_>>().chunks(50) {
-        let mut sql = String::from("BEGIN;");
-        for n in batch {
-            let id = TenantId::random();
-            ids.push(id);
-            let schema = format!("tenant_{prefix}{n}");
-            sql.push_str(&format!(
-                "CREATE SCHEMA {schema}; SET LOCAL search_path = {schema};"
-            ));
-            for migration in TENANT.migrations() {
-                sql.push_str(migration.sql);
-                sql.push_str(&format!(
-                    ";INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ('{schema}', 'tenant', {}, '{}', '{}');",
-                    migration.version,
-                    migration.name,
-                    migration.checksum()
-                ));
-            }
-            sql.push_str(&format!(
-                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, schema_name, status) VALUES ('{id}', '{prefix}{n}', 'schema', 'main', '{schema}', 'active');"
-            ));
-        }
-        sql.push_str("COMMIT;");
-        admin.batch_execute(&sql).await.expect("bulk tenants");
-    }
-    ids
 }
 
 fn median(mut samples: Vec<Duration>) -> Duration {

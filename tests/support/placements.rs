@@ -10,7 +10,9 @@
 #![allow(dead_code)]
 
 use tenantry::migrate::{MigrateOptions, MigrationSet};
-use tenantry::{Config, Migrations, NewTenant, Operator, PlacementKind, TenantRecord, Tenantry};
+use tenantry::{
+    Config, Migrations, NewTenant, Operator, PlacementKind, TenantId, TenantRecord, Tenantry,
+};
 use tokio_postgres::Client;
 
 use super::database::TestDatabase;
@@ -122,4 +124,36 @@ impl World {
             None => host.admin().await,
         }
     }
+}
+
+/// Creates `count` schema tenants named `tenant_<prefix><n>` with every
+/// tenant migration applied, registered active, in batches.
+pub async fn bulk_schema_tenants(admin: &Client, prefix: &str, count: usize) -> Vec<TenantId> {
+    let mut ids = Vec::with_capacity(count);
+    for batch in (0..count).collect::<Vec<_>>().chunks(50) {
+        let mut sql = String::from("BEGIN;");
+        for n in batch {
+            let id = TenantId::random();
+            ids.push(id);
+            let schema = format!("tenant_{prefix}{n}");
+            sql.push_str(&format!(
+                "CREATE SCHEMA {schema}; SET LOCAL search_path = {schema};"
+            ));
+            for migration in TENANT.migrations() {
+                sql.push_str(migration.sql);
+                sql.push_str(&format!(
+                    ";INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ('{schema}', 'tenant', {}, '{}', '{}');",
+                    migration.version,
+                    migration.name,
+                    migration.checksum()
+                ));
+            }
+            sql.push_str(&format!(
+                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, schema_name, status) VALUES ('{id}', '{prefix}{n}', 'schema', 'main', '{schema}', 'active');"
+            ));
+        }
+        sql.push_str("COMMIT;");
+        admin.batch_execute(&sql).await.expect("bulk tenants");
+    }
+    ids
 }

@@ -55,7 +55,7 @@ impl Tenantry {
             budget: config.budget(),
             wait: config.wait_timeout,
             idle_timeout: config.idle_timeout,
-            cache_statements: !config.transaction_pooler,
+            statement_cache: config.statement_cache(),
             allow_privileged_role: config.allow_privileged_role,
         };
         let servers: HashMap<String, Arc<Server>> = config

@@ -1,5 +1,6 @@
 //! Connection settings, from code or from the environment.
 
+use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::time::Duration;
 
@@ -32,7 +33,11 @@ pub struct Config {
     pub(crate) registry_heartbeat: Duration,
     pub(crate) registry_listener: Option<tokio_postgres::Config>,
     pub(crate) transaction_pooler: bool,
+    pub(crate) statement_cache_size: NonZeroUsize,
 }
+
+/// Prepared statements kept per connection unless configured otherwise.
+const DEFAULT_STATEMENT_CACHE_SIZE: NonZeroUsize = NonZeroUsize::new(256).expect("not zero");
 
 /// The name of the server the configuration's URL points at.
 pub const MAIN_SERVER: &str = "main";
@@ -56,6 +61,7 @@ impl Config {
             registry_heartbeat: Duration::from_secs(5),
             registry_listener: None,
             transaction_pooler: false,
+            statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
         })
     }
 
@@ -115,6 +121,23 @@ impl Config {
         self
     }
 
+    /// The most prepared statements each connection keeps (default 256, at
+    /// least 1). The least recently used one is deallocated on the server
+    /// when the cache is full: schema tenants' statements name their schema,
+    /// so without a bound every tenant and statement shape would hold server
+    /// memory on every connection. Behind a transaction-mode pooler nothing
+    /// is cached.
+    pub fn statement_cache_size(mut self, size: usize) -> Self {
+        self.statement_cache_size = NonZeroUsize::new(size).unwrap_or(NonZeroUsize::MIN);
+        self
+    }
+
+    /// The statement cache of each connection: `None` behind a
+    /// transaction-mode pooler, where statements are not cached.
+    pub(crate) fn statement_cache(&self) -> Option<NonZeroUsize> {
+        (!self.transaction_pooler).then_some(self.statement_cache_size)
+    }
+
     /// The most connections each tenant database's pool opens (default 4).
     pub fn database_pool_size(mut self, size: usize) -> Self {
         self.database_pool_size = size.max(1);
@@ -156,7 +179,8 @@ impl Config {
     /// `TENANTRY_POOL_SIZE`, `TENANTRY_POOL_TIMEOUT_MS`, `TENANTRY_CITUS`
     /// (`true` on a Citus cluster), `TENANTRY_REGISTRY` (`true` to route
     /// through the registry), `TENANTRY_TRANSACTION_POOLER` (`true` behind a
-    /// transaction-mode pooler) and `TENANTRY_REGISTRY_LISTENER_URL`.
+    /// transaction-mode pooler), `TENANTRY_REGISTRY_LISTENER_URL` and
+    /// `TENANTRY_STATEMENT_CACHE_SIZE`.
     pub fn from_env() -> Result<Self, Error> {
         Self::from_lookup(|name| std::env::var(name).ok())
     }
@@ -181,6 +205,10 @@ impl Config {
         }
         if let Some(pooler) = lookup("TENANTRY_TRANSACTION_POOLER") {
             config.transaction_pooler = parse_setting("TENANTRY_TRANSACTION_POOLER", &pooler)?;
+        }
+        if let Some(size) = lookup("TENANTRY_STATEMENT_CACHE_SIZE") {
+            let size: usize = parse_setting("TENANTRY_STATEMENT_CACHE_SIZE", &size)?;
+            config = config.statement_cache_size(size);
         }
         if let Some(url) = lookup("TENANTRY_REGISTRY_LISTENER_URL") {
             config = config.registry_listener(&url)?;

@@ -32,16 +32,11 @@ pub(crate) struct Lease {
     /// Statements whose calls started and have not ended: a call dropped
     /// half-way never ends, so its statement counts as in flight for good.
     statements_in_flight: AtomicUsize,
-    caches_statements: bool,
 }
 
 impl Lease {
     /// Borrows a connection, waiting at most `wait` for one.
-    pub(crate) async fn acquire(
-        pool: &Pool,
-        wait: Duration,
-        caches_statements: bool,
-    ) -> Result<Self, Error> {
+    pub(crate) async fn acquire(pool: &Pool, wait: Duration) -> Result<Self, Error> {
         let object = pool.get().await.map_err(|error| match error {
             PoolError::Timeout(_) | PoolError::Backend(ConnectError::BudgetSpent) => {
                 Error::PoolTimeout { waited: wait }
@@ -61,7 +56,6 @@ impl Lease {
             poisoned: AtomicBool::new(false),
             ran_raw_sql: AtomicBool::new(false),
             statements_in_flight: AtomicUsize::new(0),
-            caches_statements,
         })
     }
 
@@ -75,7 +69,7 @@ impl Lease {
     /// Whether prepared statements may be cached on this connection (not
     /// behind a transaction-mode pooler).
     pub(crate) fn caches_statements(&self) -> bool {
-        self.caches_statements
+        self.client().statements().is_some()
     }
 
     /// Marks the start of a unit of work: the connection may now be inside a

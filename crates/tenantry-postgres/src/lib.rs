@@ -27,6 +27,7 @@ mod row;
 mod server;
 mod session_reset;
 mod shared;
+mod statement_cache;
 mod tenant;
 mod tenant_context;
 mod transaction;

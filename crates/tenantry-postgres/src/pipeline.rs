@@ -71,10 +71,9 @@ pub(crate) async fn prepare(
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Statement, Error> {
     let client = lease.client();
-    let statement = if lease.caches_statements() {
-        client.prepare_cached(sql).await?
-    } else {
-        client.prepare(sql).await?
+    let statement = match client.statements() {
+        Some(cache) => cache.prepare(client, sql).await?,
+        None => client.prepare(sql).await?,
     };
     check_all(params, statement.params())?;
     Ok(statement)

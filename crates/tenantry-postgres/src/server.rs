@@ -11,6 +11,7 @@
 //! wait; after that the call fails with [`Error::PoolTimeout`].
 
 use std::collections::HashMap;
+use std::num::NonZeroUsize;
 use std::ops::Deref;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
@@ -25,6 +26,7 @@ use crate::connect::{self, Address, OpenError};
 use crate::lease::Lease;
 use crate::role::{RoleCheck, check_role};
 use crate::session_reset::reset_session;
+use crate::statement_cache::StatementCache;
 use crate::wire::Splicer;
 
 /// A pool of budgeted connections.
@@ -33,6 +35,9 @@ pub(crate) type Pool = managed::Pool<BudgetedManager>;
 /// A connection that holds one permit of its server's budget while it is open.
 pub(crate) struct BudgetedClient {
     client: ClientWrapper,
+    /// The connection's prepared statements (`None` behind a
+    /// transaction-mode pooler).
+    statements: Option<StatementCache>,
     splicer: Splicer,
     address: Address,
     permit: Option<OwnedSemaphorePermit>,
@@ -54,6 +59,11 @@ impl BudgetedClient {
     /// connection is lent again.
     pub(crate) fn reset_session_before_reuse(&mut self) {
         self.session_needs_reset = true;
+    }
+
+    /// The connection's prepared statements, if it caches them.
+    pub(crate) fn statements(&self) -> Option<&StatementCache> {
+        self.statements.as_ref()
     }
 
     /// What the connection's stream adds to a statement's message group.
@@ -137,8 +147,8 @@ impl From<OpenError> for ConnectError {
 pub(crate) struct BudgetedManager {
     postgres: tokio_postgres::Config,
     server: Weak<Server>,
-    /// Whether statements are cached, and so checked by a session reset.
-    caches_statements: bool,
+    /// The statements cached per connection (checked by a session reset).
+    statement_cache: Option<NonZeroUsize>,
     /// Whether a role that skips row-level security is accepted.
     allow_privileged_role: bool,
 }
@@ -150,11 +160,12 @@ impl managed::Manager for BudgetedManager {
     async fn create(&self) -> Result<BudgetedClient, ConnectError> {
         let server = self.server.upgrade().ok_or(ConnectError::BudgetSpent)?;
         let permit = server.permit().await?;
-        let connection = connect::open(&self.postgres, self.caches_statements).await?;
+        let connection = connect::open(&self.postgres, self.statement_cache.is_some()).await?;
         let client = ClientWrapper::new(connection.client, connection.task);
         check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {
             client,
+            statements: self.statement_cache.map(StatementCache::new),
             splicer: connection.splicer,
             address: connection.address,
             permit: Some(permit),
@@ -177,7 +188,8 @@ impl managed::Manager for BudgetedManager {
             ));
         }
         if client.session_needs_reset {
-            let intact = reset_session(&client.client, self.caches_statements)
+            let cached = client.statements.as_ref().map(StatementCache::len);
+            let intact = reset_session(&client.client, cached)
                 .await
                 .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
             if !intact {
@@ -204,8 +216,8 @@ pub(crate) struct ServerLimits {
     pub(crate) wait: Duration,
     /// How long an unused connection stays open.
     pub(crate) idle_timeout: Duration,
-    /// Whether prepared statements may be cached per connection.
-    pub(crate) cache_statements: bool,
+    /// The prepared statements cached per connection (`None`: none are).
+    pub(crate) statement_cache: Option<NonZeroUsize>,
     /// Whether a role that skips row-level security is accepted.
     pub(crate) allow_privileged_role: bool,
 }
@@ -239,7 +251,7 @@ impl Server {
 
     /// Borrows a connection to the server's own database.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        Lease::acquire(&self.main, self.limits.wait, self.limits.cache_statements).await
+        Lease::acquire(&self.main, self.limits.wait).await
     }
 
     /// Borrows a connection to tenant database `database`, opening its pool
@@ -269,7 +281,7 @@ impl Server {
                 }
             }
         };
-        Lease::acquire(&pool, self.limits.wait, self.limits.cache_statements).await
+        Lease::acquire(&pool, self.limits.wait).await
     }
 
     /// A permit for a connection opened outside the pools (the registry
@@ -323,7 +335,7 @@ fn build_pool(
     let manager = BudgetedManager {
         postgres,
         server: server.clone(),
-        caches_statements: limits.cache_statements,
+        statement_cache: limits.statement_cache,
         allow_privileged_role: limits.allow_privileged_role,
     };
     Pool::builder(manager)

@@ -19,25 +19,27 @@ const COUNT_STATEMENTS: &str = "SELECT count(*) FILTER (WHERE from_sql), \
      count(*) FILTER (WHERE NOT from_sql AND statement NOT LIKE '%pg_catalog.%') \
      FROM pg_prepared_statements";
 
-/// Resets the session of `client`; `Ok(false)` when the connection must not
-/// be lent again because hand-written SQL changed its prepared statements.
+/// Resets the session of `client`, whose statement cache holds `cached`
+/// statements (`None`: it caches none); `Ok(false)` when the connection must
+/// not be lent again because hand-written SQL changed its prepared statements.
 ///
 /// Prepared statements are not discarded: the driver keeps some of its own
-/// that it cannot be told to forget. Instead, when `check_statements`, they
-/// are checked. SQL can only prepare statements `from_sql`, so any such
-/// statement (one could carry the name of a built statement it replaced)
-/// condemns the connection, and so does a count of cached statements that
-/// differs from the cache (SQL deallocated some). Behind a transaction-mode
-/// pooler nothing is cached, and the reset reaches whichever server
-/// connection the pooler picks: there it is done without the check.
+/// that it cannot be told to forget. Instead, on a connection that caches
+/// statements, they are checked. SQL can only prepare statements
+/// `from_sql`, so any such statement (one could carry the name of a built
+/// statement it replaced) condemns the connection, and so does a count of
+/// cached statements that differs from the cache (SQL deallocated some).
+/// Behind a transaction-mode pooler nothing is cached, and the reset reaches
+/// whichever server connection the pooler picks: there it is done without
+/// the check.
 pub(crate) async fn reset_session(
     client: &ClientWrapper,
-    check_statements: bool,
+    cached: Option<usize>,
 ) -> Result<bool, tokio_postgres::Error> {
-    if !check_statements {
+    let Some(cached) = cached else {
         client.batch_execute(RESET).await?;
         return Ok(true);
-    }
+    };
     let messages = client
         .simple_query(&format!("{RESET}; {COUNT_STATEMENTS}"))
         .await?;
@@ -45,7 +47,7 @@ pub(crate) async fn reset_session(
         SimpleQueryMessage::Row(row) => Some((count(row, 0), count(row, 1))),
         _ => None,
     });
-    let prepared = client.statement_cache.size() + SHARED_STATEMENTS.len();
+    let prepared = cached + SHARED_STATEMENTS.len();
     Ok(counts == Some((0, prepared)))
 }
 

@@ -13,10 +13,11 @@
 //! ReadyForQuery; the stream removes the answers to the added messages, so
 //! the driver sees exactly the answer to the request it sent.
 //!
-//! Each splice names the prepared statement it belongs to (the stream learns
-//! statements' names from the Parse frames the driver writes), and a group
-//! that binds any other statement while a splice waits ends the connection:
-//! a context never reaches a request that someone else left queued.
+//! Each splice names the query of the statement it belongs to (the stream
+//! learns which query each named statement runs from the Parse frames the
+//! driver writes), and a group that binds any other statement while a splice
+//! waits ends the connection: a context never reaches a request that someone
+//! else left queued.
 //!
 //! If any message of the group fails, the server skips the rest of the group
 //! up to its Sync: the error reaches the driver as the statement's, and the

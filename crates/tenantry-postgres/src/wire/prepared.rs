@@ -1,26 +1,23 @@
 //! The connection's named prepared statements, learned from the Parse and
-//! Close frames the driver writes, so that a splice can name the statement
-//! it belongs to: the driver does not tell a statement's name.
+//! Close frames the driver writes, so that a splice can check which query
+//! a Bind runs: the driver does not tell a statement's name.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use super::frame::HEADER_LEN;
 
 const PARSE: u8 = b'P';
 const CLOSE: u8 = b'C';
 
-/// Query text to statement name, and back.
+/// Statement name to query text.
 #[derive(Default)]
 pub(super) struct Prepared {
-    by_query: HashMap<Arc<[u8]>, Arc<[u8]>>,
-    by_name: HashMap<Arc<[u8]>, Arc<[u8]>>,
+    queries: HashMap<Box<[u8]>, Box<[u8]>>,
 }
 
 impl Prepared {
     /// Learns from a frame the driver writes: a Parse of a named statement
-    /// names its query (the latest Parse of a query wins), a Close of a
-    /// statement forgets it.
+    /// records its query, a Close of a statement forgets it.
     pub(super) fn observe(&mut self, kind: u8, frame: &[u8]) {
         let Some(body) = frame.get(HEADER_LEN..) else {
             return;
@@ -28,45 +25,30 @@ impl Prepared {
         match kind {
             PARSE => {
                 let mut strings = c_strings(body);
-                let (Some(name), Some(query)) = (strings.next(), strings.next()) else {
-                    return;
-                };
-                if name.is_empty() {
-                    return;
+                if let (Some(name), Some(query)) = (strings.next(), strings.next()) {
+                    if !name.is_empty() {
+                        self.queries.insert(name.into(), query.into());
+                    }
                 }
-                let (name, query): (Arc<[u8]>, Arc<[u8]>) = (name.into(), query.into());
-                if let Some(replaced) = self.by_query.insert(query.clone(), name.clone()) {
-                    self.by_name.remove(&replaced);
-                }
-                self.by_name.insert(name, query);
             }
             CLOSE if body.first() == Some(&b'S') => {
-                let Some(name) = c_strings(&body[1..]).next() else {
-                    return;
-                };
-                if let Some(query) = self.by_name.remove(name) {
-                    if self
-                        .by_query
-                        .get(&query)
-                        .is_some_and(|latest| **latest == *name)
-                    {
-                        self.by_query.remove(&query);
-                    }
+                if let Some(name) = c_strings(&body[1..]).next() {
+                    self.queries.remove(name);
                 }
             }
             _ => {}
         }
     }
 
-    /// The name `query` was last prepared under, if it is still prepared.
-    pub(super) fn name_of(&self, query: &str) -> Option<Arc<[u8]>> {
-        self.by_query.get(query.as_bytes()).cloned()
+    /// The query statement `name` was prepared with, while it is prepared.
+    pub(super) fn query_of(&self, name: &[u8]) -> Option<&[u8]> {
+        self.queries.get(name).map(|query| &**query)
     }
 
     /// How many named statements the connection holds.
     #[cfg(test)]
     pub(super) fn len(&self) -> usize {
-        self.by_name.len()
+        self.queries.len()
     }
 }
 
@@ -104,24 +86,13 @@ mod tests {
     fn learns_named_statements_and_forgets_closed_ones() {
         let mut prepared = Prepared::default();
         prepared.observe(PARSE, &parse("s1", "SELECT 1"));
-        prepared.observe(PARSE, &parse("", "SELECT 2"));
-        assert_eq!(prepared.name_of("SELECT 1").as_deref(), Some(&b"s1"[..]));
-        assert_eq!(prepared.name_of("SELECT 2"), None, "unnamed");
-        prepared.observe(CLOSE, &close("s1"));
-        assert_eq!(prepared.name_of("SELECT 1"), None);
-        assert_eq!(prepared.len(), 0);
-    }
-
-    #[test]
-    fn the_latest_parse_of_a_query_wins_and_closing_an_older_one_keeps_it() {
-        let mut prepared = Prepared::default();
-        prepared.observe(PARSE, &parse("s1", "SELECT 1"));
         prepared.observe(PARSE, &parse("s2", "SELECT 1"));
-        assert_eq!(prepared.name_of("SELECT 1").as_deref(), Some(&b"s2"[..]));
+        prepared.observe(PARSE, &parse("", "SELECT 2"));
+        assert_eq!(prepared.query_of(b"s1"), Some(&b"SELECT 1"[..]));
+        assert_eq!(prepared.len(), 2, "the unnamed statement is not kept");
         prepared.observe(CLOSE, &close("s1"));
-        assert_eq!(prepared.name_of("SELECT 1").as_deref(), Some(&b"s2"[..]));
-        prepared.observe(CLOSE, &close("s2"));
-        assert_eq!(prepared.name_of("SELECT 1"), None);
+        assert_eq!(prepared.query_of(b"s1"), None);
+        assert_eq!(prepared.query_of(b"s2"), Some(&b"SELECT 1"[..]));
     }
 
     #[test]
@@ -132,7 +103,7 @@ mod tests {
         frontend::close(b'P', "s1", &mut portal).unwrap();
         prepared.observe(CLOSE, &portal);
         prepared.observe(PARSE, &parse("s9", "SELECT 9")[..7]);
-        assert_eq!(prepared.name_of("SELECT 1").as_deref(), Some(&b"s1"[..]));
+        assert_eq!(prepared.query_of(b"s1"), Some(&b"SELECT 1"[..]));
         assert_eq!(prepared.len(), 1);
     }
 }

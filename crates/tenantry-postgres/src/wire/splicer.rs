@@ -72,9 +72,8 @@ struct State {
 }
 
 struct Pending {
-    /// The name of the prepared statement the splice belongs to (`None`:
-    /// its query was never seen prepared, so no group may take the splice).
-    statement: Option<Arc<[u8]>>,
+    /// The query of the prepared statement the splice belongs to.
+    query: Box<str>,
     before: ContextMessages,
     after: Option<ContextMessages>,
 }
@@ -104,7 +103,7 @@ enum Phase {
 /// must never reach.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct Misdirected {
-    /// The statement the splice belongs to.
+    /// The query of the statement the splice belongs to.
     pub(crate) expected: String,
     /// The statement the group binds.
     pub(crate) found: String,
@@ -114,7 +113,7 @@ impl std::fmt::Display for Misdirected {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "a tenant context for statement {:?} met a group binding {:?}: the connection is ended",
+            "a tenant context for {:?} met a group binding statement {:?}: the connection is ended",
             self.expected, self.found
         )
     }
@@ -148,7 +147,7 @@ impl Splicer {
     }
 
     /// Adds `before` in front of the next group that starts with a Bind,
-    /// which must be of the statement prepared (and already parsed) with
+    /// which must be of a statement prepared (and already parsed) with
     /// `query`, and `after` (if any) in front of its Sync.
     pub(crate) fn splice(
         &self,
@@ -158,9 +157,8 @@ impl Splicer {
     ) {
         let mut state = self.state();
         state.left_open = false;
-        let statement = state.prepared.name_of(query);
         state.pending = Some(Pending {
-            statement,
+            query: query.into(),
             before: before.clone(),
             after: after.cloned(),
         });
@@ -332,14 +330,11 @@ impl State {
         let Some(pending) = self.pending.as_ref().filter(|_| kind == BIND) else {
             return Ok(());
         };
-        let bound = bound_statement(frame);
-        if bound.is_none() || bound != pending.statement.as_deref() {
-            let text = |name: Option<&[u8]>| {
-                String::from_utf8_lossy(name.unwrap_or_default()).into_owned()
-            };
+        let bound = bound_statement(frame).unwrap_or_default();
+        if self.prepared.query_of(bound) != Some(pending.query.as_bytes()) {
             return Err(Misdirected {
-                expected: text(pending.statement.as_deref()),
-                found: text(bound),
+                expected: pending.query.to_string(),
+                found: String::from_utf8_lossy(bound).into_owned(),
             });
         }
         let pending = self.pending.take().expect("checked above");
@@ -507,7 +502,7 @@ mod tests {
         let refused = write(&splicer, &bind_group("s1")).unwrap_err();
         assert_eq!(
             (refused.expected.as_str(), refused.found.as_str()),
-            ("s2", "s1")
+            ("SELECT 2", "s1")
         );
     }
 

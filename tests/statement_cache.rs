@@ -1,0 +1,85 @@
+//! A connection's prepared statements are bounded: schema tenants' statements
+//! name their schema, so each tenant has statements of its own, and one
+//! connection serving many of them keeps at most the configured number,
+//! the rest deallocated on the server.
+
+mod support;
+
+use support::placements::{World, bulk_schema_tenants};
+use support::{Customer, NewCustomer};
+use tenantry::Tenantry;
+use uuid::Uuid;
+
+/// Statements the connection prepared over the protocol, but for the
+/// driver's own type lookups, and its memory, as its session sees them.
+async fn server_side(db: &Tenantry, tenant: tenantry::TenantId) -> (i64, i64) {
+    let row = db
+        .tenant(tenant)
+        .await
+        .unwrap()
+        .raw_query(
+            "SELECT (SELECT count(*) FROM pg_prepared_statements
+                     WHERE NOT from_sql AND statement NOT LIKE '%pg_catalog.%'),
+                    (SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts)",
+            &[],
+        )
+        .await
+        .unwrap()
+        .remove(0);
+    (row.get(0), row.get(1))
+}
+
+#[tokio::test]
+async fn one_connection_serving_many_schema_tenants_keeps_a_bounded_number_of_statements() {
+    let world = World::create().await;
+    let admin = world.admin(tenantry::MAIN_SERVER, None).await;
+    let prefix = format!("c{}_", world.main.suffix);
+    let tenants = bulk_schema_tenants(&admin, &prefix, 150).await;
+    admin
+        .batch_execute(&format!(
+            "DO $$ DECLARE schema text; BEGIN
+                 FOR schema IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_{prefix}%' LOOP
+                     EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', schema);
+                     EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO {role}', schema);
+                 END LOOP;
+             END $$;
+             GRANT SELECT ON pg_backend_memory_contexts TO {role};
+             GRANT EXECUTE ON FUNCTION pg_get_backend_memory_contexts() TO {role};",
+            role = world.main.app_role,
+        ))
+        .await
+        .unwrap();
+    const CACHE: usize = 8;
+    let db = Tenantry::connect(world.app_config().pool_size(1).statement_cache_size(CACHE))
+        .await
+        .unwrap();
+    let mut memory = Vec::new();
+    for (n, id) in tenants.iter().enumerate() {
+        let tenant = db.tenant(*id).await.unwrap();
+        tenant
+            .insert(NewCustomer {
+                id: Uuid::new_v4(),
+                name: format!("customer {n}"),
+                email: None,
+            })
+            .exec()
+            .await
+            .unwrap();
+        assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 1);
+        if n % 50 == 49 {
+            let (statements, bytes) = server_side(&db, *id).await;
+            // The cache, and the context's five shared statements.
+            assert!(
+                statements <= (CACHE + 5) as i64,
+                "{statements} statements prepared after {} tenants",
+                n + 1
+            );
+            memory.push(bytes);
+        }
+    }
+    let (first, last) = (memory[0], *memory.last().unwrap());
+    assert!(
+        last < first + 512 * 1024,
+        "server memory grew from {first} to {last} bytes"
+    );
+}

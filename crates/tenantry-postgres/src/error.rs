@@ -3,9 +3,10 @@
 use std::time::Duration;
 
 use tenantry_query::TenantId;
-use tokio_postgres::error::SqlState;
+use tokio_postgres::error::{DbError, SqlState};
 
 use crate::placement::TenantStatus;
+use crate::residency::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -135,6 +136,20 @@ pub enum Error {
         /// The tenant.
         id: TenantId,
     },
+    /// A write in the tenant's context reached tables outside its own
+    /// placement: another tenant's schema or database, or the shared pool
+    /// when its rows live elsewhere. Nothing was written.
+    #[error(
+        "tenant {id} may not write outside its own placement: {}",
+        server_message(source)
+    )]
+    OutsidePlacement {
+        /// The tenant.
+        id: TenantId,
+        /// The server's error.
+        #[source]
+        source: tokio_postgres::Error,
+    },
     /// A tenant or configuration names a server that is not configured.
     #[error("unknown server {name:?}")]
     UnknownServer {
@@ -182,6 +197,9 @@ impl From<tokio_postgres::Error> for Error {
         let Some(db_error) = source.as_db_error() else {
             return Error::Database { source };
         };
+        if let Some(fenced) = fenced(db_error) {
+            return fenced(source);
+        }
         let kind = match *db_error.code() {
             SqlState::UNIQUE_VIOLATION => Some(ConstraintKind::Unique),
             SqlState::FOREIGN_KEY_VIOLATION => Some(ConstraintKind::ForeignKey),
@@ -207,6 +225,24 @@ impl From<tokio_postgres::Error> for Error {
             _ => Error::Database { source },
         }
     }
+}
+
+/// The error of a write the residency fence refused (see
+/// [`crate::residency`]): its detail is the tenant id, its hint the status.
+fn fenced(db_error: &DbError) -> Option<impl FnOnce(tokio_postgres::Error) -> Error + use<>> {
+    let state = db_error.code().code();
+    if state != NOT_ACTIVE_STATE && state != OUTSIDE_PLACEMENT_STATE {
+        return None;
+    }
+    let id: TenantId = db_error.detail()?.parse().ok()?;
+    let status = match db_error.hint() {
+        Some(hint) => Some(hint.parse::<TenantStatus>().ok()?),
+        None => None,
+    };
+    Some(move |source| match status {
+        Some(status) => Error::TenantNotActive { id, status },
+        None => Error::OutsidePlacement { id, source },
+    })
 }
 
 /// What PostgreSQL says, in English, when a statement reaches its

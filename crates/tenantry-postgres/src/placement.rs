@@ -27,6 +27,14 @@ impl Placement {
         }
     }
 
+    /// The tenant's own database, for a database placement.
+    pub fn database(&self) -> Option<&Identifier> {
+        match self {
+            Placement::Database(database) => Some(database),
+            Placement::Pool | Placement::Schema(_) => None,
+        }
+    }
+
     /// The tenant's own schema, for a schema placement.
     pub fn schema(&self) -> Option<&Identifier> {
         match self {

@@ -3,8 +3,8 @@
 //!
 //! The registry row comes first, in status `provisioning` (never served);
 //! then the schema or database, the tenant migrations, the seed (once: a
-//! marker is written in the seed's own transaction), and last the status
-//! `active`. A database tenant is copied from the server's template
+//! marker is written in the seed's own transaction), the tenant's residency
+//! in its placement (see [`crate::residency`]), and last the status `active`. A database tenant is copied from the server's template
 //! database, which is kept migrated, so it does not replay every migration.
 
 use std::future::Future;
@@ -20,6 +20,7 @@ use crate::migrate::{
 use crate::operator::{Operator, tenant_target};
 use crate::placement::{Placement, TenantRecord, TenantStatus};
 use crate::registry;
+use crate::residency;
 use crate::tenant_context::context_settings;
 
 /// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
@@ -202,11 +203,15 @@ impl Operator {
             self.create_database(&record.server, database, migrations)
                 .await?;
         }
-        let mut client = self.connect(&record.server, database_of(&record)).await?;
+        let mut client = self
+            .connect(&record.server, record.placement.database())
+            .await?;
         if let Some(target) = tenant_target(&record, &Identifier::new("public")?) {
             migrate_one(&client, &target, migrations, self.grant_roles()).await?;
         }
         seed_once(&mut client, &record, self.citus(), seed).await?;
+        // Its placement admits its writes from now on, before it is served.
+        residency::record(&client, record.id, &record.placement, TenantStatus::Active).await?;
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
         Ok(TenantRecord {
             status: TenantStatus::Active,
@@ -260,13 +265,6 @@ impl Operator {
         .await;
         lock.release().await;
         created
-    }
-}
-
-fn database_of(record: &TenantRecord) -> Option<&Identifier> {
-    match &record.placement {
-        Placement::Database(database) => Some(database),
-        Placement::Pool | Placement::Schema(_) => None,
     }
 }
 

@@ -4,6 +4,7 @@
 use tokio_postgres::Client;
 
 use crate::Error;
+use crate::residency::{FENCE_TRIGGER, bootstrap_sql as residency_sql};
 use crate::tenant_context::current_tenant_expression;
 
 /// Serialises bootstrapping among concurrent runners.
@@ -12,12 +13,13 @@ const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 /// Creates the `tenantry` schema, the version table and the helpers tenant
 /// migrations call, which make the safe forms the easy ones:
 /// `tenantry.isolate_table('t')` (row-level security, enabled and forced,
-/// `USING` and `WITH CHECK`), `tenantry.tenant_key('t', 'id')` (a primary key
+/// `USING` and `WITH CHECK`, and the write fence of [`crate::residency`]), `tenantry.tenant_key('t', 'id')` (a primary key
 /// led by `tenant_id`) and `tenantry.tenant_reference('t', '{customer_id}',
 /// 'customers', '{id}')` (a foreign key that includes `tenant_id` on both
 /// sides, so a row can never point at another tenant's, plus its index).
 pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
     let current = current_tenant_expression().replace('\'', "''");
+    let residency = residency_sql();
     let sql = format!(
         "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK});
          CREATE SCHEMA IF NOT EXISTS tenantry;
@@ -43,8 +45,10 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
              EXECUTE format(
                  'CREATE POLICY tenantry_tenant_isolation ON %s USING (%I = {current}) WITH CHECK (%I = {current})',
                  target, tenant_column, tenant_column);
+             {FENCE_TRIGGER}
          END
          $body$;
+         {residency}
          CREATE OR REPLACE FUNCTION tenantry.column_list(columns name[]) RETURNS text
          LANGUAGE sql IMMUTABLE AS $body$
              SELECT string_agg(quote_ident(name), ', ' ORDER BY position)

@@ -1,0 +1,59 @@
+//! Suspending and resuming a tenant, fenced in the database: the change waits
+//! for the tenant's transactions that have written, and no write of the
+//! tenant commits in its placement after it (see [`crate::residency`]).
+
+use tenantry_query::TenantId;
+
+use crate::config::MAIN_SERVER;
+use crate::operator::Operator;
+use crate::placement::{TenantRecord, TenantStatus};
+use crate::{Error, registry, residency};
+
+impl Operator {
+    /// Suspends tenant `id`: its placement refuses its writes from now on
+    /// (a transaction that wrote before finishes first; one that writes
+    /// after fails with [`Error::TenantNotActive`]), then the registry says
+    /// so and every process's cache drops it. Returns its registry row.
+    pub async fn suspend(&self, id: TenantId) -> Result<TenantRecord, Error> {
+        self.change_status(id, TenantStatus::Active, TenantStatus::Suspended)
+            .await
+    }
+
+    /// Resumes suspended tenant `id`: its placement admits its writes
+    /// again, then the registry serves it.
+    pub async fn resume(&self, id: TenantId) -> Result<TenantRecord, Error> {
+        self.change_status(id, TenantStatus::Suspended, TenantStatus::Active)
+            .await
+    }
+
+    /// Moves tenant `id` from status `from` to `to`, in its placement first
+    /// (under its fence lock), then in the registry. Already in `to`, it is
+    /// done again (a change that failed half-way is completed); in any other
+    /// status it is refused.
+    async fn change_status(
+        &self,
+        id: TenantId,
+        from: TenantStatus,
+        to: TenantStatus,
+    ) -> Result<TenantRecord, Error> {
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let record = registry::find(&main, id)
+            .await?
+            .ok_or(Error::UnknownTenant { id })?;
+        if record.status != from && record.status != to {
+            return Err(Error::TenantNotActive {
+                id,
+                status: record.status,
+            });
+        }
+        let placement = self
+            .connect(&record.server, record.placement.database())
+            .await?;
+        residency::record(&placement, id, &record.placement, to).await?;
+        registry::set_status(&main, id, to).await?;
+        Ok(TenantRecord {
+            status: to,
+            ..record
+        })
+    }
+}

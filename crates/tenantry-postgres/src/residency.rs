@@ -1,0 +1,149 @@
+//! Where each tenant's rows may be written, recorded in every database that
+//! holds tenant tables, and the fence that keeps writes there.
+//!
+//! Each migrated database has `tenantry.residents`: for each tenant whose
+//! rows live in it, the schema they live in (`public` for the shared pool and
+//! for a tenant database), whether that schema is the tenant's alone (a
+//! schema or database placement), and the tenant's status there. Every table
+//! that `tenantry.isolate_table` isolates also gets a statement trigger,
+//! `tenantry_fence`, that runs before each write in a tenant context:
+//!
+//! - it takes the tenant's fence lock in shared mode, held to the end of the
+//!   transaction, so a status change (which takes it exclusively) waits for
+//!   every transaction that has written, and no write starts while it waits;
+//! - it refuses the write unless the tenant is active here, in this schema
+//!   (`TenantNotActive`, `OutsidePlacement`): a transaction begun before its
+//!   tenant was suspended or moved cannot write, let alone commit, after the
+//!   change, whatever the caches of any process say, and a tenant's own rows
+//!   never land in another tenant's schema or database, or in the shared
+//!   pool when they belong elsewhere;
+//! - a tenant this database does not record may write to schemas no tenant
+//!   owns: the shared pool of a deployment without a registry.
+//!
+//! Reads are not fenced (they keep working until the registry flips, and the
+//! router refuses them after), so the fence costs nothing per read and one
+//! trigger call per write statement.
+
+use tenantry_query::{Identifier, TenantId};
+use tokio_postgres::Client;
+
+use crate::Error;
+use crate::placement::{Placement, TenantStatus};
+
+/// The first key of every tenant's fence lock (an advisory lock whose second
+/// key is the hash of the tenant id): "fnce".
+pub(crate) const FENCE_LOCK_NAMESPACE: i32 = 0x666e_6365;
+
+/// The SQL state of a write by a tenant that is not active here; the
+/// error's detail is the tenant id, its hint the status.
+pub(crate) const NOT_ACTIVE_STATE: &str = "TN001";
+
+/// The SQL state of a write outside the tenant's own placement; the error's
+/// detail is the tenant id.
+pub(crate) const OUTSIDE_PLACEMENT_STATE: &str = "TN002";
+
+/// The residents table and the fence's trigger function, for bootstrap.
+pub(crate) fn bootstrap_sql() -> String {
+    format!(
+        "CREATE TABLE IF NOT EXISTS tenantry.residents (
+             tenant_id uuid PRIMARY KEY,
+             schema_name name NOT NULL,
+             owns_schema boolean NOT NULL,
+             status text NOT NULL,
+             updated_at timestamptz NOT NULL DEFAULT now()
+         );
+         CREATE UNIQUE INDEX IF NOT EXISTS residents_one_owner
+             ON tenantry.residents (schema_name) WHERE owns_schema;
+         CREATE OR REPLACE FUNCTION tenantry.fence() RETURNS trigger
+         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fence$
+         DECLARE
+             tenant uuid := NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid;
+             resident record;
+         BEGIN
+             IF tenant IS NULL THEN
+                 RETURN NULL;
+             END IF;
+             PERFORM pg_advisory_xact_lock_shared({FENCE_LOCK_NAMESPACE}, hashtext(tenant::text));
+             SELECT schema_name, status INTO resident FROM tenantry.residents WHERE tenant_id = tenant;
+             IF NOT FOUND THEN
+                 IF EXISTS (SELECT FROM tenantry.residents
+                            WHERE schema_name = TG_TABLE_SCHEMA AND owns_schema) THEN
+                     RAISE EXCEPTION 'tenant % may not write to %.%: it belongs to another tenant',
+                         tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME
+                         USING ERRCODE = '{OUTSIDE_PLACEMENT_STATE}', DETAIL = tenant::text;
+                 END IF;
+             ELSIF resident.schema_name <> TG_TABLE_SCHEMA THEN
+                 RAISE EXCEPTION 'tenant % may not write to %.%: its rows live in %',
+                     tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME, resident.schema_name
+                     USING ERRCODE = '{OUTSIDE_PLACEMENT_STATE}', DETAIL = tenant::text;
+             ELSIF resident.status <> 'active' THEN
+                 RAISE EXCEPTION 'tenant % is %, not active, here', tenant, resident.status
+                     USING ERRCODE = '{NOT_ACTIVE_STATE}', DETAIL = tenant::text,
+                           HINT = resident.status;
+             END IF;
+             RETURN NULL;
+         END
+         $fence$;
+         REVOKE ALL ON FUNCTION tenantry.fence() FROM PUBLIC;"
+    )
+}
+
+/// The statement that fences writes to `table` (a `regclass` expression in
+/// the `tenantry.isolate_table` function's body).
+pub(crate) const FENCE_TRIGGER: &str =
+    "EXECUTE format('DROP TRIGGER IF EXISTS tenantry_fence ON %s', target);
+             EXECUTE format('CREATE TRIGGER tenantry_fence BEFORE INSERT OR UPDATE OR DELETE ON %s \
+                 FOR EACH STATEMENT EXECUTE FUNCTION tenantry.fence()', target);";
+
+/// Where `placement`'s rows live in the database that holds them: the
+/// schema, and whether it is the tenant's alone.
+fn home(placement: &Placement) -> (&str, bool) {
+    match placement {
+        Placement::Pool => ("public", false),
+        Placement::Schema(schema) => (schema.as_str(), true),
+        Placement::Database(_) => ("public", true),
+    }
+}
+
+/// Records `tenant` as living in `placement` with `status`, in the database
+/// of `client` (the one that holds the placement), under the tenant's fence
+/// lock taken exclusively: the change waits for every transaction of the
+/// tenant that has written, and writes that start meanwhile wait for it,
+/// then see the new status.
+pub(crate) async fn record(
+    client: &Client,
+    tenant: TenantId,
+    placement: &Placement,
+    status: TenantStatus,
+) -> Result<(), Error> {
+    let (schema, owns) = home(placement);
+    let schema = Identifier::new(schema)?;
+    client.batch_execute("BEGIN").await?;
+    let recorded = async {
+        client
+            .execute(
+                "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))",
+                &[&FENCE_LOCK_NAMESPACE, &tenant.as_uuid()],
+            )
+            .await?;
+        client
+            .execute(
+                "INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,
+                     owns_schema = EXCLUDED.owns_schema, status = EXCLUDED.status,
+                     updated_at = now()",
+                &[&tenant.as_uuid(), &schema.as_str(), &owns, &status.as_str()],
+            )
+            .await?;
+        Ok::<(), Error>(())
+    }
+    .await;
+    match recorded {
+        Ok(()) => Ok(client.batch_execute("COMMIT").await?),
+        Err(error) => {
+            client.batch_execute("ROLLBACK").await?;
+            Err(error)
+        }
+    }
+}

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use support::database::TestDatabase;
 use support::probes::{backend_pid, context_of, idle_in_transaction};
-use support::{Customer, NewCustomer};
-use tenantry::{Config, Entity, Error, TenantId, Tenantry};
+use support::{Customer, DriftedInvoice, NewCustomer};
+use tenantry::{Config, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -28,17 +28,6 @@ async fn a_pipelined_statement_runs_inside_its_tenant_context() {
     }
     let admin = database.admin().await;
     assert_eq!(idle_in_transaction(&admin, &database.app_role).await, 0);
-}
-
-/// Maps the `bigint` amount column to an `i32`: a schema drift the compiler cannot see.
-#[derive(Entity, Debug)]
-#[entity(table = "invoices", tenant_scoped)]
-#[allow(dead_code)] // only ever filtered on, never read
-struct DriftedInvoice {
-    #[entity(primary_key)]
-    id: Uuid,
-    tenant_id: TenantId,
-    amount: i32,
 }
 
 #[tokio::test]

@@ -9,18 +9,15 @@ mod support;
 
 use std::time::Duration;
 
-use support::placements::{SECOND, World};
+use support::placements::{MIGRATIONS, SECOND, World};
 use support::tenants::{Location, Tenants};
 use support::{Customer, NewCustomer};
+use tenantry::migrate::MigrateOptions;
 use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant, TenantStatus, Tenantry};
 use uuid::Uuid;
 
 fn new_customer() -> NewCustomer {
-    NewCustomer {
-        id: Uuid::new_v4(),
-        name: "audited".to_owned(),
-        email: None,
-    }
+    NewCustomer::named("audited")
 }
 
 /// Rows of `table` in `schema` of the main server's test database.
@@ -235,4 +232,31 @@ async fn a_process_that_missed_the_suspension_cannot_write_either() {
     tenants.world.operator.resume(id).await.unwrap();
     tenant.insert(new_customer()).exec().await.unwrap();
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn a_tenant_provisioned_before_its_residency_was_recorded_is_fenced_after_the_next_migration()
+{
+    let tenants = Tenants::provision(&[("schema", PlacementKind::Schema, MAIN_SERVER)]).await;
+    let admin = tenants.world.admin(MAIN_SERVER, None).await;
+    admin
+        .batch_execute("DELETE FROM tenantry.residents")
+        .await
+        .unwrap();
+    let db = tenants.connect().await;
+    let tenant = &tenants.handles(&db).await[0];
+    write_into(tenant, "public.customers").await.unwrap();
+
+    let report = tenants
+        .world
+        .operator
+        .migrate(&MIGRATIONS, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success());
+    assert!(matches!(
+        write_into(tenant, "public.customers").await,
+        Err(Error::OutsidePlacement { .. })
+    ));
+    write_into(tenant, "customers").await.unwrap();
 }

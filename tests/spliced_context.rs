@@ -12,8 +12,8 @@ mod support;
 use support::database::{TestDatabase, main_port, url_for};
 use support::probes::{backend_pid, context_of, idle_in_transaction};
 use support::wire_tap::WireTap;
-use support::{Customer, NewCustomer};
-use tenantry::{Config, ConstraintKind, Entity, Error, TenantId, Tenantry};
+use support::{Customer, DriftedInvoice, NewCustomer};
+use tenantry::{Config, ConstraintKind, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 /// Tenantry on one connection, through a relay that counts its messages.
@@ -210,18 +210,6 @@ async fn a_statement_dropped_inside_a_transaction_never_carries_the_next_borrowe
         assert_eq!(first.select::<Customer>().count().await.unwrap(), 0);
     }
     assert_eq!(in_transaction(&database).await, 0);
-}
-
-/// Maps the `bigint` amount column to an `i32`: a statement on it fails on
-/// the client, before anything is sent.
-#[derive(Entity, Debug)]
-#[entity(table = "invoices", tenant_scoped)]
-#[allow(dead_code)] // only ever filtered on, never read
-struct DriftedInvoice {
-    #[entity(primary_key)]
-    id: Uuid,
-    tenant_id: TenantId,
-    amount: i32,
 }
 
 #[tokio::test]

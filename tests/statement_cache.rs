@@ -8,7 +8,6 @@ mod support;
 use support::placements::{World, bulk_schema_tenants};
 use support::{Customer, NewCustomer};
 use tenantry::Tenantry;
-use uuid::Uuid;
 
 /// Statements the connection prepared over the protocol, but for the
 /// driver's own type lookups, and its memory, as its session sees them.
@@ -57,11 +56,7 @@ async fn one_connection_serving_many_schema_tenants_keeps_a_bounded_number_of_st
     for (n, id) in tenants.iter().enumerate() {
         let tenant = db.tenant(*id).await.unwrap();
         tenant
-            .insert(NewCustomer {
-                id: Uuid::new_v4(),
-                name: format!("customer {n}"),
-                email: None,
-            })
+            .insert(NewCustomer::named(&format!("customer {n}")))
             .exec()
             .await
             .unwrap();

@@ -42,6 +42,29 @@ pub struct Invoice {
     pub created_at: OffsetDateTime,
 }
 
+impl NewCustomer {
+    /// A new customer named `name`, with a random id and no email.
+    pub fn named(name: &str) -> Self {
+        Self {
+            id: Uuid::new_v4(),
+            name: name.to_owned(),
+            email: None,
+        }
+    }
+}
+
+/// Maps the `bigint` amount column of invoices to an `i32`: a schema drift
+/// the compiler cannot see, so a statement on it fails on the client.
+#[derive(Entity, Debug)]
+#[entity(table = "invoices", tenant_scoped)]
+#[allow(dead_code)] // only ever filtered on, never read
+pub struct DriftedInvoice {
+    #[entity(primary_key)]
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub amount: i32,
+}
+
 /// A subscription plan, shared by every tenant.
 #[derive(Entity, Debug, Clone, PartialEq)]
 #[entity(table = "plans", global, schema = "shared")]

@@ -2,7 +2,9 @@
 //! for the tenant's transactions that have written, and no write of the
 //! tenant commits in its placement after it (see [`crate::residency`]).
 
-use tenantry_query::TenantId;
+use std::collections::BTreeMap;
+
+use tenantry_query::{Identifier, TenantId};
 
 use crate::config::MAIN_SERVER;
 use crate::operator::Operator;
@@ -24,6 +26,31 @@ impl Operator {
     pub async fn resume(&self, id: TenantId) -> Result<TenantRecord, Error> {
         self.change_status(id, TenantStatus::Suspended, TenantStatus::Active)
             .await
+    }
+
+    /// Records the residency of every registered tenant that its placement
+    /// does not record yet: tenants provisioned before residency was
+    /// recorded get their writes fenced from their next migration on.
+    pub(crate) async fn adopt_residents(&self) -> Result<(), Error> {
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let registered = registry::list(&main).await?;
+        let mut by_database: BTreeMap<(&str, Option<&Identifier>), Vec<&TenantRecord>> =
+            BTreeMap::new();
+        for tenant in &registered {
+            if matches!(
+                tenant.status,
+                TenantStatus::Provisioning | TenantStatus::Erased
+            ) {
+                continue;
+            }
+            let database = (tenant.server.as_str(), tenant.placement.database());
+            by_database.entry(database).or_default().push(tenant);
+        }
+        for ((server, database), tenants) in by_database {
+            let client = self.connect(server, database).await?;
+            residency::adopt(&client, &tenants).await?;
+        }
+        Ok(())
     }
 
     /// Moves tenant `id` from status `from` to `to`, in its placement first

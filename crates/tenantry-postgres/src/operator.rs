@@ -196,6 +196,9 @@ impl Operator {
         report
             .targets
             .extend(fan_out::run(self, &migrations.tenant, targets, options, on_done).await);
+        if report.is_success() && !options.dry_run {
+            self.adopt_residents().await?;
+        }
         Ok(report)
     }
 

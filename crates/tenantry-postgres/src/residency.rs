@@ -28,7 +28,7 @@ use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
 
 use crate::Error;
-use crate::placement::{Placement, TenantStatus};
+use crate::placement::{Placement, TenantRecord, TenantStatus};
 
 /// The first key of every tenant's fence lock (an advisory lock whose second
 /// key is the hash of the tenant id): "fnce".
@@ -94,6 +94,32 @@ pub(crate) const FENCE_TRIGGER: &str =
     "EXECUTE format('DROP TRIGGER IF EXISTS tenantry_fence ON %s', target);
              EXECUTE format('CREATE TRIGGER tenantry_fence BEFORE INSERT OR UPDATE OR DELETE ON %s \
                  FOR EACH STATEMENT EXECUTE FUNCTION tenantry.fence()', target);";
+
+/// Records, in the database of `client`, each of `tenants` that it does not
+/// record yet, with its registry status; a recorded residency is never
+/// overwritten (a status change may be under way).
+pub(crate) async fn adopt(client: &Client, tenants: &[&TenantRecord]) -> Result<(), Error> {
+    let mut ids = Vec::with_capacity(tenants.len());
+    let mut schemas = Vec::with_capacity(tenants.len());
+    let mut owned = Vec::with_capacity(tenants.len());
+    let mut statuses = Vec::with_capacity(tenants.len());
+    for tenant in tenants {
+        let (schema, owns) = home(&tenant.placement);
+        ids.push(tenant.id.as_uuid());
+        schemas.push(schema);
+        owned.push(owns);
+        statuses.push(tenant.status.as_str());
+    }
+    client
+        .execute(
+            "INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status)
+             SELECT * FROM unnest($1::uuid[], $2::text[]::name[], $3::bool[], $4::text[])
+             ON CONFLICT (tenant_id) DO NOTHING",
+            &[&ids, &schemas, &owned, &statuses],
+        )
+        .await?;
+    Ok(())
+}
 
 /// Where `placement`'s rows live in the database that holds them: the
 /// schema, and whether it is the tenant's alone.

@@ -1,0 +1,162 @@
+//! The checks: from the catalog rows read to the findings.
+
+use std::collections::HashMap;
+
+use tokio_postgres::types::Oid;
+
+use super::catalog::{self, Catalog, Policy, Role};
+use super::{Finding, PolicyCommand, VerifyOptions};
+
+/// The findings of `catalog`, unsorted.
+pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> {
+    let mut findings = Vec::new();
+    let tables: HashMap<Oid, &catalog::Table> = catalog
+        .tables
+        .iter()
+        .map(|table| (table.oid, table))
+        .collect();
+    let tenant_column = || options.tenant_column.clone();
+
+    for table in &catalog.tables {
+        let (schema, name) = (table.schema.clone(), table.name.clone());
+        if !table.row_security {
+            findings.push(Finding::RowSecurityDisabled {
+                schema: schema.clone(),
+                table: name.clone(),
+            });
+        }
+        if !table.forced {
+            findings.push(Finding::RowSecurityNotForced {
+                schema: schema.clone(),
+                table: name.clone(),
+            });
+        }
+
+        let policies: Vec<&Policy> = catalog
+            .policies
+            .iter()
+            .filter(|policy| {
+                policy.table == table.oid && policy.permissive && applies_to(policy, &catalog.roles)
+            })
+            .collect();
+        let uncovered = |commands: &[PolicyCommand], has: fn(&Policy) -> bool| {
+            commands
+                .iter()
+                .copied()
+                .filter(|command| {
+                    !policies
+                        .iter()
+                        .any(|policy| has(policy) && command.covered_by(&policy.command))
+                })
+                .collect::<Vec<_>>()
+        };
+        let commands = uncovered(&PolicyCommand::USING, |policy| policy.has_using);
+        if !commands.is_empty() {
+            findings.push(Finding::MissingUsing {
+                schema: schema.clone(),
+                table: name.clone(),
+                commands,
+            });
+        }
+        let commands = uncovered(&PolicyCommand::WITH_CHECK, |policy| policy.has_with_check);
+        if !commands.is_empty() {
+            findings.push(Finding::MissingWithCheck {
+                schema: schema.clone(),
+                table: name.clone(),
+                commands,
+            });
+        }
+
+        let indexes = catalog
+            .indexes
+            .iter()
+            .filter(|index| index.table == table.oid);
+        let mut tenant_indexed = false;
+        for index in indexes {
+            if index.valid && !index.partial && index.keys.first() == Some(&table.tenant_attnum) {
+                tenant_indexed = true;
+            }
+            if index.unique && !index.inherited && !index.keys.contains(&table.tenant_attnum) {
+                findings.push(Finding::UniqueWithoutTenant {
+                    schema: schema.clone(),
+                    table: name.clone(),
+                    constraint: index
+                        .constraint
+                        .clone()
+                        .unwrap_or_else(|| index.name.clone()),
+                    tenant_column: tenant_column(),
+                });
+            }
+        }
+        if !tenant_indexed {
+            findings.push(Finding::NoTenantIndex {
+                schema: schema.clone(),
+                table: name.clone(),
+                tenant_column: tenant_column(),
+            });
+        }
+    }
+
+    for key in &catalog.foreign_keys {
+        let Some(table) = tables.get(&key.table) else {
+            continue;
+        };
+        let paired = key
+            .columns
+            .iter()
+            .zip(&key.referenced_columns)
+            .any(|(column, referenced)| {
+                *column == table.tenant_attnum && *referenced == key.referenced_tenant_attnum
+            });
+        if !paired {
+            findings.push(Finding::ForeignKeyWithoutTenant {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                constraint: key.name.clone(),
+                referenced_schema: key.referenced_schema.clone(),
+                referenced_table: key.referenced_table.clone(),
+                tenant_column: tenant_column(),
+            });
+        }
+    }
+
+    for view in &catalog.views {
+        if view.materialized || !view.security_invoker {
+            findings.push(Finding::ViewBypassesRowSecurity {
+                schema: view.schema.clone(),
+                view: view.name.clone(),
+                materialized: view.materialized,
+            });
+        }
+    }
+
+    for name in &options.app_roles {
+        match catalog.roles.iter().find(|role| &role.name == name) {
+            None => findings.push(Finding::RoleMissing { role: name.clone() }),
+            Some(role) if role.superuser => {
+                findings.push(Finding::SuperuserRole { role: name.clone() })
+            }
+            Some(role) if role.bypass_rls => {
+                findings.push(Finding::BypassRlsRole { role: name.clone() })
+            }
+            Some(_) => {}
+        }
+    }
+    findings
+}
+
+/// Whether `policy` applies to every application role: it is for `PUBLIC`,
+/// or each (existing) role has the privileges of one of its roles. With no
+/// application role known, only a policy for `PUBLIC` does.
+fn applies_to(policy: &Policy, roles: &[Role]) -> bool {
+    const PUBLIC: Oid = 0;
+    if policy.roles.contains(&PUBLIC) {
+        return true;
+    }
+    !roles.is_empty()
+        && roles.iter().all(|role| {
+            role.privileges_of
+                .iter()
+                .any(|granted| policy.roles.contains(granted))
+        })
+}

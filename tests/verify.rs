@@ -319,3 +319,48 @@ async fn only_the_given_schemas_and_tenant_column_are_audited() {
     admin.batch_execute(&isolate).await.unwrap();
     assert_eq!(verify(&admin, &options).await.unwrap(), []);
 }
+
+#[tokio::test]
+async fn an_exclusion_constraint_without_tenant_equality_is_reported() {
+    // `rooms_per_tenant` compares the tenant column with `=` and is sound;
+    // `rooms_any_tenant` leaves it out and `rooms_other_tenant` compares it
+    // with `<>`: each spans tenants.
+    let database = TestDatabase::create_with(
+        "CREATE EXTENSION btree_gist;
+         CREATE TABLE bookings (
+             tenant_id uuid NOT NULL, id uuid NOT NULL, during tstzrange NOT NULL,
+             PRIMARY KEY (tenant_id, id),
+             CONSTRAINT rooms_per_tenant EXCLUDE USING gist (tenant_id WITH =, during WITH &&),
+             CONSTRAINT rooms_any_tenant EXCLUDE USING gist (during WITH &&)
+         );
+         CREATE TABLE shifts (
+             tenant_id uuid NOT NULL, id uuid NOT NULL, during tstzrange NOT NULL,
+             PRIMARY KEY (tenant_id, id),
+             CONSTRAINT rooms_other_tenant EXCLUDE USING gist (tenant_id WITH <>, during WITH &&)
+         );",
+        &["bookings", "shifts"],
+    )
+    .await;
+    let admin = database.admin().await;
+    let exclusion = |table: &str, constraint: &str| Finding::ExclusionWithoutTenant {
+        schema: "public".to_owned(),
+        table: table.to_owned(),
+        constraint: constraint.to_owned(),
+        tenant_column: "tenant_id".to_owned(),
+    };
+    let findings = verify(&admin, &options_for(&database.app_role))
+        .await
+        .unwrap();
+    assert_eq!(
+        findings,
+        [
+            exclusion("bookings", "rooms_any_tenant"),
+            exclusion("shifts", "rooms_other_tenant"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[0].to_string(),
+        "exclusion constraint rooms_any_tenant of public.bookings does not compare tenant_id with =, so a write that conflicts with another tenant's row reveals that row: add `tenant_id WITH =` to it (a GiST index needs the btree_gist extension for it)"
+    );
+}

@@ -64,8 +64,8 @@ impl Default for VerifyOptions {
 /// empty list means the checks pass.
 ///
 /// Reads `pg_class`, `pg_attribute`, `pg_policy`, `pg_index`,
-/// `pg_constraint`, `pg_rewrite`, `pg_depend` and `pg_roles` with six
-/// queries, whatever the number of tables; any role can run it. The checks,
+/// `pg_constraint`, `pg_operator`, `pg_rewrite`, `pg_depend` and `pg_roles` with
+/// seven queries, whatever the number of tables; any role can run it. The checks,
 /// per table:
 ///
 /// * row-level security enabled ([`Finding::RowSecurityDisabled`]) and forced
@@ -84,6 +84,8 @@ impl Default for VerifyOptions {
 /// * every primary key, unique constraint and unique index has the tenant
 ///   column among its key columns ([`Finding::UniqueWithoutTenant`]; a key
 ///   that only mentions it inside an expression is reported too);
+/// * every exclusion constraint compares the tenant column with `=`
+///   ([`Finding::ExclusionWithoutTenant`]);
 /// * every view that reads it runs with its caller's rights, and no
 ///   materialized view stores it ([`Finding::ViewBypassesRowSecurity`]).
 ///

@@ -120,6 +120,25 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
         }
     }
 
+    for exclusion in &catalog.exclusions {
+        let Some(table) = tables.get(&exclusion.table) else {
+            continue;
+        };
+        let per_tenant = exclusion
+            .columns
+            .iter()
+            .zip(&exclusion.operators)
+            .any(|(column, operator)| *column == table.tenant_attnum && operator == "=");
+        if !per_tenant {
+            findings.push(Finding::ExclusionWithoutTenant {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                constraint: exclusion.name.clone(),
+                tenant_column: tenant_column(),
+            });
+        }
+    }
+
     for view in &catalog.views {
         if view.materialized || !view.security_invoker {
             findings.push(Finding::ViewBypassesRowSecurity {

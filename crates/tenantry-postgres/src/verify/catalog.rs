@@ -1,5 +1,5 @@
-//! The catalog rows the audit reads: six queries in all, sent together, each
-//! over every tenant-scoped table at once.
+//! The catalog rows the audit reads: a few queries, sent together, each over
+//! every tenant-scoped table at once.
 
 use tokio_postgres::Client;
 use tokio_postgres::types::Oid;
@@ -63,6 +63,20 @@ const FOREIGN_KEYS: &str = concat!(
      JOIN pg_catalog.pg_attribute ra
        ON ra.attrelid = r.oid AND ra.attname = $2::text AND ra.attnum > 0 AND NOT ra.attisdropped
      WHERE con.contype = 'f' AND con.conparentid = 0"
+);
+
+/// Exclusion constraints of a scoped table, with the operator of each key
+/// column; a partition's copies of its parent's are left out.
+const EXCLUSIONS: &str = concat!(
+    scoped_tables!(),
+    "SELECT con.conrelid, con.conname::text, con.conkey,
+            ARRAY(SELECT o.oprname::text
+                  FROM unnest(con.conexclop) WITH ORDINALITY AS e(operator, position)
+                  JOIN pg_catalog.pg_operator o ON o.oid = e.operator
+                  ORDER BY e.position)
+     FROM pg_catalog.pg_constraint con
+     JOIN scoped s ON s.oid = con.conrelid
+     WHERE con.contype = 'x' AND con.conparentid = 0"
 );
 
 /// Views and materialized views (in any schema) that read a scoped table,
@@ -137,6 +151,16 @@ pub(super) struct ForeignKey {
     pub(super) referenced_tenant_attnum: i16,
 }
 
+/// An exclusion constraint of a scoped table.
+pub(super) struct Exclusion {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    /// The key columns' numbers (`0` for an expression).
+    pub(super) columns: Vec<i16>,
+    /// The operator each key column is compared with, in the same order.
+    pub(super) operators: Vec<String>,
+}
+
 /// A view or materialized view that reads a scoped table.
 pub(super) struct View {
     pub(super) schema: String,
@@ -159,6 +183,7 @@ pub(super) struct Catalog {
     pub(super) policies: Vec<Policy>,
     pub(super) indexes: Vec<Index>,
     pub(super) foreign_keys: Vec<ForeignKey>,
+    pub(super) exclusions: Vec<Exclusion>,
     pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
 }
@@ -173,11 +198,12 @@ impl Catalog {
     ) -> Result<Self, Error> {
         let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&schemas, &tenant_column];
         let role_names: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&app_roles];
-        let (tables, policies, indexes, foreign_keys, views, roles) = tokio::try_join!(
+        let (tables, policies, indexes, foreign_keys, exclusions, views, roles) = tokio::try_join!(
             client.query(TABLES, &scope),
             client.query(POLICIES, &scope),
             client.query(INDEXES, &scope),
             client.query(FOREIGN_KEYS, &scope),
+            client.query(EXCLUSIONS, &scope),
             client.query(VIEWS, &scope),
             client.query(ROLES, &role_names),
         )?;
@@ -232,6 +258,15 @@ impl Catalog {
                     referenced_schema: row.get(4),
                     referenced_table: row.get(5),
                     referenced_tenant_attnum: row.get(6),
+                })
+                .collect(),
+            exclusions: exclusions
+                .iter()
+                .map(|row| Exclusion {
+                    table: row.get(0),
+                    name: row.get(1),
+                    columns: row.get(2),
+                    operators: row.get(3),
                 })
                 .collect(),
             views: views

@@ -134,6 +134,20 @@ pub enum Finding {
         /// The tenant column.
         tenant_column: String,
     },
+    /// An exclusion constraint of a tenant-scoped table does not compare the
+    /// tenant column with `=`, so it spans tenants: a write that conflicts
+    /// with another tenant's row fails, which tells one tenant that the
+    /// other's row exists (the same oracle as a unique key without it).
+    ExclusionWithoutTenant {
+        /// The table's schema.
+        schema: String,
+        /// The table.
+        table: String,
+        /// The exclusion constraint.
+        constraint: String,
+        /// The tenant column.
+        tenant_column: String,
+    },
     /// A view reads tenant-scoped tables with its owner's rights (it is not
     /// `security_invoker`), so row-level security is checked against the
     /// owner, who may bypass it; or a materialized view stores every
@@ -176,7 +190,8 @@ impl Finding {
             Self::NoTenantIndex { schema, table, .. } => (0, schema, table, 4),
             Self::ForeignKeyWithoutTenant { schema, table, .. } => (0, schema, table, 5),
             Self::UniqueWithoutTenant { schema, table, .. } => (0, schema, table, 6),
-            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 7),
+            Self::ExclusionWithoutTenant { schema, table, .. } => (0, schema, table, 7),
+            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 8),
             Self::RoleMissing { role } => (1, role, "", 0),
             Self::SuperuserRole { role } => (1, role, "", 1),
             Self::BypassRlsRole { role } => (1, role, "", 2),
@@ -262,6 +277,20 @@ impl fmt::Display for Finding {
                 write!(
                     f,
                     "unique key {} of {} does not include {column}, so a conflicting write reveals another tenant's value: make it unique per tenant by adding {column} to its columns",
+                    identifier(constraint),
+                    qualified(schema, table),
+                )
+            }
+            Self::ExclusionWithoutTenant {
+                schema,
+                table,
+                constraint,
+                tenant_column,
+            } => {
+                let column = identifier(tenant_column);
+                write!(
+                    f,
+                    "exclusion constraint {} of {} does not compare {column} with =, so a write that conflicts with another tenant's row reveals that row: add `{column} WITH =` to it (a GiST index needs the btree_gist extension for it)",
                     identifier(constraint),
                     qualified(schema, table),
                 )

@@ -6,7 +6,7 @@ mod support;
 
 use support::database::TestDatabase;
 use tenantry::Identifier;
-use tenantry::verify::{Finding, PolicyCommand, VerifyOptions, verify};
+use tenantry::verify::{Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {
@@ -362,5 +362,123 @@ async fn an_exclusion_constraint_without_tenant_equality_is_reported() {
     assert_eq!(
         findings[0].to_string(),
         "exclusion constraint rooms_any_tenant of public.bookings does not compare tenant_id with =, so a write that conflicts with another tenant's row reveals that row: add `tenant_id WITH =` to it (a GiST index needs the btree_gist extension for it)"
+    );
+}
+
+#[tokio::test]
+async fn privileges_that_row_level_security_does_not_restrict_are_reported() {
+    let table = |name: &str| {
+        format!(
+            "CREATE TABLE {name} (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));"
+        )
+    };
+    let database = TestDatabase::create_with(
+        &[
+            "granted_all",
+            "truncate_to_public",
+            "trigger_to_group",
+            "references_on_a_column",
+            "sound",
+        ]
+        .map(table)
+        .concat(),
+        &[
+            "granted_all",
+            "truncate_to_public",
+            "trigger_to_group",
+            "references_on_a_column",
+            "sound",
+        ],
+    )
+    .await;
+    let admin = database.admin().await;
+    let app = &database.app_role;
+    let group = format!("tenantry_test_group_{}", database.suffix);
+    admin
+        .batch_execute(&format!(
+            "GRANT ALL ON granted_all TO {app};
+             GRANT TRUNCATE ON truncate_to_public TO PUBLIC;
+             CREATE ROLE {group} NOLOGIN;
+             GRANT TRIGGER ON trigger_to_group TO {group};
+             GRANT {group} TO {app};
+             GRANT REFERENCES (id) ON references_on_a_column TO {app};"
+        ))
+        .await
+        .unwrap();
+
+    // What the finding is about: one tenant's TRUNCATE empties every tenant's rows.
+    admin
+        .batch_execute(
+            "INSERT INTO granted_all VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid())",
+        )
+        .await
+        .unwrap();
+    let client = database.app_client().await;
+    client
+        .batch_execute(
+            "BEGIN;
+             SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-000000000001';
+             TRUNCATE granted_all;
+             COMMIT;",
+        )
+        .await
+        .unwrap();
+    let left: i64 = admin
+        .query_one("SELECT count(*) FROM granted_all", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+
+    let findings = verify(&admin, &options_for(app)).await;
+    admin
+        .batch_execute(&format!("DROP OWNED BY {group}; DROP ROLE {group};"))
+        .await
+        .unwrap();
+    let privilege = |name: &str, privileges: &[TablePrivilege]| Finding::BypassingPrivilege {
+        schema: "public".to_owned(),
+        table: name.to_owned(),
+        role: app.clone(),
+        privileges: privileges.to_vec(),
+    };
+    use TablePrivilege::{References, Trigger, Truncate};
+    let findings = findings.unwrap();
+    assert_eq!(
+        findings,
+        [
+            privilege("granted_all", &[Truncate, References, Trigger]),
+            privilege("references_on_a_column", &[References]),
+            privilege("trigger_to_group", &[Trigger]),
+            privilege("truncate_to_public", &[Truncate]),
+        ],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(&format!(
+            "application role {app} holds TRUNCATE, REFERENCES and TRIGGER on tenant-scoped public.granted_all"
+        )),
+        "{}",
+        findings[0]
+    );
+
+    // With no application role named, what PUBLIC holds is reported.
+    let findings = verify(&admin, &VerifyOptions::default()).await.unwrap();
+    let public: Vec<_> = findings
+        .iter()
+        .filter(|finding| matches!(finding, Finding::BypassingPrivilege { .. }))
+        .collect();
+    assert_eq!(
+        public,
+        [&Finding::BypassingPrivilege {
+            schema: "public".to_owned(),
+            table: "truncate_to_public".to_owned(),
+            role: "public".to_owned(),
+            privileges: vec![Truncate],
+        }]
+    );
+    assert!(
+        public[0]
+            .to_string()
+            .starts_with("application role PUBLIC holds TRUNCATE")
     );
 }

@@ -27,12 +27,15 @@
 
 mod audit;
 mod catalog;
+mod commands;
 mod findings;
+mod messages;
 
 use crate::Error;
 use catalog::Catalog;
+pub use commands::{PolicyCommand, TablePrivilege};
+pub use findings::Finding;
 use findings::sort;
-pub use findings::{Finding, PolicyCommand};
 
 /// What [`verify`] checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -63,9 +66,9 @@ impl Default for VerifyOptions {
 /// problems found, sorted by table (then by check), role findings last. An
 /// empty list means the checks pass.
 ///
-/// Reads `pg_class`, `pg_attribute`, `pg_policy`, `pg_index`,
-/// `pg_constraint`, `pg_operator`, `pg_rewrite`, `pg_depend` and `pg_roles` with
-/// seven queries, whatever the number of tables; any role can run it. The checks,
+/// Reads the catalog (`pg_class`, `pg_policy`, `pg_index`, `pg_constraint`,
+/// `pg_rewrite`, `pg_roles`, ...) with a fixed number of queries sent
+/// together, whatever the number of tables; any role can run it. The checks,
 /// per table:
 ///
 /// * row-level security enabled ([`Finding::RowSecurityDisabled`]) and forced
@@ -87,7 +90,10 @@ impl Default for VerifyOptions {
 /// * every exclusion constraint compares the tenant column with `=`
 ///   ([`Finding::ExclusionWithoutTenant`]);
 /// * every view that reads it runs with its caller's rights, and no
-///   materialized view stores it ([`Finding::ViewBypassesRowSecurity`]).
+///   materialized view stores it ([`Finding::ViewBypassesRowSecurity`]);
+/// * no application role can use `TRUNCATE`, `REFERENCES` or `TRIGGER` on
+///   it, directly, through `PUBLIC` or through a role it is a member of
+///   ([`Finding::BypassingPrivilege`]).
 ///
 /// A partition is a table of its own (it can be queried directly), but a
 /// foreign key or unique index it inherits is reported once, on its parent.

@@ -188,7 +188,8 @@ pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
 }
 
 /// Grants `roles` what the application needs on `target`'s schema: read and
-/// write on data tables, read only on the registry.
+/// write on data tables, read only on the registry. Never `TRUNCATE`,
+/// `REFERENCES` or `TRIGGER`, which row-level security does not restrict.
 pub(crate) async fn grant(
     client: &Client,
     target: &Target,

@@ -7,6 +7,10 @@ use tokio_postgres::types::Oid;
 use super::catalog::{self, Catalog, Policy, Role};
 use super::{Finding, PolicyCommand, VerifyOptions};
 
+/// The name that stands for `PUBLIC` (every role) where an application role
+/// is expected: no role can be named so.
+pub(super) const PUBLIC: &str = "public";
+
 /// The findings of `catalog`, unsorted.
 pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> {
     let mut findings = Vec::new();
@@ -149,6 +153,18 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
         }
     }
 
+    for grant in &catalog.bypassing_grants {
+        let Some(table) = tables.get(&grant.table) else {
+            continue;
+        };
+        findings.push(Finding::BypassingPrivilege {
+            schema: table.schema.clone(),
+            table: table.name.clone(),
+            role: grant.role.clone(),
+            privileges: grant.privileges.clone(),
+        });
+    }
+
     for name in &options.app_roles {
         match catalog.roles.iter().find(|role| &role.name == name) {
             None => findings.push(Finding::RoleMissing { role: name.clone() }),
@@ -168,8 +184,8 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
 /// or each (existing) role has the privileges of one of its roles. With no
 /// application role known, only a policy for `PUBLIC` does.
 fn applies_to(policy: &Policy, roles: &[Role]) -> bool {
-    const PUBLIC: Oid = 0;
-    if policy.roles.contains(&PUBLIC) {
+    const PUBLIC_OID: Oid = 0;
+    if policy.roles.contains(&PUBLIC_OID) {
         return true;
     }
     !roles.is_empty()

@@ -1,9 +1,11 @@
 //! The catalog rows the audit reads: a few queries, sent together, each over
 //! every tenant-scoped table at once.
 
-use tokio_postgres::Client;
-use tokio_postgres::types::Oid;
+use tokio_postgres::types::{Oid, ToSql};
+use tokio_postgres::{Client, Row};
 
+use super::TablePrivilege;
+use super::audit::PUBLIC;
 use crate::Error;
 
 /// The tenant-scoped tables (`oid`, `tenant_attnum`): ordinary and partitioned
@@ -77,6 +79,41 @@ const EXCLUSIONS: &str = concat!(
      FROM pg_catalog.pg_constraint con
      JOIN scoped s ON s.oid = con.conrelid
      WHERE con.contype = 'x' AND con.conparentid = 0"
+);
+
+/// The roles whose privileges each application role (`$3`) can use: itself,
+/// every role it is a member of (inherited or by `SET ROLE`), and `PUBLIC`
+/// when it stands in for every role (`public`, when no role is given). A
+/// superuser is left out: it holds every privilege, and is reported as such.
+macro_rules! reachable_roles {
+    () => {
+        ", reach AS (
+             SELECT a.rolname::text AS app_role, r.rolname::text AS via
+             FROM pg_catalog.pg_roles a
+             JOIN pg_catalog.pg_roles r ON pg_catalog.pg_has_role(a.oid, r.oid, 'MEMBER')
+             WHERE a.rolname::text = ANY($3::text[]) AND NOT a.rolsuper
+             UNION
+             SELECT 'public', 'public' WHERE 'public' = ANY($3::text[])
+         ) "
+    };
+}
+
+/// The privileges on scoped tables that row-level security does not restrict
+/// (`TRUNCATE`, `REFERENCES`, also on a column, and `TRIGGER`), per table and
+/// application role that can use them.
+const BYPASSING_PRIVILEGES: &str = concat!(
+    scoped_tables!(),
+    reachable_roles!(),
+    "SELECT s.oid, reach.app_role, array_agg(DISTINCT p.privilege)
+     FROM scoped s
+     CROSS JOIN reach
+     CROSS JOIN unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
+     WHERE CASE p.privilege
+               WHEN 'REFERENCES'
+               THEN pg_catalog.has_any_column_privilege(reach.via::name, s.oid, p.privilege)
+               ELSE pg_catalog.has_table_privilege(reach.via::name, s.oid, p.privilege)
+           END
+     GROUP BY s.oid, reach.app_role"
 );
 
 /// Views and materialized views (in any schema) that read a scoped table,
@@ -169,6 +206,15 @@ pub(super) struct View {
     pub(super) security_invoker: bool,
 }
 
+/// Privileges an application role can use on a table.
+pub(super) struct Grant {
+    pub(super) table: Oid,
+    /// The application role, or `public`.
+    pub(super) role: String,
+    /// Sorted.
+    pub(super) privileges: Vec<TablePrivilege>,
+}
+
 /// An application role that exists.
 pub(super) struct Role {
     pub(super) name: String,
@@ -186,6 +232,9 @@ pub(super) struct Catalog {
     pub(super) exclusions: Vec<Exclusion>,
     pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
+    /// What the application roles can do to scoped tables that row-level
+    /// security does not restrict.
+    pub(super) bypassing_grants: Vec<Grant>,
 }
 
 impl Catalog {
@@ -196,17 +245,25 @@ impl Catalog {
         tenant_column: &str,
         app_roles: &[String],
     ) -> Result<Self, Error> {
-        let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&schemas, &tenant_column];
-        let role_names: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&app_roles];
-        let (tables, policies, indexes, foreign_keys, exclusions, views, roles) = tokio::try_join!(
-            client.query(TABLES, &scope),
-            client.query(POLICIES, &scope),
-            client.query(INDEXES, &scope),
-            client.query(FOREIGN_KEYS, &scope),
-            client.query(EXCLUSIONS, &scope),
-            client.query(VIEWS, &scope),
-            client.query(ROLES, &role_names),
-        )?;
+        let scope: [&(dyn ToSql + Sync); 2] = [&schemas, &tenant_column];
+        let role_names: [&(dyn ToSql + Sync); 1] = [&app_roles];
+        let grantees = if app_roles.is_empty() {
+            vec![PUBLIC.to_owned()]
+        } else {
+            app_roles.to_vec()
+        };
+        let scope_and_grantees: [&(dyn ToSql + Sync); 3] = [&schemas, &tenant_column, &grantees];
+        let (tables, policies, indexes, foreign_keys, exclusions, views, roles, bypassing_grants) =
+            tokio::try_join!(
+                client.query(TABLES, &scope),
+                client.query(POLICIES, &scope),
+                client.query(INDEXES, &scope),
+                client.query(FOREIGN_KEYS, &scope),
+                client.query(EXCLUSIONS, &scope),
+                client.query(VIEWS, &scope),
+                client.query(ROLES, &role_names),
+                client.query(BYPASSING_PRIVILEGES, &scope_and_grantees),
+            )?;
         Ok(Self {
             tables: tables
                 .iter()
@@ -287,6 +344,22 @@ impl Catalog {
                     privileges_of: row.get(3),
                 })
                 .collect(),
+            bypassing_grants: bypassing_grants.iter().map(grant).collect(),
         })
+    }
+}
+
+/// A row of (table, role, privilege names).
+fn grant(row: &Row) -> Grant {
+    let names: Vec<String> = row.get(2);
+    let mut privileges: Vec<TablePrivilege> = names
+        .iter()
+        .filter_map(|name| TablePrivilege::from_sql(name))
+        .collect();
+    privileges.sort();
+    Grant {
+        table: row.get(0),
+        role: row.get(1),
+        privileges,
     }
 }

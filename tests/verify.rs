@@ -482,3 +482,110 @@ async fn privileges_that_row_level_security_does_not_restrict_are_reported() {
             .starts_with("application role PUBLIC holds TRUNCATE")
     );
 }
+
+#[tokio::test]
+async fn security_definer_functions_the_application_can_call_are_reported() {
+    let database = TestDatabase::create_with(
+        "CREATE TABLE customers (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));",
+        &["customers"],
+    )
+    .await;
+    let admin = database.admin().await;
+    let app = &database.app_role;
+    let [bypass, owner, plain] = ["bypass", "owner", "plain"]
+        .map(|role| format!("tenantry_test_{role}_{}", database.suffix));
+    // Flagged: owned by the superuser and executable through PUBLIC
+    // (`every_customer`) or granted (`granted_to_app`); owned by a BYPASSRLS
+    // role (`bypass_owned`); owned by the owner of a scoped table
+    // (`table_owner_owned`). Not flagged: revoked from PUBLIC, in a schema
+    // the application cannot use (like tenantry's own helpers), owned by a
+    // role that does not bypass row-level security, or SECURITY INVOKER.
+    let definer = |name: &str| {
+        format!(
+            "CREATE FUNCTION {name}() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+                 SET search_path = pg_catalog, pg_temp
+                 AS 'SELECT count(*) FROM public.customers';"
+        )
+    };
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {bypass} NOLOGIN BYPASSRLS;
+             CREATE ROLE {owner} NOLOGIN;
+             CREATE ROLE {plain} NOLOGIN;
+             GRANT SELECT ON customers TO {bypass}, {plain};
+             {every_customer}
+             {granted_to_app}
+             REVOKE EXECUTE ON FUNCTION granted_to_app() FROM PUBLIC;
+             GRANT EXECUTE ON FUNCTION granted_to_app() TO {app};
+             {bypass_owned}
+             ALTER FUNCTION bypass_owned() OWNER TO {bypass};
+             CREATE TABLE owned_by_role (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE owned_by_role OWNER TO {owner};
+             {table_owner_owned}
+             ALTER FUNCTION table_owner_owned() OWNER TO {owner};
+             {revoked}
+             REVOKE EXECUTE ON FUNCTION revoked() FROM PUBLIC;
+             CREATE SCHEMA hidden;
+             {hidden}
+             {plain_owned}
+             ALTER FUNCTION plain_owned() OWNER TO {plain};
+             CREATE FUNCTION invoker() RETURNS bigint LANGUAGE sql
+                 AS 'SELECT count(*) FROM public.customers';
+             INSERT INTO customers VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid());",
+            every_customer = definer("every_customer"),
+            granted_to_app = definer("granted_to_app"),
+            bypass_owned = definer("bypass_owned"),
+            table_owner_owned = definer("table_owner_owned"),
+            revoked = definer("revoked"),
+            hidden = definer("hidden.helper"),
+            plain_owned = definer("plain_owned"),
+        ))
+        .await
+        .unwrap();
+    tenantry::rls::isolate_table(&admin, None, "owned_by_role")
+        .await
+        .unwrap();
+
+    // What the finding is about: in one tenant's context, every tenant's rows.
+    let client = database.app_client().await;
+    let rows = client
+        .query_one(
+            "SELECT set_config('tenantry.tenant_id', gen_random_uuid()::text, false), every_customer()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.get::<_, i64>(1), 2);
+
+    let findings = verify(&admin, &options_for(app)).await;
+    admin
+        .batch_execute(&format!(
+            "DROP OWNED BY {bypass}, {owner}, {plain}; DROP ROLE {bypass}, {owner}, {plain};"
+        ))
+        .await
+        .unwrap();
+    let function = |name: &str, owner: &str| Finding::DefinerFunction {
+        schema: "public".to_owned(),
+        function: name.to_owned(),
+        arguments: String::new(),
+        owner: owner.to_owned(),
+        roles: vec![app.clone()],
+    };
+    let findings = findings.unwrap();
+    assert_eq!(
+        findings,
+        [
+            function("bypass_owned", &bypass),
+            function("every_customer", "postgres"),
+            function("granted_to_app", "postgres"),
+            function("table_owner_owned", &owner),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[1].to_string(),
+        format!(
+            "function public.every_customer() is SECURITY DEFINER, owned by postgres, who bypasses row-level security (a superuser, BYPASSRLS or the owner of tenant-scoped tables), and {app} may execute it, so it reads and writes every tenant's rows: run `REVOKE EXECUTE ON FUNCTION public.every_customer() FROM PUBLIC, {app}` or `ALTER FUNCTION public.every_customer() SECURITY INVOKER`"
+        )
+    );
+}

@@ -95,6 +95,12 @@ impl Default for VerifyOptions {
 ///   it, directly, through `PUBLIC` or through a role it is a member of
 ///   ([`Finding::BypassingPrivilege`]).
 ///
+/// And in the whole database: no `SECURITY DEFINER` function (outside the
+/// system schemas) whose owner bypasses row-level security (a superuser, a
+/// `BYPASSRLS` role, the owner of a tenant-scoped table) can be called by an
+/// application role: executed, directly or through `PUBLIC`, in a schema it
+/// may use ([`Finding::DefinerFunction`]).
+///
 /// A partition is a table of its own (it can be queried directly), but a
 /// foreign key or unique index it inherits is reported once, on its parent.
 pub async fn verify(

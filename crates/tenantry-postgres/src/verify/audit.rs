@@ -165,6 +165,16 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
         });
     }
 
+    for function in &catalog.definer_functions {
+        findings.push(Finding::DefinerFunction {
+            schema: function.schema.clone(),
+            function: function.name.clone(),
+            arguments: function.arguments.clone(),
+            owner: function.owner.clone(),
+            roles: function.callers.clone(),
+        });
+    }
+
     for name in &options.app_roles {
         match catalog.roles.iter().find(|role| &role.name == name) {
             None => findings.push(Finding::RoleMissing { role: name.clone() }),

@@ -1,6 +1,7 @@
 //! The catalog rows the audit reads: a few queries, sent together, each over
 //! every tenant-scoped table at once.
 
+use futures_util::future::try_join_all;
 use tokio_postgres::types::{Oid, ToSql};
 use tokio_postgres::{Client, Row};
 
@@ -14,7 +15,8 @@ macro_rules! scoped_tables {
     () => {
         "WITH scoped AS (
              SELECT c.oid, n.nspname::text AS schema_name, c.relname::text AS table_name,
-                    c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum
+                    c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum,
+                    c.relowner
              FROM pg_catalog.pg_class c
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_catalog.pg_attribute a
@@ -116,6 +118,28 @@ const BYPASSING_PRIVILEGES: &str = concat!(
      GROUP BY s.oid, reach.app_role"
 );
 
+/// `SECURITY DEFINER` functions (outside the system schemas) whose owner
+/// bypasses row-level security (a superuser, a `BYPASSRLS` role, the owner
+/// of a scoped table), with the application roles that can call them: that
+/// may execute them and use their schema.
+const DEFINER_FUNCTIONS: &str = concat!(
+    scoped_tables!(),
+    reachable_roles!(),
+    "SELECT n.nspname::text, p.proname::text, pg_catalog.pg_get_function_identity_arguments(p.oid),
+            o.rolname::text, array_agg(DISTINCT reach.app_role)
+     FROM pg_catalog.pg_proc p
+     JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+     JOIN pg_catalog.pg_roles o ON o.oid = p.proowner
+     JOIN reach ON pg_catalog.has_function_privilege(reach.via::name, p.oid, 'EXECUTE')
+     WHERE p.prosecdef
+       AND n.nspname NOT IN ('pg_catalog', 'information_schema')
+       AND (o.rolsuper OR o.rolbypassrls OR o.oid IN (SELECT relowner FROM scoped))
+       AND EXISTS (SELECT 1 FROM reach usable
+                   WHERE usable.app_role = reach.app_role
+                     AND pg_catalog.has_schema_privilege(usable.via::name, n.oid, 'USAGE'))
+     GROUP BY 1, 2, 3, 4"
+);
+
 /// Views and materialized views (in any schema) that read a scoped table,
 /// and whether a view runs with its caller's rights (`security_invoker`).
 const VIEWS: &str = concat!(
@@ -215,6 +239,18 @@ pub(super) struct Grant {
     pub(super) privileges: Vec<TablePrivilege>,
 }
 
+/// A `SECURITY DEFINER` function whose owner bypasses row-level security,
+/// that application roles can call.
+pub(super) struct DefinerFunction {
+    pub(super) schema: String,
+    pub(super) name: String,
+    /// Its argument types, as `pg_get_function_identity_arguments` gives them.
+    pub(super) arguments: String,
+    pub(super) owner: String,
+    /// The application roles (or `public`) that can call it.
+    pub(super) callers: Vec<String>,
+}
+
 /// An application role that exists.
 pub(super) struct Role {
     pub(super) name: String,
@@ -235,6 +271,7 @@ pub(super) struct Catalog {
     /// What the application roles can do to scoped tables that row-level
     /// security does not restrict.
     pub(super) bypassing_grants: Vec<Grant>,
+    pub(super) definer_functions: Vec<DefinerFunction>,
 }
 
 impl Catalog {
@@ -253,17 +290,29 @@ impl Catalog {
             app_roles.to_vec()
         };
         let scope_and_grantees: [&(dyn ToSql + Sync); 3] = [&schemas, &tenant_column, &grantees];
-        let (tables, policies, indexes, foreign_keys, exclusions, views, roles, bypassing_grants) =
-            tokio::try_join!(
-                client.query(TABLES, &scope),
-                client.query(POLICIES, &scope),
-                client.query(INDEXES, &scope),
-                client.query(FOREIGN_KEYS, &scope),
-                client.query(EXCLUSIONS, &scope),
-                client.query(VIEWS, &scope),
-                client.query(ROLES, &role_names),
-                client.query(BYPASSING_PRIVILEGES, &scope_and_grantees),
-            )?;
+        let queries: [(&str, &[&(dyn ToSql + Sync)]); 9] = [
+            (TABLES, &scope),
+            (POLICIES, &scope),
+            (INDEXES, &scope),
+            (FOREIGN_KEYS, &scope),
+            (EXCLUSIONS, &scope),
+            (VIEWS, &scope),
+            (ROLES, &role_names),
+            (BYPASSING_PRIVILEGES, &scope_and_grantees),
+            (DEFINER_FUNCTIONS, &scope_and_grantees),
+        ];
+        let results = try_join_all(queries.map(|(sql, params)| client.query(sql, params))).await?;
+        let [
+            tables,
+            policies,
+            indexes,
+            foreign_keys,
+            exclusions,
+            views,
+            roles,
+            bypassing_grants,
+            definer_functions,
+        ]: [Vec<Row>; 9] = results.try_into().expect("one result per query");
         Ok(Self {
             tables: tables
                 .iter()
@@ -345,6 +394,20 @@ impl Catalog {
                 })
                 .collect(),
             bypassing_grants: bypassing_grants.iter().map(grant).collect(),
+            definer_functions: definer_functions
+                .iter()
+                .map(|row| {
+                    let mut callers: Vec<String> = row.get(4);
+                    callers.sort();
+                    DefinerFunction {
+                        schema: row.get(0),
+                        name: row.get(1),
+                        arguments: row.get(2),
+                        owner: row.get(3),
+                        callers,
+                    }
+                })
+                .collect(),
         })
     }
 }

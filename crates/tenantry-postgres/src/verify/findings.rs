@@ -133,6 +133,24 @@ pub enum Finding {
         /// What it holds: `TRUNCATE`, `REFERENCES` and `TRIGGER`, in that order.
         privileges: Vec<TablePrivilege>,
     },
+    /// A `SECURITY DEFINER` function runs with the rights of an owner that
+    /// bypasses row-level security (a superuser, a `BYPASSRLS` role, or the
+    /// owner of tenant-scoped tables), and application roles may call it
+    /// (directly or through `PUBLIC`): whatever it reads or writes, it does
+    /// for every tenant's rows.
+    DefinerFunction {
+        /// The function's schema.
+        schema: String,
+        /// The function.
+        function: String,
+        /// Its argument types, as `pg_get_function_identity_arguments` gives them.
+        arguments: String,
+        /// Its owner.
+        owner: String,
+        /// The application roles that may call it (`public` when none is
+        /// given: `PUBLIC`), sorted.
+        roles: Vec<String>,
+    },
     /// An application role does not exist.
     RoleMissing {
         /// The role.
@@ -166,6 +184,9 @@ impl Finding {
             Self::ExclusionWithoutTenant { schema, table, .. } => (0, schema, table, 7),
             Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 8),
             Self::BypassingPrivilege { schema, table, .. } => (0, schema, table, 9),
+            Self::DefinerFunction {
+                schema, function, ..
+            } => (0, schema, function, 10),
             Self::RoleMissing { role } => (1, role, "", 0),
             Self::SuperuserRole { role } => (1, role, "", 1),
             Self::BypassRlsRole { role } => (1, role, "", 2),

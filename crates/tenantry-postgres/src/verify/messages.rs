@@ -140,6 +140,28 @@ impl fmt::Display for Finding {
                         .join(", "),
                 )
             }
+            Self::DefinerFunction {
+                schema,
+                function,
+                arguments,
+                owner,
+                roles,
+            } => {
+                let function = format!("{}({arguments})", qualified(schema, function));
+                let callers: Vec<String> = roles.iter().map(|role| grantee(role)).collect();
+                write!(
+                    f,
+                    "function {function} is SECURITY DEFINER, owned by {}, who bypasses row-level security (a superuser, BYPASSRLS or the owner of tenant-scoped tables), and {} may execute it, so it reads and writes every tenant's rows: run `REVOKE EXECUTE ON FUNCTION {function} FROM PUBLIC, {}` or `ALTER FUNCTION {function} SECURITY INVOKER`",
+                    identifier(owner),
+                    list(&callers),
+                    callers
+                        .iter()
+                        .filter(|caller| *caller != "PUBLIC")
+                        .cloned()
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                )
+            }
             Self::RoleMissing { role } => write!(
                 f,
                 "application role {} does not exist: create it (LOGIN NOSUPERUSER NOBYPASSRLS) or correct the name",

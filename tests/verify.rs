@@ -589,3 +589,71 @@ async fn security_definer_functions_the_application_can_call_are_reported() {
         )
     );
 }
+
+#[tokio::test]
+async fn a_trigger_function_naming_tables_without_a_schema_or_search_path_is_reported() {
+    let table = |name: &str| {
+        format!(
+            "CREATE TABLE {name} (tenant_id uuid NOT NULL, id uuid NOT NULL, touched_at timestamptz,
+                 PRIMARY KEY (tenant_id, id));"
+        )
+    };
+    let trigger = |table: &str, function: &str| {
+        format!(
+            "CREATE TRIGGER {function} BEFORE INSERT ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION {function}();"
+        )
+    };
+    let scoped = ["unqualified", "pinned", "qualified", "touched"];
+    // Only `audit_unqualified` names a table (`audit_log`) without a schema
+    // and leaves search_path to its caller.
+    let database = TestDatabase::create_with(
+        &format!(
+            "{tables}
+             CREATE TABLE audit_log (id uuid);
+             CREATE FUNCTION audit_unqualified() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN INSERT INTO audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION audit_pinned() RETURNS trigger LANGUAGE plpgsql
+                 SET search_path FROM CURRENT AS $$
+                 BEGIN INSERT INTO audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION audit_qualified() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN INSERT INTO public.audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN NEW.touched_at := now(); RETURN NEW; END $$;
+             {triggers}",
+            tables = scoped.map(table).concat(),
+            triggers = [
+                trigger("unqualified", "audit_unqualified"),
+                trigger("pinned", "audit_pinned"),
+                trigger("qualified", "audit_qualified"),
+                trigger("touched", "touch"),
+            ]
+            .concat(),
+        ),
+        &scoped,
+    )
+    .await;
+    let admin = database.admin().await;
+    let findings = verify(&admin, &options_for(&database.app_role))
+        .await
+        .unwrap();
+    assert_eq!(
+        findings,
+        [Finding::UnpinnedTriggerFunction {
+            schema: "public".to_owned(),
+            table: "unqualified".to_owned(),
+            trigger: "audit_unqualified".to_owned(),
+            function_schema: "public".to_owned(),
+            function: "audit_unqualified".to_owned(),
+            relation: "audit_log".to_owned(),
+        }],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(
+            "trigger audit_unqualified of public.unqualified runs public.audit_unqualified, which names audit_log without a schema and sets no search_path of its own"
+        ),
+        "{}",
+        findings[0]
+    );
+}

@@ -30,6 +30,7 @@ mod catalog;
 mod commands;
 mod findings;
 mod messages;
+mod unqualified;
 
 use crate::Error;
 use catalog::Catalog;
@@ -89,6 +90,9 @@ impl Default for VerifyOptions {
 ///   that only mentions it inside an expression is reported too);
 /// * every exclusion constraint compares the tenant column with `=`
 ///   ([`Finding::ExclusionWithoutTenant`]);
+/// * every function its triggers run either sets its own `search_path` or
+///   names no relation of the database without a schema
+///   ([`Finding::UnpinnedTriggerFunction`], which states the rule);
 /// * every view that reads it runs with its caller's rights, and no
 ///   materialized view stores it ([`Finding::ViewBypassesRowSecurity`]);
 /// * no application role can use `TRUNCATE`, `REFERENCES` or `TRIGGER` on

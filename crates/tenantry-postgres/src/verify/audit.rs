@@ -5,6 +5,7 @@ use std::collections::HashMap;
 use tokio_postgres::types::Oid;
 
 use super::catalog::{self, Catalog, Policy, Role};
+use super::unqualified::unqualified_relation;
 use super::{Finding, PolicyCommand, VerifyOptions};
 
 /// The name that stands for `PUBLIC` (every role) where an application role
@@ -139,6 +140,25 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
                 table: table.name.clone(),
                 constraint: exclusion.name.clone(),
                 tenant_column: tenant_column(),
+            });
+        }
+    }
+
+    for trigger in &catalog.triggers {
+        let Some(table) = tables.get(&trigger.table) else {
+            continue;
+        };
+        if trigger.pinned {
+            continue;
+        }
+        if let Some(relation) = unqualified_relation(&trigger.body, &catalog.relation_names) {
+            findings.push(Finding::UnpinnedTriggerFunction {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                trigger: trigger.name.clone(),
+                function_schema: trigger.function_schema.clone(),
+                function: trigger.function.clone(),
+                relation,
             });
         }
     }

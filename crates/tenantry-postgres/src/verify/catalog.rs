@@ -1,6 +1,8 @@
 //! The catalog rows the audit reads: a few queries, sent together, each over
 //! every tenant-scoped table at once.
 
+use std::collections::HashSet;
+
 use futures_util::future::try_join_all;
 use tokio_postgres::types::{Oid, ToSql};
 use tokio_postgres::{Client, Row};
@@ -140,6 +142,29 @@ const DEFINER_FUNCTIONS: &str = concat!(
      GROUP BY 1, 2, 3, 4"
 );
 
+/// The user triggers of scoped tables (a partition's copies of its parent's
+/// left out) and their functions, unless written in C: the function's body,
+/// and whether it sets its own `search_path`.
+const TRIGGERS: &str = concat!(
+    scoped_tables!(),
+    "SELECT tg.tgrelid, tg.tgname::text, fn.nspname::text, p.proname::text, p.prosrc,
+            EXISTS (SELECT 1 FROM unnest(p.proconfig) setting WHERE setting LIKE 'search\\_path=%')
+     FROM pg_catalog.pg_trigger tg
+     JOIN scoped s ON s.oid = tg.tgrelid
+     JOIN pg_catalog.pg_proc p ON p.oid = tg.tgfoid
+     JOIN pg_catalog.pg_namespace fn ON fn.oid = p.pronamespace
+     JOIN pg_catalog.pg_language l ON l.oid = p.prolang
+     WHERE NOT tg.tgisinternal AND tg.tgparentid = 0 AND l.lanname NOT IN ('c', 'internal')"
+);
+
+/// The names of the relations (tables, views, sequences, ...) outside the
+/// system schemas.
+const RELATION_NAMES: &str = "SELECT DISTINCT c.relname::text
+ FROM pg_catalog.pg_class c
+ JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+ WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f', 'S')
+   AND n.nspname <> 'information_schema' AND n.nspname NOT LIKE 'pg\\_%'";
+
 /// Views and materialized views (in any schema) that read a scoped table,
 /// and whether a view runs with its caller's rights (`security_invoker`).
 const VIEWS: &str = concat!(
@@ -222,6 +247,18 @@ pub(super) struct Exclusion {
     pub(super) operators: Vec<String>,
 }
 
+/// A trigger of a scoped table, and its function.
+pub(super) struct Trigger {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    pub(super) function_schema: String,
+    pub(super) function: String,
+    /// The function's source.
+    pub(super) body: String,
+    /// Whether the function sets its own `search_path`.
+    pub(super) pinned: bool,
+}
+
 /// A view or materialized view that reads a scoped table.
 pub(super) struct View {
     pub(super) schema: String,
@@ -266,6 +303,9 @@ pub(super) struct Catalog {
     pub(super) indexes: Vec<Index>,
     pub(super) foreign_keys: Vec<ForeignKey>,
     pub(super) exclusions: Vec<Exclusion>,
+    pub(super) triggers: Vec<Trigger>,
+    /// The names of every relation outside the system schemas.
+    pub(super) relation_names: HashSet<String>,
     pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
     /// What the application roles can do to scoped tables that row-level
@@ -290,12 +330,14 @@ impl Catalog {
             app_roles.to_vec()
         };
         let scope_and_grantees: [&(dyn ToSql + Sync); 3] = [&schemas, &tenant_column, &grantees];
-        let queries: [(&str, &[&(dyn ToSql + Sync)]); 9] = [
+        let queries: [(&str, &[&(dyn ToSql + Sync)]); 11] = [
             (TABLES, &scope),
             (POLICIES, &scope),
             (INDEXES, &scope),
             (FOREIGN_KEYS, &scope),
             (EXCLUSIONS, &scope),
+            (TRIGGERS, &scope),
+            (RELATION_NAMES, &[]),
             (VIEWS, &scope),
             (ROLES, &role_names),
             (BYPASSING_PRIVILEGES, &scope_and_grantees),
@@ -308,11 +350,13 @@ impl Catalog {
             indexes,
             foreign_keys,
             exclusions,
+            triggers,
+            relation_names,
             views,
             roles,
             bypassing_grants,
             definer_functions,
-        ]: [Vec<Row>; 9] = results.try_into().expect("one result per query");
+        ]: [Vec<Row>; 11] = results.try_into().expect("one result per query");
         Ok(Self {
             tables: tables
                 .iter()
@@ -375,6 +419,18 @@ impl Catalog {
                     operators: row.get(3),
                 })
                 .collect(),
+            triggers: triggers
+                .iter()
+                .map(|row| Trigger {
+                    table: row.get(0),
+                    name: row.get(1),
+                    function_schema: row.get(2),
+                    function: row.get(3),
+                    body: row.get(4),
+                    pinned: row.get(5),
+                })
+                .collect(),
+            relation_names: relation_names.iter().map(|row| row.get(0)).collect(),
             views: views
                 .iter()
                 .map(|row| View {

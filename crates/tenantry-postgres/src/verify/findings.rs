@@ -105,6 +105,31 @@ pub enum Finding {
         /// The tenant column.
         tenant_column: String,
     },
+    /// A trigger of a tenant-scoped table runs a function that names a
+    /// relation without a schema and has no `search_path` of its own
+    /// (`SET search_path` in its definition), so the relation is whichever
+    /// the caller's `search_path` finds first: a schema tenant's write can
+    /// land in the shared pool's table, or in another tenant's schema.
+    ///
+    /// The rule: the function (in any language but C) is flagged when its
+    /// body, code and string literals alike (not comments), contains the
+    /// name of a relation of the database (outside the system schemas) with
+    /// no `.` before or after it. A column or variable named like a table is
+    /// taken for one; pinning the `search_path` clears the finding either way.
+    UnpinnedTriggerFunction {
+        /// The table's schema.
+        schema: String,
+        /// The table.
+        table: String,
+        /// The trigger.
+        trigger: String,
+        /// The function's schema.
+        function_schema: String,
+        /// The function.
+        function: String,
+        /// The first relation its body names without a schema.
+        relation: String,
+    },
     /// A view reads tenant-scoped tables with its owner's rights (it is not
     /// `security_invoker`), so row-level security is checked against the
     /// owner, who may bypass it; or a materialized view stores every
@@ -182,11 +207,12 @@ impl Finding {
             Self::ForeignKeyWithoutTenant { schema, table, .. } => (0, schema, table, 5),
             Self::UniqueWithoutTenant { schema, table, .. } => (0, schema, table, 6),
             Self::ExclusionWithoutTenant { schema, table, .. } => (0, schema, table, 7),
-            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 8),
-            Self::BypassingPrivilege { schema, table, .. } => (0, schema, table, 9),
+            Self::UnpinnedTriggerFunction { schema, table, .. } => (0, schema, table, 8),
+            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 9),
+            Self::BypassingPrivilege { schema, table, .. } => (0, schema, table, 10),
             Self::DefinerFunction {
                 schema, function, ..
-            } => (0, schema, function, 10),
+            } => (0, schema, function, 11),
             Self::RoleMissing { role } => (1, role, "", 0),
             Self::SuperuserRole { role } => (1, role, "", 1),
             Self::BypassRlsRole { role } => (1, role, "", 2),

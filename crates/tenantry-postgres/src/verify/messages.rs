@@ -102,6 +102,23 @@ impl fmt::Display for Finding {
                     qualified(schema, table),
                 )
             }
+            Self::UnpinnedTriggerFunction {
+                schema,
+                table,
+                trigger,
+                function_schema,
+                function,
+                relation,
+            } => {
+                let function = qualified(function_schema, function);
+                write!(
+                    f,
+                    "trigger {} of {} runs {function}, which names {} without a schema and sets no search_path of its own, so it reads or writes whichever one the caller's search_path finds first (the shared pool's, or another tenant's schema): add `SET search_path FROM CURRENT` to the function in its migration (each runs with its target's schema as search_path), or qualify the names (the check: a relation's name in the body, code or string, with no `.` before or after it)",
+                    identifier(trigger),
+                    qualified(schema, table),
+                    identifier(relation),
+                )
+            }
             Self::ViewBypassesRowSecurity {
                 schema,
                 view,

@@ -5,7 +5,7 @@
 mod support;
 
 use support::database::TestDatabase;
-use tenantry::Identifier;
+use tenantry::{Identifier, TenantId, Tenantry};
 use tenantry::verify::{Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify};
 
 fn options_for(role: &str) -> VerifyOptions {
@@ -653,6 +653,79 @@ async fn a_trigger_function_naming_tables_without_a_schema_or_search_path_is_rep
         findings[0].to_string().starts_with(
             "trigger audit_unqualified of public.unqualified runs public.audit_unqualified, which names audit_log without a schema and sets no search_path of its own"
         ),
+        "{}",
+        findings[0]
+    );
+}
+
+#[tokio::test]
+async fn the_application_resolves_one_tenant_and_a_readable_registry_is_reported() {
+    let database = TestDatabase::create().await;
+    let admin = database.admin().await;
+    let (acme, globex) = (TenantId::random(), TenantId::random());
+    for (id, slug) in [(acme, "acme"), (globex, "globex")] {
+        admin
+            .execute(
+                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, status)
+                 VALUES ($1, $2, 'pool', 'main', 'active')",
+                &[&id.as_uuid(), &slug],
+            )
+            .await
+            .unwrap();
+    }
+
+    // The application cannot list the tenants; it can look one up by id,
+    // and so can the library's routing.
+    let app = database.app_client().await;
+    let listed = app
+        .query("SELECT slug FROM tenantry_control.tenants", &[])
+        .await
+        .expect_err("the registry's table is not readable");
+    assert_eq!(
+        listed.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
+    let found = app
+        .query(
+            "SELECT slug FROM tenantry_control.tenant_by_id($1)",
+            &[&acme.as_uuid()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|row| row.get(0)).collect::<Vec<String>>(),
+        ["acme"]
+    );
+    let db = Tenantry::connect(database.app_config().registry())
+        .await
+        .unwrap();
+    db.tenant(globex).await.unwrap();
+
+    let options = options_for(&database.app_role);
+    assert_eq!(verify(&admin, &options).await.unwrap(), []);
+    admin
+        .batch_execute(&format!(
+            "GRANT SELECT ON tenantry_control.tenants TO {}",
+            database.app_role
+        ))
+        .await
+        .unwrap();
+    let findings = verify(&admin, &options).await.unwrap();
+    assert_eq!(
+        findings,
+        [Finding::RegistryAccessible {
+            schema: "tenantry_control".to_owned(),
+            table: "tenants".to_owned(),
+            role: database.app_role.clone(),
+            privileges: vec![TablePrivilege::Select],
+        }],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(&format!(
+            "application role {} holds SELECT on the tenant registry's tenantry_control.tenants",
+            database.app_role
+        )),
         "{}",
         findings[0]
     );

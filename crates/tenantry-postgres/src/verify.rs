@@ -103,7 +103,10 @@ impl Default for VerifyOptions {
 /// system schemas) whose owner bypasses row-level security (a superuser, a
 /// `BYPASSRLS` role, the owner of a tenant-scoped table) can be called by an
 /// application role: executed, directly or through `PUBLIC`, in a schema it
-/// may use ([`Finding::DefinerFunction`]).
+/// may use ([`Finding::DefinerFunction`]; the registry's lookup function,
+/// which returns one tenant's row, is meant to be one); and no application
+/// role holds any privilege on the registry's tables
+/// ([`Finding::RegistryAccessible`]).
 ///
 /// A partition is a table of its own (it can be queried directly), but a
 /// foreign key or unique index it inherits is reported once, on its parent.

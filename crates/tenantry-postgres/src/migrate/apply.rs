@@ -6,7 +6,7 @@ use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
 use super::{Migration, MigrationSet, SetKind, Target};
-use crate::Error;
+use crate::{Error, registry};
 
 /// The versions of `set` applied to each of its targets in the connected
 /// database, in one query: how "nothing to do" is decided without a round
@@ -188,7 +188,8 @@ pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
 }
 
 /// Grants `roles` what the application needs on `target`'s schema: read and
-/// write on data tables, read only on the registry. Never `TRUNCATE`,
+/// write on data tables; on the registry, only its lookup function (which
+/// returns one tenant's row), never its tables. Never `TRUNCATE`,
 /// `REFERENCES` or `TRIGGER`, which row-level security does not restrict.
 /// Functions are not executable by `PUBLIC` in a migrated database (see
 /// `bootstrap`): the roles may execute those of the schema that run with
@@ -211,9 +212,19 @@ pub(crate) async fn grant(
     let mut sql = format!("GRANT USAGE ON SCHEMA {schema} TO {grantees};");
     match target.set {
         SetKind::Control => {
+            // Revoked: the SELECT earlier versions granted.
             sql.push_str(&format!(
-                "GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {grantees};"
+                "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {grantees};"
             ));
+            let lookup = registry::lookup_signature();
+            let exists = client
+                .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&lookup])
+                .await?;
+            if exists.get(0) {
+                sql.push_str(&format!(
+                    "GRANT EXECUTE ON FUNCTION {lookup} TO {grantees};"
+                ));
+            }
         }
         SetKind::Shared | SetKind::Tenant => {
             sql.push_str(&format!(

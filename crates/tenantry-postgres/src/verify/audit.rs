@@ -173,15 +173,27 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
         }
     }
 
-    for grant in &catalog.bypassing_grants {
-        let Some(table) = tables.get(&grant.table) else {
-            continue;
-        };
-        findings.push(Finding::BypassingPrivilege {
-            schema: table.schema.clone(),
-            table: table.name.clone(),
-            role: grant.role.clone(),
-            privileges: grant.privileges.clone(),
+    for grant in &catalog.grants {
+        let (schema, table, role, privileges) = (
+            grant.schema.clone(),
+            grant.table.clone(),
+            grant.role.clone(),
+            grant.privileges.clone(),
+        );
+        findings.push(if grant.control {
+            Finding::RegistryAccessible {
+                schema,
+                table,
+                role,
+                privileges,
+            }
+        } else {
+            Finding::BypassingPrivilege {
+                schema,
+                table,
+                role,
+                privileges,
+            }
         });
     }
 

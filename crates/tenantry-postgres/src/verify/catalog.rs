@@ -10,6 +10,7 @@ use tokio_postgres::{Client, Row};
 use super::TablePrivilege;
 use super::audit::PUBLIC;
 use crate::Error;
+use crate::registry::{CONTROL_SCHEMA, TENANT_LOOKUP};
 
 /// The tenant-scoped tables (`oid`, `tenant_attnum`): ordinary and partitioned
 /// tables of the schemas `$1` with a live column named `$2`.
@@ -102,28 +103,43 @@ macro_rules! reachable_roles {
     };
 }
 
-/// The privileges on scoped tables that row-level security does not restrict
-/// (`TRUNCATE`, `REFERENCES`, also on a column, and `TRIGGER`), per table and
-/// application role that can use them.
-const BYPASSING_PRIVILEGES: &str = concat!(
+/// What the application roles can do to tables they must not touch at will:
+/// on scoped tables, the privileges row-level security does not restrict
+/// (`TRUNCATE`, `REFERENCES`, also on a column, and `TRIGGER`); on the
+/// registry's tables (in the control schema `$4`), any privilege. Per table
+/// and application role that can use them.
+const TABLE_PRIVILEGES: &str = concat!(
     scoped_tables!(),
     reachable_roles!(),
-    "SELECT s.oid, reach.app_role, array_agg(DISTINCT p.privilege)
-     FROM scoped s
+    ", checked AS (
+         SELECT s.oid, false AS control, ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER'] AS privileges
+         FROM scoped s
+         UNION ALL
+         SELECT c.oid, true,
+                ARRAY['SELECT', 'INSERT', 'UPDATE', 'DELETE', 'TRUNCATE', 'REFERENCES', 'TRIGGER']
+         FROM pg_catalog.pg_class c
+         JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+         WHERE n.nspname::text = $4::text AND c.relkind IN ('r', 'p', 'v', 'm', 'f')
+     )
+     SELECT n.nspname::text, c.relname::text, t.control, reach.app_role,
+            array_agg(DISTINCT p.privilege)
+     FROM checked t
+     JOIN pg_catalog.pg_class c ON c.oid = t.oid
+     JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
      CROSS JOIN reach
-     CROSS JOIN unnest(ARRAY['TRUNCATE', 'REFERENCES', 'TRIGGER']) AS p(privilege)
-     WHERE CASE p.privilege
-               WHEN 'REFERENCES'
-               THEN pg_catalog.has_any_column_privilege(reach.via::name, s.oid, p.privilege)
-               ELSE pg_catalog.has_table_privilege(reach.via::name, s.oid, p.privilege)
+     CROSS JOIN unnest(t.privileges) AS p(privilege)
+     WHERE CASE WHEN p.privilege IN ('SELECT', 'INSERT', 'UPDATE', 'REFERENCES')
+               THEN pg_catalog.has_any_column_privilege(reach.via::name, t.oid, p.privilege)
+               ELSE pg_catalog.has_table_privilege(reach.via::name, t.oid, p.privilege)
            END
-     GROUP BY s.oid, reach.app_role"
+     GROUP BY 1, 2, 3, 4"
 );
 
 /// `SECURITY DEFINER` functions (outside the system schemas) whose owner
 /// bypasses row-level security (a superuser, a `BYPASSRLS` role, the owner
 /// of a scoped table), with the application roles that can call them: that
-/// may execute them and use their schema.
+/// may execute them and use their schema. The registry's lookup (`$5` in the
+/// control schema `$4`), which returns one tenant's row, is meant to be one.
 const DEFINER_FUNCTIONS: &str = concat!(
     scoped_tables!(),
     reachable_roles!(),
@@ -136,6 +152,7 @@ const DEFINER_FUNCTIONS: &str = concat!(
      WHERE p.prosecdef
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND (o.rolsuper OR o.rolbypassrls OR o.oid IN (SELECT relowner FROM scoped))
+       AND NOT (n.nspname::text = $4::text AND p.proname::text = $5::text)
        AND EXISTS (SELECT 1 FROM reach usable
                    WHERE usable.app_role = reach.app_role
                      AND pg_catalog.has_schema_privilege(usable.via::name, n.oid, 'USAGE'))
@@ -269,7 +286,10 @@ pub(super) struct View {
 
 /// Privileges an application role can use on a table.
 pub(super) struct Grant {
-    pub(super) table: Oid,
+    pub(super) schema: String,
+    pub(super) table: String,
+    /// Whether the table is the registry's (else it is tenant-scoped).
+    pub(super) control: bool,
     /// The application role, or `public`.
     pub(super) role: String,
     /// Sorted.
@@ -309,8 +329,8 @@ pub(super) struct Catalog {
     pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
     /// What the application roles can do to scoped tables that row-level
-    /// security does not restrict.
-    pub(super) bypassing_grants: Vec<Grant>,
+    /// security does not restrict, and to the registry's tables.
+    pub(super) grants: Vec<Grant>,
     pub(super) definer_functions: Vec<DefinerFunction>,
 }
 
@@ -329,7 +349,15 @@ impl Catalog {
         } else {
             app_roles.to_vec()
         };
-        let scope_and_grantees: [&(dyn ToSql + Sync); 3] = [&schemas, &tenant_column, &grantees];
+        let control: [&(dyn ToSql + Sync); 4] =
+            [&schemas, &tenant_column, &grantees, &CONTROL_SCHEMA];
+        let control_and_lookup: [&(dyn ToSql + Sync); 5] = [
+            &schemas,
+            &tenant_column,
+            &grantees,
+            &CONTROL_SCHEMA,
+            &TENANT_LOOKUP,
+        ];
         let queries: [(&str, &[&(dyn ToSql + Sync)]); 11] = [
             (TABLES, &scope),
             (POLICIES, &scope),
@@ -340,8 +368,8 @@ impl Catalog {
             (RELATION_NAMES, &[]),
             (VIEWS, &scope),
             (ROLES, &role_names),
-            (BYPASSING_PRIVILEGES, &scope_and_grantees),
-            (DEFINER_FUNCTIONS, &scope_and_grantees),
+            (TABLE_PRIVILEGES, &control),
+            (DEFINER_FUNCTIONS, &control_and_lookup),
         ];
         let results = try_join_all(queries.map(|(sql, params)| client.query(sql, params))).await?;
         let [
@@ -354,7 +382,7 @@ impl Catalog {
             relation_names,
             views,
             roles,
-            bypassing_grants,
+            grants,
             definer_functions,
         ]: [Vec<Row>; 11] = results.try_into().expect("one result per query");
         Ok(Self {
@@ -449,7 +477,7 @@ impl Catalog {
                     privileges_of: row.get(3),
                 })
                 .collect(),
-            bypassing_grants: bypassing_grants.iter().map(grant).collect(),
+            grants: grants.iter().map(grant).collect(),
             definer_functions: definer_functions
                 .iter()
                 .map(|row| {
@@ -468,17 +496,19 @@ impl Catalog {
     }
 }
 
-/// A row of (table, role, privilege names).
+/// A row of (schema, table, control, role, privilege names).
 fn grant(row: &Row) -> Grant {
-    let names: Vec<String> = row.get(2);
+    let names: Vec<String> = row.get(4);
     let mut privileges: Vec<TablePrivilege> = names
         .iter()
         .filter_map(|name| TablePrivilege::from_sql(name))
         .collect();
     privileges.sort();
     Grant {
-        table: row.get(0),
-        role: row.get(1),
+        schema: row.get(0),
+        table: row.get(1),
+        control: row.get(2),
+        role: row.get(3),
         privileges,
     }
 }

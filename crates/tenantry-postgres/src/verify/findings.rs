@@ -158,6 +158,23 @@ pub enum Finding {
         /// What it holds: `TRUNCATE`, `REFERENCES` and `TRIGGER`, in that order.
         privileges: Vec<TablePrivilege>,
     },
+    /// An application role holds a privilege on a table of the tenant
+    /// registry (directly, through `PUBLIC`, or through a role it is a
+    /// member of): reading it lists every tenant's id, slug, placement and
+    /// plan; writing it re-routes tenants. The application resolves a tenant
+    /// through the registry's lookup function, which returns that tenant's
+    /// row only.
+    RegistryAccessible {
+        /// The registry's schema.
+        schema: String,
+        /// The table.
+        table: String,
+        /// The application role (`public` when none is given: `PUBLIC`).
+        role: String,
+        /// What it holds, in `SELECT`, `INSERT`, `UPDATE`, `DELETE`,
+        /// `TRUNCATE`, `REFERENCES`, `TRIGGER` order.
+        privileges: Vec<TablePrivilege>,
+    },
     /// A `SECURITY DEFINER` function runs with the rights of an owner that
     /// bypasses row-level security (a superuser, a `BYPASSRLS` role, or the
     /// owner of tenant-scoped tables), and application roles may call it
@@ -210,9 +227,10 @@ impl Finding {
             Self::UnpinnedTriggerFunction { schema, table, .. } => (0, schema, table, 8),
             Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 9),
             Self::BypassingPrivilege { schema, table, .. } => (0, schema, table, 10),
+            Self::RegistryAccessible { schema, table, .. } => (0, schema, table, 11),
             Self::DefinerFunction {
                 schema, function, ..
-            } => (0, schema, function, 11),
+            } => (0, schema, function, 12),
             Self::RoleMissing { role } => (1, role, "", 0),
             Self::SuperuserRole { role } => (1, role, "", 1),
             Self::BypassRlsRole { role } => (1, role, "", 2),

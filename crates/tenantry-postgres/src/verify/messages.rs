@@ -5,6 +5,7 @@ use std::fmt;
 
 use super::Finding;
 use super::audit::PUBLIC;
+use crate::registry::TENANT_LOOKUP;
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -155,6 +156,20 @@ impl fmt::Display for Finding {
                         .map(ToString::to_string)
                         .collect::<Vec<_>>()
                         .join(", "),
+                )
+            }
+            Self::RegistryAccessible {
+                schema,
+                table,
+                role,
+                privileges,
+            } => {
+                let (table, role) = (qualified(schema, table), grantee(role));
+                write!(
+                    f,
+                    "application role {role} holds {} on the tenant registry's {table} (directly, through PUBLIC or through a role it belongs to), so every tenant's id, slug, placement and plan is one query away (and writes re-route tenants): run `REVOKE ALL ON {table} FROM {role}` (and from PUBLIC and those roles); the application resolves one tenant at a time through {}",
+                    list(privileges),
+                    qualified(schema, TENANT_LOOKUP),
                 )
             }
             Self::DefinerFunction {

@@ -5,8 +5,8 @@
 mod support;
 
 use support::database::TestDatabase;
-use tenantry::{Identifier, TenantId, Tenantry};
 use tenantry::verify::{Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify};
+use tenantry::{Identifier, TenantId, Tenantry};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {

@@ -213,32 +213,67 @@ pub enum Finding {
 }
 
 impl Finding {
-    /// Orders findings by table (roles last), then by check.
-    fn sort_key(&self) -> (u8, &str, &str, u8) {
+    /// The schema of the object the finding is about; `None` for a role,
+    /// which belongs to the server rather than to a database.
+    pub fn schema(&self) -> Option<&str> {
+        self.location().0
+    }
+
+    /// The object the finding is about: a table, view, function or role.
+    pub fn object(&self) -> &str {
+        self.location().1
+    }
+
+    fn location(&self) -> (Option<&str>, &str) {
         match self {
-            Self::RowSecurityDisabled { schema, table } => (0, schema, table, 0),
-            Self::RowSecurityNotForced { schema, table } => (0, schema, table, 1),
-            Self::MissingUsing { schema, table, .. } => (0, schema, table, 2),
-            Self::MissingWithCheck { schema, table, .. } => (0, schema, table, 3),
-            Self::NoTenantIndex { schema, table, .. } => (0, schema, table, 4),
-            Self::ForeignKeyWithoutTenant { schema, table, .. } => (0, schema, table, 5),
-            Self::UniqueWithoutTenant { schema, table, .. } => (0, schema, table, 6),
-            Self::ExclusionWithoutTenant { schema, table, .. } => (0, schema, table, 7),
-            Self::UnpinnedTriggerFunction { schema, table, .. } => (0, schema, table, 8),
-            Self::ViewBypassesRowSecurity { schema, view, .. } => (0, schema, view, 9),
-            Self::BypassingPrivilege { schema, table, .. } => (0, schema, table, 10),
-            Self::RegistryAccessible { schema, table, .. } => (0, schema, table, 11),
+            Self::RowSecurityDisabled { schema, table }
+            | Self::RowSecurityNotForced { schema, table }
+            | Self::MissingUsing { schema, table, .. }
+            | Self::MissingWithCheck { schema, table, .. }
+            | Self::NoTenantIndex { schema, table, .. }
+            | Self::ForeignKeyWithoutTenant { schema, table, .. }
+            | Self::UniqueWithoutTenant { schema, table, .. }
+            | Self::ExclusionWithoutTenant { schema, table, .. }
+            | Self::UnpinnedTriggerFunction { schema, table, .. }
+            | Self::BypassingPrivilege { schema, table, .. }
+            | Self::RegistryAccessible { schema, table, .. } => (Some(schema), table),
+            Self::ViewBypassesRowSecurity { schema, view, .. } => (Some(schema), view),
             Self::DefinerFunction {
                 schema, function, ..
-            } => (0, schema, function, 12),
-            Self::RoleMissing { role } => (1, role, "", 0),
-            Self::SuperuserRole { role } => (1, role, "", 1),
-            Self::BypassRlsRole { role } => (1, role, "", 2),
+            } => (Some(schema), function),
+            Self::RoleMissing { role }
+            | Self::SuperuserRole { role }
+            | Self::BypassRlsRole { role } => (None, role),
         }
+    }
+
+    /// Where the check comes among those of one object.
+    fn check(&self) -> u8 {
+        match self {
+            Self::RowSecurityDisabled { .. } | Self::RoleMissing { .. } => 0,
+            Self::RowSecurityNotForced { .. } | Self::SuperuserRole { .. } => 1,
+            Self::MissingUsing { .. } | Self::BypassRlsRole { .. } => 2,
+            Self::MissingWithCheck { .. } => 3,
+            Self::NoTenantIndex { .. } => 4,
+            Self::ForeignKeyWithoutTenant { .. } => 5,
+            Self::UniqueWithoutTenant { .. } => 6,
+            Self::ExclusionWithoutTenant { .. } => 7,
+            Self::UnpinnedTriggerFunction { .. } => 8,
+            Self::ViewBypassesRowSecurity { .. } => 9,
+            Self::BypassingPrivilege { .. } => 10,
+            Self::RegistryAccessible { .. } => 11,
+            Self::DefinerFunction { .. } => 12,
+        }
+    }
+
+    /// Orders findings by object (roles last), then by check.
+    fn sort_key(&self) -> (bool, &str, &str, u8) {
+        let (schema, object) = self.location();
+        (schema.is_none(), schema.unwrap_or(""), object, self.check())
     }
 }
 
-/// Sorts by table (roles last), then by check, then by the rest.
+/// Sorts by object (roles last), then by check, then by the rest.
 pub(super) fn sort(findings: &mut [Finding]) {
     findings.sort_by(|a, b| a.sort_key().cmp(&b.sort_key()).then_with(|| a.cmp(b)));
 }
@@ -272,10 +307,10 @@ mod tests {
         assert_eq!(
             keys,
             [
-                (0, "public", "a", 0),
-                (0, "public", "a", 4),
-                (0, "public", "b", 1),
-                (1, "app", "", 1),
+                (false, "public", "a", 0),
+                (false, "public", "a", 4),
+                (false, "public", "b", 1),
+                (true, "", "app", 1),
             ]
         );
     }

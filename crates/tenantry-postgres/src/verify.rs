@@ -41,7 +41,9 @@ use findings::sort;
 /// What [`verify`] checks.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct VerifyOptions {
-    /// The schemas holding tenant-scoped tables (default: `public`).
+    /// The schemas holding tenant-scoped tables (default: none given, which
+    /// means every schema but the system ones and tenantry's own: the pool's,
+    /// the shared one, each schema tenant's, and any other).
     pub schemas: Vec<String>,
     /// The column that makes a table tenant-scoped (default: `tenant_id`).
     pub tenant_column: String,
@@ -54,7 +56,7 @@ pub struct VerifyOptions {
 impl Default for VerifyOptions {
     fn default() -> Self {
         Self {
-            schemas: vec!["public".to_owned()],
+            schemas: Vec::new(),
             tenant_column: "tenant_id".to_owned(),
             app_roles: Vec::new(),
         }

@@ -13,7 +13,9 @@ use crate::Error;
 use crate::registry::{CONTROL_SCHEMA, TENANT_LOOKUP};
 
 /// The tenant-scoped tables (`oid`, `tenant_attnum`): ordinary and partitioned
-/// tables of the schemas `$1` with a live column named `$2`.
+/// tables of the schemas `$1` with a live column named `$2`. With no schema
+/// given, of every schema but the system ones and tenantry's own (its
+/// bookkeeping, and the registry, which has checks of its own).
 macro_rules! scoped_tables {
     () => {
         "WITH scoped AS (
@@ -24,7 +26,12 @@ macro_rules! scoped_tables {
              JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
              JOIN pg_catalog.pg_attribute a
                ON a.attrelid = c.oid AND a.attname = $2::text AND a.attnum > 0 AND NOT a.attisdropped
-             WHERE c.relkind IN ('r', 'p') AND n.nspname::text = ANY($1::text[])
+             WHERE c.relkind IN ('r', 'p')
+               AND CASE WHEN cardinality($1::text[]) = 0
+                        THEN n.nspname NOT IN ('information_schema', 'tenantry', 'tenantry_control')
+                             AND n.nspname NOT LIKE 'pg\\_%'
+                        ELSE n.nspname::text = ANY($1::text[])
+                   END
          ) "
     };
 }
@@ -510,5 +517,15 @@ fn grant(row: &Row) -> Grant {
         control: row.get(2),
         role: row.get(3),
         privileges,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_schema_leaves_out_the_registry() {
+        assert!(TABLES.contains(&format!("'{CONTROL_SCHEMA}'")));
     }
 }

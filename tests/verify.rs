@@ -1,12 +1,16 @@
 //! The catalog audit on a real PostgreSQL: the schema the test migrations
-//! make passes, and each isolation defect, on a table of its own, is reported
-//! exactly once, by name.
+//! make passes, each isolation defect, on a table of its own, is reported
+//! exactly once, by name; and the operator audits every database of a
+//! deployment on two servers (schema tenants, the template, tenant databases).
 
 mod support;
 
 use support::database::TestDatabase;
-use tenantry::verify::{Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify};
-use tenantry::{Identifier, TenantId, Tenantry};
+use support::placements::{SECOND, World};
+use tenantry::verify::{
+    DatabaseKind, Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify,
+};
+use tenantry::{Identifier, MAIN_SERVER, Placement, PlacementKind, TenantId, Tenantry};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {
@@ -729,4 +733,137 @@ async fn the_application_resolves_one_tenant_and_a_readable_registry_is_reported
         "{}",
         findings[0]
     );
+}
+
+/// A tenant-scoped table without row-level security: one finding, by name.
+fn unprotected(table: &str) -> String {
+    format!(
+        "CREATE TABLE {table} (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id))"
+    )
+}
+
+#[tokio::test]
+async fn the_operator_verifies_every_database_of_every_server() {
+    let world = World::create().await;
+    let schema_tenant = world
+        .provision("verified_schema", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    let database_tenant = world
+        .provision("verified_db", PlacementKind::Database, SECOND)
+        .await;
+    let Placement::Schema(schema) = &schema_tenant.placement else {
+        panic!("not a schema tenant")
+    };
+    let Placement::Database(tenant_database) = &database_tenant.placement else {
+        panic!("not a database tenant")
+    };
+    let template = format!("{}_template", world.main.name);
+    let options = VerifyOptions::default();
+
+    let report = world.operator.verify(&options).await.unwrap();
+    let audited: Vec<(&str, &str, DatabaseKind)> = report
+        .databases
+        .iter()
+        .map(|database| {
+            (
+                database.server.as_str(),
+                database.database.as_str(),
+                database.kind,
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (MAIN_SERVER, world.main.name.as_str(), DatabaseKind::Server),
+            (SECOND, world.second.name.as_str(), DatabaseKind::Server),
+            (SECOND, template.as_str(), DatabaseKind::Template),
+            (
+                SECOND,
+                tenant_database.as_str(),
+                DatabaseKind::Tenant(database_tenant.id)
+            ),
+        ]
+    );
+    assert!(report.is_clean(), "{report:#?}");
+
+    // One defect in each: the schema tenant's, only in the template (so in
+    // every tenant database copied from it later), only in the tenant's
+    // database. The template is written to under no lock: nothing copies
+    // it meanwhile.
+    world
+        .admin(MAIN_SERVER, None)
+        .await
+        .batch_execute(&unprotected(&format!("{schema}.in_schema")))
+        .await
+        .unwrap();
+    for (database, table) in [
+        (template.as_str(), "in_template"),
+        (tenant_database.as_str(), "in_tenant_database"),
+    ] {
+        let admin = world.admin(SECOND, Some(database)).await;
+        admin.batch_execute(&unprotected(table)).await.unwrap();
+    }
+    let report = world.operator.verify(&options).await.unwrap();
+    let found: Vec<(&str, &str, Option<&str>, &str)> = report
+        .databases
+        .iter()
+        .flat_map(|database| {
+            database.findings.iter().map(|finding| {
+                (
+                    database.server.as_str(),
+                    database.database.as_str(),
+                    finding.schema(),
+                    finding.object(),
+                )
+            })
+        })
+        .collect();
+    let expected = |server, database, schema, table| [(server, database, Some(schema), table); 4];
+    assert_eq!(
+        found,
+        [
+            expected(
+                MAIN_SERVER,
+                world.main.name.as_str(),
+                schema.as_str(),
+                "in_schema"
+            ),
+            expected(SECOND, template.as_str(), "public", "in_template"),
+            expected(
+                SECOND,
+                tenant_database.as_str(),
+                "public",
+                "in_tenant_database"
+            ),
+        ]
+        .concat(),
+        "{report:#?}"
+    );
+    assert_eq!(report.count(), 12);
+    assert!(matches!(
+        report.databases[2].findings[0],
+        Finding::RowSecurityDisabled { .. }
+    ));
+
+    // A role belongs to its server: reported once, with the server's own database.
+    world
+        .admin(SECOND, None)
+        .await
+        .batch_execute(&format!("ALTER ROLE {} BYPASSRLS", world.main.app_role))
+        .await
+        .unwrap();
+    let report = world.operator.verify(&options).await.unwrap();
+    let role_findings: Vec<(&str, &str)> = report
+        .databases
+        .iter()
+        .flat_map(|database| {
+            database
+                .findings
+                .iter()
+                .filter(|finding| matches!(finding, Finding::BypassRlsRole { .. }))
+                .map(|_| (database.server.as_str(), database.database.as_str()))
+        })
+        .collect();
+    assert_eq!(role_findings, [(SECOND, world.second.name.as_str())]);
 }

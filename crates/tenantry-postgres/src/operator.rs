@@ -107,6 +107,16 @@ impl Operator {
             })
     }
 
+    /// The name of `server`'s own database (libpq's default: the user's name).
+    pub(crate) fn database_name(&self, server: &str) -> Result<String, Error> {
+        let config = self.server_config(server)?;
+        Ok(config
+            .get_dbname()
+            .or(config.get_user())
+            .unwrap_or("postgres")
+            .to_owned())
+    }
+
     /// The names of every configured server, `main` first.
     pub fn servers(&self) -> Vec<String> {
         self.config
@@ -264,7 +274,7 @@ pub(crate) fn tenant_target(tenant: &TenantRecord, public: &Identifier) -> Optio
     })
 }
 
-async fn registry_exists(client: &Client) -> Result<bool, Error> {
+pub(crate) async fn registry_exists(client: &Client) -> Result<bool, Error> {
     let row = client
         .query_one(
             &format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL"),

@@ -1,26 +1,32 @@
 //! An audit of the database catalog for what would let one tenant reach
-//! another's rows in the shared pool: the check to run in CI.
+//! another's rows: the check to run in CI.
 //!
-//! A table is tenant-scoped when it has the tenant column. For each one in the
-//! given schemas, [`verify`] reports row-level security that is off or not
-//! forced, missing policy clauses, a missing index led by the tenant column,
-//! foreign keys and unique constraints that ignore the tenant column; and for
-//! each application role, one that does not exist or that row-level security
-//! does not restrict.
+//! A table is tenant-scoped when it has the tenant column. For each one,
+//! [`verify`] reports row-level security that is off or not forced, missing
+//! policy clauses, a missing index led by the tenant column, foreign keys,
+//! unique keys and exclusion constraints that ignore the tenant column,
+//! trigger functions whose tables depend on the caller's `search_path`,
+//! owner-rights views, and privileges row-level security does not restrict;
+//! in the database, `SECURITY DEFINER` functions that bypass it and registry
+//! tables the application can read; and for each application role, one that
+//! does not exist or that row-level security does not restrict.
+//!
+//! [`verify`] audits the one database a client is connected to;
+//! [`Operator::verify`](crate::Operator::verify) audits every database of a
+//! deployment: each server's own, each server's template, and every tenant
+//! database.
 //!
 //! ```no_run
-//! # async fn audit(client: &tokio_postgres::Client) -> Result<(), tenantry_postgres::Error> {
-//! use tenantry_postgres::verify::{VerifyOptions, verify};
+//! # async fn audit(operator: &tenantry_postgres::Operator) -> Result<(), tenantry_postgres::Error> {
+//! use tenantry_postgres::verify::VerifyOptions;
 //!
-//! let options = VerifyOptions {
-//!     app_roles: vec!["app".to_owned()],
-//!     ..VerifyOptions::default()
-//! };
-//! let findings = verify(client, &options).await?;
-//! for finding in &findings {
-//!     eprintln!("{finding}");
+//! let report = operator.verify(&VerifyOptions::default()).await?;
+//! for database in &report.databases {
+//!     for finding in &database.findings {
+//!         eprintln!("{}/{}: {finding}", database.server, database.database);
+//!     }
 //! }
-//! assert!(findings.is_empty(), "tenant isolation has {} problems", findings.len());
+//! assert!(report.is_clean(), "tenant isolation has {} problems", report.count());
 //! # Ok(())
 //! # }
 //! ```
@@ -28,6 +34,7 @@
 mod audit;
 mod catalog;
 mod commands;
+mod deployment;
 mod findings;
 mod messages;
 mod unqualified;
@@ -35,6 +42,7 @@ mod unqualified;
 use crate::Error;
 use catalog::Catalog;
 pub use commands::{PolicyCommand, TablePrivilege};
+pub use deployment::{DatabaseFindings, DatabaseKind, VerifyReport};
 pub use findings::Finding;
 use findings::sort;
 

@@ -867,3 +867,49 @@ async fn the_operator_verifies_every_database_of_every_server() {
         .collect();
     assert_eq!(role_findings, [(SECOND, world.second.name.as_str())]);
 }
+
+#[tokio::test]
+async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it() {
+    let owner_only = "CREATE POLICY tenantry_owner ON {table} AS RESTRICTIVE
+         USING (tenant_id = '00000000-0000-0000-0000-000000000001')
+         WITH CHECK (tenant_id = '00000000-0000-0000-0000-000000000001');";
+    let database = TestDatabase::create_with(
+        &format!(
+            "CREATE TABLE owned (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             CREATE TABLE restrictive_only (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE restrictive_only ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE restrictive_only FORCE ROW LEVEL SECURITY;
+             {}
+             {}",
+            owner_only.replace("{table}", "owned"),
+            owner_only.replace("{table}", "restrictive_only"),
+        ),
+        &["owned"],
+    )
+    .await;
+    let admin = database.admin().await;
+    let findings = verify(&admin, &options_for(&database.app_role))
+        .await
+        .unwrap();
+    let (schema, table) = table("restrictive_only");
+    assert_eq!(
+        findings,
+        [
+            Finding::MissingUsing {
+                schema: schema.clone(),
+                table: table.clone(),
+                commands: vec![
+                    PolicyCommand::Select,
+                    PolicyCommand::Update,
+                    PolicyCommand::Delete,
+                ],
+            },
+            Finding::MissingWithCheck {
+                schema,
+                table,
+                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+            },
+        ],
+        "{findings:#?}"
+    );
+}

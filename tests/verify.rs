@@ -103,6 +103,27 @@ fn table(name: &str) -> (String, String) {
     ("public".to_owned(), name.to_owned())
 }
 
+/// The findings of `schema.table` under row-level security with no
+/// permissive policy that applies.
+fn no_policy(schema: &str, table: &str) -> [Finding; 2] {
+    [
+        Finding::MissingUsing {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+            commands: vec![
+                PolicyCommand::Select,
+                PolicyCommand::Update,
+                PolicyCommand::Delete,
+            ],
+        },
+        Finding::MissingWithCheck {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+            commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+        },
+    ]
+}
+
 #[tokio::test]
 async fn each_defect_is_reported_by_name() {
     let database = TestDatabase::create_with(
@@ -290,29 +311,19 @@ async fn only_the_given_schemas_and_tenant_column_are_audited() {
     assert_eq!(
         verify(&admin, &options).await.unwrap(),
         [
-            Finding::RowSecurityDisabled {
-                schema: schema.clone(),
-                table: table.clone(),
-            },
-            Finding::RowSecurityNotForced {
-                schema: schema.clone(),
-                table: table.clone(),
-            },
-            Finding::MissingUsing {
-                schema: schema.clone(),
-                table: table.clone(),
-                commands: vec![
-                    PolicyCommand::Select,
-                    PolicyCommand::Update,
-                    PolicyCommand::Delete,
-                ],
-            },
-            Finding::MissingWithCheck {
-                schema,
-                table,
-                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
-            },
+            [
+                Finding::RowSecurityDisabled {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                },
+                Finding::RowSecurityNotForced {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                },
+            ],
+            no_policy(&schema, &table),
         ]
+        .concat()
     );
 
     let isolate = tenantry::rls::isolate_table_sql(
@@ -891,25 +902,9 @@ async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it
     let findings = verify(&admin, &options_for(&database.app_role))
         .await
         .unwrap();
-    let (schema, table) = table("restrictive_only");
     assert_eq!(
         findings,
-        [
-            Finding::MissingUsing {
-                schema: schema.clone(),
-                table: table.clone(),
-                commands: vec![
-                    PolicyCommand::Select,
-                    PolicyCommand::Update,
-                    PolicyCommand::Delete,
-                ],
-            },
-            Finding::MissingWithCheck {
-                schema,
-                table,
-                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
-            },
-        ],
+        no_policy("public", "restrictive_only"),
         "{findings:#?}"
     );
 }

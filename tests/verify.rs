@@ -19,6 +19,13 @@ fn options_for(role: &str) -> VerifyOptions {
     }
 }
 
+/// What the audit finds in `database`, for its application role.
+async fn findings_in(database: &TestDatabase) -> Vec<Finding> {
+    verify(&database.admin().await, &options_for(&database.app_role))
+        .await
+        .unwrap()
+}
+
 #[tokio::test]
 async fn the_migrated_test_schema_has_no_findings() {
     let database = TestDatabase::create().await;
@@ -356,16 +363,13 @@ async fn an_exclusion_constraint_without_tenant_equality_is_reported() {
         &["bookings", "shifts"],
     )
     .await;
-    let admin = database.admin().await;
     let exclusion = |table: &str, constraint: &str| Finding::ExclusionWithoutTenant {
         schema: "public".to_owned(),
         table: table.to_owned(),
         constraint: constraint.to_owned(),
         tenant_column: "tenant_id".to_owned(),
     };
-    let findings = verify(&admin, &options_for(&database.app_role))
-        .await
-        .unwrap();
+    let findings = findings_in(&database).await;
     assert_eq!(
         findings,
         [
@@ -648,10 +652,7 @@ async fn a_trigger_function_naming_tables_without_a_schema_or_search_path_is_rep
         &scoped,
     )
     .await;
-    let admin = database.admin().await;
-    let findings = verify(&admin, &options_for(&database.app_role))
-        .await
-        .unwrap();
+    let findings = findings_in(&database).await;
     assert_eq!(
         findings,
         [Finding::UnpinnedTriggerFunction {
@@ -898,10 +899,7 @@ async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it
         &["owned"],
     )
     .await;
-    let admin = database.admin().await;
-    let findings = verify(&admin, &options_for(&database.app_role))
-        .await
-        .unwrap();
+    let findings = findings_in(&database).await;
     assert_eq!(
         findings,
         no_policy("public", "restrictive_only"),

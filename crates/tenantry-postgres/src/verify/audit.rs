@@ -4,7 +4,7 @@ use std::collections::HashMap;
 
 use tokio_postgres::types::Oid;
 
-use super::catalog::{self, Catalog, Policy, Role};
+use super::catalog::{Catalog, Policy, Role, Table};
 use super::unqualified::unqualified_relation;
 use super::{Finding, PolicyCommand, VerifyOptions};
 
@@ -12,96 +12,118 @@ use super::{Finding, PolicyCommand, VerifyOptions};
 /// is expected: no role can be named so.
 pub(super) const PUBLIC: &str = "public";
 
+/// The scoped tables by oid.
+type Tables<'a> = HashMap<Oid, &'a Table>;
+
 /// The findings of `catalog`, unsorted.
 pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> {
-    let mut findings = Vec::new();
-    let tables: HashMap<Oid, &catalog::Table> = catalog
+    let tables: Tables = catalog
         .tables
         .iter()
         .map(|table| (table.oid, table))
         .collect();
-    let tenant_column = || options.tenant_column.clone();
-
+    let column = &options.tenant_column;
+    let mut findings = Vec::new();
     for table in &catalog.tables {
-        let (schema, name) = (table.schema.clone(), table.name.clone());
-        if !table.row_security {
-            findings.push(Finding::RowSecurityDisabled {
-                schema: schema.clone(),
-                table: name.clone(),
-            });
-        }
-        if !table.forced {
-            findings.push(Finding::RowSecurityNotForced {
-                schema: schema.clone(),
-                table: name.clone(),
-            });
-        }
+        row_security(catalog, table, &mut findings);
+        indexes(catalog, table, column, &mut findings);
+    }
+    keys(catalog, &tables, column, &mut findings);
+    triggers(catalog, &tables, &mut findings);
+    views(catalog, &mut findings);
+    privileges(catalog, &mut findings);
+    definer_functions(catalog, &mut findings);
+    roles(catalog, &options.app_roles, &mut findings);
+    findings
+}
 
-        let policies: Vec<&Policy> = catalog
-            .policies
+/// Row-level security enabled and forced, and permissive policies applying
+/// to the application roles that cover every command.
+fn row_security(catalog: &Catalog, table: &Table, findings: &mut Vec<Finding>) {
+    let (schema, name) = (&table.schema, &table.name);
+    if !table.row_security {
+        findings.push(Finding::RowSecurityDisabled {
+            schema: schema.clone(),
+            table: name.clone(),
+        });
+    }
+    if !table.forced {
+        findings.push(Finding::RowSecurityNotForced {
+            schema: schema.clone(),
+            table: name.clone(),
+        });
+    }
+    let policies: Vec<&Policy> = catalog
+        .policies
+        .iter()
+        .filter(|policy| {
+            policy.table == table.oid && policy.permissive && applies_to(policy, &catalog.roles)
+        })
+        .collect();
+    let uncovered = |commands: &[PolicyCommand], has: fn(&Policy) -> bool| {
+        commands
             .iter()
-            .filter(|policy| {
-                policy.table == table.oid && policy.permissive && applies_to(policy, &catalog.roles)
+            .copied()
+            .filter(|command| {
+                !policies
+                    .iter()
+                    .any(|policy| has(policy) && command.covered_by(&policy.command))
             })
-            .collect();
-        let uncovered = |commands: &[PolicyCommand], has: fn(&Policy) -> bool| {
-            commands
-                .iter()
-                .copied()
-                .filter(|command| {
-                    !policies
-                        .iter()
-                        .any(|policy| has(policy) && command.covered_by(&policy.command))
-                })
-                .collect::<Vec<_>>()
-        };
-        let commands = uncovered(&PolicyCommand::USING, |policy| policy.has_using);
-        if !commands.is_empty() {
-            findings.push(Finding::MissingUsing {
-                schema: schema.clone(),
-                table: name.clone(),
-                commands,
-            });
-        }
-        let commands = uncovered(&PolicyCommand::WITH_CHECK, |policy| policy.has_with_check);
-        if !commands.is_empty() {
-            findings.push(Finding::MissingWithCheck {
-                schema: schema.clone(),
-                table: name.clone(),
-                commands,
-            });
-        }
+            .collect::<Vec<_>>()
+    };
+    let commands = uncovered(&PolicyCommand::USING, |policy| policy.has_using);
+    if !commands.is_empty() {
+        findings.push(Finding::MissingUsing {
+            schema: schema.clone(),
+            table: name.clone(),
+            commands,
+        });
+    }
+    let commands = uncovered(&PolicyCommand::WITH_CHECK, |policy| policy.has_with_check);
+    if !commands.is_empty() {
+        findings.push(Finding::MissingWithCheck {
+            schema: schema.clone(),
+            table: name.clone(),
+            commands,
+        });
+    }
+}
 
-        let indexes = catalog
-            .indexes
-            .iter()
-            .filter(|index| index.table == table.oid);
-        let mut tenant_indexed = false;
-        for index in indexes {
-            if index.valid && !index.partial && index.keys.first() == Some(&table.tenant_attnum) {
-                tenant_indexed = true;
-            }
-            if index.unique && !index.inherited && !index.keys.contains(&table.tenant_attnum) {
-                findings.push(Finding::UniqueWithoutTenant {
-                    schema: schema.clone(),
-                    table: name.clone(),
-                    constraint: index
-                        .constraint
-                        .clone()
-                        .unwrap_or_else(|| index.name.clone()),
-                    tenant_column: tenant_column(),
-                });
-            }
+/// An index led by the tenant column, and unique indexes that include it.
+fn indexes(catalog: &Catalog, table: &Table, column: &str, findings: &mut Vec<Finding>) {
+    let mut tenant_indexed = false;
+    for index in catalog
+        .indexes
+        .iter()
+        .filter(|index| index.table == table.oid)
+    {
+        if index.valid && !index.partial && index.keys.first() == Some(&table.tenant_attnum) {
+            tenant_indexed = true;
         }
-        if !tenant_indexed {
-            findings.push(Finding::NoTenantIndex {
-                schema: schema.clone(),
-                table: name.clone(),
-                tenant_column: tenant_column(),
+        if index.unique && !index.inherited && !index.keys.contains(&table.tenant_attnum) {
+            findings.push(Finding::UniqueWithoutTenant {
+                schema: table.schema.clone(),
+                table: table.name.clone(),
+                constraint: index
+                    .constraint
+                    .clone()
+                    .unwrap_or_else(|| index.name.clone()),
+                tenant_column: column.to_owned(),
             });
         }
     }
+    if !tenant_indexed {
+        findings.push(Finding::NoTenantIndex {
+            schema: table.schema.clone(),
+            table: table.name.clone(),
+            tenant_column: column.to_owned(),
+        });
+    }
+}
 
+/// Foreign keys that pair the tenant columns, and exclusion constraints
+/// that compare them with `=`.
+fn keys(catalog: &Catalog, tables: &Tables, column: &str, findings: &mut Vec<Finding>) {
     for key in &catalog.foreign_keys {
         let Some(table) = tables.get(&key.table) else {
             continue;
@@ -120,11 +142,10 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
                 constraint: key.name.clone(),
                 referenced_schema: key.referenced_schema.clone(),
                 referenced_table: key.referenced_table.clone(),
-                tenant_column: tenant_column(),
+                tenant_column: column.to_owned(),
             });
         }
     }
-
     for exclusion in &catalog.exclusions {
         let Some(table) = tables.get(&exclusion.table) else {
             continue;
@@ -139,18 +160,19 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
                 schema: table.schema.clone(),
                 table: table.name.clone(),
                 constraint: exclusion.name.clone(),
-                tenant_column: tenant_column(),
+                tenant_column: column.to_owned(),
             });
         }
     }
+}
 
-    for trigger in &catalog.triggers {
+/// Trigger functions that set their own `search_path` or name no relation
+/// without a schema.
+fn triggers(catalog: &Catalog, tables: &Tables, findings: &mut Vec<Finding>) {
+    for trigger in catalog.triggers.iter().filter(|trigger| !trigger.pinned) {
         let Some(table) = tables.get(&trigger.table) else {
             continue;
         };
-        if trigger.pinned {
-            continue;
-        }
         if let Some(relation) = unqualified_relation(&trigger.body, &catalog.relation_names) {
             findings.push(Finding::UnpinnedTriggerFunction {
                 schema: table.schema.clone(),
@@ -162,7 +184,10 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
             });
         }
     }
+}
 
+/// Views with their owner's rights, and materialized views, over scoped tables.
+fn views(catalog: &Catalog, findings: &mut Vec<Finding>) {
     for view in &catalog.views {
         if view.materialized || !view.security_invoker {
             findings.push(Finding::ViewBypassesRowSecurity {
@@ -172,7 +197,11 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
             });
         }
     }
+}
 
+/// What the application roles may do that they must not: on scoped tables,
+/// what row-level security does not restrict; on the registry, anything.
+fn privileges(catalog: &Catalog, findings: &mut Vec<Finding>) {
     for grant in &catalog.grants {
         let (schema, table, role, privileges) = (
             grant.schema.clone(),
@@ -196,7 +225,11 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
             }
         });
     }
+}
 
+/// `SECURITY DEFINER` functions that bypass row-level security and that the
+/// application roles can call (the catalog reads only those).
+fn definer_functions(catalog: &Catalog, findings: &mut Vec<Finding>) {
     for function in &catalog.definer_functions {
         findings.push(Finding::DefinerFunction {
             schema: function.schema.clone(),
@@ -206,8 +239,11 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
             roles: function.callers.clone(),
         });
     }
+}
 
-    for name in &options.app_roles {
+/// Application roles that exist and that row-level security restricts.
+fn roles(catalog: &Catalog, app_roles: &[String], findings: &mut Vec<Finding>) {
+    for name in app_roles {
         match catalog.roles.iter().find(|role| &role.name == name) {
             None => findings.push(Finding::RoleMissing { role: name.clone() }),
             Some(role) if role.superuser => {
@@ -219,7 +255,6 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
             Some(_) => {}
         }
     }
-    findings
 }
 
 /// Whether `policy` applies to every application role: it is for `PUBLIC`,

@@ -37,6 +37,7 @@ mod commands;
 mod deployment;
 mod findings;
 mod messages;
+mod queries;
 mod unqualified;
 
 use crate::Error;

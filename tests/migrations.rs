@@ -3,8 +3,9 @@
 //! that fails on some tenants only, re-running to heal, two runners at once,
 //! dry runs, a migration merged below the applied ones, data migrations on
 //! tables under row-level security, migrating the template while a tenant
-//! database is copied from it; and provisioning that is idempotent,
-//! resumable, and waits for a runner creating its tenant's schema.
+//! database is copied from it; functions the application may execute (not
+//! SECURITY DEFINER ones) in every target; and provisioning that is
+//! idempotent, resumable, and waits for a runner creating its tenant's schema.
 
 mod support;
 
@@ -661,4 +662,74 @@ async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
         world.operator.provision(&nowhere, &TENANT).await,
         Err(Error::UnknownServer { .. })
     ));
+}
+
+/// A function the application may call, and one that runs with its
+/// owner's rights (the operator, here a superuser).
+const FUNCTIONS: &str = "
+CREATE FUNCTION customer_count() RETURNS bigint LANGUAGE sql AS 'SELECT count(*) FROM customers';
+CREATE FUNCTION every_customer_count() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+    SET search_path FROM CURRENT AS 'SELECT count(*) FROM customers';";
+
+#[tokio::test]
+async fn the_application_may_execute_migrated_functions_only_when_they_run_with_its_rights() {
+    let world = World::create().await;
+    let schema_tenant = world
+        .provision("functions", PlacementKind::Schema, SECOND)
+        .await;
+    let migrated_tenant = world
+        .provision("functions_a", PlacementKind::Database, MAIN_SERVER)
+        .await;
+    let migrations = with_extra(FUNCTIONS);
+    let report = world
+        .operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let copied_tenant = world
+        .operator
+        .provision(
+            &NewTenant::new(&world.slug("functions_b"), PlacementKind::Database),
+            &migrations.tenant,
+        )
+        .await
+        .unwrap();
+    let database_of = |tenant: &TenantRecord| match &tenant.placement {
+        Placement::Database(database) => database.as_str().to_owned(),
+        other => panic!("not a database tenant: {other:?}"),
+    };
+    let (migrated, copied) = (database_of(&migrated_tenant), database_of(&copied_tenant));
+    let Placement::Schema(schema) = &schema_tenant.placement else {
+        panic!("not a schema tenant");
+    };
+    let template = format!("{}_template", world.main.name);
+    let role = &world.main.app_role;
+    // The pool's tables on both servers, the template, a schema tenant, a
+    // database tenant migrated and one copied from the template afterwards.
+    for (server, database, schema) in [
+        (MAIN_SERVER, None, "public"),
+        (SECOND, None, "public"),
+        (MAIN_SERVER, Some(template.as_str()), "public"),
+        (SECOND, None, schema.as_str()),
+        (MAIN_SERVER, Some(migrated.as_str()), "public"),
+        (MAIN_SERVER, Some(copied.as_str()), "public"),
+    ] {
+        let admin = world.admin(server, database).await;
+        let row = admin
+            .query_one(
+                &format!(
+                    "SELECT has_function_privilege('{role}', '{schema}.customer_count()', 'EXECUTE'),
+                            has_function_privilege('{role}', '{schema}.every_customer_count()', 'EXECUTE')"
+                ),
+                &[],
+            )
+            .await
+            .unwrap_or_else(|error| panic!("{server} {database:?} {schema}: {error:?}"));
+        assert_eq!(
+            (row.get::<_, bool>(0), row.get::<_, bool>(1)),
+            (true, false),
+            "{server} {database:?} {schema}"
+        );
+    }
 }

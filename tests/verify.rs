@@ -1,18 +1,29 @@
 //! The catalog audit on a real PostgreSQL: the schema the test migrations
-//! make passes, and each isolation defect, on a table of its own, is reported
-//! exactly once, by name.
+//! make passes, each isolation defect, on a table of its own, is reported
+//! exactly once, by name; and the operator audits every database of a
+//! deployment on two servers (schema tenants, the template, tenant databases).
 
 mod support;
 
 use support::database::TestDatabase;
-use tenantry::Identifier;
-use tenantry::verify::{Finding, PolicyCommand, VerifyOptions, verify};
+use support::placements::{SECOND, World};
+use tenantry::verify::{
+    DatabaseKind, Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify,
+};
+use tenantry::{Identifier, MAIN_SERVER, Placement, PlacementKind, TenantId, Tenantry};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {
         app_roles: vec![role.to_owned()],
         ..VerifyOptions::default()
     }
+}
+
+/// What the audit finds in `database`, for its application role.
+async fn findings_in(database: &TestDatabase) -> Vec<Finding> {
+    verify(&database.admin().await, &options_for(&database.app_role))
+        .await
+        .unwrap()
 }
 
 #[tokio::test]
@@ -97,6 +108,27 @@ CREATE VIEW plans_view AS SELECT name FROM plans;
 
 fn table(name: &str) -> (String, String) {
     ("public".to_owned(), name.to_owned())
+}
+
+/// The findings of `schema.table` under row-level security with no
+/// permissive policy that applies.
+fn no_policy(schema: &str, table: &str) -> [Finding; 2] {
+    [
+        Finding::MissingUsing {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+            commands: vec![
+                PolicyCommand::Select,
+                PolicyCommand::Update,
+                PolicyCommand::Delete,
+            ],
+        },
+        Finding::MissingWithCheck {
+            schema: schema.to_owned(),
+            table: table.to_owned(),
+            commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
+        },
+    ]
 }
 
 #[tokio::test]
@@ -286,29 +318,19 @@ async fn only_the_given_schemas_and_tenant_column_are_audited() {
     assert_eq!(
         verify(&admin, &options).await.unwrap(),
         [
-            Finding::RowSecurityDisabled {
-                schema: schema.clone(),
-                table: table.clone(),
-            },
-            Finding::RowSecurityNotForced {
-                schema: schema.clone(),
-                table: table.clone(),
-            },
-            Finding::MissingUsing {
-                schema: schema.clone(),
-                table: table.clone(),
-                commands: vec![
-                    PolicyCommand::Select,
-                    PolicyCommand::Update,
-                    PolicyCommand::Delete,
-                ],
-            },
-            Finding::MissingWithCheck {
-                schema,
-                table,
-                commands: vec![PolicyCommand::Insert, PolicyCommand::Update],
-            },
+            [
+                Finding::RowSecurityDisabled {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                },
+                Finding::RowSecurityNotForced {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                },
+            ],
+            no_policy(&schema, &table),
         ]
+        .concat()
     );
 
     let isolate = tenantry::rls::isolate_table_sql(
@@ -318,4 +340,569 @@ async fn only_the_given_schemas_and_tenant_column_are_audited() {
     );
     admin.batch_execute(&isolate).await.unwrap();
     assert_eq!(verify(&admin, &options).await.unwrap(), []);
+}
+
+#[tokio::test]
+async fn an_exclusion_constraint_without_tenant_equality_is_reported() {
+    // `rooms_per_tenant` compares the tenant column with `=` and is sound;
+    // `rooms_any_tenant` leaves it out and `rooms_other_tenant` compares it
+    // with `<>`: each spans tenants.
+    let database = TestDatabase::create_with(
+        "CREATE EXTENSION btree_gist;
+         CREATE TABLE bookings (
+             tenant_id uuid NOT NULL, id uuid NOT NULL, during tstzrange NOT NULL,
+             PRIMARY KEY (tenant_id, id),
+             CONSTRAINT rooms_per_tenant EXCLUDE USING gist (tenant_id WITH =, during WITH &&),
+             CONSTRAINT rooms_any_tenant EXCLUDE USING gist (during WITH &&)
+         );
+         CREATE TABLE shifts (
+             tenant_id uuid NOT NULL, id uuid NOT NULL, during tstzrange NOT NULL,
+             PRIMARY KEY (tenant_id, id),
+             CONSTRAINT rooms_other_tenant EXCLUDE USING gist (tenant_id WITH <>, during WITH &&)
+         );",
+        &["bookings", "shifts"],
+    )
+    .await;
+    let exclusion = |table: &str, constraint: &str| Finding::ExclusionWithoutTenant {
+        schema: "public".to_owned(),
+        table: table.to_owned(),
+        constraint: constraint.to_owned(),
+        tenant_column: "tenant_id".to_owned(),
+    };
+    let findings = findings_in(&database).await;
+    assert_eq!(
+        findings,
+        [
+            exclusion("bookings", "rooms_any_tenant"),
+            exclusion("shifts", "rooms_other_tenant"),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[0].to_string(),
+        "exclusion constraint rooms_any_tenant of public.bookings does not compare tenant_id with =, so a write that conflicts with another tenant's row reveals that row: add `tenant_id WITH =` to it (a GiST index needs the btree_gist extension for it)"
+    );
+}
+
+#[tokio::test]
+async fn privileges_that_row_level_security_does_not_restrict_are_reported() {
+    let table = |name: &str| {
+        format!(
+            "CREATE TABLE {name} (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));"
+        )
+    };
+    let database = TestDatabase::create_with(
+        &[
+            "granted_all",
+            "truncate_to_public",
+            "trigger_to_group",
+            "references_on_a_column",
+            "sound",
+        ]
+        .map(table)
+        .concat(),
+        &[
+            "granted_all",
+            "truncate_to_public",
+            "trigger_to_group",
+            "references_on_a_column",
+            "sound",
+        ],
+    )
+    .await;
+    let admin = database.admin().await;
+    let app = &database.app_role;
+    let group = format!("tenantry_test_group_{}", database.suffix);
+    admin
+        .batch_execute(&format!(
+            "GRANT ALL ON granted_all TO {app};
+             GRANT TRUNCATE ON truncate_to_public TO PUBLIC;
+             CREATE ROLE {group} NOLOGIN;
+             GRANT TRIGGER ON trigger_to_group TO {group};
+             GRANT {group} TO {app};
+             GRANT REFERENCES (id) ON references_on_a_column TO {app};"
+        ))
+        .await
+        .unwrap();
+
+    // What the finding is about: one tenant's TRUNCATE empties every tenant's rows.
+    admin
+        .batch_execute(
+            "INSERT INTO granted_all VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid())",
+        )
+        .await
+        .unwrap();
+    let client = database.app_client().await;
+    client
+        .batch_execute(
+            "BEGIN;
+             SET LOCAL tenantry.tenant_id = '00000000-0000-0000-0000-000000000001';
+             TRUNCATE granted_all;
+             COMMIT;",
+        )
+        .await
+        .unwrap();
+    let left: i64 = admin
+        .query_one("SELECT count(*) FROM granted_all", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(left, 0);
+
+    let findings = verify(&admin, &options_for(app)).await;
+    admin
+        .batch_execute(&format!("DROP OWNED BY {group}; DROP ROLE {group};"))
+        .await
+        .unwrap();
+    let privilege = |name: &str, privileges: &[TablePrivilege]| Finding::BypassingPrivilege {
+        schema: "public".to_owned(),
+        table: name.to_owned(),
+        role: app.clone(),
+        privileges: privileges.to_vec(),
+    };
+    use TablePrivilege::{References, Trigger, Truncate};
+    let findings = findings.unwrap();
+    assert_eq!(
+        findings,
+        [
+            privilege("granted_all", &[Truncate, References, Trigger]),
+            privilege("references_on_a_column", &[References]),
+            privilege("trigger_to_group", &[Trigger]),
+            privilege("truncate_to_public", &[Truncate]),
+        ],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(&format!(
+            "application role {app} holds TRUNCATE, REFERENCES and TRIGGER on tenant-scoped public.granted_all"
+        )),
+        "{}",
+        findings[0]
+    );
+
+    // With no application role named, what PUBLIC holds is reported.
+    let findings = verify(&admin, &VerifyOptions::default()).await.unwrap();
+    let public: Vec<_> = findings
+        .iter()
+        .filter(|finding| matches!(finding, Finding::BypassingPrivilege { .. }))
+        .collect();
+    assert_eq!(
+        public,
+        [&Finding::BypassingPrivilege {
+            schema: "public".to_owned(),
+            table: "truncate_to_public".to_owned(),
+            role: "public".to_owned(),
+            privileges: vec![Truncate],
+        }]
+    );
+    assert!(
+        public[0]
+            .to_string()
+            .starts_with("application role PUBLIC holds TRUNCATE")
+    );
+}
+
+#[tokio::test]
+async fn security_definer_functions_the_application_can_call_are_reported() {
+    let database = TestDatabase::create_with(
+        "CREATE TABLE customers (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));",
+        &["customers"],
+    )
+    .await;
+    let admin = database.admin().await;
+    let app = &database.app_role;
+    let [bypass, owner, plain] = ["bypass", "owner", "plain"]
+        .map(|role| format!("tenantry_test_{role}_{}", database.suffix));
+    // Flagged: owned by the superuser and executable through PUBLIC
+    // (`every_customer`) or granted (`granted_to_app`); owned by a BYPASSRLS
+    // role (`bypass_owned`); owned by the owner of a scoped table
+    // (`table_owner_owned`). Not flagged: revoked from PUBLIC, in a schema
+    // the application cannot use (like tenantry's own helpers), owned by a
+    // role that does not bypass row-level security, or SECURITY INVOKER.
+    let definer = |name: &str| {
+        format!(
+            "CREATE FUNCTION {name}() RETURNS bigint LANGUAGE sql SECURITY DEFINER
+                 SET search_path = pg_catalog, pg_temp
+                 AS 'SELECT count(*) FROM public.customers';"
+        )
+    };
+    admin
+        .batch_execute(&format!(
+            "CREATE ROLE {bypass} NOLOGIN BYPASSRLS;
+             CREATE ROLE {owner} NOLOGIN;
+             CREATE ROLE {plain} NOLOGIN;
+             GRANT SELECT ON customers TO {bypass}, {plain};
+             {every_customer}
+             {granted_to_app}
+             REVOKE EXECUTE ON FUNCTION granted_to_app() FROM PUBLIC;
+             GRANT EXECUTE ON FUNCTION granted_to_app() TO {app};
+             {bypass_owned}
+             ALTER FUNCTION bypass_owned() OWNER TO {bypass};
+             CREATE TABLE owned_by_role (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE owned_by_role OWNER TO {owner};
+             {table_owner_owned}
+             ALTER FUNCTION table_owner_owned() OWNER TO {owner};
+             {revoked}
+             REVOKE EXECUTE ON FUNCTION revoked() FROM PUBLIC;
+             CREATE SCHEMA hidden;
+             {hidden}
+             {plain_owned}
+             ALTER FUNCTION plain_owned() OWNER TO {plain};
+             CREATE FUNCTION invoker() RETURNS bigint LANGUAGE sql
+                 AS 'SELECT count(*) FROM public.customers';
+             INSERT INTO customers VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid());",
+            every_customer = definer("every_customer"),
+            granted_to_app = definer("granted_to_app"),
+            bypass_owned = definer("bypass_owned"),
+            table_owner_owned = definer("table_owner_owned"),
+            revoked = definer("revoked"),
+            hidden = definer("hidden.helper"),
+            plain_owned = definer("plain_owned"),
+        ))
+        .await
+        .unwrap();
+    tenantry::rls::isolate_table(&admin, None, "owned_by_role")
+        .await
+        .unwrap();
+
+    // What the finding is about: in one tenant's context, every tenant's rows.
+    let client = database.app_client().await;
+    let rows = client
+        .query_one(
+            "SELECT set_config('tenantry.tenant_id', gen_random_uuid()::text, false), every_customer()",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rows.get::<_, i64>(1), 2);
+
+    let findings = verify(&admin, &options_for(app)).await;
+    admin
+        .batch_execute(&format!(
+            "DROP OWNED BY {bypass}, {owner}, {plain}; DROP ROLE {bypass}, {owner}, {plain};"
+        ))
+        .await
+        .unwrap();
+    let function = |name: &str, owner: &str| Finding::DefinerFunction {
+        schema: "public".to_owned(),
+        function: name.to_owned(),
+        arguments: String::new(),
+        owner: owner.to_owned(),
+        roles: vec![app.clone()],
+    };
+    let findings = findings.unwrap();
+    assert_eq!(
+        findings,
+        [
+            function("bypass_owned", &bypass),
+            function("every_customer", "postgres"),
+            function("granted_to_app", "postgres"),
+            function("table_owner_owned", &owner),
+        ],
+        "{findings:#?}"
+    );
+    assert_eq!(
+        findings[1].to_string(),
+        format!(
+            "function public.every_customer() is SECURITY DEFINER, owned by postgres, who bypasses row-level security (a superuser, BYPASSRLS or the owner of tenant-scoped tables), and {app} may execute it, so it reads and writes every tenant's rows: run `REVOKE EXECUTE ON FUNCTION public.every_customer() FROM PUBLIC, {app}` or `ALTER FUNCTION public.every_customer() SECURITY INVOKER`"
+        )
+    );
+}
+
+#[tokio::test]
+async fn a_trigger_function_naming_tables_without_a_schema_or_search_path_is_reported() {
+    let table = |name: &str| {
+        format!(
+            "CREATE TABLE {name} (tenant_id uuid NOT NULL, id uuid NOT NULL, touched_at timestamptz,
+                 PRIMARY KEY (tenant_id, id));"
+        )
+    };
+    let trigger = |table: &str, function: &str| {
+        format!(
+            "CREATE TRIGGER {function} BEFORE INSERT ON {table}
+                 FOR EACH ROW EXECUTE FUNCTION {function}();"
+        )
+    };
+    let scoped = ["unqualified", "pinned", "qualified", "touched"];
+    // Only `audit_unqualified` names a table (`audit_log`) without a schema
+    // and leaves search_path to its caller.
+    let database = TestDatabase::create_with(
+        &format!(
+            "{tables}
+             CREATE TABLE audit_log (id uuid);
+             CREATE FUNCTION audit_unqualified() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN INSERT INTO audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION audit_pinned() RETURNS trigger LANGUAGE plpgsql
+                 SET search_path FROM CURRENT AS $$
+                 BEGIN INSERT INTO audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION audit_qualified() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN INSERT INTO public.audit_log VALUES (NEW.id); RETURN NEW; END $$;
+             CREATE FUNCTION touch() RETURNS trigger LANGUAGE plpgsql AS $$
+                 BEGIN NEW.touched_at := now(); RETURN NEW; END $$;
+             {triggers}",
+            tables = scoped.map(table).concat(),
+            triggers = [
+                trigger("unqualified", "audit_unqualified"),
+                trigger("pinned", "audit_pinned"),
+                trigger("qualified", "audit_qualified"),
+                trigger("touched", "touch"),
+            ]
+            .concat(),
+        ),
+        &scoped,
+    )
+    .await;
+    let findings = findings_in(&database).await;
+    assert_eq!(
+        findings,
+        [Finding::UnpinnedTriggerFunction {
+            schema: "public".to_owned(),
+            table: "unqualified".to_owned(),
+            trigger: "audit_unqualified".to_owned(),
+            function_schema: "public".to_owned(),
+            function: "audit_unqualified".to_owned(),
+            relation: "audit_log".to_owned(),
+        }],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(
+            "trigger audit_unqualified of public.unqualified runs public.audit_unqualified, which names audit_log without a schema and sets no search_path of its own"
+        ),
+        "{}",
+        findings[0]
+    );
+}
+
+#[tokio::test]
+async fn the_application_resolves_one_tenant_and_a_readable_registry_is_reported() {
+    let database = TestDatabase::create().await;
+    let admin = database.admin().await;
+    let (acme, globex) = (TenantId::random(), TenantId::random());
+    for (id, slug) in [(acme, "acme"), (globex, "globex")] {
+        admin
+            .execute(
+                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, status)
+                 VALUES ($1, $2, 'pool', 'main', 'active')",
+                &[&id.as_uuid(), &slug],
+            )
+            .await
+            .unwrap();
+    }
+
+    // The application cannot list the tenants; it can look one up by id,
+    // and so can the library's routing.
+    let app = database.app_client().await;
+    let listed = app
+        .query("SELECT slug FROM tenantry_control.tenants", &[])
+        .await
+        .expect_err("the registry's table is not readable");
+    assert_eq!(
+        listed.code(),
+        Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE)
+    );
+    let found = app
+        .query(
+            "SELECT slug FROM tenantry_control.tenant_by_id($1)",
+            &[&acme.as_uuid()],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        found.iter().map(|row| row.get(0)).collect::<Vec<String>>(),
+        ["acme"]
+    );
+    let db = Tenantry::connect(database.app_config().registry())
+        .await
+        .unwrap();
+    db.tenant(globex).await.unwrap();
+
+    let options = options_for(&database.app_role);
+    assert_eq!(verify(&admin, &options).await.unwrap(), []);
+    admin
+        .batch_execute(&format!(
+            "GRANT SELECT ON tenantry_control.tenants TO {}",
+            database.app_role
+        ))
+        .await
+        .unwrap();
+    let findings = verify(&admin, &options).await.unwrap();
+    assert_eq!(
+        findings,
+        [Finding::RegistryAccessible {
+            schema: "tenantry_control".to_owned(),
+            table: "tenants".to_owned(),
+            role: database.app_role.clone(),
+            privileges: vec![TablePrivilege::Select],
+        }],
+        "{findings:#?}"
+    );
+    assert!(
+        findings[0].to_string().starts_with(&format!(
+            "application role {} holds SELECT on the tenant registry's tenantry_control.tenants",
+            database.app_role
+        )),
+        "{}",
+        findings[0]
+    );
+}
+
+/// A tenant-scoped table without row-level security: one finding, by name.
+fn unprotected(table: &str) -> String {
+    format!(
+        "CREATE TABLE {table} (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id))"
+    )
+}
+
+#[tokio::test]
+async fn the_operator_verifies_every_database_of_every_server() {
+    let world = World::create().await;
+    let schema_tenant = world
+        .provision("verified_schema", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    let database_tenant = world
+        .provision("verified_db", PlacementKind::Database, SECOND)
+        .await;
+    let Placement::Schema(schema) = &schema_tenant.placement else {
+        panic!("not a schema tenant")
+    };
+    let Placement::Database(tenant_database) = &database_tenant.placement else {
+        panic!("not a database tenant")
+    };
+    let template = format!("{}_template", world.main.name);
+    let options = VerifyOptions::default();
+
+    let report = world.operator.verify(&options).await.unwrap();
+    let audited: Vec<(&str, &str, DatabaseKind)> = report
+        .databases
+        .iter()
+        .map(|database| {
+            (
+                database.server.as_str(),
+                database.database.as_str(),
+                database.kind,
+            )
+        })
+        .collect();
+    assert_eq!(
+        audited,
+        [
+            (MAIN_SERVER, world.main.name.as_str(), DatabaseKind::Server),
+            (SECOND, world.second.name.as_str(), DatabaseKind::Server),
+            (SECOND, template.as_str(), DatabaseKind::Template),
+            (
+                SECOND,
+                tenant_database.as_str(),
+                DatabaseKind::Tenant(database_tenant.id)
+            ),
+        ]
+    );
+    assert!(report.is_clean(), "{report:#?}");
+
+    // One defect in each: the schema tenant's, only in the template (so in
+    // every tenant database copied from it later), only in the tenant's
+    // database. The template is written to under no lock: nothing copies
+    // it meanwhile.
+    world
+        .admin(MAIN_SERVER, None)
+        .await
+        .batch_execute(&unprotected(&format!("{schema}.in_schema")))
+        .await
+        .unwrap();
+    for (database, table) in [
+        (template.as_str(), "in_template"),
+        (tenant_database.as_str(), "in_tenant_database"),
+    ] {
+        let admin = world.admin(SECOND, Some(database)).await;
+        admin.batch_execute(&unprotected(table)).await.unwrap();
+    }
+    let report = world.operator.verify(&options).await.unwrap();
+    let found: Vec<(&str, &str, Option<&str>, &str)> = report
+        .databases
+        .iter()
+        .flat_map(|database| {
+            database.findings.iter().map(|finding| {
+                (
+                    database.server.as_str(),
+                    database.database.as_str(),
+                    finding.schema(),
+                    finding.object(),
+                )
+            })
+        })
+        .collect();
+    let expected = |server, database, schema, table| [(server, database, Some(schema), table); 4];
+    assert_eq!(
+        found,
+        [
+            expected(
+                MAIN_SERVER,
+                world.main.name.as_str(),
+                schema.as_str(),
+                "in_schema"
+            ),
+            expected(SECOND, template.as_str(), "public", "in_template"),
+            expected(
+                SECOND,
+                tenant_database.as_str(),
+                "public",
+                "in_tenant_database"
+            ),
+        ]
+        .concat(),
+        "{report:#?}"
+    );
+    assert_eq!(report.count(), 12);
+    assert!(matches!(
+        report.databases[2].findings[0],
+        Finding::RowSecurityDisabled { .. }
+    ));
+
+    // A role belongs to its server: reported once, with the server's own database.
+    world
+        .admin(SECOND, None)
+        .await
+        .batch_execute(&format!("ALTER ROLE {} BYPASSRLS", world.main.app_role))
+        .await
+        .unwrap();
+    let report = world.operator.verify(&options).await.unwrap();
+    let role_findings: Vec<(&str, &str)> = report
+        .databases
+        .iter()
+        .flat_map(|database| {
+            database
+                .findings
+                .iter()
+                .filter(|finding| matches!(finding, Finding::BypassRlsRole { .. }))
+                .map(|_| (database.server.as_str(), database.database.as_str()))
+        })
+        .collect();
+    assert_eq!(role_findings, [(SECOND, world.second.name.as_str())]);
+}
+
+#[tokio::test]
+async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it() {
+    let owner_only = "CREATE POLICY tenantry_owner ON {table} AS RESTRICTIVE
+         USING (tenant_id = '00000000-0000-0000-0000-000000000001')
+         WITH CHECK (tenant_id = '00000000-0000-0000-0000-000000000001');";
+    let database = TestDatabase::create_with(
+        &format!(
+            "CREATE TABLE owned (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             CREATE TABLE restrictive_only (tenant_id uuid NOT NULL, id uuid NOT NULL, PRIMARY KEY (tenant_id, id));
+             ALTER TABLE restrictive_only ENABLE ROW LEVEL SECURITY;
+             ALTER TABLE restrictive_only FORCE ROW LEVEL SECURITY;
+             {}
+             {}",
+            owner_only.replace("{table}", "owned"),
+            owner_only.replace("{table}", "restrictive_only"),
+        ),
+        &["owned"],
+    )
+    .await;
+    let findings = findings_in(&database).await;
+    assert_eq!(
+        findings,
+        no_policy("public", "restrictive_only"),
+        "{findings:#?}"
+    );
 }

@@ -55,9 +55,11 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
-    /// Audits the catalog of every server's database for what would let one
-    /// tenant reach another's rows (row-level security, policies, tenant-led
-    /// indexes and keys, application roles); one line per finding.
+    /// Audits the catalog of every database (each server's own, each
+    /// template, every tenant database) for what would let one tenant reach
+    /// another's rows (row-level security, policies, tenant-led indexes and
+    /// keys, privileges, functions, the registry, application roles); one
+    /// line per finding.
     Verify(VerifyArgs),
 }
 
@@ -95,7 +97,7 @@ pub(crate) enum TenantsCommand {
 #[derive(Debug, Args)]
 pub(crate) struct VerifyArgs {
     /// A schema holding tenant-scoped tables (repeatable) [default: every
-    /// schema tenantry migrated in each database, or `public`].
+    /// schema of each database but the system ones and tenantry's own].
     #[arg(long = "schema", value_name = "SCHEMA")]
     pub(crate) schemas: Vec<String>,
     /// The column that makes a table tenant-scoped.

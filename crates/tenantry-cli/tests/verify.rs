@@ -1,10 +1,12 @@
-//! `tenantry verify`: a migrated database is clean (exit 0); a scoped table
-//! without row-level security, on either server, is a finding (exit 1).
+//! `tenantry verify`: a migrated deployment is clean (exit 0); a scoped table
+//! without row-level security, on either server, in a tenant's database or in
+//! the template, is a finding naming its server, database, schema and table
+//! (exit 1).
 
 mod support;
 
 use support::{SECOND, Scratch};
-use tenantry_postgres::MAIN_SERVER;
+use tenantry_postgres::{MAIN_SERVER, Placement};
 
 /// A deployment whose tenant set makes one properly isolated table.
 fn migrated(scratch: Scratch) -> Scratch {
@@ -39,11 +41,13 @@ fn a_migrated_database_is_clean_and_an_unprotected_table_is_a_finding() {
 
     let clean = scratch.run(&["verify"]);
     clean.expect_code(0);
-    assert_eq!(clean.stdout, "0 findings on 1 server\n");
+    assert_eq!(clean.stdout, "0 findings in 1 database on 1 server\n");
     let document = scratch.run(&["verify", "--json"]).expect_code(0).json();
     assert_eq!(document["clean"], true);
     assert_eq!(document["findings"], 0);
-    assert_eq!(document["servers"][0]["server"], MAIN_SERVER);
+    assert_eq!(document["databases"][0]["server"], MAIN_SERVER);
+    assert_eq!(document["databases"][0]["database"], scratch.database);
+    assert_eq!(document["databases"][0]["kind"], "server");
 
     // In a tenant's schema, which the default (every migrated schema) covers.
     scratch.query(&unprotected("tenant_acme.notes"));
@@ -54,19 +58,31 @@ fn a_migrated_database_is_clean_and_an_unprotected_table_is_a_finding() {
         .lines()
         .find(|line| line.contains("tenant_acme.notes"))
         .unwrap_or_else(|| panic!("the defect is not reported:\n{}", found.stdout));
-    assert!(line.starts_with("main: "), "{line}");
+    assert!(
+        line.starts_with(&format!("main/{}: ", scratch.database)),
+        "{line}"
+    );
     assert!(line.contains("row-level security is not enabled"), "{line}");
-    assert!(found.stdout.ends_with("on 1 server\n"), "{}", found.stdout);
+    assert!(
+        found.stdout.ends_with("in 1 database on 1 server\n"),
+        "{}",
+        found.stdout
+    );
 
     let document = scratch.run(&["verify", "--json"]).expect_code(1).json();
     assert_eq!(document["clean"], false);
-    let messages = document["servers"][0]["findings"]
+    let findings = document["databases"][0]["findings"]
         .as_array()
         .expect("findings");
     assert!(
-        messages
+        findings
             .iter()
-            .any(|message| message.as_str().unwrap().contains("tenant_acme.notes")),
+            .any(|finding| finding["schema"] == "tenant_acme"
+                && finding["object"] == "notes"
+                && finding["message"]
+                    .as_str()
+                    .unwrap()
+                    .contains("tenant_acme.notes")),
         "{document:#}"
     );
 
@@ -99,7 +115,7 @@ fn every_configured_server_is_verified() {
     let scratch = migrated(Scratch::new().with_second_server());
     let clean = scratch.run(&["verify"]);
     clean.expect_code(0);
-    assert_eq!(clean.stdout, "0 findings on 2 servers\n");
+    assert_eq!(clean.stdout, "0 findings in 2 databases on 2 servers\n");
 
     scratch.query_second(&unprotected("public.notes"));
     let found = scratch.run(&["verify"]);
@@ -108,11 +124,62 @@ fn every_configured_server_is_verified() {
         found
             .stdout
             .lines()
-            .any(|line| line.starts_with(&format!("{SECOND}: public.notes "))),
+            .any(|line| line.starts_with(&format!("{SECOND}/{}: public.notes ", scratch.database))),
         "{}",
         found.stdout
     );
-    assert!(!found.stdout.contains("main: "), "{}", found.stdout);
+    assert!(!found.stdout.contains("main/"), "{}", found.stdout);
+}
+
+#[test]
+fn tenant_databases_and_the_template_are_verified() {
+    let scratch = migrated(Scratch::new());
+    let tenant = scratch.provision_database("verified");
+    let Placement::Database(database) = &tenant.placement else {
+        panic!("not a database tenant")
+    };
+    let clean = scratch.run(&["verify"]);
+    clean.expect_code(0);
+    assert_eq!(clean.stdout, "0 findings in 3 databases on 1 server\n");
+
+    // Only in the tenant's database, then only in the template.
+    scratch.query_in(database.as_str(), &unprotected("public.in_tenant"));
+    scratch.query_in(&scratch.template, &unprotected("public.in_template"));
+    let found = scratch.run(&["verify"]);
+    found.expect_code(1);
+    for (database, table) in [
+        (database.as_str(), "public.in_tenant"),
+        (scratch.template.as_str(), "public.in_template"),
+    ] {
+        assert!(
+            found.stdout.lines().any(|line| line.starts_with(&format!(
+                "{MAIN_SERVER}/{database}: {table} is tenant-scoped"
+            ))),
+            "{}",
+            found.stdout
+        );
+    }
+    assert!(
+        found
+            .stdout
+            .ends_with("8 findings in 3 databases on 1 server\n"),
+        "{}",
+        found.stdout
+    );
+    let document = scratch.run(&["verify", "--json"]).expect_code(1).json();
+    let kinds: Vec<(&str, usize)> = document["databases"]
+        .as_array()
+        .expect("databases")
+        .iter()
+        .map(|database| {
+            (
+                database["kind"].as_str().unwrap(),
+                database["findings"].as_array().unwrap().len(),
+            )
+        })
+        .collect();
+    assert_eq!(kinds, [("server", 0), ("template", 4), ("tenant", 4)]);
+    assert_eq!(document["databases"][2]["tenant"], tenant.id.to_string());
 }
 
 #[test]

@@ -11,7 +11,7 @@ use crate::global::Global;
 use crate::lease::Lease;
 use crate::pipeline;
 use crate::placement::Placement;
-use crate::registry::CONTROL_SCHEMA;
+use crate::registry;
 use crate::route::Route;
 use crate::router::{self, Router};
 use crate::server::{Server, ServerLimits};
@@ -123,15 +123,17 @@ impl Tenantry {
     }
 }
 
-/// Fails unless the registry's tables exist on the main server.
+/// Fails unless the registry's lookup function exists on the main server
+/// (the application may not read the registry's tables themselves).
 async fn check_registry(lease: &Lease) -> Result<(), Error> {
-    let sql = format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL");
+    let lookup = registry::lookup_signature();
+    let sql = format!("SELECT to_regprocedure('{lookup}') IS NOT NULL");
     let rows = pipeline::query(lease, &NO_CONTEXT, &sql, &[]).await?;
     if rows[0].get(0) {
         Ok(())
     } else {
         Err(Error::Config(format!(
-            "the tenant registry ({CONTROL_SCHEMA}.tenants) does not exist on the main server: run the migrations first"
+            "the tenant registry's lookup ({lookup}) does not exist on the main server: run the migrations first"
         )))
     }
 }

@@ -180,6 +180,18 @@ pub enum Error {
         /// Its name.
         name: String,
     },
+    /// Auditing one database of the deployment failed (it could not be
+    /// reached or its catalog read), so the audit is incomplete.
+    #[error("cannot verify database {database:?} on server {server:?}: {source}")]
+    Verify {
+        /// The server.
+        server: String,
+        /// The database.
+        database: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
     /// Any other error reported by PostgreSQL.
     #[error("database error: {}", server_message(source))]
     Database {

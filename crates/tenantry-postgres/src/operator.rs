@@ -65,7 +65,8 @@ impl Operator {
     }
 
     /// Grants the application `role` what it needs on every migrated schema:
-    /// read and write on data tables, read on the registry.
+    /// read and write on data tables, and the registry's lookup function
+    /// (one tenant's row for its id), not the registry's tables.
     pub fn grant_to(mut self, role: &str) -> Result<Self, Error> {
         self.grant_to.push(Identifier::new(role)?);
         Ok(self)
@@ -104,6 +105,16 @@ impl Operator {
             .ok_or_else(|| Error::UnknownServer {
                 name: server.to_owned(),
             })
+    }
+
+    /// The name of `server`'s own database (libpq's default: the user's name).
+    pub(crate) fn database_name(&self, server: &str) -> Result<String, Error> {
+        let config = self.server_config(server)?;
+        Ok(config
+            .get_dbname()
+            .or(config.get_user())
+            .unwrap_or("postgres")
+            .to_owned())
     }
 
     /// The names of every configured server, `main` first.
@@ -266,7 +277,7 @@ pub(crate) fn tenant_target(tenant: &TenantRecord, public: &Identifier) -> Optio
     })
 }
 
-async fn registry_exists(client: &Client) -> Result<bool, Error> {
+pub(crate) async fn registry_exists(client: &Client) -> Result<bool, Error> {
     let row = client
         .query_one(
             &format!("SELECT to_regclass('{CONTROL_SCHEMA}.tenants') IS NOT NULL"),

@@ -16,11 +16,16 @@ pub const CONTROL_SCHEMA: &str = "tenantry_control";
 /// The channel registry changes are announced on (payload: the tenant id).
 pub const CHANGES_CHANNEL: &str = "tenantry_registry";
 
+/// The function that returns one tenant's registry row: how the application,
+/// which may not read the registry's tables, resolves a tenant.
+pub const TENANT_LOOKUP: &str = "tenant_by_id";
+
 /// The registry's own migrations.
-pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&[Migration::new(
-    1,
-    "create_tenants",
-    r#"
+pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&[
+    Migration::new(
+        1,
+        "create_tenants",
+        r#"
 CREATE TABLE tenants (
     id uuid PRIMARY KEY,
     slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z][a-z0-9_]{0,39}$'),
@@ -44,7 +49,21 @@ $$;
 CREATE TRIGGER announce_tenant_change AFTER INSERT OR UPDATE OR DELETE ON tenants
     FOR EACH ROW EXECUTE FUNCTION announce_tenant_change();
 "#,
-)]);
+    ),
+    // The application roles are granted EXECUTE on this function instead of
+    // SELECT on the tables (see `migrate::grant`): one tenant's row for its
+    // id, never the list of every tenant.
+    Migration::new(
+        3,
+        "resolve_one_tenant",
+        r#"
+CREATE FUNCTION tenant_by_id(tenant uuid) RETURNS SETOF tenants
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT * FROM tenantry_control.tenants WHERE id = tenant $$;
+REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
+"#,
+    ),
+]);
 
 const COLUMNS: &str =
     "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
@@ -77,9 +96,15 @@ pub(crate) fn record(row: &Row) -> Result<TenantRecord, Error> {
     })
 }
 
-/// The query of the registry row of tenant `$1`.
+/// The query of the registry row of tenant `$1`, through the lookup function
+/// (which the application roles may execute; they may not read the table).
 pub(crate) fn find_sql() -> String {
-    format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants WHERE id = $1")
+    format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.{TENANT_LOOKUP}($1)")
+}
+
+/// The lookup function's signature, as `to_regprocedure` takes it.
+pub(crate) fn lookup_signature() -> String {
+    format!("{CONTROL_SCHEMA}.{TENANT_LOOKUP}(uuid)")
 }
 
 /// The registry row of `id`, if any.

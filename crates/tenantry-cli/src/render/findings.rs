@@ -1,54 +1,106 @@
-//! What `tenantry verify` found, per server.
+//! What `tenantry verify` found, per database.
+
+use std::collections::BTreeSet;
 
 use serde::Serialize;
-
-/// The findings of one server, as messages.
-#[derive(Debug, Serialize)]
-pub(crate) struct ServerFindings {
-    /// The server's name.
-    pub(crate) server: String,
-    /// One line per finding.
-    pub(crate) findings: Vec<String>,
-}
+use tenantry_postgres::verify::{DatabaseFindings, DatabaseKind, Finding, VerifyReport};
 
 /// The JSON document.
 #[derive(Debug, Serialize)]
-struct Document<'a> {
+struct Document {
     clean: bool,
     findings: usize,
-    servers: &'a [ServerFindings],
+    databases: Vec<DatabaseDocument>,
 }
 
-/// The total number of findings.
-pub(crate) fn count(servers: &[ServerFindings]) -> usize {
-    servers.iter().map(|server| server.findings.len()).sum()
+/// One audited database.
+#[derive(Debug, Serialize)]
+struct DatabaseDocument {
+    server: String,
+    database: String,
+    /// `server` (its own database), `template` or `tenant`.
+    kind: &'static str,
+    /// The tenant whose database it is.
+    tenant: Option<String>,
+    findings: Vec<FindingDocument>,
 }
 
-/// Prints every server's findings as one JSON document.
-pub(crate) fn print_json(servers: &[ServerFindings]) {
-    let findings = count(servers);
+/// One finding: where, and the message.
+#[derive(Debug, Serialize)]
+struct FindingDocument {
+    /// `None` for a role.
+    schema: Option<String>,
+    object: String,
+    message: String,
+}
+
+impl From<&DatabaseFindings> for DatabaseDocument {
+    fn from(database: &DatabaseFindings) -> Self {
+        let (kind, tenant) = match database.kind {
+            DatabaseKind::Server => ("server", None),
+            DatabaseKind::Template => ("template", None),
+            DatabaseKind::Tenant(id) => ("tenant", Some(id.to_string())),
+        };
+        Self {
+            server: database.server.clone(),
+            database: database.database.clone(),
+            kind,
+            tenant,
+            findings: database
+                .findings
+                .iter()
+                .map(FindingDocument::from)
+                .collect(),
+        }
+    }
+}
+
+impl From<&Finding> for FindingDocument {
+    fn from(finding: &Finding) -> Self {
+        Self {
+            schema: finding.schema().map(str::to_owned),
+            object: finding.object().to_owned(),
+            message: finding.to_string(),
+        }
+    }
+}
+
+/// Prints the report as one JSON document.
+pub(crate) fn print_json(report: &VerifyReport) {
     super::print_json(&Document {
-        clean: findings == 0,
-        findings,
-        servers,
+        clean: report.is_clean(),
+        findings: report.count(),
+        databases: report
+            .databases
+            .iter()
+            .map(DatabaseDocument::from)
+            .collect(),
     });
 }
 
-/// One line per finding, prefixed with its server, then a total.
-pub(crate) fn text(servers: &[ServerFindings]) -> String {
+/// One line per finding, prefixed with its server and database, then a
+/// total (the message names the schema and the object).
+pub(crate) fn text(report: &VerifyReport) -> String {
     let mut out = String::new();
-    for server in servers {
-        for finding in &server.findings {
-            out.push_str(&format!("{}: {finding}\n", server.server));
+    for database in &report.databases {
+        for finding in &database.findings {
+            out.push_str(&format!(
+                "{}/{}: {finding}\n",
+                database.server, database.database
+            ));
         }
     }
-    let total = count(servers);
-    let checked = servers.len();
+    let servers: BTreeSet<&str> = report
+        .databases
+        .iter()
+        .map(|database| database.server.as_str())
+        .collect();
     let plural = |n: usize, word: &str| format!("{n} {word}{}", if n == 1 { "" } else { "s" });
     out.push_str(&format!(
-        "{} on {}\n",
-        plural(total, "finding"),
-        plural(checked, "server")
+        "{} in {} on {}\n",
+        plural(report.count(), "finding"),
+        plural(report.databases.len(), "database"),
+        plural(servers.len(), "server")
     ));
     out
 }
@@ -58,20 +110,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn each_finding_is_one_line_naming_its_server() {
-        let servers = [
-            ServerFindings {
-                server: "main".to_owned(),
-                findings: vec!["public.notes has no row-level security".to_owned()],
-            },
-            ServerFindings {
-                server: "eu-1".to_owned(),
-                findings: Vec::new(),
-            },
-        ];
+    fn each_finding_is_one_line_naming_its_server_and_database() {
+        let report = VerifyReport {
+            databases: vec![
+                DatabaseFindings {
+                    server: "main".to_owned(),
+                    database: "saas".to_owned(),
+                    kind: DatabaseKind::Server,
+                    findings: vec![Finding::RowSecurityNotForced {
+                        schema: "public".to_owned(),
+                        table: "notes".to_owned(),
+                    }],
+                },
+                DatabaseFindings {
+                    server: "eu-1".to_owned(),
+                    database: "saas".to_owned(),
+                    kind: DatabaseKind::Server,
+                    findings: Vec::new(),
+                },
+            ],
+        };
         assert_eq!(
-            text(&servers),
-            "main: public.notes has no row-level security\n1 finding on 2 servers\n"
+            text(&report),
+            "main/saas: public.notes does not force row-level security, so its owner bypasses the policies: run `ALTER TABLE public.notes FORCE ROW LEVEL SECURITY`\n1 finding in 2 databases on 2 servers\n"
         );
     }
 }

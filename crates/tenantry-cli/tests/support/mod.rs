@@ -224,6 +224,14 @@ impl Scratch {
             .unwrap_or_else(|error| panic!("{sql}: {error:?}"))
     }
 
+    /// Runs `sql` as the superuser in `database` of the main server.
+    pub fn query_in(&self, database: &str, sql: &str) -> Vec<Row> {
+        let client = self.connect(&url(None, database));
+        self.runtime
+            .block_on(client.query(sql, &[]))
+            .unwrap_or_else(|error| panic!("{sql}: {error:?}"))
+    }
+
     /// The single boolean `sql` returns, in the main test database.
     pub fn check(&self, sql: &str) -> bool {
         self.query(sql)[0].get(0)
@@ -252,6 +260,18 @@ impl Scratch {
     /// A schema tenant on `server`.
     pub fn provision_schema(&self, slug: &str, server: &str) -> TenantRecord {
         self.provision(NewTenant::new(slug, PlacementKind::Schema).on_server(server))
+    }
+
+    /// A database tenant `name` on the main server, its slug (and database,
+    /// `tenant_<slug>`) named after this deployment so that it is dropped with it.
+    pub fn provision_database(&self, name: &str) -> TenantRecord {
+        let slug = format!("{}_{name}", self.tenant_prefix());
+        self.provision(NewTenant::new(&slug, PlacementKind::Database))
+    }
+
+    /// What this deployment's tenant slugs start with.
+    fn tenant_prefix(&self) -> String {
+        format!("cli_{}", self.database.trim_start_matches(PREFIX))
     }
 
     /// The directory's tenant set, embedded as a project would (leaked: a test
@@ -289,11 +309,18 @@ impl Drop for Scratch {
                 continue;
             };
             self.runtime.spawn(connection);
-            self.runtime.block_on(drop_objects(
-                &admin,
-                &[&self.database, &self.template],
-                &self.app_role,
-            ));
+            let tenants = self
+                .runtime
+                .block_on(admin.query(
+                    "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)",
+                    &[&format!("tenant_{}_", self.tenant_prefix())],
+                ))
+                .map(|rows| rows.iter().map(|row| row.get(0)).collect())
+                .unwrap_or_else(|_| Vec::<String>::new());
+            let mut databases = vec![self.database.as_str(), self.template.as_str()];
+            databases.extend(tenants.iter().map(String::as_str));
+            self.runtime
+                .block_on(drop_objects(&admin, &databases, &self.app_role));
         }
     }
 }
@@ -315,7 +342,8 @@ async fn drop_abandoned(admin: &Client) {
     let Ok(rows) = admin
         .query(
             "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry\\_cli\\_%'
-             UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenantry\\_cli\\_app\\_%'",
+             UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenantry\\_cli\\_app\\_%'
+             UNION SELECT datname FROM pg_database WHERE datname LIKE 'tenant\\_cli\\_%'",
             &[],
         )
         .await
@@ -324,7 +352,10 @@ async fn drop_abandoned(admin: &Client) {
     };
     for row in rows {
         let name: String = row.get(0);
-        let rest = name.trim_start_matches(PREFIX).trim_start_matches("app_");
+        let rest = name
+            .trim_start_matches("tenant_cli_")
+            .trim_start_matches(PREFIX)
+            .trim_start_matches("app_");
         let mut parts = rest.split('_');
         let (Some(pid), Some(n)) = (parts.next(), parts.next()) else {
             continue;
@@ -335,12 +366,12 @@ async fn drop_abandoned(admin: &Client) {
         if !running {
             let database = format!("{PREFIX}{pid}_{n}");
             let template = format!("{database}_template");
-            drop_objects(
-                admin,
-                &[&database, &template],
-                &format!("{PREFIX}app_{pid}_{n}"),
-            )
-            .await;
+            let databases = if name.starts_with("tenant_cli_") {
+                vec![name.as_str()]
+            } else {
+                vec![database.as_str(), template.as_str()]
+            };
+            drop_objects(admin, &databases, &format!("{PREFIX}app_{pid}_{n}")).await;
         }
     }
 }

@@ -6,7 +6,7 @@ use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
 use super::{Migration, MigrationSet, SetKind, Target};
-use crate::Error;
+use crate::{Error, registry};
 
 /// The versions of `set` applied to each of its targets in the connected
 /// database, in one query: how "nothing to do" is decided without a round
@@ -188,26 +188,72 @@ pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
 }
 
 /// Grants `roles` what the application needs on `target`'s schema: read and
-/// write on data tables, read only on the registry.
+/// write on data tables; on the registry, only its lookup function (which
+/// returns one tenant's row), never its tables. Never `TRUNCATE`,
+/// `REFERENCES` or `TRIGGER`, which row-level security does not restrict.
+/// Functions are not executable by `PUBLIC` in a migrated database (see
+/// `bootstrap`): the roles may execute those of the schema that run with
+/// their caller's rights, never a `SECURITY DEFINER` one, which a migration
+/// grants itself when it means to.
 pub(crate) async fn grant(
     client: &Client,
     target: &Target,
     roles: &[Identifier],
 ) -> Result<(), Error> {
-    let privileges = match target.set {
-        SetKind::Control => "SELECT",
-        SetKind::Shared | SetKind::Tenant => "SELECT, INSERT, UPDATE, DELETE",
-    };
-    let schema = target.schema.quoted();
-    for role in roles {
-        let role = role.quoted();
-        client
-            .batch_execute(&format!(
-                "GRANT USAGE ON SCHEMA {schema} TO {role};
-                 GRANT {privileges} ON ALL TABLES IN SCHEMA {schema} TO {role};
-                 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {role};"
-            ))
-            .await?;
+    if roles.is_empty() {
+        return Ok(());
     }
-    Ok(())
+    let schema = target.schema.quoted();
+    let grantees = roles
+        .iter()
+        .map(Identifier::quoted)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let mut sql = format!("GRANT USAGE ON SCHEMA {schema} TO {grantees};");
+    match target.set {
+        SetKind::Control => {
+            // Revoked: the SELECT earlier versions granted.
+            sql.push_str(&format!(
+                "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {grantees};"
+            ));
+            let lookup = registry::lookup_signature();
+            let exists = client
+                .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&lookup])
+                .await?;
+            if exists.get(0) {
+                sql.push_str(&format!(
+                    "GRANT EXECUTE ON FUNCTION {lookup} TO {grantees};"
+                ));
+            }
+        }
+        SetKind::Shared | SetKind::Tenant => {
+            sql.push_str(&format!(
+                "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {grantees};
+                 GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {grantees};"
+            ));
+            let routines = invoker_routines(client, &target.schema).await?;
+            if !routines.is_empty() {
+                sql.push_str(&format!(
+                    "GRANT EXECUTE ON ROUTINE {} TO {grantees};",
+                    routines.join(", ")
+                ));
+            }
+        }
+    }
+    Ok(client.batch_execute(&sql).await?)
+}
+
+/// The functions and procedures of `schema` that run with their caller's
+/// rights, each as `schema.name(argument types)`.
+async fn invoker_routines(client: &Client, schema: &Identifier) -> Result<Vec<String>, Error> {
+    let rows = client
+        .query(
+            "SELECT format('%I.%I(%s)', n.nspname, p.proname, pg_catalog.pg_get_function_identity_arguments(p.oid))
+             FROM pg_catalog.pg_proc p
+             JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+             WHERE n.nspname = $1 AND NOT p.prosecdef",
+            &[&schema.as_str()],
+        )
+        .await?;
+    Ok(rows.iter().map(|row| row.get(0)).collect())
 }

@@ -17,11 +17,18 @@ const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 /// led by `tenant_id`) and `tenantry.tenant_reference('t', '{customer_id}',
 /// 'customers', '{id}')` (a foreign key that includes `tenant_id` on both
 /// sides, so a row can never point at another tenant's, plus its index).
+///
+/// It also stops `PUBLIC` from executing the functions the operator creates
+/// in this database from now on (in any schema: a per-schema default cannot
+/// take back what PostgreSQL grants `PUBLIC` by default), so a `SECURITY
+/// DEFINER` function a migration adds is not callable by every role;
+/// [`grant`](super::grant) gives the application roles the others.
 pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
     let current = current_tenant_expression().replace('\'', "''");
     let residency = residency_sql();
     let sql = format!(
         "SELECT pg_advisory_xact_lock({BOOTSTRAP_LOCK});
+         ALTER DEFAULT PRIVILEGES REVOKE EXECUTE ON FUNCTIONS FROM PUBLIC;
          CREATE SCHEMA IF NOT EXISTS tenantry;
          CREATE TABLE IF NOT EXISTS tenantry.migrations (
              target text NOT NULL,
@@ -69,7 +76,8 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
                  target, tenantry.column_list(columns), referenced, tenantry.column_list(referenced_columns));
              EXECUTE format('CREATE INDEX ON %s (tenant_id, %s)', target, tenantry.column_list(columns));
          END
-         $body$;"
+         $body$;
+         REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA tenantry FROM PUBLIC;"
     );
     in_transaction(client, &sql).await
 }

@@ -139,7 +139,7 @@ fn failed(set: &MigrationSet, applied: &HashSet<i64>, error: &str) -> Outcome {
 /// Runs `work` on a new connection to `database` on `server`, closed
 /// afterwards. The template database is connected to only under the server's
 /// template lock, released once that connection is closed.
-async fn on_database<T>(
+pub(crate) async fn on_database<T>(
     operator: &Operator,
     server: &str,
     database: Option<&Identifier>,

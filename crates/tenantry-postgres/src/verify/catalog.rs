@@ -1,93 +1,20 @@
-//! The catalog rows the audit reads: six queries in all, sent together, each
-//! over every tenant-scoped table at once.
+//! The catalog rows the audit reads: the queries of [`super::queries`], sent
+//! together on one connection.
 
-use tokio_postgres::Client;
-use tokio_postgres::types::Oid;
+use std::collections::HashSet;
 
+use futures_util::future::try_join_all;
+use tokio_postgres::types::{Oid, ToSql};
+use tokio_postgres::{Client, Row};
+
+use super::TablePrivilege;
+use super::audit::PUBLIC;
+use super::queries::{
+    DEFINER_FUNCTIONS, EXCLUSIONS, FOREIGN_KEYS, INDEXES, POLICIES, RELATION_NAMES, ROLES,
+    TABLE_PRIVILEGES, TABLES, TRIGGERS, VIEWS,
+};
 use crate::Error;
-
-/// The tenant-scoped tables (`oid`, `tenant_attnum`): ordinary and partitioned
-/// tables of the schemas `$1` with a live column named `$2`.
-macro_rules! scoped_tables {
-    () => {
-        "WITH scoped AS (
-             SELECT c.oid, n.nspname::text AS schema_name, c.relname::text AS table_name,
-                    c.relrowsecurity, c.relforcerowsecurity, a.attnum AS tenant_attnum
-             FROM pg_catalog.pg_class c
-             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-             JOIN pg_catalog.pg_attribute a
-               ON a.attrelid = c.oid AND a.attname = $2::text AND a.attnum > 0 AND NOT a.attisdropped
-             WHERE c.relkind IN ('r', 'p') AND n.nspname::text = ANY($1::text[])
-         ) "
-    };
-}
-
-const TABLES: &str = concat!(
-    scoped_tables!(),
-    "SELECT oid, schema_name, table_name, relrowsecurity, relforcerowsecurity, tenant_attnum
-     FROM scoped"
-);
-
-const POLICIES: &str = concat!(
-    scoped_tables!(),
-    "SELECT p.polrelid, p.polcmd::text, p.polpermissive, p.polroles,
-            p.polqual IS NOT NULL, p.polwithcheck IS NOT NULL
-     FROM pg_catalog.pg_policy p
-     JOIN scoped s ON s.oid = p.polrelid"
-);
-
-/// Every index of a scoped table, with the unique or primary-key constraint
-/// it backs, if any, and whether it is a partition's copy of its parent's.
-const INDEXES: &str = concat!(
-    scoped_tables!(),
-    "SELECT i.indrelid, ic.relname::text, i.indisunique, i.indisvalid, i.indpred IS NOT NULL,
-            i.indkey::int2[], i.indnkeyatts, con.conname::text,
-            EXISTS (SELECT 1 FROM pg_catalog.pg_inherits h WHERE h.inhrelid = i.indexrelid)
-     FROM pg_catalog.pg_index i
-     JOIN scoped s ON s.oid = i.indrelid
-     JOIN pg_catalog.pg_class ic ON ic.oid = i.indexrelid
-     LEFT JOIN pg_catalog.pg_constraint con
-       ON con.conindid = i.indexrelid AND con.conrelid = i.indrelid AND con.contype IN ('p', 'u')"
-);
-
-/// Foreign keys from a scoped table to a table of any schema that has the
-/// tenant column; a partition's copies of its parent's key are left out.
-const FOREIGN_KEYS: &str = concat!(
-    scoped_tables!(),
-    "SELECT con.conrelid, con.conname::text, con.conkey, con.confkey,
-            rn.nspname::text, r.relname::text, ra.attnum
-     FROM pg_catalog.pg_constraint con
-     JOIN scoped s ON s.oid = con.conrelid
-     JOIN pg_catalog.pg_class r ON r.oid = con.confrelid
-     JOIN pg_catalog.pg_namespace rn ON rn.oid = r.relnamespace
-     JOIN pg_catalog.pg_attribute ra
-       ON ra.attrelid = r.oid AND ra.attname = $2::text AND ra.attnum > 0 AND NOT ra.attisdropped
-     WHERE con.contype = 'f' AND con.conparentid = 0"
-);
-
-/// Views and materialized views (in any schema) that read a scoped table,
-/// and whether a view runs with its caller's rights (`security_invoker`).
-const VIEWS: &str = concat!(
-    scoped_tables!(),
-    "SELECT DISTINCT vn.nspname::text, v.relname::text, v.relkind = 'm',
-            EXISTS (SELECT 1 FROM unnest(v.reloptions) o
-                    WHERE lower(o) IN ('security_invoker=true', 'security_invoker=on',
-                                       'security_invoker=yes', 'security_invoker=1'))
-     FROM pg_catalog.pg_rewrite rw
-     JOIN pg_catalog.pg_class v ON v.oid = rw.ev_class AND v.relkind IN ('v', 'm')
-     JOIN pg_catalog.pg_namespace vn ON vn.oid = v.relnamespace
-     JOIN pg_catalog.pg_depend d
-       ON d.classid = 'pg_catalog.pg_rewrite'::regclass AND d.objid = rw.oid
-      AND d.refclassid = 'pg_catalog.pg_class'::regclass
-     JOIN scoped s ON s.oid = d.refobjid"
-);
-
-/// The application roles that exist, with the roles whose privileges each
-/// one has (itself included): a policy for any of them applies to it.
-const ROLES: &str = "SELECT r.rolname::text, r.rolsuper, r.rolbypassrls,
-        ARRAY(SELECT m.oid FROM pg_catalog.pg_roles m WHERE pg_catalog.pg_has_role(r.oid, m.oid, 'USAGE'))
- FROM pg_catalog.pg_roles r
- WHERE r.rolname::text = ANY($1::text[])";
+use crate::registry::{CONTROL_SCHEMA, TENANT_LOOKUP};
 
 /// A tenant-scoped table.
 pub(super) struct Table {
@@ -137,12 +64,58 @@ pub(super) struct ForeignKey {
     pub(super) referenced_tenant_attnum: i16,
 }
 
+/// An exclusion constraint of a scoped table.
+pub(super) struct Exclusion {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    /// The key columns' numbers (`0` for an expression).
+    pub(super) columns: Vec<i16>,
+    /// The operator each key column is compared with, in the same order.
+    pub(super) operators: Vec<String>,
+}
+
+/// A trigger of a scoped table, and its function.
+pub(super) struct Trigger {
+    pub(super) table: Oid,
+    pub(super) name: String,
+    pub(super) function_schema: String,
+    pub(super) function: String,
+    /// The function's source.
+    pub(super) body: String,
+    /// Whether the function sets its own `search_path`.
+    pub(super) pinned: bool,
+}
+
 /// A view or materialized view that reads a scoped table.
 pub(super) struct View {
     pub(super) schema: String,
     pub(super) name: String,
     pub(super) materialized: bool,
     pub(super) security_invoker: bool,
+}
+
+/// Privileges an application role can use on a table.
+pub(super) struct Grant {
+    pub(super) schema: String,
+    pub(super) table: String,
+    /// Whether the table is the registry's (else it is tenant-scoped).
+    pub(super) control: bool,
+    /// The application role, or `public`.
+    pub(super) role: String,
+    /// Sorted.
+    pub(super) privileges: Vec<TablePrivilege>,
+}
+
+/// A `SECURITY DEFINER` function whose owner bypasses row-level security,
+/// that application roles can call.
+pub(super) struct DefinerFunction {
+    pub(super) schema: String,
+    pub(super) name: String,
+    /// Its argument types, as `pg_get_function_identity_arguments` gives them.
+    pub(super) arguments: String,
+    pub(super) owner: String,
+    /// The application roles (or `public`) that can call it.
+    pub(super) callers: Vec<String>,
 }
 
 /// An application role that exists.
@@ -159,8 +132,16 @@ pub(super) struct Catalog {
     pub(super) policies: Vec<Policy>,
     pub(super) indexes: Vec<Index>,
     pub(super) foreign_keys: Vec<ForeignKey>,
+    pub(super) exclusions: Vec<Exclusion>,
+    pub(super) triggers: Vec<Trigger>,
+    /// The names of every relation outside the system schemas.
+    pub(super) relation_names: HashSet<String>,
     pub(super) views: Vec<View>,
     pub(super) roles: Vec<Role>,
+    /// What the application roles can do to scoped tables that row-level
+    /// security does not restrict, and to the registry's tables.
+    pub(super) grants: Vec<Grant>,
+    pub(super) definer_functions: Vec<DefinerFunction>,
 }
 
 impl Catalog {
@@ -171,16 +152,49 @@ impl Catalog {
         tenant_column: &str,
         app_roles: &[String],
     ) -> Result<Self, Error> {
-        let scope: [&(dyn tokio_postgres::types::ToSql + Sync); 2] = [&schemas, &tenant_column];
-        let role_names: [&(dyn tokio_postgres::types::ToSql + Sync); 1] = [&app_roles];
-        let (tables, policies, indexes, foreign_keys, views, roles) = tokio::try_join!(
-            client.query(TABLES, &scope),
-            client.query(POLICIES, &scope),
-            client.query(INDEXES, &scope),
-            client.query(FOREIGN_KEYS, &scope),
-            client.query(VIEWS, &scope),
-            client.query(ROLES, &role_names),
-        )?;
+        let scope: [&(dyn ToSql + Sync); 2] = [&schemas, &tenant_column];
+        let role_names: [&(dyn ToSql + Sync); 1] = [&app_roles];
+        let grantees = if app_roles.is_empty() {
+            vec![PUBLIC.to_owned()]
+        } else {
+            app_roles.to_vec()
+        };
+        let control: [&(dyn ToSql + Sync); 4] =
+            [&schemas, &tenant_column, &grantees, &CONTROL_SCHEMA];
+        let control_and_lookup: [&(dyn ToSql + Sync); 5] = [
+            &schemas,
+            &tenant_column,
+            &grantees,
+            &CONTROL_SCHEMA,
+            &TENANT_LOOKUP,
+        ];
+        let queries: [(&str, &[&(dyn ToSql + Sync)]); 11] = [
+            (TABLES, &scope),
+            (POLICIES, &scope),
+            (INDEXES, &scope),
+            (FOREIGN_KEYS, &scope),
+            (EXCLUSIONS, &scope),
+            (TRIGGERS, &scope),
+            (RELATION_NAMES, &[]),
+            (VIEWS, &scope),
+            (ROLES, &role_names),
+            (TABLE_PRIVILEGES, &control),
+            (DEFINER_FUNCTIONS, &control_and_lookup),
+        ];
+        let results = try_join_all(queries.map(|(sql, params)| client.query(sql, params))).await?;
+        let [
+            tables,
+            policies,
+            indexes,
+            foreign_keys,
+            exclusions,
+            triggers,
+            relation_names,
+            views,
+            roles,
+            grants,
+            definer_functions,
+        ]: [Vec<Row>; 11] = results.try_into().expect("one result per query");
         Ok(Self {
             tables: tables
                 .iter()
@@ -234,6 +248,27 @@ impl Catalog {
                     referenced_tenant_attnum: row.get(6),
                 })
                 .collect(),
+            exclusions: exclusions
+                .iter()
+                .map(|row| Exclusion {
+                    table: row.get(0),
+                    name: row.get(1),
+                    columns: row.get(2),
+                    operators: row.get(3),
+                })
+                .collect(),
+            triggers: triggers
+                .iter()
+                .map(|row| Trigger {
+                    table: row.get(0),
+                    name: row.get(1),
+                    function_schema: row.get(2),
+                    function: row.get(3),
+                    body: row.get(4),
+                    pinned: row.get(5),
+                })
+                .collect(),
+            relation_names: relation_names.iter().map(|row| row.get(0)).collect(),
             views: views
                 .iter()
                 .map(|row| View {
@@ -252,6 +287,38 @@ impl Catalog {
                     privileges_of: row.get(3),
                 })
                 .collect(),
+            grants: grants.iter().map(grant).collect(),
+            definer_functions: definer_functions
+                .iter()
+                .map(|row| {
+                    let mut callers: Vec<String> = row.get(4);
+                    callers.sort();
+                    DefinerFunction {
+                        schema: row.get(0),
+                        name: row.get(1),
+                        arguments: row.get(2),
+                        owner: row.get(3),
+                        callers,
+                    }
+                })
+                .collect(),
         })
+    }
+}
+
+/// A row of (schema, table, control, role, privilege names).
+fn grant(row: &Row) -> Grant {
+    let names: Vec<String> = row.get(4);
+    let mut privileges: Vec<TablePrivilege> = names
+        .iter()
+        .filter_map(|name| TablePrivilege::from_sql(name))
+        .collect();
+    privileges.sort();
+    Grant {
+        schema: row.get(0),
+        table: row.get(1),
+        control: row.get(2),
+        role: row.get(3),
+        privileges,
     }
 }

@@ -260,3 +260,28 @@ async fn a_tenant_provisioned_before_its_residency_was_recorded_is_fenced_after_
     ));
     write_into(tenant, "customers").await.unwrap();
 }
+
+#[tokio::test]
+async fn a_suspension_that_waits_too_long_for_a_writing_transaction_changes_nothing() {
+    let tenants = Tenants::provision(&[("pool", PlacementKind::Pool, MAIN_SERVER)]).await;
+    let db = tenants.connect().await;
+    let tenant = &tenants.handles(&db).await[0];
+    let transaction = tenant.transaction().await.unwrap();
+    transaction.insert(new_customer()).exec().await.unwrap();
+    let impatient = tenants
+        .world
+        .operator()
+        .fence_wait(Duration::from_millis(200));
+    match impatient.suspend(tenant.tenant()).await {
+        Err(Error::FenceTimeout { id, waited }) => {
+            assert_eq!((id, waited), (tenant.tenant(), Duration::from_millis(200)));
+        }
+        other => panic!("expected the fence to time out, got {other:?}"),
+    }
+    transaction.insert(new_customer()).exec().await.unwrap();
+    transaction.commit().await.unwrap();
+    tenant.insert(new_customer()).exec().await.unwrap();
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 3);
+    let tenant = db.tenant(tenant.tenant()).await.expect("still active");
+    assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 3);
+}

@@ -150,6 +150,17 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// A status change of the tenant waited longer than the operator's fence
+    /// wait for the tenant's writing transactions to end; nothing changed.
+    #[error(
+        "tenant {id}'s writing transactions did not end within {waited:?}; its status is unchanged"
+    )]
+    FenceTimeout {
+        /// The tenant.
+        id: TenantId,
+        /// How long the change waited.
+        waited: Duration,
+    },
     /// A tenant or configuration names a server that is not configured.
     #[error("unknown server {name:?}")]
     UnknownServer {

@@ -76,7 +76,14 @@ impl Operator {
         let placement = self
             .connect(&record.server, record.placement.database())
             .await?;
-        residency::record(&placement, id, &record.placement, to).await?;
+        residency::record(
+            &placement,
+            id,
+            &record.placement,
+            to,
+            self.fence_wait_limit(),
+        )
+        .await?;
         registry::set_status(&main, id, to).await?;
         Ok(TenantRecord {
             status: to,

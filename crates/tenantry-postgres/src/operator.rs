@@ -2,6 +2,8 @@
 //! and lists tenants. It connects as a role that owns the schemas and may
 //! create databases (the application's role must not).
 
+use std::time::Duration;
+
 use tenantry_query::Identifier;
 use tokio_postgres::{Client, NoTls};
 
@@ -51,7 +53,12 @@ pub struct Operator {
     grant_to: Vec<Identifier>,
     shared_schema: Identifier,
     template: Identifier,
+    fence_wait: Duration,
 }
+
+/// How long a status change waits for a tenant's writing transactions by
+/// default.
+const DEFAULT_FENCE_WAIT: Duration = Duration::from_secs(10);
 
 impl Operator {
     /// An operator connecting with `config`'s servers and credentials.
@@ -61,6 +68,7 @@ impl Operator {
             grant_to: Vec::new(),
             shared_schema: Identifier::new("shared").expect("a valid identifier"),
             template: Identifier::new(TEMPLATE_DATABASE).expect("a valid identifier"),
+            fence_wait: DEFAULT_FENCE_WAIT,
         }
     }
 
@@ -83,6 +91,19 @@ impl Operator {
     pub fn template_database(mut self, name: &str) -> Result<Self, Error> {
         self.template = Identifier::new(name)?;
         Ok(self)
+    }
+
+    /// How long a status change (suspend, resume) waits for the tenant's
+    /// transactions that have written to end (default 10 s); the tenant's
+    /// new writes wait meanwhile. Past it the change fails with
+    /// [`Error::FenceTimeout`] and nothing changes.
+    pub fn fence_wait(mut self, wait: Duration) -> Self {
+        self.fence_wait = wait;
+        self
+    }
+
+    pub(crate) fn fence_wait_limit(&self) -> Duration {
+        self.fence_wait
     }
 
     pub(crate) fn template(&self) -> &Identifier {

@@ -211,7 +211,14 @@ impl Operator {
         }
         seed_once(&mut client, &record, self.citus(), seed).await?;
         // Its placement admits its writes from now on, before it is served.
-        residency::record(&client, record.id, &record.placement, TenantStatus::Active).await?;
+        residency::record(
+            &client,
+            record.id,
+            &record.placement,
+            TenantStatus::Active,
+            self.fence_wait_limit(),
+        )
+        .await?;
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
         Ok(TenantRecord {
             status: TenantStatus::Active,

@@ -24,8 +24,11 @@
 //! router refuses them after), so the fence costs nothing per read and one
 //! trigger call per write statement.
 
+use std::time::Duration;
 use tenantry_query::{Identifier, TenantId};
+
 use tokio_postgres::Client;
+use tokio_postgres::error::SqlState;
 
 use crate::Error;
 use crate::placement::{Placement, TenantRecord, TenantStatus};
@@ -135,23 +138,38 @@ fn home(placement: &Placement) -> (&str, bool) {
 /// of `client` (the one that holds the placement), under the tenant's fence
 /// lock taken exclusively: the change waits for every transaction of the
 /// tenant that has written, and writes that start meanwhile wait for it,
-/// then see the new status.
+/// then see the new status. Past `wait` it gives up with
+/// [`Error::FenceTimeout`], and nothing changes.
 pub(crate) async fn record(
     client: &Client,
     tenant: TenantId,
     placement: &Placement,
     status: TenantStatus,
+    wait: Duration,
 ) -> Result<(), Error> {
     let (schema, owns) = home(placement);
     let schema = Identifier::new(schema)?;
     client.batch_execute("BEGIN").await?;
     let recorded = async {
         client
+            .batch_execute(&format!(
+                "SET LOCAL lock_timeout = {}",
+                wait.as_millis().max(1)
+            ))
+            .await?;
+        client
             .execute(
                 "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))",
                 &[&FENCE_LOCK_NAMESPACE, &tenant.as_uuid()],
             )
-            .await?;
+            .await
+            .map_err(|error| match error.code() {
+                Some(&SqlState::LOCK_NOT_AVAILABLE) => Error::FenceTimeout {
+                    id: tenant,
+                    waited: wait,
+                },
+                _ => Error::from(error),
+            })?;
         client
             .execute(
                 "INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status)

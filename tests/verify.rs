@@ -831,7 +831,7 @@ async fn the_operator_verifies_every_database_of_every_server() {
             })
         })
         .collect();
-    let expected = |server, database, schema, table| [(server, database, Some(schema), table); 4];
+    let expected = |server, database, schema, table| [(server, database, Some(schema), table); 5];
     assert_eq!(
         found,
         [
@@ -852,7 +852,7 @@ async fn the_operator_verifies_every_database_of_every_server() {
         .concat(),
         "{report:#?}"
     );
-    assert_eq!(report.count(), 12);
+    assert_eq!(report.count(), 15);
     assert!(matches!(
         report.databases[2].findings[0],
         Finding::RowSecurityDisabled { .. }
@@ -905,4 +905,44 @@ async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it
         no_policy("public", "restrictive_only"),
         "{findings:#?}"
     );
+}
+
+#[tokio::test]
+async fn a_table_the_write_fence_does_not_guard_is_reported() {
+    let world = World::create().await;
+    let admin = world.admin(MAIN_SERVER, None).await;
+    admin
+        .batch_execute(&format!(
+            "{}; SELECT tenantry.isolate_table('public.guarded');
+             GRANT SELECT, INSERT, UPDATE, DELETE ON public.guarded TO {role}",
+            unprotected("public.guarded"),
+            role = world.main.app_role,
+        ))
+        .await
+        .unwrap();
+    let options = VerifyOptions {
+        app_roles: vec![world.main.app_role.clone()],
+        ..VerifyOptions::default()
+    };
+    let unfenced = || async {
+        verify(&world.admin(MAIN_SERVER, None).await, &options)
+            .await
+            .unwrap()
+    };
+    assert_eq!(unfenced().await, []);
+    for sql in [
+        "ALTER TABLE public.guarded DISABLE TRIGGER tenantry_fence",
+        "ALTER TABLE public.guarded ENABLE REPLICA TRIGGER tenantry_fence",
+        "DROP TRIGGER tenantry_fence ON public.guarded",
+    ] {
+        admin.batch_execute(sql).await.unwrap();
+        assert_eq!(
+            unfenced().await,
+            [Finding::WritesNotFenced {
+                schema: "public".to_owned(),
+                table: "guarded".to_owned(),
+            }],
+            "after {sql}"
+        );
+    }
 }

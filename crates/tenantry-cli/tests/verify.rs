@@ -162,7 +162,7 @@ fn tenant_databases_and_the_template_are_verified() {
     assert!(
         found
             .stdout
-            .ends_with("8 findings in 3 databases on 1 server\n"),
+            .ends_with("10 findings in 3 databases on 1 server\n"),
         "{}",
         found.stdout
     );
@@ -178,7 +178,7 @@ fn tenant_databases_and_the_template_are_verified() {
             )
         })
         .collect();
-    assert_eq!(kinds, [("server", 0), ("template", 4), ("tenant", 4)]);
+    assert_eq!(kinds, [("server", 0), ("template", 5), ("tenant", 5)]);
     assert_eq!(document["databases"][2]["tenant"], tenant.id.to_string());
 }
 

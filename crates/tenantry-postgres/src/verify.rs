@@ -85,6 +85,9 @@ impl Default for VerifyOptions {
 ///
 /// * row-level security enabled ([`Finding::RowSecurityDisabled`]) and forced
 ///   ([`Finding::RowSecurityNotForced`]);
+/// * in a database with tenantry's write fence (see `tenantry.isolate_table`),
+///   the fence on every insert, update and delete
+///   ([`Finding::WritesNotFenced`]);
 /// * permissive policies applying to the application roles (through `PUBLIC`
 ///   or a role whose privileges each one has) that together give a `USING`
 ///   clause for `SELECT`, `UPDATE` and `DELETE` ([`Finding::MissingUsing`])

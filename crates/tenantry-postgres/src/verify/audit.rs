@@ -26,6 +26,7 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
     let mut findings = Vec::new();
     for table in &catalog.tables {
         row_security(catalog, table, &mut findings);
+        fence(table, &mut findings);
         indexes(catalog, table, column, &mut findings);
     }
     keys(catalog, &tables, column, &mut findings);
@@ -35,6 +36,16 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
     definer_functions(catalog, &mut findings);
     roles(catalog, &options.app_roles, &mut findings);
     findings
+}
+
+/// The write fence, where the database has one.
+fn fence(table: &Table, findings: &mut Vec<Finding>) {
+    if table.fenced == Some(false) {
+        findings.push(Finding::WritesNotFenced {
+            schema: table.schema.clone(),
+            table: table.name.clone(),
+        });
+    }
 }
 
 /// Row-level security enabled and forced, and permissive policies applying

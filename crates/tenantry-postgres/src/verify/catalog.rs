@@ -24,6 +24,9 @@ pub(super) struct Table {
     pub(super) row_security: bool,
     pub(super) forced: bool,
     pub(super) tenant_attnum: i16,
+    /// Whether tenantry's write fence guards it (`None`: the database has
+    /// no fence, so none is expected).
+    pub(super) fenced: Option<bool>,
 }
 
 /// A row-level security policy of a scoped table.
@@ -205,6 +208,7 @@ impl Catalog {
                     row_security: row.get(3),
                     forced: row.get(4),
                     tenant_attnum: row.get(5),
+                    fenced: row.get(6),
                 })
                 .collect(),
             policies: policies

@@ -24,6 +24,16 @@ pub enum Finding {
         /// The table.
         table: String,
     },
+    /// The database has tenantry's write fence, but this table is not
+    /// guarded by it: a tenant's hand-written SQL can write its rows here
+    /// from outside this placement, and a suspended or moving tenant's
+    /// transaction can still write.
+    WritesNotFenced {
+        /// The table's schema.
+        schema: String,
+        /// The table.
+        table: String,
+    },
     /// No permissive policy that applies to the application roles has a
     /// `USING` clause for these commands: which rows they see is not
     /// restricted to the tenant (with no such policy at all, they see none).
@@ -228,6 +238,7 @@ impl Finding {
         match self {
             Self::RowSecurityDisabled { schema, table }
             | Self::RowSecurityNotForced { schema, table }
+            | Self::WritesNotFenced { schema, table }
             | Self::MissingUsing { schema, table, .. }
             | Self::MissingWithCheck { schema, table, .. }
             | Self::NoTenantIndex { schema, table, .. }
@@ -263,6 +274,7 @@ impl Finding {
             Self::BypassingPrivilege { .. } => 10,
             Self::RegistryAccessible { .. } => 11,
             Self::DefinerFunction { .. } => 12,
+            Self::WritesNotFenced { .. } => 13,
         }
     }
 

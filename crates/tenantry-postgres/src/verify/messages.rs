@@ -24,6 +24,13 @@ impl fmt::Display for Finding {
                     "{table} does not force row-level security, so its owner bypasses the policies: run `ALTER TABLE {table} FORCE ROW LEVEL SECURITY`"
                 )
             }
+            Self::WritesNotFenced { schema, table } => {
+                let table = qualified(schema, table);
+                write!(
+                    f,
+                    "{table} is not guarded by tenantry's write fence, so a tenant can write its rows here from another placement, and a suspended tenant can still write: run `SELECT tenantry.isolate_table('{table}')`"
+                )
+            }
             Self::MissingUsing {
                 schema,
                 table,

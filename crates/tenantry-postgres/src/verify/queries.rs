@@ -26,10 +26,23 @@ macro_rules! scoped_tables {
     };
 }
 
+/// The scoped tables, and whether tenantry's write fence guards each one:
+/// an enabled `tenantry.fence()` trigger before every insert, update and
+/// delete statement (`NULL` where the database has no fence at all).
 pub(super) const TABLES: &str = concat!(
     scoped_tables!(),
-    "SELECT oid, schema_name, table_name, relrowsecurity, relforcerowsecurity, tenant_attnum
-     FROM scoped"
+    "SELECT scoped.oid, schema_name, table_name, relrowsecurity, relforcerowsecurity, tenant_attnum,
+            CASE WHEN fence.oid IS NOT NULL THEN
+                EXISTS (SELECT 1 FROM pg_catalog.pg_trigger tg
+                        WHERE tg.tgrelid = scoped.oid AND tg.tgfoid = fence.oid
+                          AND tg.tgenabled IN ('O', 'A')
+                          AND tg.tgtype & 1 = 0 AND tg.tgtype & 2 <> 0 AND tg.tgtype & 28 = 28)
+            END
+     FROM scoped
+     LEFT JOIN (SELECT p.oid FROM pg_catalog.pg_proc p
+                JOIN pg_catalog.pg_namespace n ON n.oid = p.pronamespace
+                WHERE n.nspname = 'tenantry' AND p.proname = 'fence' AND p.pronargs = 0) fence
+       ON true"
 );
 
 pub(super) const POLICIES: &str = concat!(

@@ -12,7 +12,10 @@
 //! - `route/warm/10000_tenants`: `db.tenant(id)` from a warm cache with
 //!   10,000 tenants registered;
 //! - `provision/schema` and `provision/database`: one new tenant, median
-//!   (targets < 100 ms and < 1 s).
+//!   (targets < 100 ms and < 1 s);
+//! - `statements/10000_schema_tenants`: the server memory of one connection
+//!   that serves every schema tenant in turn, with the bounded statement
+//!   cache and with one that never evicts.
 //!
 //! `TENANTRY_BENCH_SCALE` (default 1.0) scales the tenant counts down for a
 //! quick run. Tenants are created in bulk with the same migrations the
@@ -23,9 +26,10 @@ mod support;
 
 use std::time::{Duration, Instant};
 
+use support::Customer;
 use support::placements::{MIGRATIONS, TENANT, World, bulk_schema_tenants};
 use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
-use tenantry::{MAIN_SERVER, Migrations, NewTenant, PlacementKind, TenantId};
+use tenantry::{MAIN_SERVER, Migrations, NewTenant, PlacementKind, TenantId, Tenantry};
 
 fn scaled(count: usize) -> usize {
     let scale: f64 = std::env::var("TENANTRY_BENCH_SCALE")
@@ -77,7 +81,7 @@ async fn migrate_noop(world: &World, schemas: usize) {
 async fn migrate_alter(schemas: usize) {
     let world = World::create().await;
     let admin = world.admin(MAIN_SERVER, None).await;
-    bulk_schema_tenants(&admin, "alter", schemas).await;
+    bulk_schema_tenants(&admin, "alter", schemas, &world.main.app_role).await;
     let mut tenant = TENANT.migrations().to_vec();
     tenant.push(Migration::new(
         TENANT.latest() + 1,
@@ -139,6 +143,55 @@ async fn route_warm(world: &World, ids: &[TenantId]) {
     );
 }
 
+/// One connection serves a point select of each schema tenant in turn, with
+/// the statement cache of `cache` statements: the server memory of that
+/// connection's session after every tenth of them, in MiB.
+async fn statement_memory(world: &World, ids: &[TenantId], cache: usize) -> Vec<f64> {
+    let config = world.app_config().pool_size(1).statement_cache_size(cache);
+    let db = Tenantry::connect(config).await.unwrap();
+    let mut memory = Vec::new();
+    let every = (ids.len() / 10).max(1);
+    for (n, id) in ids.iter().enumerate() {
+        let tenant = db.tenant(*id).await.unwrap();
+        tenant.select::<Customer>().count().await.unwrap();
+        if n % every == every - 1 {
+            let rows = tenant
+                .raw_query(
+                    "SELECT sum(total_bytes)::bigint FROM pg_backend_memory_contexts",
+                    &[],
+                )
+                .await
+                .unwrap();
+            memory.push(rows[0].get::<_, i64>(0) as f64 / (1024.0 * 1024.0));
+        }
+    }
+    memory
+}
+
+/// `statements/<n>_schema_tenants`: the session memory of one connection
+/// serving every schema tenant, with the default cache and with one large
+/// enough never to evict (what an unbounded cache does).
+async fn statements(world: &World, ids: &[TenantId]) {
+    let admin = world.admin(MAIN_SERVER, None).await;
+    admin
+        .batch_execute(&format!(
+            "GRANT SELECT ON pg_backend_memory_contexts TO {role};
+             GRANT EXECUTE ON FUNCTION pg_get_backend_memory_contexts() TO {role};",
+            role = world.main.app_role
+        ))
+        .await
+        .unwrap();
+    for (label, cache) in [("bounded_256", 256), ("unbounded", usize::MAX)] {
+        let memory = statement_memory(world, ids, cache).await;
+        let shown: Vec<String> = memory.iter().map(|mib| format!("{mib:.1}")).collect();
+        println!(
+            "statements/{}_schema_tenants/{label}: session MiB after each tenth: {}",
+            ids.len(),
+            shown.join(" ")
+        );
+    }
+}
+
 async fn provision(
     world: &World,
     kind: PlacementKind,
@@ -181,12 +234,13 @@ async fn main() {
     let schemas = scaled(10_000);
     let admin = world.admin(MAIN_SERVER, None).await;
     let started = Instant::now();
-    let ids = bulk_schema_tenants(&admin, "many", schemas).await;
+    let ids = bulk_schema_tenants(&admin, "many", schemas, &world.main.app_role).await;
     eprintln!(
         "created {schemas} schema tenants in {:?}",
         started.elapsed()
     );
     route_warm(&world, &ids).await;
+    statements(&world, &ids).await;
     migrate_noop(&world, schemas).await;
     drop(world);
     migrate_alter(scaled(1_000)).await;

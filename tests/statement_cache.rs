@@ -33,16 +33,10 @@ async fn one_connection_serving_many_schema_tenants_keeps_a_bounded_number_of_st
     let world = World::create().await;
     let admin = world.admin(tenantry::MAIN_SERVER, None).await;
     let prefix = format!("c{}_", world.main.suffix);
-    let tenants = bulk_schema_tenants(&admin, &prefix, 150).await;
+    let tenants = bulk_schema_tenants(&admin, &prefix, 150, &world.main.app_role).await;
     admin
         .batch_execute(&format!(
-            "DO $$ DECLARE schema text; BEGIN
-                 FOR schema IN SELECT nspname FROM pg_namespace WHERE nspname LIKE 'tenant_{prefix}%' LOOP
-                     EXECUTE format('GRANT USAGE ON SCHEMA %I TO {role}', schema);
-                     EXECUTE format('GRANT SELECT, INSERT ON ALL TABLES IN SCHEMA %I TO {role}', schema);
-                 END LOOP;
-             END $$;
-             GRANT SELECT ON pg_backend_memory_contexts TO {role};
+            "GRANT SELECT ON pg_backend_memory_contexts TO {role};
              GRANT EXECUTE ON FUNCTION pg_get_backend_memory_contexts() TO {role};",
             role = world.main.app_role,
         ))

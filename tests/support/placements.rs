@@ -127,8 +127,15 @@ impl World {
 }
 
 /// Creates `count` schema tenants named `tenant_<prefix><n>` with every
-/// tenant migration applied, registered active, in batches.
-pub async fn bulk_schema_tenants(admin: &Client, prefix: &str, count: usize) -> Vec<TenantId> {
+/// tenant migration applied, registered active and resident in their
+/// schema, their tables granted to `app_role`, in batches: what provisioning
+/// does, in bulk.
+pub async fn bulk_schema_tenants(
+    admin: &Client,
+    prefix: &str,
+    count: usize,
+    app_role: &str,
+) -> Vec<TenantId> {
     let mut ids = Vec::with_capacity(count);
     for batch in (0..count).collect::<Vec<_>>().chunks(50) {
         let mut sql = String::from("BEGIN;");
@@ -149,7 +156,10 @@ pub async fn bulk_schema_tenants(admin: &Client, prefix: &str, count: usize) -> 
                 ));
             }
             sql.push_str(&format!(
-                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, schema_name, status) VALUES ('{id}', '{prefix}{n}', 'schema', 'main', '{schema}', 'active');"
+                "INSERT INTO tenantry_control.tenants (id, slug, placement, server, schema_name, status) VALUES ('{id}', '{prefix}{n}', 'schema', 'main', '{schema}', 'active');
+                 INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status) VALUES ('{id}', '{schema}', true, 'active');
+                 GRANT USAGE ON SCHEMA {schema} TO {app_role};
+                 GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {schema} TO {app_role};"
             ));
         }
         sql.push_str("COMMIT;");

@@ -2,6 +2,7 @@
 //! the fixture (tenants in every placement seeded with the same ids and
 //! values, snapshots of everybody's rows) and the checks of what a tenant sees.
 
+pub mod attacks;
 pub mod builder;
 pub mod checks;
 pub mod fixture;

@@ -54,7 +54,8 @@ impl Operator {
     }
 
     /// Moves tenant `id` from status `from` to `to`, in its placement first
-    /// (under its fence lock), then in the registry. Already in `to`, it is
+    /// (its residency row, which waits for its writing transactions), then in
+    /// the registry. Already in `to`, it is
     /// done again (a change that failed half-way is completed); in any other
     /// status it is refused.
     async fn change_status(

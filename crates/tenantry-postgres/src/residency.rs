@@ -8,9 +8,14 @@
 //! that `tenantry.isolate_table` isolates also gets a statement trigger,
 //! `tenantry_fence`, that runs before each write in a tenant context:
 //!
-//! - it takes the tenant's fence lock in shared mode, held to the end of the
-//!   transaction, so a status change (which takes it exclusively) waits for
-//!   every transaction that has written, and no write starts while it waits;
+//! - it locks the tenant's residency row in share mode (`FOR SHARE`), held
+//!   to the end of the transaction, so a status change (an update of that
+//!   row) waits for every transaction that has written, and no write starts
+//!   while it waits; a write that waited reads the new status (read
+//!   committed), or fails to serialize (repeatable read, serializable), so a
+//!   transaction that took its snapshot before the change never writes after
+//!   it. The application role has no right on the table: no tenant can take
+//!   another tenant's lock;
 //! - it refuses the write unless the tenant is active here, in this schema
 //!   (`TenantNotActive`, `OutsidePlacement`): a transaction begun before its
 //!   tenant was suspended or moved cannot write, let alone commit, after the
@@ -32,10 +37,6 @@ use tokio_postgres::error::SqlState;
 
 use crate::Error;
 use crate::placement::{Placement, TenantRecord, TenantStatus};
-
-/// The first key of every tenant's fence lock (an advisory lock whose second
-/// key is the hash of the tenant id): "fnce".
-pub(crate) const FENCE_LOCK_NAMESPACE: i32 = 0x666e_6365;
 
 /// The SQL state of a write by a tenant that is not active here; the
 /// error's detail is the tenant id, its hint the status.
@@ -66,8 +67,8 @@ pub(crate) fn bootstrap_sql() -> String {
              IF tenant IS NULL THEN
                  RETURN NULL;
              END IF;
-             PERFORM pg_advisory_xact_lock_shared({FENCE_LOCK_NAMESPACE}, hashtext(tenant::text));
-             SELECT schema_name, status INTO resident FROM tenantry.residents WHERE tenant_id = tenant;
+             SELECT schema_name, status INTO resident FROM tenantry.residents
+             WHERE tenant_id = tenant FOR SHARE;
              IF NOT FOUND THEN
                  IF EXISTS (SELECT FROM tenantry.residents
                             WHERE schema_name = TG_TABLE_SCHEMA AND owns_schema) THEN
@@ -91,8 +92,8 @@ pub(crate) fn bootstrap_sql() -> String {
     )
 }
 
-/// The statement that fences writes to `table` (a `regclass` expression in
-/// the `tenantry.isolate_table` function's body).
+/// The statements that fence writes to `target` (a `regclass` in the
+/// `tenantry.isolate_table` function's body).
 pub(crate) const FENCE_TRIGGER: &str =
     "EXECUTE format('DROP TRIGGER IF EXISTS tenantry_fence ON %s', target);
              EXECUTE format('CREATE TRIGGER tenantry_fence BEFORE INSERT OR UPDATE OR DELETE ON %s \
@@ -135,10 +136,10 @@ fn home(placement: &Placement) -> (&str, bool) {
 }
 
 /// Records `tenant` as living in `placement` with `status`, in the database
-/// of `client` (the one that holds the placement), under the tenant's fence
-/// lock taken exclusively: the change waits for every transaction of the
-/// tenant that has written, and writes that start meanwhile wait for it,
-/// then see the new status. Past `wait` it gives up with
+/// of `client` (the one that holds the placement). Updating the tenant's
+/// row waits for every transaction of the tenant that has written (each
+/// holds the row in share mode), and writes that start meanwhile wait for
+/// it, then see the new status. Past `wait` it gives up with
 /// [`Error::FenceTimeout`], and nothing changes.
 pub(crate) async fn record(
     client: &Client,
@@ -159,8 +160,12 @@ pub(crate) async fn record(
             .await?;
         client
             .execute(
-                "SELECT pg_advisory_xact_lock($1, hashtext($2::uuid::text))",
-                &[&FENCE_LOCK_NAMESPACE, &tenant.as_uuid()],
+                "INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status)
+                 VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (tenant_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,
+                     owns_schema = EXCLUDED.owns_schema, status = EXCLUDED.status,
+                     updated_at = now()",
+                &[&tenant.as_uuid(), &schema.as_str(), &owns, &status.as_str()],
             )
             .await
             .map_err(|error| match error.code() {
@@ -170,16 +175,6 @@ pub(crate) async fn record(
                 },
                 _ => Error::from(error),
             })?;
-        client
-            .execute(
-                "INSERT INTO tenantry.residents (tenant_id, schema_name, owns_schema, status)
-                 VALUES ($1, $2, $3, $4)
-                 ON CONFLICT (tenant_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,
-                     owns_schema = EXCLUDED.owns_schema, status = EXCLUDED.status,
-                     updated_at = now()",
-                &[&tenant.as_uuid(), &schema.as_str(), &owns, &status.as_str()],
-            )
-            .await?;
         Ok::<(), Error>(())
     }
     .await;

@@ -20,10 +20,13 @@ pub(crate) struct StatementCache {
 }
 
 impl StatementCache {
-    /// A cache of at most `capacity` statements.
+    /// A cache of at most `capacity` statements (nothing is allocated for
+    /// the statements not yet cached, however large the capacity).
     pub(crate) fn new(capacity: NonZeroUsize) -> Self {
+        let mut statements = LruCache::unbounded();
+        statements.resize(capacity);
         Self {
-            statements: Mutex::new(LruCache::new(capacity)),
+            statements: Mutex::new(statements),
         }
     }
 

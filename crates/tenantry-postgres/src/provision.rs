@@ -287,8 +287,14 @@ async fn migrate_one(
 ) -> Result<(), Error> {
     bootstrap(client).await?;
     create_schema(client, target).await?;
-    let applied = applied_to(client, target).await?;
-    apply_pending(client, target, migrations, &applied, grants)
+    let applied = applied_to(client, target, migrations).await?;
+    if let Some(changed) = applied.changed.into_iter().next() {
+        return Err(Error::MigrationChanged {
+            version: changed.version,
+            name: changed.name,
+        });
+    }
+    apply_pending(client, target, migrations, &applied.versions, grants)
         .await
         .map_err(|failure| failure.error)?;
     // A database copied from the template may need this operator's grants.

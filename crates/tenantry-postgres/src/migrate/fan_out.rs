@@ -1,9 +1,11 @@
 //! Running one migration set on many targets with bounded concurrency.
 //!
 //! Targets are grouped by database. Each database is asked once for the
-//! applied versions of all its targets; only targets with pending migrations
-//! get work, on at most `concurrency` connections at a time. A
-//! failing target is reported and the others go on. A server's template
+//! applied versions of all its targets, compared with the set by checksum;
+//! a target with an applied migration that changed since is reported as
+//! such and left alone; only targets with pending migrations get work, on
+//! at most `concurrency` connections at a time. A failing target is
+//! reported and the others go on. A server's template
 //! database is only connected to under its template lock, which
 //! provisioning holds while it copies the template.
 
@@ -14,9 +16,9 @@ use futures_util::stream;
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
-use super::apply::{applied_versions, apply_pending, has_version_table};
+use super::apply::{Applied, apply_pending, has_version_table, survey_applied};
 use super::bootstrap::bootstrap;
-use super::{MigrationSet, Outcome, Target, TargetReport};
+use super::{AppliedMigration, MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
 use crate::operator::Operator;
 use crate::provision::TemplateLock;
@@ -41,8 +43,8 @@ impl Default for MigrateOptions {
 
 type DatabaseKey = (String, Option<Identifier>);
 
-/// A database's targets and the applied versions read from it.
-type Surveyed = (Vec<Target>, Result<HashMap<String, HashSet<i64>>, Error>);
+/// A database's targets and what each has applied, read from it.
+type Surveyed = (Vec<Target>, Result<HashMap<String, Applied>, Error>);
 
 /// Applies `set` to every target, returning one report line per target.
 pub(crate) async fn run(
@@ -62,7 +64,7 @@ pub(crate) async fn run(
     }
     let surveyed: Vec<Surveyed> = stream::iter(groups)
         .map(|(key, targets)| async move {
-            let versions = survey(operator, &key, &targets[0], options.dry_run).await;
+            let versions = survey(operator, &key, &targets[0], set, options.dry_run).await;
             (targets, versions)
         })
         .buffer_unordered(concurrency)
@@ -77,30 +79,37 @@ pub(crate) async fn run(
                 let error = error.to_string();
                 for target in targets {
                     let outcome = failed(set, &HashSet::new(), &error);
-                    reports.push(finish(on_done, target, outcome));
+                    reports.push(finish(on_done, target, outcome, Vec::new()));
                 }
             }
             Ok(mut versions) => {
                 for target in targets {
                     let applied = versions.remove(target.key()).unwrap_or_default();
-                    let pending: Vec<i64> =
-                        set.pending(&applied).iter().map(|m| m.version).collect();
-                    if pending.is_empty() {
-                        reports.push(finish(on_done, target, Outcome::Current));
+                    let pending: Vec<i64> = set
+                        .pending(&applied.versions)
+                        .iter()
+                        .map(|m| m.version)
+                        .collect();
+                    let outcome = if let Some(changed) = applied.changed.into_iter().next() {
+                        Outcome::Changed(changed)
+                    } else if pending.is_empty() {
+                        Outcome::Current
                     } else if options.dry_run {
-                        reports.push(finish(on_done, target, Outcome::Pending(pending)));
+                        Outcome::Pending(pending)
                     } else {
-                        work.push((target, applied));
-                    }
+                        work.push((target, applied.versions, applied.unknown));
+                        continue;
+                    };
+                    reports.push(finish(on_done, target, outcome, applied.unknown));
                 }
             }
         }
     }
     let grants = operator.grant_roles();
     let applied: Vec<TargetReport> = stream::iter(work)
-        .map(|(target, applied)| async move {
+        .map(|(target, applied, unknown)| async move {
             let outcome = migrate_target(operator, &target, set, &applied, grants).await;
-            finish(on_done, target, outcome)
+            finish(on_done, target, outcome, unknown)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -120,8 +129,13 @@ fn finish(
     on_done: &(dyn Fn(&TargetReport) + Sync),
     target: Target,
     outcome: Outcome,
+    unknown: Vec<AppliedMigration>,
 ) -> TargetReport {
-    let report = TargetReport { target, outcome };
+    let report = TargetReport {
+        target,
+        outcome,
+        unknown,
+    };
     on_done(&report);
     report
 }
@@ -160,13 +174,14 @@ pub(crate) async fn on_database<T>(
     Ok(outcome)
 }
 
-/// The applied versions of every target in one database (one query).
+/// What every target in one database has applied, compared with `set` (one query).
 async fn survey(
     operator: &Operator,
     (server, database): &DatabaseKey,
     sample: &Target,
+    set: &MigrationSet,
     dry_run: bool,
-) -> Result<HashMap<String, HashSet<i64>>, Error> {
+) -> Result<HashMap<String, Applied>, Error> {
     on_database(operator, server, database.as_ref(), async |client| {
         if dry_run {
             if !has_version_table(client).await? {
@@ -175,7 +190,7 @@ async fn survey(
         } else {
             bootstrap(client).await?;
         }
-        applied_versions(client, sample.set.as_str()).await
+        survey_applied(client, sample.set, set, None).await
     })
     .await?
 }

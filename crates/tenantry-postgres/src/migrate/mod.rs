@@ -4,8 +4,16 @@
 //! tenant database and each server's template database.
 //!
 //! Each target records what it has applied in `tenantry.migrations` of its
-//! database (one row per target, set and version), so deciding that a server's
-//! schema tenants are all current is one query, not one per tenant. Each
+//! database (one row per target, set and version, with a checksum of the
+//! SQL), so deciding that a server's schema tenants are all current is one
+//! query, not one per tenant. That query also compares every applied
+//! version's checksum with the set's: a migration edited after a target
+//! applied it is [`Outcome::Changed`], an error for that target (nothing
+//! more is applied to it until the file is restored or the target is
+//! repaired by hand), as sqlx and refinery do. An applied version the set
+//! does not have (a file removed, or a newer build that ran first) is a
+//! warning, listed in [`TargetReport::unknown`]: it is neither run nor
+//! undone, and the target's other pending migrations are applied. Each
 //! migration runs in its own transaction under the target's advisory lock,
 //! so two runners never apply one twice; a target that fails is reported
 //! and the others go on; re-running applies only what is pending: every
@@ -27,5 +35,5 @@ pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
 pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};
-pub use report::{MigrationReport, Outcome, TargetReport};
+pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 pub use target::Target;

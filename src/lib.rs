@@ -56,10 +56,11 @@
 
 pub use tenantry_derive::{Entity, embed_migrations};
 pub use tenantry_postgres::{
-    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, Migrations, NewTenant, NoSeed,
-    Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE, TENANT_SETTING, Tenant,
-    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
-    current_tenant_expression, migrate, provision, registry, rls, verify,
+    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, MigrationFailure, Migrations,
+    NewTenant, NoSeed, Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE,
+    TENANT_SETTING, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
+    Tenantry, TransactionExecutor, current_tenant_expression, migrate, provision, registry, rls,
+    verify,
 };
 pub use tenantry_query::*;
 

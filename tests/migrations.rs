@@ -1,6 +1,7 @@
 //! Migrations fanned out across tenants in every placement on two servers:
 //! many schema tenants and several database tenants at once, a migration
-//! that fails on some tenants only, re-running to heal, two runners at once,
+//! that fails on some tenants only (recorded in the registry), re-running to
+//! heal, two runners at once,
 //! dry runs, a migration merged below the applied ones, data migrations on
 //! tables under row-level security, migrating the template while a tenant
 //! database is copied from it, applied migrations edited or removed
@@ -180,6 +181,44 @@ async fn a_migration_failing_on_some_tenants_is_reported_and_a_rerun_heals() {
         4 + 2 + 1,
         "four tenants, the pool tables of both servers, the template"
     );
+    // The registry records where each tenant stands, failed ones included,
+    // while they stay active.
+    let latest = migrations.tenant.latest();
+    let recorded = |registered: Vec<TenantRecord>| -> Vec<(Option<i64>, Option<i64>)> {
+        tenants
+            .iter()
+            .map(|(record, _)| {
+                let now = registered.iter().find(|r| r.id == record.id).unwrap();
+                assert_eq!(now.status, TenantStatus::Active);
+                (
+                    now.schema_version,
+                    now.migration_failure
+                        .as_ref()
+                        .map(|failure| failure.version),
+                )
+            })
+            .collect()
+    };
+    let registered = world.operator.tenants().await.unwrap();
+    let expected: Vec<_> = (0..6)
+        .map(|n| {
+            if n == 1 || n == 4 {
+                (Some(latest - 1), Some(latest))
+            } else {
+                (Some(latest), None)
+            }
+        })
+        .collect();
+    assert_eq!(recorded(registered.clone()), expected);
+    let failure = registered
+        .iter()
+        .find(|r| r.id == tenants[1].0.id)
+        .and_then(|r| r.migration_failure.clone())
+        .unwrap();
+    assert!(
+        failure.error.contains("customers_not_poison"),
+        "{failure:?}"
+    );
 
     for index in [1, 4] {
         tenants[index]
@@ -207,6 +246,9 @@ async fn a_migration_failing_on_some_tenants_is_reported_and_a_rerun_heals() {
         applied_now,
         HashSet::from([tenants[1].0.id, tenants[4].0.id])
     );
+    // Success clears the failures.
+    let registered = world.operator.tenants().await.unwrap();
+    assert_eq!(recorded(registered), vec![(Some(latest), None); 6]);
 }
 
 #[tokio::test]
@@ -761,6 +803,7 @@ async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
             .await
             .unwrap();
         assert_eq!(record.status, TenantStatus::Active);
+        assert_eq!(record.schema_version, Some(TENANT.latest()), "{name}");
         let again = world
             .operator
             .provision_with(&tenant, &TENANT, &seed)

@@ -75,6 +75,8 @@ struct TargetLine<'a> {
     error: Option<String>,
     /// Applied versions the set does not have.
     unknown: Vec<UnknownLine<'a>>,
+    /// The highest version the target has applied after the run.
+    schema_version: Option<i64>,
 }
 
 /// An applied version the set does not have, in the JSON document.
@@ -123,6 +125,7 @@ impl<'a> TargetLine<'a> {
             failed_version,
             error,
             unknown: line.unknown.iter().map(UnknownLine::of).collect(),
+            schema_version: line.schema_version,
         }
     }
 }
@@ -219,6 +222,7 @@ mod tests {
             },
             outcome,
             unknown: Vec::new(),
+            schema_version: None,
         }
     }
 

@@ -18,7 +18,7 @@ use tokio_postgres::Client;
 
 use super::apply::{Applied, apply_pending, has_version_table, survey_applied};
 use super::bootstrap::bootstrap;
-use super::{AppliedMigration, MigrationSet, Outcome, Target, TargetReport};
+use super::{MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
 use crate::operator::Operator;
 use crate::provision::TemplateLock;
@@ -78,8 +78,9 @@ pub(crate) async fn run(
             Err(error) => {
                 let error = error.to_string();
                 for target in targets {
-                    let outcome = failed(set, &HashSet::new(), &error);
-                    reports.push(finish(on_done, target, outcome, Vec::new()));
+                    let applied = Applied::default();
+                    let outcome = failed(set, &applied.versions, &error);
+                    reports.push(finish(on_done, target, outcome, applied));
                 }
             }
             Ok(mut versions) => {
@@ -90,26 +91,26 @@ pub(crate) async fn run(
                         .iter()
                         .map(|m| m.version)
                         .collect();
-                    let outcome = if let Some(changed) = applied.changed.into_iter().next() {
-                        Outcome::Changed(changed)
+                    let outcome = if let Some(changed) = applied.changed.first() {
+                        Outcome::Changed(changed.clone())
                     } else if pending.is_empty() {
                         Outcome::Current
                     } else if options.dry_run {
                         Outcome::Pending(pending)
                     } else {
-                        work.push((target, applied.versions, applied.unknown));
+                        work.push((target, applied));
                         continue;
                     };
-                    reports.push(finish(on_done, target, outcome, applied.unknown));
+                    reports.push(finish(on_done, target, outcome, applied));
                 }
             }
         }
     }
     let grants = operator.grant_roles();
     let applied: Vec<TargetReport> = stream::iter(work)
-        .map(|(target, applied, unknown)| async move {
-            let outcome = migrate_target(operator, &target, set, &applied, grants).await;
-            finish(on_done, target, outcome, unknown)
+        .map(|(target, applied)| async move {
+            let outcome = migrate_target(operator, &target, set, &applied.versions, grants).await;
+            finish(on_done, target, outcome, applied)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -125,17 +126,14 @@ pub(crate) async fn run(
     reports
 }
 
+/// The report of `target`, which had `applied` before the run, passed to `on_done`.
 fn finish(
     on_done: &(dyn Fn(&TargetReport) + Sync),
     target: Target,
     outcome: Outcome,
-    unknown: Vec<AppliedMigration>,
+    applied: Applied,
 ) -> TargetReport {
-    let report = TargetReport {
-        target,
-        outcome,
-        unknown,
-    };
+    let report = TargetReport::new(target, outcome, applied);
     on_done(&report);
     report
 }
@@ -214,8 +212,7 @@ async fn migrate_target(
     .await;
     match outcome {
         Err(error) => failed(set, applied, &error.to_string()),
-        Ok(Ok(versions)) if versions.is_empty() => Outcome::Current,
-        Ok(Ok(versions)) => Outcome::Applied(versions),
+        Ok(Ok(versions)) => Outcome::applied(versions),
         Ok(Err(failure)) => Outcome::Failed {
             version: failure.version,
             applied: failure.applied,

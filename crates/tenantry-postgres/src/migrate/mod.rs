@@ -20,6 +20,15 @@
 //! migration of the set the target has not recorded, even one with a lower
 //! version than some it has (merged from a branch, say).
 //!
+//! After a run (not a dry run), every target's highest applied version and
+//! failure, if any, are recorded on the main server in the registry's
+//! `migration_state` (see [`crate::registry`]): one statement, writing only
+//! what changed, so a tenant left behind by a failed run is on record (and
+//! in `tenantry tenants list`) until a run succeeds there. Tenant targets
+//! show on their tenant's registry row; the pool tables' state is shown for
+//! the server's pool tenants; the templates', registry's and shared
+//! schema's are recorded the same way, for whoever reads the table.
+//!
 //! Migrations run with `row_security` off, so a data migration on a table
 //! under forced row-level security sees every tenant's rows, or fails when
 //! the operator's role may not bypass the policies (see [`crate::Operator`]).
@@ -29,6 +38,7 @@ mod bootstrap;
 pub(crate) mod fan_out;
 mod migration;
 mod report;
+mod state;
 mod target;
 
 pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
@@ -36,4 +46,5 @@ pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};
 pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
+pub(crate) use state::record_state;
 pub use target::Target;

@@ -3,6 +3,7 @@
 use std::fmt;
 
 use super::Target;
+use super::apply::Applied;
 
 /// A migration as a target recorded it when it was applied.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +46,15 @@ pub enum Outcome {
 }
 
 impl Outcome {
+    /// `Current` if no version was applied, else `Applied(versions)`.
+    pub(crate) fn applied(versions: Vec<i64>) -> Self {
+        if versions.is_empty() {
+            Outcome::Current
+        } else {
+            Outcome::Applied(versions)
+        }
+    }
+
     /// Whether this target did not reach the set's state: a migration
     /// failed, or an applied one was changed.
     pub fn is_error(&self) -> bool {
@@ -59,10 +69,30 @@ pub struct TargetReport {
     pub target: Target,
     /// What happened there.
     pub outcome: Outcome,
+    /// The highest version the target has applied after the run (`None`:
+    /// none, or the target could not be read).
+    pub schema_version: Option<i64>,
     /// Versions the target has applied that the set does not have: a file
     /// removed, or a newer build that migrated the target first. A warning,
     /// not an error: they are neither run nor undone.
     pub unknown: Vec<AppliedMigration>,
+}
+
+impl TargetReport {
+    /// The report of `target`, which had `applied` before the run.
+    pub(crate) fn new(target: Target, outcome: Outcome, applied: Applied) -> Self {
+        let now: &[i64] = match &outcome {
+            Outcome::Applied(versions) => versions,
+            Outcome::Failed { applied, .. } => applied,
+            Outcome::Current | Outcome::Pending(_) | Outcome::Changed(_) => &[],
+        };
+        Self {
+            target,
+            schema_version: applied.versions.iter().chain(now).max().copied(),
+            outcome,
+            unknown: applied.unknown,
+        }
+    }
 }
 
 /// The report of a migration run: one line per target.

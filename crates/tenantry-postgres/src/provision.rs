@@ -4,8 +4,10 @@
 //! The registry row comes first, in status `provisioning` (never served);
 //! then the schema or database, the tenant migrations, the seed (once: a
 //! marker is written in the seed's own transaction), the tenant's residency
-//! in its placement (see [`crate::residency`]), and last the status `active`. A database tenant is copied from the server's template
-//! database, which is kept migrated, so it does not replay every migration.
+//! in its placement (which fences its writes to that placement), and last
+//! the status `active`. A database tenant is copied from the server's
+//! template database, which is kept migrated, so it does not replay every
+//! migration.
 //! The schema version of what it migrated (the tenant's tables, and the
 //! template) is recorded in the registry as a migration run records it; a
 //! provisioning that fails is returned to its caller and leaves the tenant

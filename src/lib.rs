@@ -36,13 +36,31 @@
 //!
 //! With a database, [`Tenantry::connect`] gives handles that also run the
 //! statements: `db.tenant(id).await?.select::<Invoice>().all().await?`.
+//!
+//! ## Migrations
+//!
+//! [`embed_migrations!`] embeds a directory of `<version>_<name>.sql` files
+//! at compile time, and an [`Operator`] applies them to every target (see
+//! [`migrate`]). The macro embeds each file with `include_str!`, so a
+//! changed or removed file rebuilds the set; for a *new* file to be seen by
+//! `cargo build`, give the crate a build script naming the directory (a
+//! procedural macro cannot watch a directory on stable Rust; sqlx asks the
+//! same for `sqlx::migrate!`):
+//!
+//! ```ignore
+//! // build.rs
+//! fn main() {
+//!     println!("cargo:rerun-if-changed=migrations");
+//! }
+//! ```
 
 pub use tenantry_derive::{Entity, embed_migrations};
 pub use tenantry_postgres::{
-    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, Migrations, NewTenant, NoSeed,
-    Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE, TENANT_SETTING, Tenant,
-    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
-    current_tenant_expression, migrate, provision, registry, rls, verify,
+    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, MigrationFailure, Migrations,
+    NewTenant, NoSeed, Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE,
+    TENANT_SETTING, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
+    Tenantry, TransactionExecutor, current_tenant_expression, migrate, provision, registry, rls,
+    verify,
 };
 pub use tenantry_query::*;
 

@@ -1,11 +1,13 @@
 //! Migrations fanned out across tenants in every placement on two servers:
 //! many schema tenants and several database tenants at once, a migration
-//! that fails on some tenants only, re-running to heal, two runners at once,
+//! that fails on some tenants only (recorded in the registry), re-running to
+//! heal, two runners at once,
 //! dry runs, a migration merged below the applied ones, data migrations on
 //! tables under row-level security, migrating the template while a tenant
-//! database is copied from it; functions the application may execute (not
-//! SECURITY DEFINER ones) in every target; and provisioning that is
-//! idempotent, resumable, and waits for a runner creating its tenant's schema.
+//! database is copied from it, applied migrations edited or removed
+//! afterwards; functions the application may execute (not SECURITY DEFINER
+//! ones) in every target; and provisioning that is idempotent, resumable,
+//! and waits for a runner creating its tenant's schema.
 
 mod support;
 
@@ -15,7 +17,9 @@ use std::time::{Duration, Instant};
 use support::NewCustomer;
 use support::database::{TestDatabase, main_port, url_for};
 use support::placements::{MIGRATIONS, SECOND, TENANT, World};
-use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome, SetKind};
+use tenantry::migrate::{
+    AppliedMigration, MigrateOptions, Migration, MigrationSet, Outcome, SetKind,
+};
 use tenantry::{
     Config, Error, MAIN_SERVER, Migrations, NewTenant, Operator, Placement, PlacementKind, Seed,
     TenantRecord, TenantStatus,
@@ -32,8 +36,13 @@ fn with_extra(sql: &'static str) -> Migrations {
 fn extended(extra: &[Migration]) -> Migrations {
     let mut migrations = TENANT.migrations().to_vec();
     migrations.extend_from_slice(extra);
+    with_tenant_set(migrations)
+}
+
+/// The test sets with `tenant` as the tenant set.
+fn with_tenant_set(tenant: Vec<Migration>) -> Migrations {
     Migrations {
-        tenant: MigrationSet::new(Vec::leak(migrations)),
+        tenant: MigrationSet::new(Vec::leak(tenant)),
         ..MIGRATIONS
     }
 }
@@ -172,6 +181,44 @@ async fn a_migration_failing_on_some_tenants_is_reported_and_a_rerun_heals() {
         4 + 2 + 1,
         "four tenants, the pool tables of both servers, the template"
     );
+    // The registry records where each tenant stands, failed ones included,
+    // while they stay active.
+    let latest = migrations.tenant.latest();
+    let recorded = |registered: Vec<TenantRecord>| -> Vec<(Option<i64>, Option<i64>)> {
+        tenants
+            .iter()
+            .map(|(record, _)| {
+                let now = registered.iter().find(|r| r.id == record.id).unwrap();
+                assert_eq!(now.status, TenantStatus::Active);
+                (
+                    now.schema_version,
+                    now.migration_failure
+                        .as_ref()
+                        .map(|failure| failure.version),
+                )
+            })
+            .collect()
+    };
+    let registered = world.operator.tenants().await.unwrap();
+    let expected: Vec<_> = (0..6)
+        .map(|n| {
+            if n == 1 || n == 4 {
+                (Some(latest - 1), Some(latest))
+            } else {
+                (Some(latest), None)
+            }
+        })
+        .collect();
+    assert_eq!(recorded(registered.clone()), expected);
+    let failure = registered
+        .iter()
+        .find(|r| r.id == tenants[1].0.id)
+        .and_then(|r| r.migration_failure.clone())
+        .unwrap();
+    assert!(
+        failure.error.contains("customers_not_poison"),
+        "{failure:?}"
+    );
 
     for index in [1, 4] {
         tenants[index]
@@ -199,6 +246,9 @@ async fn a_migration_failing_on_some_tenants_is_reported_and_a_rerun_heals() {
         applied_now,
         HashSet::from([tenants[1].0.id, tenants[4].0.id])
     );
+    // Success clears the failures.
+    let registered = world.operator.tenants().await.unwrap();
+    assert_eq!(recorded(registered), vec![(Some(latest), None); 6]);
 }
 
 #[tokio::test]
@@ -448,6 +498,124 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
     }
 }
 
+/// The test tenant set with migration `index` replaced by `sql` (same
+/// version and name), and `extra` after it.
+fn edited(index: usize, sql: &'static str, extra: &[Migration]) -> Migrations {
+    let mut migrations = TENANT.migrations().to_vec();
+    let original = migrations[index];
+    migrations[index] = Migration::new(original.version, original.name, sql);
+    migrations.extend_from_slice(extra);
+    with_tenant_set(migrations)
+}
+
+#[tokio::test]
+async fn an_applied_migration_edited_afterwards_is_an_error_on_every_target() {
+    let world = World::create().await;
+    world
+        .provision("s", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    world.provision("d", PlacementKind::Database, SECOND).await;
+    let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
+    let migrations = edited(1, "CREATE TABLE invoices (id uuid);", &[extra]);
+    let changed = Outcome::Changed(AppliedMigration {
+        version: TENANT.migrations()[1].version,
+        name: TENANT.migrations()[1].name.to_owned(),
+    });
+    for dry_run in [true, false] {
+        let options = MigrateOptions {
+            dry_run,
+            ..MigrateOptions::default()
+        };
+        let report = world.operator.migrate(&migrations, options).await.unwrap();
+        assert!(!report.is_success(), "{report:#?}");
+        let lines = tenant_lines(&report);
+        // Both servers' pool tables, the second's template, both tenants.
+        assert_eq!(lines.len(), 5, "{report:#?}");
+        assert!(
+            lines.iter().all(|line| line.outcome == changed),
+            "{report:#?}"
+        );
+        assert_eq!(report.failures().count(), 5);
+        assert_eq!(
+            report.counts(),
+            (2, 0, 5),
+            "the registry and shared set are current"
+        );
+    }
+    // Nothing was applied to a target with a changed migration.
+    for server in [MAIN_SERVER, SECOND] {
+        let admin = world.admin(server, None).await;
+        let columns: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM information_schema.columns WHERE column_name = 'vip'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(columns, 0, "on {server}");
+    }
+    // Restoring the file heals the run.
+    let restored = extended(&[extra]);
+    let report = world
+        .operator
+        .migrate(&restored, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    // A database tenant copied from a template whose applied migration
+    // differs from the set is refused too.
+    let copied = NewTenant::new(&world.slug("d2"), PlacementKind::Database).on_server(SECOND);
+    let refused = world.operator.provision(&copied, &migrations.tenant).await;
+    assert!(
+        matches!(&refused, Err(Error::MigrationChanged { version: 2, name }) if name == "create_invoices"),
+        "{refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn an_applied_migration_missing_from_the_set_is_a_warning() {
+    let world = World::create().await;
+    world
+        .provision("s", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    let last = *TENANT.migrations().last().unwrap();
+    let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
+    // The last file removed, and a new one added.
+    let mut kept = TENANT.migrations()[..TENANT.migrations().len() - 1].to_vec();
+    kept.push(extra);
+    let migrations = with_tenant_set(kept);
+    let report = world
+        .operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let lines = tenant_lines(&report);
+    // Both servers' pool tables and the schema tenant.
+    assert_eq!(lines.len(), 3, "{report:#?}");
+    let unknown = vec![AppliedMigration {
+        version: last.version,
+        name: last.name.to_owned(),
+    }];
+    for line in &lines {
+        assert_eq!(line.outcome, Outcome::Applied(vec![extra.version]));
+        assert_eq!(line.unknown, unknown);
+    }
+    assert_eq!(report.warnings().count(), 3);
+    let again = world
+        .operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        tenant_lines(&again)
+            .iter()
+            .all(|line| line.outcome == Outcome::Current && line.unknown == unknown),
+        "{again:#?}"
+    );
+}
+
 /// Polls `query` (a boolean) until it is true; panics after 30 s saying
 /// what never happened.
 async fn wait_until(client: &Client, what: &str, query: &str, name: &str) {
@@ -635,6 +803,7 @@ async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
             .await
             .unwrap();
         assert_eq!(record.status, TenantStatus::Active);
+        assert_eq!(record.schema_version, Some(TENANT.latest()), "{name}");
         let again = world
             .operator
             .provision_with(&tenant, &TENANT, &seed)

@@ -48,6 +48,8 @@ pub(crate) struct ConnectionArgs {
 pub(crate) enum Command {
     /// Applies pending migrations to every target: the registry, the shared
     /// schema, the pool's tables, each template database and every tenant.
+    /// An applied migration whose file changed since is an error for its
+    /// target; one whose file is gone is a warning.
     Migrate(MigrateArgs),
     /// The tenant registry.
     Tenants {
@@ -85,7 +87,8 @@ pub(crate) struct MigrateArgs {
 /// `tenantry tenants ...`.
 #[derive(Debug, Subcommand)]
 pub(crate) enum TenantsCommand {
-    /// Every registered tenant.
+    /// Every registered tenant, with the schema version of its tables and
+    /// the last migration failure there, as the last run recorded them.
     List {
         /// Print JSON instead of the table.
         #[arg(long)]

@@ -18,8 +18,9 @@
 //! ```
 //!
 //! Exit codes: 0 when everything succeeded (every target migrated, no
-//! finding), 1 when a target failed or verify found a defect, 2 on usage
-//! and connection errors.
+//! finding), 1 when a target failed, has an applied migration whose file
+//! was changed since, or verify found a defect, 2 on usage and connection
+//! errors. Applied migrations missing from the set are warnings (exit 0).
 
 mod args;
 mod commands;

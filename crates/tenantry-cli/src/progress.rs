@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tenantry_postgres::migrate::{Outcome, TargetReport};
+use tenantry_postgres::migrate::TargetReport;
 
 /// Counts finished targets.
 pub(crate) struct Progress {
@@ -50,7 +50,7 @@ impl Progress {
             self.bar.inc_length(1);
         }
         self.bar.inc(1);
-        if let Outcome::Failed { .. } = report.outcome {
+        if report.outcome.is_error() {
             let failed = self.failed.fetch_add(1, Ordering::Relaxed) + 1;
             self.bar.set_message(format!("{failed} failed"));
         }

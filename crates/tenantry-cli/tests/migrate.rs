@@ -1,6 +1,8 @@
 //! `tenantry migrate` against a throwaway database: every set applied, then
 //! nothing to do; dry runs that change nothing; a failing migration named
-//! with its target and exit code 1; usage and connection errors exit 2.
+//! with its target and exit code 1, and so is an applied migration edited
+//! afterwards, while a removed one is a warning; usage and connection errors
+//! exit 2.
 
 mod support;
 
@@ -69,8 +71,8 @@ fn migrate_applies_every_set_and_a_second_run_finds_everything_current() {
         target(&document, "control", MAIN_SERVER, "tenantry_control"),
         &json!({
             "set": "control", "server": "main", "database": null, "schema": "tenantry_control",
-            "tenant": null, "outcome": "applied", "versions": [1, 3],
-            "failed_version": null, "error": null,
+            "tenant": null, "outcome": "applied", "versions": [1, 2, 3],
+            "failed_version": null, "error": null, "unknown": [], "schema_version": 3,
         })
     );
     assert_eq!(
@@ -201,6 +203,69 @@ fn a_failing_migration_exits_1_and_names_its_target() {
     assert!(text.stdout.contains("2 failed"), "{}", text.stdout);
     // Nothing of the failed migration stayed behind.
     assert!(scratch.check("SELECT to_regclass('tenant_acme.broken') IS NULL"));
+}
+
+#[test]
+fn an_applied_migration_edited_afterwards_exits_1_and_a_removed_one_warns() {
+    let scratch = scratch();
+    scratch.migrate(&[]).expect_code(0);
+    let acme = scratch.provision_schema("acme", MAIN_SERVER);
+    scratch.migration(
+        "tenant",
+        "0002_create_invoices.sql",
+        &format!("{INVOICES}\nCREATE INDEX ON invoices (amount);"),
+    );
+    scratch.migration(
+        "tenant",
+        "0003_add_note.sql",
+        "ALTER TABLE customers ADD note text;",
+    );
+
+    let document = scratch.migrate(&["--json"]).expect_code(1).json();
+    assert_eq!(document["success"], false);
+    assert_eq!(document["counts"]["changed"], 2, "{document:#}");
+    let line = target(&document, "tenant", MAIN_SERVER, "tenant_acme");
+    assert_eq!(line["outcome"], "changed");
+    assert_eq!(line["failed_version"], 2);
+    assert_eq!(line["tenant"], acme.id.to_string());
+    assert_eq!(
+        line["error"],
+        "migration 2 (create_invoices) changed after it was applied"
+    );
+    let text = scratch.migrate(&[]);
+    text.expect_code(1);
+    assert!(
+        text.stderr.contains(
+            "error: tenant set in schema tenant_acme on main: migration 2 (create_invoices) changed after it was applied"
+        ),
+        "{}",
+        text.stderr
+    );
+    assert!(text.stdout.contains("2 changed"), "{}", text.stdout);
+    // Nothing was applied where a migration changed.
+    assert!(scratch.check(
+        "SELECT NOT EXISTS (SELECT 1 FROM information_schema.columns WHERE column_name = 'note')"
+    ));
+
+    // The file restored and another removed: a warning, and exit 0.
+    scratch.migration("tenant", "0002_create_invoices.sql", INVOICES);
+    scratch.migrate(&[]).expect_code(0);
+    std::fs::remove_file(scratch.migrations().join("tenant/0003_add_note.sql")).unwrap();
+    let document = scratch.migrate(&["--json"]).expect_code(0).json();
+    assert_eq!(document["counts"]["unknown"], 2, "{document:#}");
+    assert_eq!(
+        target(&document, "tenant", MAIN_SERVER, "tenant_acme")["unknown"],
+        json!([{"version": 3, "name": "add_note"}])
+    );
+    let text = scratch.migrate(&[]);
+    text.expect_code(0);
+    assert!(
+        text.stderr.contains(
+            "warning: tenant set in schema tenant_acme on main: applied migrations not in this set: 3 (add_note)"
+        ),
+        "{}",
+        text.stderr
+    );
 }
 
 #[test]

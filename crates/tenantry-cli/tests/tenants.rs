@@ -1,4 +1,5 @@
-//! `tenantry tenants list`: the registry, as a table and as JSON.
+//! `tenantry tenants list`: the registry, as a table and as JSON, with each
+//! tenant's recorded schema version and last migration failure.
 
 mod support;
 
@@ -62,4 +63,94 @@ fn tenants_list_shows_provisioned_tenants() {
         assert!(row.contains(cell), "{cell} missing from {row}");
     }
     assert!(table.stdout.contains("2 tenants"), "{}", table.stdout);
+}
+
+#[test]
+fn tenants_list_shows_each_tenants_schema_version_and_last_migration_failure() {
+    let scratch = Scratch::new();
+    scratch.migration(
+        "tenant",
+        "0001_create_customers.sql",
+        "CREATE TABLE customers (tenant_id uuid NOT NULL, id uuid NOT NULL, name text NOT NULL);
+         SELECT tenantry.isolate_table('customers');",
+    );
+    scratch.migrate(&[]).expect_code(0);
+    let acme = scratch.provision(NewTenant::new("acme", PlacementKind::Schema));
+    let pooled = scratch.provision(NewTenant::new("beta", PlacementKind::Pool));
+    scratch.migration(
+        "tenant",
+        "0002_refuse_poison.sql",
+        "ALTER TABLE customers ADD CHECK (name <> 'poison');",
+    );
+    scratch.query(&format!(
+        "INSERT INTO tenant_acme.customers VALUES ('{}', gen_random_uuid(), 'poison')",
+        acme.id
+    ));
+    scratch.migrate(&[]).expect_code(1);
+
+    let listed = scratch
+        .run(&["tenants", "list", "--json"])
+        .expect_code(0)
+        .json();
+    let tenant = |slug: &str| {
+        listed
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|tenant| tenant["slug"] == slug)
+            .unwrap_or_else(|| panic!("{slug} is not listed: {listed:#}"))
+            .clone()
+    };
+    let failed = tenant("acme");
+    assert_eq!(failed["status"], "active");
+    assert_eq!(failed["schema_version"], 1, "{failed:#}");
+    assert_eq!(failed["migration_failure"]["version"], 2, "{failed:#}");
+    let error = failed["migration_failure"]["error"].as_str().unwrap();
+    assert!(error.contains("customers_name_check"), "{error}");
+    assert!(
+        failed["migration_failure"]["at"]
+            .as_str()
+            .unwrap()
+            .contains('T')
+    );
+    // A pool tenant's tables are its server's pool tables, migrated.
+    let pool = tenant("beta");
+    assert_eq!(pool["schema_version"], 2, "{pool:#}");
+    assert_eq!(pool["migration_failure"], serde_json::Value::Null);
+
+    let table = scratch.run(&["tenants", "list"]);
+    let row = table
+        .expect_code(0)
+        .stdout
+        .lines()
+        .find(|line| line.contains(&acme.id.to_string()))
+        .unwrap_or_else(|| panic!("acme is not listed:\n{}", table.stdout))
+        .to_owned();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    let failure = cells.iter().position(|cell| *cell == "failed").unwrap();
+    assert_eq!(
+        cells[failure - 1..failure + 3],
+        ["1", "failed", "at", "2"],
+        "{row}"
+    );
+    assert!(row.contains("customers_name_check"), "{row}");
+    let row = table
+        .stdout
+        .lines()
+        .find(|line| line.contains(&pooled.id.to_string()))
+        .unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2..], ["2", "-"], "{row}");
+
+    // The next run that succeeds clears the failure.
+    scratch.query("UPDATE tenant_acme.customers SET name = 'cured'");
+    scratch.migrate(&[]).expect_code(0);
+    let listed = scratch
+        .run(&["tenants", "list", "--json"])
+        .expect_code(0)
+        .json();
+    let healed = &listed[0];
+    assert_eq!(healed["slug"], "acme");
+    assert_eq!(healed["schema_version"], 2, "{healed:#}");
+    assert_eq!(healed["migration_failure"], serde_json::Value::Null);
 }

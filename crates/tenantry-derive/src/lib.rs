@@ -51,6 +51,27 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// ```ignore
 /// static TENANT: MigrationSet = tenantry::embed_migrations!("migrations/tenant");
 /// ```
+///
+/// # Rebuilding when the directory changes
+///
+/// Each file is embedded with `include_str!` by its absolute path, so
+/// `cargo build` rebuilds the set when a file is changed or removed. A *new*
+/// file is not seen: a procedural macro cannot ask Cargo to watch a
+/// directory on stable Rust (`proc_macro::tracked::path` is unstable,
+/// rust-lang/rust#99515). Add a build script to the crate that embeds the
+/// migrations, as sqlx recommends for `sqlx::migrate!`, naming the
+/// directory, which Cargo then scans for any change:
+///
+/// ```ignore
+/// // build.rs
+/// fn main() {
+///     println!("cargo:rerun-if-changed=migrations");
+/// }
+/// ```
+///
+/// A build script that prints any `rerun-if-changed` line replaces Cargo's
+/// default of rerunning it when any file of the package changes, so keep
+/// such lines for whatever else it reads.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
     let directory = parse_macro_input!(input as syn::LitStr);

@@ -1,5 +1,10 @@
 //! `embed_migrations!`: a directory of `NNNN_name.sql` files, embedded at
 //! compile time as a `MigrationSet`.
+//!
+//! Each file is embedded with `include_str!` of its absolute path (not read
+//! into a literal), which is what makes Cargo rebuild the set when a file
+//! changes or disappears; a new file needs the build script the macro's
+//! documentation gives.
 
 use std::path::{Path, PathBuf};
 

@@ -45,7 +45,7 @@ pub use config::{Config, MAIN_SERVER};
 pub use error::{ConstraintKind, Error};
 pub use global::{Global, GlobalExecutor};
 pub use operator::{Migrations, Operator, TEMPLATE_DATABASE};
-pub use placement::{Placement, TenantRecord, TenantStatus};
+pub use placement::{MigrationFailure, Placement, TenantRecord, TenantStatus};
 pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
 pub use row::PgRow;
 pub use tenant::{Tenant, TenantExecutor};

@@ -10,7 +10,7 @@ use tokio_postgres::{Client, NoTls};
 use crate::config::MAIN_SERVER;
 use crate::migrate::fan_out;
 use crate::migrate::{
-    MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport,
+    MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport, record_state,
 };
 use crate::placement::{Placement, TenantRecord, TenantStatus};
 use crate::registry::{self, CONTROL_MIGRATIONS, CONTROL_SCHEMA};
@@ -18,6 +18,10 @@ use crate::{Config, Error};
 
 /// The name of the template database kept on each server for new database tenants.
 pub const TEMPLATE_DATABASE: &str = "tenantry_template";
+
+/// The schema of the tenant set's tables in a server's pool and in each
+/// tenant database (a schema tenant's are in its own schema).
+pub(crate) const TABLES_SCHEMA: &str = "public";
 
 /// The user's migration sets, embedded at compile time.
 #[derive(Debug, Clone, Copy)]
@@ -192,7 +196,34 @@ impl Operator {
     }
 
     /// [`Operator::migrate`], calling `on_done` as each target finishes.
+    ///
+    /// Unless it is a dry run, each target's highest applied version and
+    /// failure (or success, which clears the failure) are then recorded in
+    /// the registry (see [`registry`](crate::registry)), in one statement on
+    /// the main server; a run whose registry migrations failed records
+    /// nothing. An error recording them is returned as this call's error.
     pub async fn migrate_with_progress(
+        &self,
+        migrations: &Migrations,
+        options: MigrateOptions,
+        on_done: &(dyn Fn(&TargetReport) + Sync),
+    ) -> Result<MigrationReport, Error> {
+        let report = self.run_every_set(migrations, options, on_done).await?;
+        let registry_migrated = report
+            .targets
+            .iter()
+            .any(|line| line.target.set == SetKind::Control && !line.outcome.is_error());
+        if !options.dry_run && registry_migrated {
+            let client = self.connect(MAIN_SERVER, None).await?;
+            record_state(&client, &report.targets).await?;
+        }
+        Ok(report)
+    }
+
+    /// Runs the control set, the shared set, then (if both succeeded) the
+    /// tenant set on its targets, and (if that succeeded too, and it is not
+    /// a dry run) records the residency of tenants whose placement lacks it.
+    async fn run_every_set(
         &self,
         migrations: &Migrations,
         options: MigrateOptions,
@@ -237,7 +268,7 @@ impl Operator {
     /// Every target of the tenant set: the pool tables and the template of
     /// each server, and every tenant that is not erased.
     async fn tenant_targets(&self, dry_run: bool) -> Result<Vec<Target>, Error> {
-        let public = Identifier::new("public")?;
+        let public = Identifier::new(TABLES_SCHEMA)?;
         let template = self.template.clone();
         let mut targets = Vec::new();
         for server in self.servers() {

@@ -122,4 +122,24 @@ pub struct TenantRecord {
     pub created_at: OffsetDateTime,
     /// When the registry row last changed.
     pub updated_at: OffsetDateTime,
+    /// The highest tenant migration its tables have applied, as the last
+    /// migration run or provisioning recorded it (`None`: none recorded). A
+    /// pool tenant's tables are its server's pool tables. Read by the
+    /// operator ([`Operator::tenants`](crate::Operator::tenants),
+    /// provisioning), not by the application's tenant lookups.
+    pub schema_version: Option<i64>,
+    /// Why the last migration run failed on its tables; cleared when a run
+    /// succeeds there. Read like `schema_version`.
+    pub migration_failure: Option<MigrationFailure>,
+}
+
+/// A migration run that failed on a tenant's tables, as the registry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFailure {
+    /// The migration that failed (or the applied one that was changed).
+    pub version: i64,
+    /// Why.
+    pub error: String,
+    /// When.
+    pub at: OffsetDateTime,
 }

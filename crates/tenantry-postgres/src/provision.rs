@@ -8,6 +8,10 @@
 //! the status `active`. A database tenant is copied from the server's
 //! template database, which is kept migrated, so it does not replay every
 //! migration.
+//! The schema version of what it migrated (the tenant's tables, and the
+//! template) is recorded in the registry as a migration run records it; a
+//! provisioning that fails is returned to its caller and leaves the tenant
+//! `provisioning`, which the next migration run records like any target.
 
 use std::future::Future;
 
@@ -17,9 +21,10 @@ use tokio_postgres::{Client, Transaction};
 use crate::Error;
 use crate::config::MAIN_SERVER;
 use crate::migrate::{
-    MigrationSet, SetKind, Target, applied_to, apply_pending, bootstrap, create_schema, grant,
+    MigrationSet, Outcome, SetKind, Target, TargetReport, applied_to, apply_pending, bootstrap,
+    create_schema, grant, record_state,
 };
-use crate::operator::{Operator, tenant_target};
+use crate::operator::{Operator, TABLES_SCHEMA, tenant_target};
 use crate::placement::{Placement, TenantRecord, TenantStatus};
 use crate::registry;
 use crate::residency;
@@ -201,16 +206,20 @@ impl Operator {
                 });
             }
         }
+        let mut migrated = Vec::new();
         if let Placement::Database(database) = &record.placement {
-            self.create_database(&record.server, database, migrations)
-                .await?;
+            migrated.extend(
+                self.create_database(&record.server, database, migrations)
+                    .await?,
+            );
         }
         let mut client = self
             .connect(&record.server, record.placement.database())
             .await?;
-        if let Some(target) = tenant_target(&record, &Identifier::new("public")?) {
-            migrate_one(&client, &target, migrations, self.grant_roles()).await?;
+        if let Some(target) = tenant_target(&record, &Identifier::new(TABLES_SCHEMA)?) {
+            migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
+        record_state(&main, &migrated).await?;
         seed_once(&mut client, &record, self.citus(), seed).await?;
         // Its placement admits its writes from now on, before it is served.
         residency::record(
@@ -222,23 +231,23 @@ impl Operator {
         )
         .await?;
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
-        Ok(TenantRecord {
-            status: TenantStatus::Active,
-            ..record
-        })
+        registry::find(&main, record.id)
+            .await?
+            .ok_or(Error::UnknownTenant { id: record.id })
     }
 
     /// Creates tenant database `database` on `server` as a copy of the
-    /// server's template, after bringing the template up to date.
+    /// server's template, after bringing the template up to date; the
+    /// template's report, unless the database existed already.
     async fn create_database(
         &self,
         server: &str,
         database: &Identifier,
         migrations: &MigrationSet,
-    ) -> Result<(), Error> {
+    ) -> Result<Option<TargetReport>, Error> {
         let admin = self.connect(server, None).await?;
         if database_exists(&admin, database.as_str()).await? {
-            return Ok(());
+            return Ok(None);
         }
         let lock = TemplateLock::acquire(admin).await?;
         let admin = &lock.admin;
@@ -249,17 +258,17 @@ impl Operator {
                     .batch_execute(&format!("CREATE DATABASE {}", template.quoted()))
                     .await?;
             }
-            {
+            let migrated = {
                 let client = self.connect(server, Some(&template)).await?;
                 let target = Target {
                     set: SetKind::Tenant,
                     server: server.to_owned(),
                     database: Some(template.clone()),
-                    schema: Identifier::new("public")?,
+                    schema: Identifier::new(TABLES_SCHEMA)?,
                     tenant: None,
                 };
-                migrate_one(&client, &target, migrations, self.grant_roles()).await?;
-            }
+                migrate_one(&client, &target, migrations, self.grant_roles()).await?
+            };
             if !database_exists(admin, database.as_str()).await? {
                 admin
                     .batch_execute(&format!(
@@ -269,7 +278,7 @@ impl Operator {
                     ))
                     .await?;
             }
-            Ok::<(), Error>(())
+            Ok(Some(migrated))
         }
         .await;
         lock.release().await;
@@ -287,21 +296,32 @@ async fn database_exists(client: &Client, name: &str) -> Result<bool, Error> {
     Ok(row.get(0))
 }
 
-/// Brings one target up to date on `client`.
+/// Brings one target up to date on `client`; its report, for the registry.
 async fn migrate_one(
     client: &Client,
     target: &Target,
     migrations: &MigrationSet,
     grants: &[Identifier],
-) -> Result<(), Error> {
+) -> Result<TargetReport, Error> {
     bootstrap(client).await?;
     create_schema(client, target).await?;
-    let applied = applied_to(client, target).await?;
-    apply_pending(client, target, migrations, &applied, grants)
+    let applied = applied_to(client, target, migrations).await?;
+    if let Some(changed) = applied.changed.first() {
+        return Err(Error::MigrationChanged {
+            version: changed.version,
+            name: changed.name.clone(),
+        });
+    }
+    let versions = apply_pending(client, target, migrations, &applied.versions, grants)
         .await
         .map_err(|failure| failure.error)?;
     // A database copied from the template may need this operator's grants.
-    grant(client, target, grants).await
+    grant(client, target, grants).await?;
+    Ok(TargetReport::new(
+        target.clone(),
+        Outcome::applied(versions),
+        applied,
+    ))
 }
 
 /// Runs `seed` unless this tenant was seeded before, in one transaction

@@ -1,14 +1,26 @@
 //! The tenant registry: which tenants exist, where each one lives, and in
 //! what state. Its tables are the built-in `control` migration set, in the
-//! `tenantry_control` schema of the main server. Every change notifies the
-//! `tenantry_registry` channel, which each process's cache listens to.
+//! `tenantry_control` schema of the main server. Every change of a tenant
+//! notifies the `tenantry_registry` channel, which each process's cache
+//! listens to.
+//!
+//! Beside the tenants, `migration_state` records what the last migration
+//! run (or provisioning) found on each target: its highest applied version
+//! and its last failure, so that a tenant left behind by a failed run is
+//! visible in the registry (`tenantry tenants list`) and not only in that
+//! run's report. It is a table of its own, keyed by target, not columns of
+//! `tenants`: recording a run neither notifies every process's cache nor
+//! locks tenant rows that running transactions may hold, and the pool
+//! tables, templates, registry and shared schema are recorded the same way
+//! (a pool tenant reads its server's pool tables' state).
 
 use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::{GenericClient, Row};
 
 use crate::Error;
-use crate::migrate::{Migration, MigrationSet};
-use crate::placement::{Placement, TenantRecord, TenantStatus};
+use crate::migrate::{Migration, MigrationSet, SetKind};
+use crate::operator::TABLES_SCHEMA;
+use crate::placement::{MigrationFailure, Placement, TenantRecord, TenantStatus};
 
 /// The schema of the registry.
 pub const CONTROL_SCHEMA: &str = "tenantry_control";
@@ -50,6 +62,28 @@ CREATE TRIGGER announce_tenant_change AFTER INSERT OR UPDATE OR DELETE ON tenant
     FOR EACH ROW EXECUTE FUNCTION announce_tenant_change();
 "#,
     ),
+    Migration::new(
+        2,
+        "create_migration_state",
+        r#"
+CREATE TABLE migration_state (
+    set_name text NOT NULL,
+    server text NOT NULL,
+    database_name text NOT NULL,
+    schema_name text NOT NULL,
+    schema_version bigint,
+    failed_version bigint,
+    failure text,
+    failed_at timestamptz,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (set_name, server, database_name, schema_name),
+    CHECK ((failed_version IS NULL) = (failure IS NULL)),
+    CHECK ((failure IS NULL) = (failed_at IS NULL))
+);
+COMMENT ON TABLE migration_state IS
+    'Each migration target''s highest applied version and last failure, as the last run recorded them; database_name is empty for a server''s own database.';
+"#,
+    ),
     // The application roles are granted EXECUTE on this function instead of
     // SELECT on the tables (see `migrate::grant`): one tenant's row for its
     // id, never the list of every tenant.
@@ -68,7 +102,29 @@ REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
 const COLUMNS: &str =
     "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
 
-/// Reads a registry row.
+/// The operator's query of registry rows (`filter`: a `WHERE` or `ORDER BY`
+/// on the tenants' columns), each with the migration state of the tenant's
+/// tables: the tenant set's target in its own schema, or in the tables
+/// schema of its database or of its server's pool. The application's
+/// lookup ([`find_sql`]) reads no migration state: failures can quote
+/// any tenant's rows.
+fn with_migration_state(filter: &str) -> String {
+    format!(
+        "SELECT {COLUMNS}, schema_version, failed_version, failure, failed_at
+         FROM {CONTROL_SCHEMA}.tenants AS t
+         LEFT JOIN LATERAL (
+             SELECT schema_version, failed_version, failure, failed_at
+             FROM {CONTROL_SCHEMA}.migration_state AS m
+             WHERE m.set_name = '{tenant}' AND m.server = t.server
+               AND m.database_name = coalesce(t.database_name, '')
+               AND m.schema_name = coalesce(t.schema_name, '{TABLES_SCHEMA}')
+         ) AS state ON true
+         {filter}",
+        tenant = SetKind::Tenant.as_str(),
+    )
+}
+
+/// Reads a registry row, without migration state.
 pub(crate) fn record(row: &Row) -> Result<TenantRecord, Error> {
     let corrupt = |what: String| Error::Config(format!("registry row is inconsistent: {what}"));
     let placement: &str = row.get("placement");
@@ -93,6 +149,22 @@ pub(crate) fn record(row: &Row) -> Result<TenantRecord, Error> {
         status: status.parse().map_err(corrupt)?,
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),
+        schema_version: None,
+        migration_failure: None,
+    })
+}
+
+/// Reads a row of [`with_migration_state`].
+fn record_with_migration_state(row: &Row) -> Result<TenantRecord, Error> {
+    let failed_version: Option<i64> = row.get("failed_version");
+    Ok(TenantRecord {
+        schema_version: row.get("schema_version"),
+        migration_failure: failed_version.map(|version| MigrationFailure {
+            version,
+            error: row.get("failure"),
+            at: row.get("failed_at"),
+        }),
+        ..record(row)?
     })
 }
 
@@ -107,23 +179,27 @@ pub(crate) fn lookup_signature() -> String {
     format!("{CONTROL_SCHEMA}.{TENANT_LOOKUP}(uuid)")
 }
 
-/// The registry row of `id`, if any.
+/// The registry row of `id`, if any, with its migration state.
 pub(crate) async fn find(
     client: &impl GenericClient,
     id: TenantId,
 ) -> Result<Option<TenantRecord>, Error> {
     client
-        .query_opt(&find_sql(), &[&id.as_uuid()])
+        .query_opt(&with_migration_state("WHERE id = $1"), &[&id.as_uuid()])
         .await?
         .as_ref()
-        .map(record)
+        .map(record_with_migration_state)
         .transpose()
 }
 
-/// Every registered tenant, by slug.
+/// Every registered tenant, by slug, with its migration state.
 pub async fn list(client: &impl GenericClient) -> Result<Vec<TenantRecord>, Error> {
-    let sql = format!("SELECT {COLUMNS} FROM {CONTROL_SCHEMA}.tenants ORDER BY slug");
-    client.query(&sql, &[]).await?.iter().map(record).collect()
+    client
+        .query(&with_migration_state("ORDER BY slug"), &[])
+        .await?
+        .iter()
+        .map(record_with_migration_state)
+        .collect()
 }
 
 /// Inserts a tenant in status `provisioning`, or returns the existing row of

@@ -11,7 +11,8 @@ use crate::migrations;
 use crate::progress::Progress;
 use crate::render::migration;
 
-/// Migrates every target; `Failure` if any target failed.
+/// Migrates every target; `Failure` if any target failed or has an
+/// applied migration that was changed since.
 pub(crate) async fn run(
     connection: &ConnectionArgs,
     args: &MigrateArgs,
@@ -52,6 +53,13 @@ pub(crate) async fn run(
         print!("{}", migration::summary(&report, args.dry_run));
         for failure in report.failures() {
             eprintln!("error: {}: {}", failure.target, failure.outcome);
+        }
+        for warning in report.warnings() {
+            eprintln!(
+                "warning: {}: {}",
+                warning.target,
+                migration::unknown(warning)
+            );
         }
     }
     Ok(Status::failure_if(!report.is_success()))

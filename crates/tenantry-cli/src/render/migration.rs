@@ -1,7 +1,7 @@
 //! The report of `tenantry migrate`: a summary table, or one JSON document.
 
 use serde::Serialize;
-use tenantry_postgres::migrate::{MigrationReport, Outcome, TargetReport};
+use tenantry_postgres::migrate::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 
 use super::table::Table;
 
@@ -21,6 +21,10 @@ pub(crate) struct Counts {
     pub(crate) applied: usize,
     /// A migration failed.
     pub(crate) failed: usize,
+    /// An applied migration was changed since (an error too).
+    pub(crate) changed: usize,
+    /// Applied versions the set does not have (a warning).
+    pub(crate) unknown: usize,
 }
 
 impl Counts {
@@ -35,8 +39,10 @@ impl Counts {
                 Outcome::Pending(_) => counts.pending += 1,
                 Outcome::Applied(_) => counts.applied += 1,
                 Outcome::Failed { .. } => counts.failed += 1,
+                Outcome::Changed(_) => counts.changed += 1,
             }
         }
+        counts.unknown = report.warnings().count();
         counts
     }
 }
@@ -59,14 +65,34 @@ struct TargetLine<'a> {
     database: Option<&'a str>,
     schema: &'a str,
     tenant: Option<String>,
-    /// `current`, `pending`, `applied` or `failed`.
+    /// `current`, `pending`, `applied`, `failed` or `changed`.
     outcome: &'static str,
     /// Pending or applied versions (for a failure, those applied before it).
     versions: &'a [i64],
-    /// The version that failed.
+    /// The version that failed, or the applied one that changed.
     failed_version: Option<i64>,
     /// Why it failed.
-    error: Option<&'a str>,
+    error: Option<String>,
+    /// Applied versions the set does not have.
+    unknown: Vec<UnknownLine<'a>>,
+    /// The highest version the target has applied after the run.
+    schema_version: Option<i64>,
+}
+
+/// An applied version the set does not have, in the JSON document.
+#[derive(Debug, Serialize)]
+struct UnknownLine<'a> {
+    version: i64,
+    name: &'a str,
+}
+
+impl<'a> UnknownLine<'a> {
+    fn of(migration: &'a AppliedMigration) -> Self {
+        UnknownLine {
+            version: migration.version,
+            name: &migration.name,
+        }
+    }
 }
 
 impl<'a> TargetLine<'a> {
@@ -79,7 +105,13 @@ impl<'a> TargetLine<'a> {
                 version,
                 applied,
                 error,
-            } => ("failed", applied, Some(*version), Some(error.as_str())),
+            } => ("failed", applied, Some(*version), Some(error.clone())),
+            Outcome::Changed(migration) => (
+                "changed",
+                &[],
+                Some(migration.version),
+                Some(line.outcome.to_string()),
+            ),
         };
         let target = &line.target;
         TargetLine {
@@ -92,6 +124,8 @@ impl<'a> TargetLine<'a> {
             versions,
             failed_version,
             error,
+            unknown: line.unknown.iter().map(UnknownLine::of).collect(),
+            schema_version: line.schema_version,
         }
     }
 }
@@ -115,8 +149,8 @@ pub(crate) fn summary(report: &MigrationReport, dry_run: bool) -> String {
     let failed_first = report
         .failures()
         .chain(report.targets.iter().filter(|line| {
-            !matches!(line.outcome, Outcome::Failed { .. })
-                && (list_current || line.outcome != Outcome::Current)
+            !line.outcome.is_error()
+                && (list_current || line.outcome != Outcome::Current || !line.unknown.is_empty())
         }));
     for line in failed_first {
         let target = &line.target;
@@ -144,10 +178,30 @@ pub(crate) fn summary(report: &MigrationReport, dry_run: bool) -> String {
     }
     let mode = if dry_run { " (dry run)" } else { "" };
     out.push_str(&format!(
-        "{} targets{mode}: {} applied, {} pending, {} current, {} failed\n",
-        counts.targets, counts.applied, counts.pending, counts.current, counts.failed
+        "{} targets{mode}: {} applied, {} pending, {} current, {} failed, {} changed\n",
+        counts.targets,
+        counts.applied,
+        counts.pending,
+        counts.current,
+        counts.failed,
+        counts.changed
     ));
+    if counts.unknown > 0 {
+        out.push_str(&format!(
+            "Targets with applied migrations this set does not have: {} (see the warnings).\n",
+            counts.unknown
+        ));
+    }
     out
+}
+
+/// What `line` has applied that the set does not have, for a warning.
+pub(crate) fn unknown(line: &TargetReport) -> String {
+    let migrations: Vec<String> = line.unknown.iter().map(ToString::to_string).collect();
+    format!(
+        "applied migrations not in this set: {}",
+        migrations.join(", ")
+    )
 }
 
 #[cfg(test)]
@@ -167,6 +221,8 @@ mod tests {
                 tenant: None,
             },
             outcome,
+            unknown: Vec::new(),
+            schema_version: None,
         }
     }
 
@@ -196,7 +252,7 @@ mod tests {
         assert!(lines[4].contains("tenant_c0") && lines[4].ends_with("current"));
         assert_eq!(
             lines.last().unwrap(),
-            &"3 targets: 1 applied, 0 pending, 1 current, 1 failed"
+            &"3 targets: 1 applied, 0 pending, 1 current, 1 failed, 0 changed"
         );
     }
 
@@ -206,9 +262,9 @@ mod tests {
         assert!(!summary.contains("tenant_c"), "{summary}");
         assert!(summary.contains("tenant_b") && summary.contains("public"));
         assert!(summary.contains("30 current targets not listed."));
-        assert!(
-            summary.ends_with("32 targets (dry run): 1 applied, 0 pending, 30 current, 1 failed\n")
-        );
+        assert!(summary.ends_with(
+            "32 targets (dry run): 1 applied, 0 pending, 30 current, 1 failed, 0 changed\n"
+        ));
     }
 
     #[test]
@@ -227,6 +283,41 @@ mod tests {
                 counts.failed
             ),
             (5, 2, 1, 1, 1)
+        );
+    }
+
+    #[test]
+    fn a_changed_migration_is_listed_with_failures_and_unknown_ones_are_warned_about() {
+        let mut report = report(30);
+        let changed = AppliedMigration {
+            version: 1,
+            name: "create_customers".to_owned(),
+        };
+        report
+            .targets
+            .push(line("tenant_x", Outcome::Changed(changed)));
+        let mut ahead = line("tenant_y", Outcome::Current);
+        ahead.unknown = vec![AppliedMigration {
+            version: 4,
+            name: "add_vip".to_owned(),
+        }];
+        report.targets.push(ahead);
+        let summary = summary(&report, false);
+        let lines: Vec<&str> = summary.lines().collect();
+        assert!(
+            lines[3].contains("tenant_x")
+                && lines[3]
+                    .ends_with("migration 1 (create_customers) changed after it was applied"),
+            "{summary}"
+        );
+        assert!(summary.contains("tenant_y"), "{summary}");
+        assert!(summary.contains(
+            "34 targets: 1 applied, 0 pending, 31 current, 1 failed, 1 changed\n\
+             Targets with applied migrations this set does not have: 1 (see the warnings).\n"
+        ));
+        assert_eq!(
+            unknown(&report.targets[33]),
+            "applied migrations not in this set: 4 (add_vip)"
         );
     }
 }

@@ -1,7 +1,7 @@
 //! The registry as `tenantry tenants list` prints it.
 
 use serde::Serialize;
-use tenantry_postgres::{Placement, TenantRecord};
+use tenantry_postgres::{MigrationFailure, Placement, TenantRecord};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -25,6 +25,29 @@ struct TenantLine<'a> {
     created_at: String,
     /// RFC 3339.
     updated_at: String,
+    /// The highest tenant migration its tables have applied, as recorded.
+    schema_version: Option<i64>,
+    /// The last migration run's failure on its tables.
+    migration_failure: Option<FailureLine<'a>>,
+}
+
+/// A tenant's last migration failure in the JSON output.
+#[derive(Debug, Serialize)]
+struct FailureLine<'a> {
+    version: i64,
+    error: &'a str,
+    /// RFC 3339.
+    at: String,
+}
+
+impl<'a> FailureLine<'a> {
+    fn of(failure: &'a MigrationFailure) -> Self {
+        FailureLine {
+            version: failure.version,
+            error: &failure.error,
+            at: timestamp(failure.at),
+        }
+    }
 }
 
 fn timestamp(at: OffsetDateTime) -> String {
@@ -49,6 +72,8 @@ impl<'a> TenantLine<'a> {
             status: tenant.status.as_str(),
             created_at: timestamp(tenant.created_at),
             updated_at: timestamp(tenant.updated_at),
+            schema_version: tenant.schema_version,
+            migration_failure: tenant.migration_failure.as_ref().map(FailureLine::of),
         }
     }
 }
@@ -59,7 +84,8 @@ pub(crate) fn print_json(tenants: &[TenantRecord]) {
     super::print_json(&lines);
 }
 
-/// The registry as a table, then the number of tenants.
+/// The registry as a table, then the number of tenants. The last column
+/// is the last migration run's failure on the tenant's tables, if any.
 pub(crate) fn table(tenants: &[TenantRecord]) -> String {
     let mut table = Table::new(&[
         "id",
@@ -69,6 +95,8 @@ pub(crate) fn table(tenants: &[TenantRecord]) -> String {
         "plan",
         "status",
         "created_at",
+        "version",
+        "migration",
     ]);
     for tenant in tenants {
         table.row(vec![
@@ -79,6 +107,20 @@ pub(crate) fn table(tenants: &[TenantRecord]) -> String {
             tenant.plan.clone(),
             tenant.status.to_string(),
             timestamp(tenant.created_at),
+            tenant
+                .schema_version
+                .map_or_else(|| "-".to_owned(), |version| version.to_string()),
+            tenant.migration_failure.as_ref().map_or_else(
+                || "-".to_owned(),
+                |failure| {
+                    format!(
+                        "failed at {} ({}): {}",
+                        failure.version,
+                        timestamp(failure.at),
+                        failure.error
+                    )
+                },
+            ),
         ]);
     }
     let mut out = String::new();

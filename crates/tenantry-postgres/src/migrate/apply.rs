@@ -5,40 +5,85 @@ use std::collections::{HashMap, HashSet};
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
-use super::{Migration, MigrationSet, SetKind, Target};
+use super::{AppliedMigration, Migration, MigrationSet, SetKind, Target};
 use crate::{Error, registry};
 
-/// The versions of `set` applied to each of its targets in the connected
-/// database, in one query: how "nothing to do" is decided without a round
-/// trip per target.
-pub(crate) async fn applied_versions(
+/// What one target has applied, compared with the set being run.
+#[derive(Debug, Default)]
+pub(crate) struct Applied {
+    /// Every version the target has applied.
+    pub(crate) versions: HashSet<i64>,
+    /// Applied versions whose SQL differs from the set's, by version.
+    pub(crate) changed: Vec<AppliedMigration>,
+    /// Applied versions the set does not have, by version.
+    pub(crate) unknown: Vec<AppliedMigration>,
+}
+
+/// What each target of `kind` in the connected database has applied,
+/// compared with `set` by checksum on the server, in one query: how
+/// "nothing to do" is decided without a round trip per target, and how a
+/// migration edited after it was applied is noticed. Only `target`'s row
+/// when it is given.
+pub(crate) async fn survey_applied(
     client: &Client,
-    set: &str,
-) -> Result<HashMap<String, HashSet<i64>>, Error> {
+    kind: SetKind,
+    set: &MigrationSet,
+    target: Option<&str>,
+) -> Result<HashMap<String, Applied>, Error> {
+    let (versions, checksums): (Vec<i64>, Vec<String>) = set
+        .migrations()
+        .iter()
+        .map(|migration| (migration.version, migration.checksum()))
+        .unzip();
     let rows = client
         .query(
-            "SELECT target, array_agg(version) FROM tenantry.migrations WHERE set_name = $1 GROUP BY target",
-            &[&set],
+            "SELECT m.target,
+                    array_agg(m.version),
+                    array_agg(m.version ORDER BY m.version) FILTER (WHERE m.checksum <> s.checksum),
+                    array_agg(m.name ORDER BY m.version) FILTER (WHERE m.checksum <> s.checksum),
+                    array_agg(m.version ORDER BY m.version) FILTER (WHERE s.version IS NULL),
+                    array_agg(m.name ORDER BY m.version) FILTER (WHERE s.version IS NULL)
+             FROM tenantry.migrations AS m
+             LEFT JOIN unnest($2::bigint[], $3::text[]) AS s (version, checksum)
+                 ON s.version = m.version
+             WHERE m.set_name = $1 AND ($4::text IS NULL OR m.target = $4)
+             GROUP BY m.target",
+            &[&kind.as_str(), &versions, &checksums, &target],
         )
         .await?;
+    // Columns `column` and `column + 1`: versions and their names.
+    let migrations = |row: &tokio_postgres::Row, column: usize| -> Vec<AppliedMigration> {
+        let versions: Option<Vec<i64>> = row.get(column);
+        let names: Option<Vec<String>> = row.get(column + 1);
+        versions
+            .unwrap_or_default()
+            .into_iter()
+            .zip(names.unwrap_or_default())
+            .map(|(version, name)| AppliedMigration { version, name })
+            .collect()
+    };
     Ok(rows
         .iter()
         .map(|row| {
             let versions: Vec<i64> = row.get(1);
-            (row.get(0), versions.into_iter().collect())
+            let applied = Applied {
+                versions: versions.into_iter().collect(),
+                changed: migrations(row, 2),
+                unknown: migrations(row, 4),
+            };
+            (row.get(0), applied)
         })
         .collect())
 }
 
-/// The versions applied to one target.
-pub(crate) async fn applied_to(client: &Client, target: &Target) -> Result<HashSet<i64>, Error> {
-    let rows = client
-        .query(
-            "SELECT version FROM tenantry.migrations WHERE set_name = $1 AND target = $2",
-            &[&target.set.as_str(), &target.key()],
-        )
-        .await?;
-    Ok(rows.iter().map(|row| row.get(0)).collect())
+/// What `target` has applied, compared with `set`.
+pub(crate) async fn applied_to(
+    client: &Client,
+    target: &Target,
+    set: &MigrationSet,
+) -> Result<Applied, Error> {
+    let mut applied = survey_applied(client, target.set, set, Some(target.key())).await?;
+    Ok(applied.remove(target.key()).unwrap_or_default())
 }
 
 /// Why a target's migration failed.

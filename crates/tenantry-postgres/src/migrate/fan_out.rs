@@ -1,9 +1,11 @@
 //! Running one migration set on many targets with bounded concurrency.
 //!
 //! Targets are grouped by database. Each database is asked once for the
-//! applied versions of all its targets; only targets with pending migrations
-//! get work, on at most `concurrency` connections at a time. A
-//! failing target is reported and the others go on. A server's template
+//! applied versions of all its targets, compared with the set by checksum;
+//! a target with an applied migration that changed since is reported as
+//! such and left alone; only targets with pending migrations get work, on
+//! at most `concurrency` connections at a time. A failing target is
+//! reported and the others go on. A server's template
 //! database is only connected to under its template lock, which
 //! provisioning holds while it copies the template.
 
@@ -14,7 +16,7 @@ use futures_util::stream;
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
-use super::apply::{applied_versions, apply_pending, has_version_table};
+use super::apply::{Applied, apply_pending, has_version_table, survey_applied};
 use super::bootstrap::bootstrap;
 use super::{MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
@@ -41,8 +43,8 @@ impl Default for MigrateOptions {
 
 type DatabaseKey = (String, Option<Identifier>);
 
-/// A database's targets and the applied versions read from it.
-type Surveyed = (Vec<Target>, Result<HashMap<String, HashSet<i64>>, Error>);
+/// A database's targets and what each has applied, read from it.
+type Surveyed = (Vec<Target>, Result<HashMap<String, Applied>, Error>);
 
 /// Applies `set` to every target, returning one report line per target.
 pub(crate) async fn run(
@@ -62,7 +64,7 @@ pub(crate) async fn run(
     }
     let surveyed: Vec<Surveyed> = stream::iter(groups)
         .map(|(key, targets)| async move {
-            let versions = survey(operator, &key, &targets[0], options.dry_run).await;
+            let versions = survey(operator, &key, &targets[0], set, options.dry_run).await;
             (targets, versions)
         })
         .buffer_unordered(concurrency)
@@ -76,22 +78,30 @@ pub(crate) async fn run(
             Err(error) => {
                 let error = error.to_string();
                 for target in targets {
-                    let outcome = failed(set, &HashSet::new(), &error);
-                    reports.push(finish(on_done, target, outcome));
+                    let applied = Applied::default();
+                    let outcome = failed(set, &applied.versions, &error);
+                    reports.push(finish(on_done, target, outcome, applied));
                 }
             }
             Ok(mut versions) => {
                 for target in targets {
                     let applied = versions.remove(target.key()).unwrap_or_default();
-                    let pending: Vec<i64> =
-                        set.pending(&applied).iter().map(|m| m.version).collect();
-                    if pending.is_empty() {
-                        reports.push(finish(on_done, target, Outcome::Current));
+                    let pending: Vec<i64> = set
+                        .pending(&applied.versions)
+                        .iter()
+                        .map(|m| m.version)
+                        .collect();
+                    let outcome = if let Some(changed) = applied.changed.first() {
+                        Outcome::Changed(changed.clone())
+                    } else if pending.is_empty() {
+                        Outcome::Current
                     } else if options.dry_run {
-                        reports.push(finish(on_done, target, Outcome::Pending(pending)));
+                        Outcome::Pending(pending)
                     } else {
                         work.push((target, applied));
-                    }
+                        continue;
+                    };
+                    reports.push(finish(on_done, target, outcome, applied));
                 }
             }
         }
@@ -99,8 +109,8 @@ pub(crate) async fn run(
     let grants = operator.grant_roles();
     let applied: Vec<TargetReport> = stream::iter(work)
         .map(|(target, applied)| async move {
-            let outcome = migrate_target(operator, &target, set, &applied, grants).await;
-            finish(on_done, target, outcome)
+            let outcome = migrate_target(operator, &target, set, &applied.versions, grants).await;
+            finish(on_done, target, outcome, applied)
         })
         .buffer_unordered(concurrency)
         .collect()
@@ -116,12 +126,14 @@ pub(crate) async fn run(
     reports
 }
 
+/// The report of `target`, which had `applied` before the run, passed to `on_done`.
 fn finish(
     on_done: &(dyn Fn(&TargetReport) + Sync),
     target: Target,
     outcome: Outcome,
+    applied: Applied,
 ) -> TargetReport {
-    let report = TargetReport { target, outcome };
+    let report = TargetReport::new(target, outcome, applied);
     on_done(&report);
     report
 }
@@ -160,13 +172,14 @@ pub(crate) async fn on_database<T>(
     Ok(outcome)
 }
 
-/// The applied versions of every target in one database (one query).
+/// What every target in one database has applied, compared with `set` (one query).
 async fn survey(
     operator: &Operator,
     (server, database): &DatabaseKey,
     sample: &Target,
+    set: &MigrationSet,
     dry_run: bool,
-) -> Result<HashMap<String, HashSet<i64>>, Error> {
+) -> Result<HashMap<String, Applied>, Error> {
     on_database(operator, server, database.as_ref(), async |client| {
         if dry_run {
             if !has_version_table(client).await? {
@@ -175,7 +188,7 @@ async fn survey(
         } else {
             bootstrap(client).await?;
         }
-        applied_versions(client, sample.set.as_str()).await
+        survey_applied(client, sample.set, set, None).await
     })
     .await?
 }
@@ -199,8 +212,7 @@ async fn migrate_target(
     .await;
     match outcome {
         Err(error) => failed(set, applied, &error.to_string()),
-        Ok(Ok(versions)) if versions.is_empty() => Outcome::Current,
-        Ok(Ok(versions)) => Outcome::Applied(versions),
+        Ok(Ok(versions)) => Outcome::applied(versions),
         Ok(Err(failure)) => Outcome::Failed {
             version: failure.version,
             applied: failure.applied,

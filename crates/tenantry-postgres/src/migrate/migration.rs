@@ -22,6 +22,7 @@ impl Migration {
 
     /// A stable fingerprint of the SQL, recorded when it is applied so that a
     /// migration edited afterwards is noticed (64-bit FNV-1a, hexadecimal).
+    /// It covers the exact bytes, line endings included.
     pub fn checksum(&self) -> String {
         let hash = self
             .sql

@@ -4,13 +4,30 @@
 //! tenant database and each server's template database.
 //!
 //! Each target records what it has applied in `tenantry.migrations` of its
-//! database (one row per target, set and version), so deciding that a server's
-//! schema tenants are all current is one query, not one per tenant. Each
+//! database (one row per target, set and version, with a checksum of the
+//! SQL), so deciding that a server's schema tenants are all current is one
+//! query, not one per tenant. That query also compares every applied
+//! version's checksum with the set's: a migration edited after a target
+//! applied it is [`Outcome::Changed`], an error for that target (nothing
+//! more is applied to it until the file is restored or the target is
+//! repaired by hand), as sqlx and refinery do. An applied version the set
+//! does not have (a file removed, or a newer build that ran first) is a
+//! warning, listed in [`TargetReport::unknown`]: it is neither run nor
+//! undone, and the target's other pending migrations are applied. Each
 //! migration runs in its own transaction under the target's advisory lock,
 //! so two runners never apply one twice; a target that fails is reported
 //! and the others go on; re-running applies only what is pending: every
 //! migration of the set the target has not recorded, even one with a lower
 //! version than some it has (merged from a branch, say).
+//!
+//! After a run (not a dry run), every target's highest applied version and
+//! failure, if any, are recorded on the main server in the registry's
+//! `migration_state` (see [`crate::registry`]): one statement, writing only
+//! what changed, so a tenant left behind by a failed run is on record (and
+//! in `tenantry tenants list`) until a run succeeds there. Tenant targets
+//! show on their tenant's registry row; the pool tables' state is shown for
+//! the server's pool tenants; the templates', registry's and shared
+//! schema's are recorded the same way, for whoever reads the table.
 //!
 //! Migrations run with `row_security` off, so a data migration on a table
 //! under forced row-level security sees every tenant's rows, or fails when
@@ -21,11 +38,13 @@ mod bootstrap;
 pub(crate) mod fan_out;
 mod migration;
 mod report;
+mod state;
 mod target;
 
 pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
 pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};
-pub use report::{MigrationReport, Outcome, TargetReport};
+pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
+pub(crate) use state::record_state;
 pub use target::Target;

@@ -28,8 +28,9 @@ use std::time::{Duration, Instant};
 
 use support::Customer;
 use support::placements::{MIGRATIONS, TENANT, World, bulk_schema_tenants};
-use tenantry::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
-use tenantry::{MAIN_SERVER, Migrations, NewTenant, PlacementKind, TenantId, Tenantry};
+use tenantry::ops::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
+use tenantry::ops::{Migrations, NewTenant, PlacementKind};
+use tenantry::{MAIN_SERVER, TenantId, Tenantry};
 
 fn scaled(count: usize) -> usize {
     let scale: f64 = std::env::var("TENANTRY_BENCH_SCALE")
@@ -114,7 +115,7 @@ async fn migrate_alter(schemas: usize) {
     );
 }
 
-fn report_applied(report: &tenantry::migrate::MigrationReport, schemas: usize) {
+fn report_applied(report: &tenantry::ops::migrate::MigrationReport, schemas: usize) {
     let applied = report
         .targets
         .iter()

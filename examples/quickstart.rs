@@ -95,7 +95,7 @@ async fn set_up(admin_url: &str) -> Result<String, Box<dyn std::error::Error>> {
     tokio::spawn(connection);
     owner.batch_execute(SCHEMA).await?;
     for table in ["customers", "invoices"] {
-        tenantry::rls::isolate_table(&owner, None, table).await?;
+        tenantry::ops::rls::isolate_table(&owner, None, table).await?;
     }
     owner
         .batch_execute(&format!(

@@ -37,11 +37,14 @@
 //! With a database, [`Tenantry::connect`] gives handles that also run the
 //! statements: `db.tenant(id).await?.select::<Invoice>().all().await?`.
 //!
-//! ## Migrations
+//! ## The operator (feature `ops`)
 //!
-//! [`embed_migrations!`] embeds a directory of `<version>_<name>.sql` files
-//! at compile time, and an [`Operator`] applies them to every target (see
-//! [`migrate`]). The macro embeds each file with `include_str!`, so a
+//! What runs as a privileged role (migrating every tenant target,
+//! provisioning, suspending, auditing the catalog) is `tenantry::ops`, behind the
+//! `ops` feature, so that an application that only queries does not link
+//! it. `embed_migrations!` embeds a directory of `<version>_<name>.sql`
+//! files at compile time, and an `ops::Operator` applies them to every
+//! target (see `ops::migrate`). The macro embeds each file with `include_str!`, so a
 //! changed or removed file rebuilds the set; for a *new* file to be seen by
 //! `cargo build`, give the crate a build script naming the directory (a
 //! procedural macro cannot watch a directory on stable Rust; sqlx asks the
@@ -54,13 +57,17 @@
 //! }
 //! ```
 
-pub use tenantry_derive::{Entity, embed_migrations};
+pub use tenantry_derive::Entity;
+#[cfg(feature = "ops")]
+pub use tenantry_derive::embed_migrations;
+/// The privileged side: migrations, provisioning, suspension, the catalog
+/// audit (feature `ops`).
+#[cfg(feature = "ops")]
+pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
-    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, MigrationFailure, Migrations,
-    NewTenant, NoSeed, Operator, PgRow, Placement, PlacementKind, Seed, TEMPLATE_DATABASE,
-    TENANT_SETTING, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
-    Tenantry, TransactionExecutor, current_tenant_expression, migrate, provision, registry, rls,
-    verify,
+    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, MigrationFailure, PgRow,
+    Placement, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
+    TransactionExecutor, contract, registry,
 };
 pub use tenantry_query::*;
 

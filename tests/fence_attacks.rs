@@ -17,7 +17,8 @@ use std::time::Duration;
 use support::placements::World;
 use support::tenants::Tenants;
 use support::{Customer, NewCustomer};
-use tenantry::{Error, MAIN_SERVER, PlacementKind};
+use tenantry::ops::PlacementKind;
+use tenantry::{Error, MAIN_SERVER};
 use tokio_postgres::error::SqlState;
 use uuid::Uuid;
 
@@ -176,7 +177,7 @@ async fn a_pool_table_isolated_with_the_rls_helper_is_fenced_too() {
         ))
         .await
         .unwrap();
-    tenantry::rls::isolate_table(&admin, None, "notes")
+    tenantry::ops::rls::isolate_table(&admin, None, "notes")
         .await
         .unwrap();
     let db = tenants.connect().await;

@@ -22,7 +22,8 @@ use proptest::test_runner::{Config as RunnerConfig, TestCaseError, TestRunner};
 use support::placements::SECOND;
 use support::tenants::{Spot, Tenants};
 use support::{Customer, NewCustomer};
-use tenantry::{ConstraintKind, Error, MAIN_SERVER, PlacementKind, Tenant};
+use tenantry::ops::PlacementKind;
+use tenantry::{ConstraintKind, Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
 const SPOTS: [Spot; 4] = [

@@ -17,13 +17,12 @@ use std::time::{Duration, Instant};
 use support::NewCustomer;
 use support::database::{TestDatabase, main_port, url_for};
 use support::placements::{MIGRATIONS, SECOND, TENANT, World};
-use tenantry::migrate::{
+use tenantry::ops::Error;
+use tenantry::ops::migrate::{
     AppliedMigration, MigrateOptions, Migration, MigrationSet, Outcome, SetKind,
 };
-use tenantry::{
-    Config, Error, MAIN_SERVER, Migrations, NewTenant, Operator, Placement, PlacementKind, Seed,
-    TenantRecord, TenantStatus,
-};
+use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind, Seed};
+use tenantry::{Config, MAIN_SERVER, Placement, TenantRecord, TenantStatus};
 use tokio_postgres::{Client, Transaction};
 use uuid::Uuid;
 
@@ -52,8 +51,8 @@ const REFUSE_POISON: &str =
     "ALTER TABLE customers ADD CONSTRAINT customers_not_poison CHECK (name <> 'poison');";
 
 fn tenant_lines(
-    report: &tenantry::migrate::MigrationReport,
-) -> Vec<&tenantry::migrate::TargetReport> {
+    report: &tenantry::ops::migrate::MigrationReport,
+) -> Vec<&tenantry::ops::migrate::TargetReport> {
     report
         .targets
         .iter()
@@ -271,7 +270,7 @@ async fn two_runners_at_once_apply_each_migration_once() {
     let (a, b) = (a.unwrap(), b.unwrap());
     assert!(a.is_success() && b.is_success(), "{a:#?} {b:#?}");
     let extra = migrations.tenant.latest();
-    let applied_by = |report: &tenantry::migrate::MigrationReport| -> Vec<String> {
+    let applied_by = |report: &tenantry::ops::migrate::MigrationReport| -> Vec<String> {
         report
             .targets
             .iter()
@@ -465,7 +464,7 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
     let schema = provision("s", PlacementKind::Schema, SECOND, &before).await;
     let database = provision("d", PlacementKind::Database, SECOND, &before).await;
 
-    let all_tenant_lines = |report: &tenantry::migrate::MigrationReport, outcome: &Outcome| {
+    let all_tenant_lines = |report: &tenantry::ops::migrate::MigrationReport, outcome: &Outcome| {
         let lines = tenant_lines(report);
         // The pool tables of both servers, the second's template, both tenants.
         assert_eq!(lines.len(), 5, "{report:#?}");
@@ -766,7 +765,7 @@ impl Seed for FlakySeed {
             )
             .await?;
         if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(Error::Config("the seed crashed".to_owned()));
+            return Err(tenantry::Error::Config("the seed crashed".to_owned()).into());
         }
         Ok(())
     }
@@ -792,7 +791,7 @@ async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
         // A half-made tenant is never served.
         assert!(matches!(
             db.tenant(tenant.id).await.map(drop),
-            Err(Error::TenantNotActive {
+            Err(tenantry::Error::TenantNotActive {
                 status: TenantStatus::Provisioning,
                 ..
             })
@@ -824,12 +823,14 @@ async fn provisioning_resumes_after_a_crash_and_is_idempotent() {
     let malformed = NewTenant::new("Robert'); DROP TABLE customers; --", PlacementKind::Schema);
     assert!(matches!(
         world.operator.provision(&malformed, &TENANT).await,
-        Err(Error::Query(tenantry::QueryError::InvalidIdentifier { .. }))
+        Err(Error::Runtime(tenantry::Error::Query(
+            tenantry::QueryError::InvalidIdentifier { .. }
+        )))
     ));
     let nowhere = NewTenant::new(&world.slug("nowhere"), PlacementKind::Schema).on_server("mars");
     assert!(matches!(
         world.operator.provision(&nowhere, &TENANT).await,
-        Err(Error::UnknownServer { .. })
+        Err(Error::Runtime(tenantry::Error::UnknownServer { .. }))
     ));
 }
 

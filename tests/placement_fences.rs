@@ -12,8 +12,9 @@ use std::time::Duration;
 use support::placements::{MIGRATIONS, SECOND, World};
 use support::tenants::{Location, Tenants};
 use support::{Customer, NewCustomer};
-use tenantry::migrate::MigrateOptions;
-use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant, TenantStatus, Tenantry};
+use tenantry::ops::PlacementKind;
+use tenantry::ops::migrate::MigrateOptions;
+use tenantry::{Error, MAIN_SERVER, Tenant, TenantStatus, Tenantry};
 use uuid::Uuid;
 
 fn new_customer() -> NewCustomer {
@@ -273,7 +274,7 @@ async fn a_suspension_that_waits_too_long_for_a_writing_transaction_changes_noth
         .operator()
         .fence_wait(Duration::from_millis(200));
     match impatient.suspend(tenant.tenant()).await {
-        Err(Error::FenceTimeout { id, waited }) => {
+        Err(tenantry::ops::Error::FenceTimeout { id, waited }) => {
             assert_eq!((id, waited), (tenant.tenant(), Duration::from_millis(200)));
         }
         other => panic!("expected the fence to time out, got {other:?}"),

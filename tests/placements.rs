@@ -9,7 +9,8 @@ use std::time::Duration;
 
 use support::placements::{SECOND, World};
 use support::{Customer, Invoice, NewCustomer, NewInvoice};
-use tenantry::{Error, MAIN_SERVER, Placement, PlacementKind, Tenant, TenantId};
+use tenantry::ops::PlacementKind;
+use tenantry::{Error, MAIN_SERVER, Placement, Tenant, TenantId};
 use time::OffsetDateTime;
 use uuid::Uuid;
 

@@ -16,7 +16,8 @@ use support::eventually::eventually;
 use support::placements::TENANT;
 use support::pooler::Pooler;
 use support::{Customer, NewCustomer};
-use tenantry::{Config, Error, NewTenant, Operator, PlacementKind, TenantId, Tenantry};
+use tenantry::ops::{NewTenant, Operator, PlacementKind};
+use tenantry::{Config, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 #[tokio::test]

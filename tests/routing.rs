@@ -11,9 +11,8 @@ use std::time::Duration;
 use support::Customer;
 use support::eventually::eventually;
 use support::placements::{SECOND, World};
-use tenantry::{
-    Error, MAIN_SERVER, PlacementKind, Tenant, TenantId, TenantRecord, TenantStatus, Tenantry,
-};
+use tenantry::ops::PlacementKind;
+use tenantry::{Error, MAIN_SERVER, Tenant, TenantId, TenantRecord, TenantStatus, Tenantry};
 
 /// Sets column `column` of tenant `id`'s registry row to `value`, as another
 /// process would.

@@ -7,10 +7,11 @@ mod support;
 
 use support::database::TestDatabase;
 use support::placements::{SECOND, World};
-use tenantry::verify::{
+use tenantry::ops::PlacementKind;
+use tenantry::ops::verify::{
     DatabaseKind, Finding, PolicyCommand, TablePrivilege, VerifyOptions, verify,
 };
-use tenantry::{Identifier, MAIN_SERVER, Placement, PlacementKind, TenantId, Tenantry};
+use tenantry::{MAIN_SERVER, Placement, TenantId, Tenantry};
 
 fn options_for(role: &str) -> VerifyOptions {
     VerifyOptions {
@@ -110,6 +111,21 @@ fn table(name: &str) -> (String, String) {
     ("public".to_owned(), name.to_owned())
 }
 
+/// Puts the write fence on `tables`, whose policies the test writes by hand:
+/// the one defect each of them stands for is then the only one.
+async fn fence(database: &TestDatabase, tables: &[&str]) {
+    let sql: String = tables
+        .iter()
+        .map(|table| {
+            format!(
+                "CREATE TRIGGER tenantry_fence BEFORE INSERT OR UPDATE OR DELETE ON public.{table}
+                     FOR EACH STATEMENT EXECUTE FUNCTION tenantry.fence();"
+            )
+        })
+        .collect();
+    database.admin().await.batch_execute(&sql).await.unwrap();
+}
+
 /// The findings of `schema.table` under row-level security with no
 /// permissive policy that applies.
 fn no_policy(schema: &str, table: &str) -> [Finding; 2] {
@@ -145,6 +161,11 @@ async fn each_defect_is_reported_by_name() {
             "unique_index",
             "pk_without_tenant",
         ],
+    )
+    .await;
+    fence(
+        &database,
+        &["no_with_check", "policy_for_other_role", "per_command"],
     )
     .await;
     let admin = database.admin().await;
@@ -333,12 +354,9 @@ async fn only_the_given_schemas_and_tenant_column_are_audited() {
         .concat()
     );
 
-    let isolate = tenantry::rls::isolate_table_sql(
-        Some(&Identifier::new("app").unwrap()),
-        &Identifier::new("accounts").unwrap(),
-        &Identifier::new("org_id").unwrap(),
-    );
-    admin.batch_execute(&isolate).await.unwrap();
+    tenantry::ops::rls::isolate_table_on(&admin, Some("app"), "accounts", "org_id")
+        .await
+        .unwrap();
     assert_eq!(verify(&admin, &options).await.unwrap(), []);
 }
 
@@ -550,7 +568,10 @@ async fn security_definer_functions_the_application_can_call_are_reported() {
              ALTER FUNCTION plain_owned() OWNER TO {plain};
              CREATE FUNCTION invoker() RETURNS bigint LANGUAGE sql
                  AS 'SELECT count(*) FROM public.customers';
-             INSERT INTO customers VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid());",
+             INSERT INTO customers VALUES (gen_random_uuid(), gen_random_uuid()), (gen_random_uuid(), gen_random_uuid());
+             -- As in a database whose functions PUBLIC may execute by default.
+             GRANT EXECUTE ON FUNCTION every_customer(), bypass_owned(), table_owner_owned(),
+                 hidden.helper(), plain_owned(), invoker() TO PUBLIC;",
             every_customer = definer("every_customer"),
             granted_to_app = definer("granted_to_app"),
             bypass_owned = definer("bypass_owned"),
@@ -561,7 +582,7 @@ async fn security_definer_functions_the_application_can_call_are_reported() {
         ))
         .await
         .unwrap();
-    tenantry::rls::isolate_table(&admin, None, "owned_by_role")
+    tenantry::ops::rls::isolate_table(&admin, None, "owned_by_role")
         .await
         .unwrap();
 
@@ -899,6 +920,7 @@ async fn a_restrictive_policy_adds_to_the_permissive_one_and_never_stands_for_it
         &["owned"],
     )
     .await;
+    fence(&database, &["restrictive_only"]).await;
     let findings = findings_in(&database).await;
     assert_eq!(
         findings,

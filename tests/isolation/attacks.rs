@@ -13,7 +13,8 @@
 use std::time::Duration;
 
 use futures_util::future::join_all;
-use tenantry::{Error, MAIN_SERVER, PlacementKind, Tenant};
+use tenantry::ops::PlacementKind;
+use tenantry::{Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
 use crate::support::tenants::{Placed, Tenants};

@@ -10,8 +10,9 @@
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenantry::migrate::MigrateOptions;
-use tenantry::{Config, Operator, Tenantry};
+use tenantry::ops::Operator;
+use tenantry::ops::migrate::MigrateOptions;
+use tenantry::{Config, Tenantry};
 use tokio_postgres::{Client, NoTls};
 
 use super::placements::MIGRATIONS;
@@ -100,7 +101,7 @@ impl TestDatabase {
             .await
             .expect("apply test schema");
         for table in scoped_tables {
-            tenantry::rls::isolate_table(&client, None, table)
+            tenantry::ops::rls::isolate_table(&client, None, table)
                 .await
                 .expect("isolate table");
         }

@@ -9,10 +9,9 @@
 
 #![allow(dead_code)]
 
-use tenantry::migrate::{MigrateOptions, MigrationSet};
-use tenantry::{
-    Config, Migrations, NewTenant, Operator, PlacementKind, TenantId, TenantRecord, Tenantry,
-};
+use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
+use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
+use tenantry::{Config, TenantId, TenantRecord, Tenantry};
 use tokio_postgres::Client;
 
 use super::database::TestDatabase;

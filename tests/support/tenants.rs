@@ -6,7 +6,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use tenantry::{Config, MAIN_SERVER, Placement, PlacementKind, Tenant, TenantRecord, Tenantry};
+use tenantry::ops::PlacementKind;
+use tenantry::{Config, MAIN_SERVER, Placement, Tenant, TenantRecord, Tenantry};
 use tokio_postgres::Client;
 use uuid::Uuid;
 

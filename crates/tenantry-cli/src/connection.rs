@@ -1,7 +1,8 @@
 //! From the connection flags to an `Operator` and to plain connections to
 //! each server.
 
-use tenantry_postgres::{Config, MAIN_SERVER, Operator};
+use tenantry_ops::Operator;
+use tenantry_postgres::{Config, MAIN_SERVER};
 use tokio_postgres::{Client, NoTls};
 
 use crate::args::ConnectionArgs;
@@ -30,19 +31,24 @@ impl ConnectionArgs {
 
     /// The operator for every server, granting the application roles.
     pub(crate) fn operator(&self) -> Result<Operator, Fatal> {
-        let invalid = |error: tenantry_postgres::Error| Fatal::because("invalid settings", &error);
+        let invalid =
+            |error: &(dyn std::error::Error + 'static)| Fatal::because("invalid settings", error);
         let mut servers = self.servers()?.into_iter();
         let main = servers.next().expect("the main server comes first");
-        let mut config = Config::new(&main.url).map_err(invalid)?;
+        let mut config = Config::new(&main.url).map_err(|error| invalid(&error))?;
         for server in servers {
-            config = config.server(&server.name, &server.url).map_err(invalid)?;
+            config = config
+                .server(&server.name, &server.url)
+                .map_err(|error| invalid(&error))?;
         }
         let mut operator = Operator::new(config);
         for role in &self.app_roles {
-            operator = operator.grant_to(role).map_err(invalid)?;
+            operator = operator.grant_to(role).map_err(|error| invalid(&error))?;
         }
         if let Some(template) = &self.template_database {
-            operator = operator.template_database(template).map_err(invalid)?;
+            operator = operator
+                .template_database(template)
+                .map_err(|error| invalid(&error))?;
         }
         Ok(operator)
     }

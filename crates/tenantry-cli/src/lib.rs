@@ -5,8 +5,8 @@
 //! runs. A project that embeds its migrations builds its own binary:
 //!
 //! ```no_run
-//! use tenantry_postgres::Migrations;
-//! use tenantry_postgres::migrate::MigrationSet;
+//! use tenantry_ops::Migrations;
+//! use tenantry_ops::migrate::MigrationSet;
 //!
 //! # static SHARED: MigrationSet = MigrationSet::new(&[]);
 //! # static TENANT: MigrationSet = MigrationSet::new(&[]);
@@ -33,7 +33,7 @@ mod render;
 use std::process::ExitCode;
 
 use clap::Parser;
-use tenantry_postgres::Migrations;
+use tenantry_ops::Migrations;
 
 use crate::exit::Fatal;
 

@@ -7,8 +7,8 @@
 
 use std::path::Path;
 
-use tenantry_postgres::Migrations;
-use tenantry_postgres::migrate::{Migration, MigrationSet};
+use tenantry_ops::Migrations;
+use tenantry_ops::migrate::{Migration, MigrationSet};
 
 use crate::exit::Fatal;
 

@@ -5,7 +5,7 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tenantry_postgres::migrate::TargetReport;
+use tenantry_ops::migrate::TargetReport;
 
 /// Counts finished targets.
 pub(crate) struct Progress {

@@ -4,7 +4,8 @@
 mod support;
 
 use support::Scratch;
-use tenantry_postgres::{MAIN_SERVER, NewTenant, PlacementKind};
+use tenantry_ops::{NewTenant, PlacementKind};
+use tenantry_postgres::MAIN_SERVER;
 
 #[test]
 fn tenants_list_shows_provisioned_tenants() {

@@ -29,10 +29,10 @@ pub fn expand(directory: &LitStr) -> syn::Result<TokenStream> {
         let version = file.version;
         let name = &file.name;
         let path = file.path.to_string_lossy().into_owned();
-        quote!(::tenantry::migrate::Migration::new(#version, #name, ::core::include_str!(#path)))
+        quote!(::tenantry::ops::migrate::Migration::new(#version, #name, ::core::include_str!(#path)))
     });
     Ok(quote! {
-        ::tenantry::migrate::MigrationSet::new(&[#(#migrations),*])
+        ::tenantry::ops::migrate::MigrationSet::new(&[#(#migrations),*])
     })
 }
 

@@ -13,8 +13,9 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The stand-in for `tenantry::migrate`: what the expansion calls.
+/// The stand-in for `tenantry::ops::migrate`: what the expansion calls.
 const STAND_IN: &str = r#"
+pub mod ops {
 pub mod migrate {
     pub struct Migration {
         pub version: i64,
@@ -33,11 +34,12 @@ pub mod migrate {
         }
     }
 }
+}
 "#;
 
 /// Prints each embedded migration as `<version> <name> <sql>`.
 const MAIN: &str = r#"
-static SET: tenantry::migrate::MigrationSet = tenantry_derive::embed_migrations!("../migrations");
+static SET: tenantry::ops::migrate::MigrationSet = tenantry_derive::embed_migrations!("../migrations");
 
 fn main() {
     for migration in SET.0 {

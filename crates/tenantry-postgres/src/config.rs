@@ -159,13 +159,19 @@ impl Config {
         self
     }
 
-    /// Every server: `main` first, then the others in the order added.
-    pub(crate) fn all_servers(&self) -> impl Iterator<Item = (&str, &tokio_postgres::Config)> {
+    /// Every server's name and connection settings: `main` first, then the
+    /// others in the order added (what the operator connects to).
+    pub fn all_servers(&self) -> impl Iterator<Item = (&str, &tokio_postgres::Config)> {
         std::iter::once((MAIN_SERVER, &self.postgres)).chain(
             self.servers
                 .iter()
                 .map(|(name, config)| (name.as_str(), config)),
         )
+    }
+
+    /// Whether the servers are a Citus cluster (see [`Config::citus`]).
+    pub fn is_citus(&self) -> bool {
+        self.citus
     }
 
     /// The per-server connection budget in force.

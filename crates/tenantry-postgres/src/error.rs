@@ -5,8 +5,8 @@ use std::time::Duration;
 use tenantry_query::TenantId;
 use tokio_postgres::error::{DbError, SqlState};
 
+use crate::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 use crate::placement::TenantStatus;
-use crate::residency::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -150,59 +150,16 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
-    /// A status change of the tenant waited longer than the operator's fence
-    /// wait for the tenant's writing transactions to end; nothing changed.
-    #[error(
-        "tenant {id}'s writing transactions did not end within {waited:?}; its status is unchanged"
-    )]
-    FenceTimeout {
-        /// The tenant.
-        id: TenantId,
-        /// How long the change waited.
-        waited: Duration,
-    },
     /// A tenant or configuration names a server that is not configured.
     #[error("unknown server {name:?}")]
     UnknownServer {
         /// The server name.
         name: String,
     },
-    /// Another tenant already has this slug.
-    #[error("the slug {slug:?} is taken by another tenant")]
-    DuplicateSlug {
-        /// The slug.
-        slug: String,
-    },
-    /// A tenant with this id exists with another slug, placement or server.
-    #[error("tenant {id} already exists with another slug, placement or server")]
-    TenantExists {
-        /// The tenant.
-        id: TenantId,
-    },
     /// `commit` found the transaction aborted by a statement that failed in
     /// it earlier: it was rolled back and nothing of it was written.
     #[error("the transaction was rolled back: a statement in it failed, so nothing was committed")]
     TransactionAborted,
-    /// An applied migration's SQL has changed since it was applied.
-    #[error("migration {version} ({name}) was changed after it was applied")]
-    MigrationChanged {
-        /// Its version.
-        version: i64,
-        /// Its name.
-        name: String,
-    },
-    /// Auditing one database of the deployment failed (it could not be
-    /// reached or its catalog read), so the audit is incomplete.
-    #[error("cannot verify database {database:?} on server {server:?}: {source}")]
-    Verify {
-        /// The server.
-        server: String,
-        /// The database.
-        database: String,
-        /// What went wrong.
-        #[source]
-        source: Box<Error>,
-    },
     /// Any other error reported by PostgreSQL.
     #[error("database error: {}", server_message(source))]
     Database {

@@ -5,9 +5,12 @@
 //! [`TenantScoped`](tenantry_query::TenantScoped)) and runs each one in its own
 //! transaction with the tenant context set by `SET LOCAL`, sent in the same
 //! message group as the statement (one Sync, one round trip). Row-level
-//! security policies made with [`rls::isolate_table`] read that context, so
-//! even hand-written SQL that forgets the tenant filter sees only the
-//! tenant's rows.
+//! security policies read that context, so even hand-written SQL that
+//! forgets the tenant filter sees only the tenant's rows.
+//!
+//! This is the runtime an application links: it only reads what the
+//! operator (`tenantry-ops`) creates, and the [`contract`] holds the names
+//! both sides agree on.
 
 mod client;
 mod config;
@@ -15,13 +18,9 @@ mod connect;
 mod error;
 mod global;
 mod lease;
-mod lifecycle;
-mod operator;
 mod param;
 mod pipeline;
 mod placement;
-pub mod provision;
-mod residency;
 mod role;
 mod route;
 mod router;
@@ -35,19 +34,14 @@ mod tenant_context;
 mod transaction;
 mod wire;
 
-pub mod migrate;
+pub mod contract;
 pub mod registry;
-pub mod rls;
-pub mod verify;
 
 pub use client::Tenantry;
 pub use config::{Config, MAIN_SERVER};
 pub use error::{ConstraintKind, Error};
 pub use global::{Global, GlobalExecutor};
-pub use operator::{Migrations, Operator, TEMPLATE_DATABASE};
 pub use placement::{MigrationFailure, Placement, TenantRecord, TenantStatus};
-pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
 pub use row::PgRow;
 pub use tenant::{Tenant, TenantExecutor};
-pub use tenant_context::{TENANT_SETTING, current_tenant_expression};
 pub use transaction::{TenantTransaction, TransactionExecutor};

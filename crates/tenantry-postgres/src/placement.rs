@@ -125,7 +125,7 @@ pub struct TenantRecord {
     /// The highest tenant migration its tables have applied, as the last
     /// migration run or provisioning recorded it (`None`: none recorded). A
     /// pool tenant's tables are its server's pool tables. Read by the
-    /// operator ([`Operator::tenants`](crate::Operator::tenants),
+    /// operator (`Operator::tenants`,
     /// provisioning), not by the application's tenant lookups.
     pub schema_version: Option<i64>,
     /// Why the last migration run failed on its tables; cleared when a run

@@ -21,9 +21,10 @@ use tokio_postgres::tls::NoTlsStream;
 use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
 
 use crate::Error;
+use crate::contract::CHANGES_CHANNEL;
 use crate::pipeline;
 use crate::placement::TenantStatus;
-use crate::registry::{self, CHANGES_CHANNEL};
+use crate::registry;
 use crate::route::Route;
 use crate::shared::Shared;
 use crate::tenant_context::NO_CONTEXT;

@@ -39,10 +39,8 @@ use std::sync::LazyLock;
 
 use tenantry_query::{Identifier, TenantId};
 
+use crate::contract::TENANT_SETTING;
 use crate::wire::ContextMessages;
-
-/// The setting that holds the current tenant id inside a transaction.
-pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
 /// Statements of a context that are the same for every tenant: each
 /// connection that caches statements prepares them once, by name.
@@ -154,12 +152,10 @@ fn context_statements(tenant: TenantId, citus: bool, schema: Option<&Identifier>
 }
 
 /// The tenant context for hand-written SQL in an open transaction, as one
-/// simple query.
-pub(crate) fn context_settings(
-    tenant: TenantId,
-    citus: bool,
-    schema: Option<&Identifier>,
-) -> String {
+/// simple query: `tenant`'s setting and the path of its placement (`schema`,
+/// or the shared pool's), as the runtime sets them; on Citus, propagated to
+/// the workers. The operator seeds a new tenant in it.
+pub fn context_settings(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> String {
     context_statements(tenant, citus, schema).join("; ")
 }
 
@@ -182,12 +178,6 @@ pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::n
 /// `BEGIN`, or on a direct connection the statement's group alone.
 pub(crate) static NO_CONTEXT: LazyLock<TransactionStart> =
     LazyLock::new(|| TransactionStart::new(&["BEGIN".to_owned()], Some(ContextMessages::new([]))));
-
-/// The SQL expression policies compare `tenant_id` with: the current tenant,
-/// or NULL (matching no row) when no context is set.
-pub fn current_tenant_expression() -> String {
-    format!("NULLIF(current_setting('{TENANT_SETTING}', true), '')::uuid")
-}
 
 #[cfg(test)]
 mod tests {

@@ -36,7 +36,9 @@ pub use executor::{Decoded, Executor};
 pub use filter::{Filter, Ordering};
 pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
-pub use scope::{Context, GlobalScope, JoinableIn, Scope, TenantScoped};
+pub use scope::{
+    Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,
+};
 pub use select::Select;
 pub use selection::{ColumnList, ColumnsIn, Nullable, Picked, Rows, Selection};
 pub use source::{Contains, Here, There};

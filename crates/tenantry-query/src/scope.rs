@@ -6,9 +6,13 @@ use sea_query::{Expr, ExprTrait, TableRef};
 use crate::entity::{Entity, EntityKind, GlobalEntity, Insertable, TenantEntity};
 use crate::{Delete, Error, Identifier, Insert, Select, TenantId, Update};
 
-/// The schema of the shared pool's tables, of a tenant database's tables,
-/// and of global tables that name no schema of their own.
-pub(crate) const SHARED_SCHEMA: &str = "public";
+/// The schema of the shared pool's tables and of a tenant database's tables.
+pub const POOL_SCHEMA: &str = "public";
+
+/// The schema of global tables whose entity names no schema of its own
+/// (`#[entity(global)]`): where the operator applies the shared migration
+/// set by default.
+pub const GLOBAL_SCHEMA: &str = "shared";
 
 /// Where a statement's tables live and whose rows it may touch.
 #[derive(Clone, Debug, PartialEq, Eq, Hash)]
@@ -36,16 +40,19 @@ impl Scope {
         self.schema.as_ref()
     }
 
-    /// The table of `E`, qualified by the scope's schema (tenant tables), by
-    /// the entity's own (global tables), or else by [`SHARED_SCHEMA`]: a
-    /// built statement names the schema of every table, so the session's
+    /// The table of `E`, qualified by the scope's schema (tenant tables of a
+    /// schema placement) or [`POOL_SCHEMA`] (other tenant tables), by the
+    /// entity's own schema or [`GLOBAL_SCHEMA`] (global tables): a built
+    /// statement names the schema of every table, so the session's
     /// `search_path` never decides which table it reaches.
     pub(crate) fn table<E: Entity>(&self) -> TableRef {
         let schema = match E::KIND {
-            EntityKind::TenantScoped { .. } => self.schema.as_ref().map(Identifier::as_str),
-            EntityKind::Global { schema } => schema,
+            EntityKind::TenantScoped { .. } => {
+                self.schema.as_ref().map_or(POOL_SCHEMA, Identifier::as_str)
+            }
+            EntityKind::Global { schema } => schema.unwrap_or(GLOBAL_SCHEMA),
         };
-        (schema.unwrap_or(SHARED_SCHEMA).to_owned(), E::TABLE).into()
+        (schema.to_owned(), E::TABLE).into()
     }
 
     /// `"table"."tenant_id" = $n` for a tenant-scoped `E`; `None` for a global one.

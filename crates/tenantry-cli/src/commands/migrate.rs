@@ -1,8 +1,9 @@
 //! `tenantry migrate`: every target brought up to date, with a progress bar
 //! on a terminal, then a summary.
 
-use tenantry_postgres::migrate::MigrateOptions;
-use tenantry_postgres::{Migrations, Operator, Placement, TenantStatus};
+use tenantry_ops::migrate::MigrateOptions;
+use tenantry_ops::{Migrations, Operator};
+use tenantry_postgres::{Placement, TenantStatus};
 
 use crate::args::{ConnectionArgs, MigrateArgs};
 use crate::connection::check_reachable;

@@ -4,7 +4,7 @@ mod migrate;
 mod tenants;
 mod verify;
 
-use tenantry_postgres::Migrations;
+use tenantry_ops::Migrations;
 
 use crate::args::{Cli, Command, TenantsCommand};
 use crate::exit::{Fatal, Status};

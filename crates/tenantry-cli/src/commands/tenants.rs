@@ -1,6 +1,6 @@
 //! `tenantry tenants list`: the registry.
 
-use tenantry_postgres::Error;
+use tenantry_ops::Error;
 use tokio_postgres::error::SqlState;
 
 use crate::args::ConnectionArgs;
@@ -27,7 +27,7 @@ pub(crate) async fn list(connection: &ConnectionArgs, json: bool) -> Result<Stat
 
 /// Whether `error` says the registry's schema or table does not exist.
 fn is_missing_registry(error: &Error) -> bool {
-    let Error::Database { source } = error else {
+    let Error::Runtime(tenantry_postgres::Error::Database { source }) = error else {
         return false;
     };
     matches!(

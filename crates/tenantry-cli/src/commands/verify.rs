@@ -2,7 +2,7 @@
 //! the deployment: each server's own, each server's template, and every
 //! tenant database in the registry.
 
-use tenantry_postgres::verify::VerifyOptions;
+use tenantry_ops::verify::VerifyOptions;
 
 use crate::args::{ConnectionArgs, VerifyArgs};
 use crate::connection::check_reachable;

@@ -3,7 +3,7 @@
 use std::collections::BTreeSet;
 
 use serde::Serialize;
-use tenantry_postgres::verify::{DatabaseFindings, DatabaseKind, Finding, VerifyReport};
+use tenantry_ops::verify::{DatabaseFindings, DatabaseKind, Finding, VerifyReport};
 
 /// The JSON document.
 #[derive(Debug, Serialize)]

@@ -1,7 +1,7 @@
 //! The report of `tenantry migrate`: a summary table, or one JSON document.
 
 use serde::Serialize;
-use tenantry_postgres::migrate::{AppliedMigration, MigrationReport, Outcome, TargetReport};
+use tenantry_ops::migrate::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 
 use super::table::Table;
 
@@ -206,7 +206,7 @@ pub(crate) fn unknown(line: &TargetReport) -> String {
 
 #[cfg(test)]
 mod tests {
-    use tenantry_postgres::migrate::{SetKind, Target};
+    use tenantry_ops::migrate::{SetKind, Target};
     use tenantry_query::Identifier;
 
     use super::*;

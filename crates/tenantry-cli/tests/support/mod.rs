@@ -11,7 +11,8 @@ use std::path::Path;
 use std::process::{Command, Output};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenantry_postgres::{Config, NewTenant, Operator, PlacementKind, TenantRecord};
+use tenantry_ops::{NewTenant, Operator, PlacementKind};
+use tenantry_postgres::{Config, TenantRecord};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Row};
 
@@ -276,8 +277,8 @@ impl Scratch {
 
     /// The directory's tenant set, embedded as a project would (leaked: a test
     /// makes a handful).
-    fn tenant_set(&self) -> tenantry_postgres::migrate::MigrationSet {
-        use tenantry_postgres::migrate::{Migration, MigrationSet};
+    fn tenant_set(&self) -> tenantry_ops::migrate::MigrationSet {
+        use tenantry_ops::migrate::{Migration, MigrationSet};
         let mut files: Vec<(i64, String, String)> =
             std::fs::read_dir(self.migrations.path().join("tenant"))
                 .expect("tenant migrations")

@@ -7,21 +7,19 @@ use std::time::Duration;
 use tenantry_query::Identifier;
 use tokio_postgres::{Client, NoTls};
 
-use crate::config::MAIN_SERVER;
+use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA};
+use tenantry_postgres::{Config, MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+
+use crate::Error;
 use crate::migrate::fan_out;
 use crate::migrate::{
     MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport, record_state,
 };
-use crate::placement::{Placement, TenantRecord, TenantStatus};
-use crate::registry::{self, CONTROL_MIGRATIONS, CONTROL_SCHEMA};
-use crate::{Config, Error};
+use crate::registry::{self, CONTROL_MIGRATIONS};
+use tenantry_postgres::Error as RuntimeError;
 
 /// The name of the template database kept on each server for new database tenants.
 pub const TEMPLATE_DATABASE: &str = "tenantry_template";
-
-/// The schema of the tenant set's tables in a server's pool and in each
-/// tenant database (a schema tenant's are in its own schema).
-pub(crate) const TABLES_SCHEMA: &str = "public";
 
 /// The user's migration sets, embedded at compile time.
 #[derive(Debug, Clone, Copy)]
@@ -42,9 +40,10 @@ pub struct Migrations {
 /// policy") rather than a migration that silently touches no row.
 ///
 /// ```no_run
-/// # async fn demo(migrations: tenantry_postgres::Migrations) -> Result<(), tenantry_postgres::Error> {
-/// use tenantry_postgres::{Config, Operator};
-/// use tenantry_postgres::migrate::MigrateOptions;
+/// # async fn demo(migrations: tenantry_ops::Migrations) -> Result<(), tenantry_ops::Error> {
+/// use tenantry_ops::Operator;
+/// use tenantry_postgres::Config;
+/// use tenantry_ops::migrate::MigrateOptions;
 ///
 /// let operator = Operator::new(Config::new("postgres://owner@localhost/saas")?)
 ///     .grant_to("app")?;
@@ -115,7 +114,7 @@ impl Operator {
     }
 
     pub(crate) fn citus(&self) -> bool {
-        self.config.citus
+        self.config.is_citus()
     }
 
     pub(crate) fn grant_roles(&self) -> &[Identifier] {
@@ -127,8 +126,11 @@ impl Operator {
             .all_servers()
             .find(|(name, _)| *name == server)
             .map(|(_, config)| config)
-            .ok_or_else(|| Error::UnknownServer {
-                name: server.to_owned(),
+            .ok_or_else(|| {
+                RuntimeError::UnknownServer {
+                    name: server.to_owned(),
+                }
+                .into()
             })
     }
 
@@ -268,7 +270,7 @@ impl Operator {
     /// Every target of the tenant set: the pool tables and the template of
     /// each server, and every tenant that is not erased.
     async fn tenant_targets(&self, dry_run: bool) -> Result<Vec<Target>, Error> {
-        let public = Identifier::new(TABLES_SCHEMA)?;
+        let public = Identifier::new(POOL_SCHEMA)?;
         let template = self.template.clone();
         let mut targets = Vec::new();
         for server in self.servers() {

@@ -5,7 +5,7 @@ use std::fmt;
 
 use super::Finding;
 use super::audit::PUBLIC;
-use crate::registry::TENANT_LOOKUP;
+use tenantry_postgres::contract::TENANT_LOOKUP;
 
 impl fmt::Display for Finding {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -40,7 +40,7 @@ impl fmt::Display for Finding {
                 "{} has no permissive policy with a USING clause for {} that applies to the application roles: create one for ALL comparing the tenant column with current_setting('{}') in USING and WITH CHECK (tenantry's isolate_table does)",
                 qualified(schema, table),
                 list(commands),
-                crate::TENANT_SETTING,
+                tenantry_postgres::contract::TENANT_SETTING,
             ),
             Self::MissingWithCheck {
                 schema,
@@ -51,7 +51,7 @@ impl fmt::Display for Finding {
                 "{} has no permissive policy with a WITH CHECK clause for {} that applies to the application roles, so which rows they may write is not stated: add WITH CHECK comparing the tenant column with current_setting('{}') (tenantry's isolate_table does)",
                 qualified(schema, table),
                 list(commands),
-                crate::TENANT_SETTING,
+                tenantry_postgres::contract::TENANT_SETTING,
             ),
             Self::NoTenantIndex {
                 schema,

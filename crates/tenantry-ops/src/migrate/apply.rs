@@ -6,7 +6,9 @@ use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
 use super::{AppliedMigration, Migration, MigrationSet, SetKind, Target};
-use crate::{Error, registry};
+use tenantry_postgres::registry;
+
+use crate::Error;
 
 /// What one target has applied, compared with the set being run.
 #[derive(Debug, Default)]

@@ -219,7 +219,7 @@ pub(super) const ROLES: &str = "SELECT r.rolname::text, r.rolsuper, r.rolbypassr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::registry::CONTROL_SCHEMA;
+    use tenantry_postgres::contract::CONTROL_SCHEMA;
 
     #[test]
     fn every_schema_leaves_out_the_registry() {

@@ -18,17 +18,18 @@ use std::future::Future;
 use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::{Client, Transaction};
 
+use tenantry_postgres::contract::{POOL_SCHEMA, context_settings};
+use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+
 use crate::Error;
-use crate::config::MAIN_SERVER;
 use crate::migrate::{
     MigrationSet, Outcome, SetKind, Target, TargetReport, applied_to, apply_pending, bootstrap,
     create_schema, grant, record_state,
 };
-use crate::operator::{Operator, TABLES_SCHEMA, tenant_target};
-use crate::placement::{Placement, TenantRecord, TenantStatus};
+use crate::operator::{Operator, tenant_target};
 use crate::registry;
 use crate::residency;
-use crate::tenant_context::context_settings;
+use tenantry_postgres::Error as RuntimeError;
 
 /// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
 const MAX_SLUG: usize = 40;
@@ -126,7 +127,7 @@ impl NewTenant {
     fn placement(&self) -> Result<Placement, Error> {
         let slug = Identifier::new(&self.slug)?;
         if self.slug.len() > MAX_SLUG || !self.slug.as_bytes()[0].is_ascii_lowercase() {
-            return Err(Error::Query(tenantry_query::Error::InvalidIdentifier {
+            return Err(Error::from(tenantry_query::Error::InvalidIdentifier {
                 name: self.slug.clone(),
                 reason: "a slug starts with a letter and has at most 40 characters",
             }));
@@ -183,7 +184,7 @@ impl Operator {
         self.servers()
             .contains(&tenant.server)
             .then_some(())
-            .ok_or_else(|| Error::UnknownServer {
+            .ok_or_else(|| RuntimeError::UnknownServer {
                 name: tenant.server.clone(),
             })?;
         let main = self.connect(MAIN_SERVER, None).await?;
@@ -200,10 +201,11 @@ impl Operator {
             TenantStatus::Active => return Ok(record),
             TenantStatus::Provisioning => {}
             status => {
-                return Err(Error::TenantNotActive {
+                return Err(RuntimeError::TenantNotActive {
                     id: record.id,
                     status,
-                });
+                }
+                .into());
             }
         }
         let mut migrated = Vec::new();
@@ -216,7 +218,7 @@ impl Operator {
         let mut client = self
             .connect(&record.server, record.placement.database())
             .await?;
-        if let Some(target) = tenant_target(&record, &Identifier::new(TABLES_SCHEMA)?) {
+        if let Some(target) = tenant_target(&record, &Identifier::new(POOL_SCHEMA)?) {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
         record_state(&main, &migrated).await?;
@@ -233,7 +235,7 @@ impl Operator {
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
         registry::find(&main, record.id)
             .await?
-            .ok_or(Error::UnknownTenant { id: record.id })
+            .ok_or(RuntimeError::UnknownTenant { id: record.id }.into())
     }
 
     /// Creates tenant database `database` on `server` as a copy of the
@@ -264,7 +266,7 @@ impl Operator {
                     set: SetKind::Tenant,
                     server: server.to_owned(),
                     database: Some(template.clone()),
-                    schema: Identifier::new(TABLES_SCHEMA)?,
+                    schema: Identifier::new(POOL_SCHEMA)?,
                     tenant: None,
                 };
                 migrate_one(&client, &target, migrations, self.grant_roles()).await?

@@ -24,7 +24,7 @@ pub const POLICY_NAME: &str = "tenantry_tenant_isolation";
 /// [`isolate_table`] and every migration create.
 ///
 /// ```
-/// use tenantry_postgres::rls::isolate_table_sql;
+/// use tenantry_ops::rls::isolate_table_sql;
 /// use tenantry_query::Identifier;
 ///
 /// let invoices = Identifier::new("invoices").unwrap();
@@ -53,9 +53,19 @@ pub async fn isolate_table(
     schema: Option<&str>,
     table: &str,
 ) -> Result<(), Error> {
+    isolate_table_on(client, schema, table, "tenant_id").await
+}
+
+/// [`isolate_table`] with another tenant column than `tenant_id`.
+pub async fn isolate_table_on(
+    client: &Client,
+    schema: Option<&str>,
+    table: &str,
+    tenant_column: &str,
+) -> Result<(), Error> {
     let schema = schema.map(Identifier::new).transpose()?;
     let table = Identifier::new(table)?;
-    let column = Identifier::new("tenant_id")?;
+    let column = Identifier::new(tenant_column)?;
     bootstrap(client).await?;
     client
         .batch_execute(&isolate_table_sql(schema.as_ref(), &table, &column))

@@ -35,16 +35,10 @@ use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
+use tenantry_postgres::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE, POOL_SCHEMA};
+use tenantry_postgres::{Placement, TenantRecord, TenantStatus};
+
 use crate::Error;
-use crate::placement::{Placement, TenantRecord, TenantStatus};
-
-/// The SQL state of a write by a tenant that is not active here; the
-/// error's detail is the tenant id, its hint the status.
-pub(crate) const NOT_ACTIVE_STATE: &str = "TN001";
-
-/// The SQL state of a write outside the tenant's own placement; the error's
-/// detail is the tenant id.
-pub(crate) const OUTSIDE_PLACEMENT_STATE: &str = "TN002";
 
 /// The residents table and the fence's trigger function, for bootstrap.
 pub(crate) fn bootstrap_sql() -> String {
@@ -129,9 +123,9 @@ pub(crate) async fn adopt(client: &Client, tenants: &[&TenantRecord]) -> Result<
 /// schema, and whether it is the tenant's alone.
 fn home(placement: &Placement) -> (&str, bool) {
     match placement {
-        Placement::Pool => ("public", false),
+        Placement::Pool => (POOL_SCHEMA, false),
         Placement::Schema(schema) => (schema.as_str(), true),
-        Placement::Database(_) => ("public", true),
+        Placement::Database(_) => (POOL_SCHEMA, true),
     }
 }
 

@@ -6,15 +6,16 @@ use std::collections::BTreeMap;
 
 use tenantry_query::{Identifier, TenantId};
 
-use crate::config::MAIN_SERVER;
+use tenantry_postgres::{MAIN_SERVER, TenantRecord, TenantStatus};
+
 use crate::operator::Operator;
-use crate::placement::{TenantRecord, TenantStatus};
 use crate::{Error, registry, residency};
+use tenantry_postgres::Error as RuntimeError;
 
 impl Operator {
     /// Suspends tenant `id`: its placement refuses its writes from now on
     /// (a transaction that wrote before finishes first; one that writes
-    /// after fails with [`Error::TenantNotActive`]), then the registry says
+    /// after fails with [`tenantry_postgres::Error::TenantNotActive`]), then the registry says
     /// so and every process's cache drops it. Returns its registry row.
     pub async fn suspend(&self, id: TenantId) -> Result<TenantRecord, Error> {
         self.change_status(id, TenantStatus::Active, TenantStatus::Suspended)
@@ -67,12 +68,13 @@ impl Operator {
         let main = self.connect(MAIN_SERVER, None).await?;
         let record = registry::find(&main, id)
             .await?
-            .ok_or(Error::UnknownTenant { id })?;
+            .ok_or(RuntimeError::UnknownTenant { id })?;
         if record.status != from && record.status != to {
-            return Err(Error::TenantNotActive {
+            return Err(RuntimeError::TenantNotActive {
                 id,
                 status: record.status,
-            });
+            }
+            .into());
         }
         let placement = self
             .connect(&record.server, record.placement.database())

@@ -17,8 +17,8 @@
 //! database.
 //!
 //! ```no_run
-//! # async fn audit(operator: &tenantry_postgres::Operator) -> Result<(), tenantry_postgres::Error> {
-//! use tenantry_postgres::verify::VerifyOptions;
+//! # async fn audit(operator: &tenantry_ops::Operator) -> Result<(), tenantry_ops::Error> {
+//! use tenantry_ops::verify::VerifyOptions;
 //!
 //! let report = operator.verify(&VerifyOptions::default()).await?;
 //! for database in &report.databases {

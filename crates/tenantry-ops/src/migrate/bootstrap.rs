@@ -3,9 +3,10 @@
 
 use tokio_postgres::Client;
 
+use tenantry_postgres::contract::current_tenant_expression;
+
 use crate::Error;
 use crate::residency::{FENCE_TRIGGER, bootstrap_sql as residency_sql};
-use crate::tenant_context::current_tenant_expression;
 
 /// Serialises bootstrapping among concurrent runners.
 const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"

@@ -8,10 +8,10 @@ use futures_util::{StreamExt, stream};
 use tenantry_query::{Identifier, TenantId};
 
 use super::{Finding, VerifyOptions, verify};
-use crate::config::MAIN_SERVER;
+use tenantry_postgres::{MAIN_SERVER, Placement, TenantStatus};
+
 use crate::migrate::fan_out::on_database;
 use crate::operator::{Operator, registry_exists};
-use crate::placement::{Placement, TenantStatus};
 use crate::{Error, registry};
 
 /// Databases audited at once (one connection each).

@@ -6,7 +6,7 @@ use tokio_postgres::GenericClient;
 
 use super::{Outcome, TargetReport};
 use crate::Error;
-use crate::registry::CONTROL_SCHEMA;
+use tenantry_postgres::contract::CONTROL_SCHEMA;
 
 /// Records each target's highest applied version and failure (or success,
 /// which clears the failure) in `migration_state`, in one statement that

@@ -14,7 +14,7 @@ use super::queries::{
     TABLE_PRIVILEGES, TABLES, TRIGGERS, VIEWS,
 };
 use crate::Error;
-use crate::registry::{CONTROL_SCHEMA, TENANT_LOOKUP};
+use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_LOOKUP};
 
 /// A tenant-scoped table.
 pub(super) struct Table {

@@ -1,0 +1,74 @@
+//! The error type of the operator.
+
+use std::time::Duration;
+
+use tenantry_query::TenantId;
+
+/// Everything that can go wrong migrating, provisioning, verifying or
+/// changing the state of tenants. Failures of the database itself, and of
+/// the names and values given, are the runtime's [`tenantry_postgres::Error`]
+/// ([`Error::Runtime`]): the same classification (constraint, permission,
+/// connection lost, ...) on both sides.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum Error {
+    /// The database, a connection, or a name or value given failed, as the
+    /// runtime classifies it.
+    #[error(transparent)]
+    Runtime(#[from] tenantry_postgres::Error),
+    /// A status change of the tenant waited longer than the operator's fence
+    /// wait for the tenant's writing transactions to end; nothing changed.
+    #[error(
+        "tenant {id}'s writing transactions did not end within {waited:?}; its status is unchanged"
+    )]
+    FenceTimeout {
+        /// The tenant.
+        id: TenantId,
+        /// How long the change waited.
+        waited: Duration,
+    },
+    /// Another tenant already has this slug.
+    #[error("the slug {slug:?} is taken by another tenant")]
+    DuplicateSlug {
+        /// The slug.
+        slug: String,
+    },
+    /// A tenant with this id exists with another slug, placement or server.
+    #[error("tenant {id} already exists with another slug, placement or server")]
+    TenantExists {
+        /// The tenant.
+        id: TenantId,
+    },
+    /// An applied migration's SQL has changed since it was applied.
+    #[error("migration {version} ({name}) was changed after it was applied")]
+    MigrationChanged {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+    },
+    /// Auditing one database of the deployment failed (it could not be
+    /// reached or its catalog read), so the audit is incomplete.
+    #[error("cannot verify database {database:?} on server {server:?}: {source}")]
+    Verify {
+        /// The server.
+        server: String,
+        /// The database.
+        database: String,
+        /// What went wrong.
+        #[source]
+        source: Box<Error>,
+    },
+}
+
+impl From<tokio_postgres::Error> for Error {
+    fn from(error: tokio_postgres::Error) -> Self {
+        Error::Runtime(error.into())
+    }
+}
+
+impl From<tenantry_query::Error> for Error {
+    fn from(error: tenantry_query::Error) -> Self {
+        Error::Runtime(error.into())
+    }
+}

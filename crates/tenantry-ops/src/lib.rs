@@ -1,0 +1,28 @@
+//! The privileged side of tenantry: what runs as a role that owns the
+//! schemas and may create databases (a superuser, or one with `BYPASSRLS`),
+//! never as the application's role.
+//!
+//! The [`Operator`] migrates every target ([`migrate`]: the registry, the
+//! global tables, the pool's tables, each tenant schema and database, each
+//! server's template), provisions tenants ([`provision`]), suspends and
+//! resumes them behind the write fence, and audits the catalog of every
+//! database ([`verify`]). It depends on the runtime, `tenantry-postgres`,
+//! for the configuration, the registry's row format and the [`contract`]
+//! both sides agree on; the runtime never depends on it.
+//!
+//! [`contract`]: tenantry_postgres::contract
+
+mod error;
+mod lifecycle;
+mod operator;
+mod residency;
+
+pub mod migrate;
+pub mod provision;
+pub mod registry;
+pub mod rls;
+pub mod verify;
+
+pub use error::Error;
+pub use operator::{Migrations, Operator, TEMPLATE_DATABASE};
+pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};

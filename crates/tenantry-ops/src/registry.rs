@@ -1,0 +1,217 @@
+//! The tenant registry: which tenants exist, where each one lives, and in
+//! what state. Its tables are the built-in `control` migration set, in the
+//! `tenantry_control` schema of the main server. Every change of a tenant
+//! notifies the `tenantry_registry` channel, which each process's cache
+//! listens to.
+//!
+//! Beside the tenants, `migration_state` records what the last migration
+//! run (or provisioning) found on each target: its highest applied version
+//! and its last failure, so that a tenant left behind by a failed run is
+//! visible in the registry (`tenantry tenants list`) and not only in that
+//! run's report. It is a table of its own, keyed by target, not columns of
+//! `tenants`: recording a run neither notifies every process's cache nor
+//! locks tenant rows that running transactions may hold, and the pool
+//! tables, templates, registry and shared schema are recorded the same way
+//! (a pool tenant reads its server's pool tables' state).
+
+use tenantry_query::TenantId;
+use tokio_postgres::{GenericClient, Row};
+
+use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA, TENANT_COLUMNS};
+use tenantry_postgres::{MigrationFailure, Placement, TenantRecord, TenantStatus, registry};
+
+use crate::Error;
+use crate::migrate::{Migration, MigrationSet, SetKind};
+
+/// The registry's own migrations.
+pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&[
+    Migration::new(
+        1,
+        "create_tenants",
+        r#"
+CREATE TABLE tenants (
+    id uuid PRIMARY KEY,
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z][a-z0-9_]{0,39}$'),
+    placement text NOT NULL CHECK (placement IN ('pool', 'schema', 'database')),
+    server text NOT NULL,
+    schema_name text,
+    database_name text,
+    plan text NOT NULL DEFAULT 'standard',
+    status text NOT NULL CHECK (status IN ('provisioning', 'active', 'suspended', 'moving', 'erased')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CHECK ((placement = 'schema') = (schema_name IS NOT NULL)),
+    CHECK ((placement = 'database') = (database_name IS NOT NULL))
+);
+CREATE FUNCTION announce_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenantry_registry', COALESCE(NEW.id, OLD.id)::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER announce_tenant_change AFTER INSERT OR UPDATE OR DELETE ON tenants
+    FOR EACH ROW EXECUTE FUNCTION announce_tenant_change();
+"#,
+    ),
+    Migration::new(
+        2,
+        "create_migration_state",
+        r#"
+CREATE TABLE migration_state (
+    set_name text NOT NULL,
+    server text NOT NULL,
+    database_name text NOT NULL,
+    schema_name text NOT NULL,
+    schema_version bigint,
+    failed_version bigint,
+    failure text,
+    failed_at timestamptz,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (set_name, server, database_name, schema_name),
+    CHECK ((failed_version IS NULL) = (failure IS NULL)),
+    CHECK ((failure IS NULL) = (failed_at IS NULL))
+);
+COMMENT ON TABLE migration_state IS
+    'Each migration target''s highest applied version and last failure, as the last run recorded them; database_name is empty for a server''s own database.';
+"#,
+    ),
+    // The application roles are granted EXECUTE on this function instead of
+    // SELECT on the tables (see `migrate::grant`): one tenant's row for its
+    // id, never the list of every tenant.
+    Migration::new(
+        3,
+        "resolve_one_tenant",
+        r#"
+CREATE FUNCTION tenant_by_id(tenant uuid) RETURNS SETOF tenants
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT * FROM tenantry_control.tenants WHERE id = tenant $$;
+REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
+"#,
+    ),
+]);
+
+/// The operator's query of registry rows (`filter`: a `WHERE` or `ORDER BY`
+/// on the tenants' columns), each with the migration state of the tenant's
+/// tables: the tenant set's target in its own schema, or in the tables
+/// schema of its database or of its server's pool. The application's
+/// lookup ([`find_sql`]) reads no migration state: failures can quote
+/// any tenant's rows.
+fn with_migration_state(filter: &str) -> String {
+    format!(
+        "SELECT {TENANT_COLUMNS}, schema_version, failed_version, failure, failed_at
+         FROM {CONTROL_SCHEMA}.tenants AS t
+         LEFT JOIN LATERAL (
+             SELECT schema_version, failed_version, failure, failed_at
+             FROM {CONTROL_SCHEMA}.migration_state AS m
+             WHERE m.set_name = '{tenant}' AND m.server = t.server
+               AND m.database_name = coalesce(t.database_name, '')
+               AND m.schema_name = coalesce(t.schema_name, '{POOL_SCHEMA}')
+         ) AS state ON true
+         {filter}",
+        tenant = SetKind::Tenant.as_str(),
+    )
+}
+
+/// Reads a row of [`with_migration_state`].
+fn record_with_migration_state(row: &Row) -> Result<TenantRecord, Error> {
+    let failed_version: Option<i64> = row.get("failed_version");
+    Ok(TenantRecord {
+        schema_version: row.get("schema_version"),
+        migration_failure: failed_version.map(|version| MigrationFailure {
+            version,
+            error: row.get("failure"),
+            at: row.get("failed_at"),
+        }),
+        ..registry::record(row)?
+    })
+}
+
+/// The registry row of `id`, if any, with its migration state.
+pub(crate) async fn find(
+    client: &impl GenericClient,
+    id: TenantId,
+) -> Result<Option<TenantRecord>, Error> {
+    client
+        .query_opt(&with_migration_state("WHERE id = $1"), &[&id.as_uuid()])
+        .await?
+        .as_ref()
+        .map(record_with_migration_state)
+        .transpose()
+}
+
+/// Every registered tenant, by slug, with its migration state.
+pub async fn list(client: &impl GenericClient) -> Result<Vec<TenantRecord>, Error> {
+    client
+        .query(&with_migration_state("ORDER BY slug"), &[])
+        .await?
+        .iter()
+        .map(record_with_migration_state)
+        .collect()
+}
+
+/// Inserts a tenant in status `provisioning`, or returns the existing row of
+/// the same id (a provisioning call being resumed). A slug taken by another
+/// tenant is [`Error::DuplicateSlug`].
+pub(crate) async fn register(
+    client: &impl GenericClient,
+    id: TenantId,
+    slug: &str,
+    placement: &Placement,
+    server: &str,
+    plan: &str,
+) -> Result<TenantRecord, Error> {
+    let (schema, database) = match placement {
+        Placement::Pool => (None, None),
+        Placement::Schema(schema) => (Some(schema.as_str()), None),
+        Placement::Database(database) => (None, Some(database.as_str())),
+    };
+    let sql = format!(
+        "INSERT INTO {CONTROL_SCHEMA}.tenants (id, slug, placement, server, schema_name, database_name, plan, status)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning')
+         ON CONFLICT (id) DO NOTHING"
+    );
+    let inserted = client
+        .execute(
+            &sql,
+            &[
+                &id.as_uuid(),
+                &slug,
+                &placement.kind(),
+                &server,
+                &schema,
+                &database,
+                &plan,
+            ],
+        )
+        .await;
+    match inserted {
+        Err(error) if error.code() == Some(&tokio_postgres::error::SqlState::UNIQUE_VIOLATION) => {
+            return Err(Error::DuplicateSlug {
+                slug: slug.to_owned(),
+            });
+        }
+        other => other?,
+    };
+    let existing = find(client, id)
+        .await?
+        .expect("the row was just inserted or already existed");
+    if existing.slug != slug || existing.placement != *placement || existing.server != server {
+        return Err(Error::TenantExists { id });
+    }
+    Ok(existing)
+}
+
+/// Sets a tenant's status.
+pub(crate) async fn set_status(
+    client: &impl GenericClient,
+    id: TenantId,
+    status: TenantStatus,
+) -> Result<(), Error> {
+    let sql = format!(
+        "UPDATE {CONTROL_SCHEMA}.tenants SET status = $2, updated_at = now() WHERE id = $1"
+    );
+    client
+        .execute(&sql, &[&id.as_uuid(), &status.as_str()])
+        .await?;
+    Ok(())
+}

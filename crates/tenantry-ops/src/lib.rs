@@ -16,6 +16,7 @@ mod error;
 mod lifecycle;
 mod operator;
 mod residency;
+mod template;
 
 pub mod migrate;
 pub mod provision;
@@ -24,5 +25,6 @@ pub mod rls;
 pub mod verify;
 
 pub use error::Error;
-pub use operator::{Migrations, Operator, TEMPLATE_DATABASE};
+pub use migrate::Migrations;
+pub use operator::{Operator, TEMPLATE_DATABASE};
 pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};

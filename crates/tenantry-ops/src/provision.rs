@@ -26,46 +26,14 @@ use crate::migrate::{
     MigrationSet, Outcome, SetKind, Target, TargetReport, applied_to, apply_pending, bootstrap,
     create_schema, grant, record_state,
 };
-use crate::operator::{Operator, tenant_target};
+use crate::operator::Operator;
 use crate::registry;
 use crate::residency;
+use crate::template::TemplateLock;
 use tenantry_postgres::Error as RuntimeError;
 
 /// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
 const MAX_SLUG: usize = 40;
-
-/// Serialises copies of a server's template database with everything else
-/// that connects to it (see [`TemplateLock`]).
-const TEMPLATE_LOCK: i64 = 0x7465_6d70_6c61_7465; // "template"
-
-/// A server's template lock, held on a connection to the server's own
-/// database. A copy of the template (`CREATE DATABASE ... TEMPLATE`) fails
-/// while another session is connected to the template, so provisioning
-/// copies it under this lock, and whoever else connects to the template
-/// (migrating it) does so under this lock and closes that connection before
-/// releasing it.
-pub(crate) struct TemplateLock {
-    admin: Client,
-}
-
-impl TemplateLock {
-    /// Waits for the lock, on `admin`: a connection to the server's own database.
-    pub(crate) async fn acquire(admin: Client) -> Result<Self, Error> {
-        admin
-            .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
-            .await?;
-        Ok(Self { admin })
-    }
-
-    /// Releases the lock and closes its connection. Should the unlock fail,
-    /// the lock goes with the connection all the same: it is the session's.
-    pub(crate) async fn release(self) {
-        let _ = self
-            .admin
-            .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
-            .await;
-    }
-}
 
 /// The isolation model asked for a new tenant.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -218,7 +186,7 @@ impl Operator {
         let mut client = self
             .connect(&record.server, record.placement.database())
             .await?;
-        if let Some(target) = tenant_target(&record, &Identifier::new(POOL_SCHEMA)?) {
+        if let Some(target) = Target::of_tenant(&record, &Identifier::new(POOL_SCHEMA)?) {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
         record_state(&main, &migrated).await?;
@@ -252,7 +220,7 @@ impl Operator {
             return Ok(None);
         }
         let lock = TemplateLock::acquire(admin).await?;
-        let admin = &lock.admin;
+        let admin = lock.client();
         let created = async {
             let template = self.template().clone();
             if !database_exists(admin, template.as_str()).await? {

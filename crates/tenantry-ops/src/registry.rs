@@ -15,9 +15,9 @@
 //! (a pool tenant reads its server's pool tables' state).
 
 use tenantry_query::TenantId;
-use tokio_postgres::{GenericClient, Row};
+use tokio_postgres::{Client, GenericClient, Row};
 
-use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA, TENANT_COLUMNS};
+use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA, TENANT_COLUMNS, TENANTS_TABLE};
 use tenantry_postgres::{MigrationFailure, Placement, TenantRecord, TenantStatus, registry};
 
 use crate::Error;
@@ -214,4 +214,15 @@ pub(crate) async fn set_status(
         .execute(&sql, &[&id.as_uuid(), &status.as_str()])
         .await?;
     Ok(())
+}
+
+/// Whether the connected database has the registry's table yet.
+pub(crate) async fn exists(client: &Client) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            &format!("SELECT to_regclass('{CONTROL_SCHEMA}.{TENANTS_TABLE}') IS NOT NULL"),
+            &[],
+        )
+        .await?;
+    Ok(row.get(0))
 }

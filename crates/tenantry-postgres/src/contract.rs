@@ -46,4 +46,4 @@ pub const OUTSIDE_PLACEMENT_STATE: &str = "TN002";
 pub const TENANT_COLUMNS: &str =
     "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
 
-pub use crate::tenant_context::context_settings;
+pub use crate::context::start::context_settings;

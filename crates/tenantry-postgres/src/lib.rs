@@ -12,36 +12,23 @@
 //! operator (`tenantry-ops`) creates, and the [`contract`] holds the names
 //! both sides agree on.
 
-mod client;
 mod config;
-mod connect;
+mod context;
 mod error;
-mod global;
-mod lease;
-mod param;
-mod pipeline;
+mod handles;
 mod placement;
-mod role;
-mod route;
-mod router;
-mod row;
-mod server;
-mod session_reset;
-mod shared;
-mod statement_cache;
-mod tenant;
-mod tenant_context;
-mod transaction;
-mod wire;
+mod pool;
+mod routing;
+mod transport;
 
 pub mod contract;
-pub mod registry;
 
-pub use client::Tenantry;
 pub use config::{Config, MAIN_SERVER};
 pub use error::{ConstraintKind, Error};
-pub use global::{Global, GlobalExecutor};
+pub use handles::client::Tenantry;
+pub use handles::global::{Global, GlobalExecutor};
+pub use handles::row::PgRow;
+pub use handles::tenant::{Tenant, TenantExecutor};
+pub use handles::transaction::{TenantTransaction, TransactionExecutor};
 pub use placement::{MigrationFailure, Placement, TenantRecord, TenantStatus};
-pub use row::PgRow;
-pub use tenant::{Tenant, TenantExecutor};
-pub use transaction::{TenantTransaction, TransactionExecutor};
+pub use routing::registry;

@@ -21,7 +21,7 @@ use super::bootstrap::bootstrap;
 use super::{MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
 use crate::operator::Operator;
-use crate::provision::TemplateLock;
+use crate::template::TemplateLock;
 
 /// How a run behaves.
 #[derive(Debug, Clone, Copy)]

@@ -38,6 +38,7 @@ mod bootstrap;
 pub(crate) mod fan_out;
 mod migration;
 mod report;
+mod run;
 mod state;
 mod target;
 
@@ -46,5 +47,6 @@ pub(crate) use bootstrap::bootstrap;
 pub use fan_out::MigrateOptions;
 pub use migration::{Migration, MigrationSet, SetKind};
 pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
+pub use run::Migrations;
 pub(crate) use state::record_state;
 pub use target::Target;

@@ -2,6 +2,7 @@
 
 use std::fmt;
 
+use tenantry_postgres::{Placement, TenantRecord};
 use tenantry_query::{Identifier, TenantId};
 
 use super::SetKind;
@@ -22,6 +23,23 @@ pub struct Target {
 }
 
 impl Target {
+    /// The tenant set's target for `tenant` in its own schema or database
+    /// (whose tables are in `public`); `None` for a pool tenant.
+    pub(crate) fn of_tenant(tenant: &TenantRecord, public: &Identifier) -> Option<Self> {
+        let (database, schema) = match &tenant.placement {
+            Placement::Pool => return None,
+            Placement::Schema(schema) => (None, schema.clone()),
+            Placement::Database(database) => (Some(database.clone()), public.clone()),
+        };
+        Some(Self {
+            set: SetKind::Tenant,
+            server: tenant.server.clone(),
+            database,
+            schema,
+            tenant: Some(tenant.id),
+        })
+    }
+
     /// The version table's key: the database (if the tenant's own) and schema.
     pub(crate) fn key(&self) -> &str {
         self.schema.as_str()

@@ -8,10 +8,6 @@ use super::catalog::{Catalog, Policy, Role, Table};
 use super::unqualified::unqualified_relation;
 use super::{Finding, PolicyCommand, VerifyOptions};
 
-/// The name that stands for `PUBLIC` (every role) where an application role
-/// is expected: no role can be named so.
-pub(super) const PUBLIC: &str = "public";
-
 /// The scoped tables by oid.
 type Tables<'a> = HashMap<Oid, &'a Table>;
 

@@ -8,13 +8,16 @@ use tokio_postgres::types::{Oid, ToSql};
 use tokio_postgres::{Client, Row};
 
 use super::TablePrivilege;
-use super::audit::PUBLIC;
 use super::queries::{
     DEFINER_FUNCTIONS, EXCLUSIONS, FOREIGN_KEYS, INDEXES, POLICIES, RELATION_NAMES, ROLES,
     TABLE_PRIVILEGES, TABLES, TRIGGERS, VIEWS,
 };
 use crate::Error;
 use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_LOOKUP};
+
+/// The name that stands for `PUBLIC` (every role) where an application role
+/// is expected: no role can be named so.
+pub(super) const PUBLIC: &str = "public";
 
 /// A tenant-scoped table.
 pub(super) struct Table {

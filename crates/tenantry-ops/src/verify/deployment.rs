@@ -11,7 +11,7 @@ use super::{Finding, VerifyOptions, verify};
 use tenantry_postgres::{MAIN_SERVER, Placement, TenantStatus};
 
 use crate::migrate::fan_out::on_database;
-use crate::operator::{Operator, registry_exists};
+use crate::operator::Operator;
 use crate::{Error, registry};
 
 /// Databases audited at once (one connection each).
@@ -121,7 +121,7 @@ impl Operator {
             }
         }
         let main = self.connect(MAIN_SERVER, None).await?;
-        if !registry_exists(&main).await? {
+        if !registry::exists(&main).await? {
             return Ok(targets);
         }
         let mut tenant_databases: Vec<AuditTarget> = registry::list(&main)

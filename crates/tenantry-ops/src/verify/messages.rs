@@ -4,7 +4,7 @@
 use std::fmt;
 
 use super::Finding;
-use super::audit::PUBLIC;
+use super::catalog::PUBLIC;
 use tenantry_postgres::contract::TENANT_LOOKUP;
 
 impl fmt::Display for Finding {

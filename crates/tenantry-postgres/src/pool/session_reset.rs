@@ -3,7 +3,7 @@
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
 
-use crate::tenant_context::SHARED_STATEMENTS;
+use crate::context::start::SHARED_STATEMENTS;
 
 /// Everything `DISCARD ALL` resets but the prepared statements: settings,
 /// role, temporary tables, cursors, listeners, advisory locks, cached plans.

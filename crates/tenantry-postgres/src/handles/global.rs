@@ -7,10 +7,11 @@ use futures_util::stream::{BoxStream, StreamExt};
 use tenantry_query::{Executor, GlobalScope, Scope, Statement};
 
 use crate::Error;
-use crate::pipeline;
-use crate::row::{PgRow, wrap};
-use crate::shared::{Shared, as_dyn, params};
-use crate::tenant_context::BEGIN_WITHOUT_TENANT;
+use crate::context::param::{as_dyn, params};
+use crate::context::pipeline;
+use crate::context::start::BEGIN_WITHOUT_TENANT;
+use crate::handles::row::{PgRow, wrap};
+use crate::handles::shared::Shared;
 
 /// Runs statements on global entities, outside any tenant context: each in
 /// a transaction of its own where the tenant setting is empty (so row-level
@@ -27,7 +28,7 @@ impl Executor for GlobalExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let lease = self.shared.main.lease().await?;
+        let lease = self.shared.servers.main().lease().await?;
         let params = params(statement.values());
         pipeline::query(
             &lease,
@@ -41,7 +42,7 @@ impl Executor for GlobalExecutor {
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let lease = self.shared.main.lease().await?;
+        let lease = self.shared.servers.main().lease().await?;
         let params = params(statement.values());
         pipeline::execute(
             &lease,

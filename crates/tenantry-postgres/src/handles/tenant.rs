@@ -10,13 +10,14 @@ use tokio_postgres::Row;
 use tracing::Instrument;
 
 use crate::Error;
-use crate::lease::Lease;
-use crate::pipeline;
+use crate::context::param::{as_dyn, params};
+use crate::context::pipeline;
+use crate::handles::row::{PgRow, wrap};
+use crate::handles::shared::Shared;
+use crate::handles::transaction::TenantTransaction;
 use crate::placement::Placement;
-use crate::route::Route;
-use crate::row::{PgRow, wrap};
-use crate::shared::{Shared, as_dyn, params};
-use crate::transaction::TenantTransaction;
+use crate::pool::Lease;
+use crate::routing::route::Route;
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip.
@@ -42,7 +43,10 @@ impl TenantExecutor {
             .router
             .as_ref()
             .expect("only routes of the registry are revoked");
-        let current = router.route(&self.shared, self.route.tenant).await?;
+        let citus = self.shared.config.is_citus();
+        let current = router
+            .route(&self.shared.servers, citus, self.route.tenant)
+            .await?;
         if current.same_place(&self.route) {
             Ok(current)
         } else {

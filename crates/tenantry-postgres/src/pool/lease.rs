@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use deadpool::managed::{Object, PoolError};
 
+use super::manager::{BudgetedManager, ConnectError, Pool};
 use crate::Error;
-use crate::server::{BudgetedManager, ConnectError, Pool};
 
 /// A connection borrowed from the pool.
 ///

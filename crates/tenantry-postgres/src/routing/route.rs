@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use tenantry_query::{Identifier, TenantId};
 
 use crate::Error;
-use crate::lease::Lease;
+use crate::context::start::Begin;
 use crate::placement::Placement;
-use crate::server::Server;
-use crate::tenant_context::Begin;
+use crate::pool::Lease;
+use crate::pool::Server;
 
 /// A resolved tenant: built once per registry read, shared by its handles.
 pub(crate) struct Route {

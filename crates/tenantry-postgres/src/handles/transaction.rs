@@ -13,10 +13,10 @@ use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
 
 use crate::Error;
-use crate::lease::Lease;
-use crate::pipeline::prepare;
-use crate::row::{PgRow, wrap};
-use crate::shared::{as_dyn, params};
+use crate::context::param::{as_dyn, params};
+use crate::context::pipeline::prepare;
+use crate::handles::row::{PgRow, wrap};
+use crate::pool::Lease;
 
 /// `COMMIT`, after a probe that fails in an aborted transaction. PostgreSQL
 /// answers the `COMMIT` of an aborted transaction with a rollback, not an

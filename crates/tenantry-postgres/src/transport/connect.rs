@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, TargetSessionAttrs};
 use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
-use crate::wire::{ContextMessages, Splicer, SplicingStream};
+use crate::transport::wire::{ContextMessages, Splicer, SplicingStream};
 
 /// A socket of either kind.
 trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}

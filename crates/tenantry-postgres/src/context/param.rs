@@ -84,3 +84,16 @@ pub(crate) fn check_all(values: &[&(dyn ToSql + Sync)], types: &[Type]) -> Resul
     }
     Ok(())
 }
+
+/// The bind values of a built statement as driver parameters.
+pub(crate) fn params(values: &[Value]) -> Vec<Param<'_>> {
+    values.iter().map(Param).collect()
+}
+
+/// Borrows parameters as the driver takes them.
+pub(crate) fn as_dyn<'a>(params: &'a [Param<'a>]) -> Vec<&'a (dyn ToSql + Sync)> {
+    params
+        .iter()
+        .map(|param| param as &(dyn ToSql + Sync))
+        .collect()
+}

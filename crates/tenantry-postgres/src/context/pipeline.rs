@@ -1,11 +1,11 @@
 //! One statement in its tenant context, in one round trip.
 //!
 //! The context is added to the statement's own message group by the
-//! connection's stream (see [`crate::wire`]): the server runs all of it
+//! connection's stream (see [`crate::transport::wire`]): the server runs all of it
 //! before one Sync and answers with one ReadyForQuery. For a built statement
 //! the context is one shared statement and the group is the transaction,
 //! committed at its Sync; otherwise it is `BEGIN; SET LOCAL …`, and a
-//! `COMMIT` goes before the Sync (see [`crate::tenant_context`]). Only
+//! `COMMIT` goes before the Sync (see [`crate::context::start`]). Only
 //! prepared statements take part, so the statement is prepared (cached per
 //! connection) and its parameters are checked before anything of the group
 //! is sent. If a message of the group fails, the server skips the rest of
@@ -24,10 +24,10 @@ use postgres_types::ToSql;
 use tokio_postgres::{Client, Row, RowStream, Statement};
 
 use crate::Error;
-use crate::lease::Lease;
-use crate::param::check_all;
-use crate::tenant_context::TransactionStart;
-use crate::wire::{ContextMessages, SpliceEnd};
+use crate::context::param::check_all;
+use crate::context::start::TransactionStart;
+use crate::pool::Lease;
+use crate::transport::wire::{ContextMessages, SpliceEnd};
 
 /// What to do with the prepared statement.
 #[derive(Clone, Copy)]

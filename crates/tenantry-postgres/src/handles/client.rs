@@ -1,23 +1,23 @@
 //! `Tenantry`: the connected library, from which tenant and global handles come.
 
-use std::collections::HashMap;
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
 use tenantry_query::TenantId;
 
 use crate::config::MAIN_SERVER;
-use crate::global::Global;
-use crate::lease::Lease;
-use crate::pipeline;
+use crate::context::pipeline;
+use crate::context::start::NO_CONTEXT;
+use crate::handles::global::Global;
+use crate::handles::shared::Shared;
+use crate::handles::tenant::Tenant;
 use crate::placement::Placement;
-use crate::registry;
-use crate::route::Route;
-use crate::router::{self, Router};
-use crate::server::{Server, ServerLimits};
-use crate::shared::Shared;
-use crate::tenant::Tenant;
-use crate::tenant_context::NO_CONTEXT;
+use crate::pool::Lease;
+use crate::pool::{Server, ServerLimits, Servers};
+use crate::routing::listen;
+use crate::routing::registry;
+use crate::routing::route::Route;
+use crate::routing::router::Router;
 use crate::{Config, Error};
 
 /// A connection pool to one PostgreSQL database, and the entry point for
@@ -58,30 +58,30 @@ impl Tenantry {
             statement_cache: config.statement_cache(),
             allow_privileged_role: config.allow_privileged_role,
         };
-        let servers: HashMap<String, Arc<Server>> = config
-            .all_servers()
-            .map(|(name, postgres)| {
-                let server = Server::new(name.to_owned(), postgres.clone(), limits);
-                (name.to_owned(), server)
-            })
-            .collect();
-        let main = servers[MAIN_SERVER].clone();
+        let servers = Servers::new(
+            MAIN_SERVER,
+            config
+                .all_servers()
+                .map(|(name, postgres)| Server::new(name.to_owned(), postgres.clone(), limits)),
+        );
         let shared = Arc::new(Shared {
-            router: config.registry.then(Router::default),
+            router: config.registry.then(|| Arc::new(Router::default())),
             config,
-            main,
             servers,
         });
         // A first connection to every server: each is refused if its role
         // skips row-level security.
-        for server in shared.servers.values() {
+        for server in shared.servers.all() {
             server.lease().await?;
         }
-        if shared.router.is_some() {
-            check_registry(&shared.main.lease().await?).await?;
-        }
         if let Some(router) = &shared.router {
-            tokio::spawn(router::listen(Arc::downgrade(&shared)));
+            check_registry(&shared.servers.main().lease().await?).await?;
+            tokio::spawn(listen(
+                Arc::downgrade(router),
+                Arc::downgrade(shared.servers.main()),
+                shared.config.listener().clone(),
+                shared.config.registry_heartbeat,
+            ));
             router
                 .wait_until_listening(shared.config.wait_timeout)
                 .await;
@@ -96,11 +96,14 @@ impl Tenantry {
     /// it, every tenant is in the main server's shared tables.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {
         let route = match &self.shared.router {
-            Some(router) => router.route(&self.shared, id).await?,
+            Some(router) => {
+                let citus = self.shared.config.is_citus();
+                router.route(&self.shared.servers, citus, id).await?
+            }
             None => Arc::new(Route::new(
                 id,
                 Placement::Pool,
-                self.shared.main.clone(),
+                self.shared.servers.main().clone(),
                 self.shared.config.citus,
             )),
         };
@@ -109,12 +112,15 @@ impl Tenantry {
 
     /// Connections open to server `name` now, across all its pools.
     pub fn open_connections(&self, server: &str) -> Result<usize, Error> {
-        Ok(self.shared.server(server)?.open_connections())
+        Ok(self.shared.servers.named(server)?.open_connections())
     }
 
     /// How many tenants the route cache holds (0 without the registry).
     pub fn cached_tenants(&self) -> usize {
-        self.shared.router.as_ref().map_or(0, Router::cached)
+        self.shared
+            .router
+            .as_ref()
+            .map_or(0, |router| router.cached())
     }
 
     /// The handle for global entities.
@@ -144,7 +150,7 @@ async fn close_idle_connections(shared: Weak<Shared>) {
     loop {
         let Some(period) = shared
             .upgrade()
-            .map(|shared| shared.main.idle_timeout() / 2)
+            .map(|shared| shared.servers.main().idle_timeout() / 2)
         else {
             return;
         };
@@ -152,7 +158,7 @@ async fn close_idle_connections(shared: Weak<Shared>) {
         let Some(shared) = shared.upgrade() else {
             return;
         };
-        for server in shared.servers.values() {
+        for server in shared.servers.all() {
             server.close_idle(server.idle_timeout());
         }
     }

@@ -1,0 +1,9 @@
+//! What an application holds: the connected library, a tenant's handle, the
+//! global handle, a tenant transaction, and the rows they return.
+
+pub(crate) mod client;
+pub(crate) mod global;
+pub(crate) mod row;
+pub(crate) mod shared;
+pub(crate) mod tenant;
+pub(crate) mod transaction;

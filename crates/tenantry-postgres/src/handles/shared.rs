@@ -1,0 +1,15 @@
+//! What every handle of one `Tenantry` shares: the servers, the router and the settings.
+
+use std::sync::Arc;
+
+use crate::Config;
+use crate::pool::Servers;
+use crate::routing::router::Router;
+
+/// The servers and settings behind every handle.
+pub(crate) struct Shared {
+    pub(crate) config: Config,
+    pub(crate) servers: Servers,
+    /// Present when tenants are routed through the registry.
+    pub(crate) router: Option<Arc<Router>>,
+}

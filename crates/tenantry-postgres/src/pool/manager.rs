@@ -1,0 +1,198 @@
+//! A pooled connection that holds one permit of its server's budget while
+//! it is open, and the pool manager that opens, checks and recycles them.
+
+use std::num::NonZeroUsize;
+use std::ops::Deref;
+use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::{self, Metrics, RecycleResult};
+use deadpool_postgres::ClientWrapper;
+use tokio::sync::OwnedSemaphorePermit;
+
+use super::budget::Budget;
+use super::role::{RoleCheck, check_role};
+use super::session_reset::reset_session;
+use super::statement_cache::StatementCache;
+use crate::transport::connect::{self, Address, OpenError};
+use crate::transport::wire::Splicer;
+
+/// A pool of budgeted connections.
+pub(crate) type Pool = managed::Pool<BudgetedManager>;
+
+/// A connection that holds one permit of its server's budget while it is open.
+pub(crate) struct BudgetedClient {
+    client: ClientWrapper,
+    /// The connection's prepared statements (`None` behind a
+    /// transaction-mode pooler).
+    statements: Option<StatementCache>,
+    splicer: Splicer,
+    address: Address,
+    permit: Option<OwnedSemaphorePermit>,
+    session_needs_reset: bool,
+    mid_statement: bool,
+}
+
+impl BudgetedClient {
+    /// Closes a connection that may still be running a statement (its caller
+    /// dropped the future). The server would run the statement to its end,
+    /// and commit a write pipelined with its `COMMIT`, with the permit
+    /// already free; so the statement is cancelled first, and the permit is
+    /// released once that is done.
+    pub(crate) fn close_mid_statement(mut self) {
+        self.mid_statement = true;
+    }
+
+    /// Has the pool reset the session (see [`reset_session`]) before the
+    /// connection is lent again.
+    pub(crate) fn reset_session_before_reuse(&mut self) {
+        self.session_needs_reset = true;
+    }
+
+    /// The connection's prepared statements, if it caches them.
+    pub(crate) fn statements(&self) -> Option<&StatementCache> {
+        self.statements.as_ref()
+    }
+
+    /// What the connection's stream adds to a statement's message group.
+    pub(crate) fn splicer(&self) -> &Splicer {
+        &self.splicer
+    }
+}
+
+/// How long a closed connection's permit stays taken: the server ends its
+/// backend a moment after the socket closes, and until then it still counts.
+const BACKEND_EXIT_GRACE: Duration = Duration::from_millis(100);
+
+impl Drop for BudgetedClient {
+    fn drop(&mut self) {
+        let permit = self.permit.take();
+        let cancel = self.mid_statement.then(|| self.client.cancel_token());
+        let address = self.address.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Some(cancel) = cancel {
+                let cancelled =
+                    tokio::time::timeout(CONNECT_TIMEOUT, connect::cancel(&cancel, &address)).await;
+                if !matches!(cancelled, Ok(Ok(()))) {
+                    tracing::debug!("cancelling the statement of a dropped call failed");
+                }
+            }
+            tokio::time::sleep(BACKEND_EXIT_GRACE).await;
+            drop(permit);
+        });
+    }
+}
+
+impl Deref for BudgetedClient {
+    type Target = ClientWrapper;
+
+    fn deref(&self) -> &ClientWrapper {
+        &self.client
+    }
+}
+
+/// Why a connection could not be opened.
+#[derive(Debug)]
+pub(crate) enum ConnectError {
+    /// The server's budget stayed spent for the whole wait.
+    BudgetSpent,
+    /// No host could be reached.
+    Unreachable(std::io::Error),
+    /// PostgreSQL refused or failed.
+    Postgres(tokio_postgres::Error),
+    /// The role (named) skips row-level security.
+    PrivilegedRole(String),
+}
+
+impl From<RoleCheck> for ConnectError {
+    fn from(check: RoleCheck) -> Self {
+        match check {
+            RoleCheck::Privileged(role) => ConnectError::PrivilegedRole(role),
+            RoleCheck::Postgres(error) => ConnectError::Postgres(error),
+        }
+    }
+}
+
+impl From<tokio_postgres::Error> for ConnectError {
+    fn from(error: tokio_postgres::Error) -> Self {
+        ConnectError::Postgres(error)
+    }
+}
+
+impl From<OpenError> for ConnectError {
+    fn from(error: OpenError) -> Self {
+        match error {
+            OpenError::Socket(error) => ConnectError::Unreachable(error),
+            OpenError::Postgres(error) => ConnectError::Postgres(error),
+        }
+    }
+}
+
+/// Opens connections to one database of a server, within the server's budget.
+pub(crate) struct BudgetedManager {
+    pub(crate) postgres: tokio_postgres::Config,
+    pub(crate) budget: Arc<Budget>,
+    /// The statements cached per connection (checked by a session reset).
+    pub(crate) statement_cache: Option<NonZeroUsize>,
+    /// Whether a role that skips row-level security is accepted.
+    pub(crate) allow_privileged_role: bool,
+}
+
+impl managed::Manager for BudgetedManager {
+    type Type = BudgetedClient;
+    type Error = ConnectError;
+
+    async fn create(&self) -> Result<BudgetedClient, ConnectError> {
+        let permit = self
+            .budget
+            .permit()
+            .await
+            .map_err(|_| ConnectError::BudgetSpent)?;
+        let connection = connect::open(&self.postgres, self.statement_cache.is_some()).await?;
+        let client = ClientWrapper::new(connection.client, connection.task);
+        check_role(&client, self.allow_privileged_role).await?;
+        Ok(BudgetedClient {
+            client,
+            statements: self.statement_cache.map(StatementCache::new),
+            splicer: connection.splicer,
+            address: connection.address,
+            permit: Some(permit),
+            session_needs_reset: false,
+            mid_statement: false,
+        })
+    }
+
+    async fn recycle(
+        &self,
+        client: &mut BudgetedClient,
+        _: &Metrics,
+    ) -> RecycleResult<ConnectError> {
+        if client.client.is_closed() {
+            return Err(managed::RecycleError::message("the connection is closed"));
+        }
+        if !client.splicer.is_idle() {
+            return Err(managed::RecycleError::message(
+                "the connection still holds a statement's context",
+            ));
+        }
+        if client.session_needs_reset {
+            let cached = client.statements.as_ref().map(StatementCache::len);
+            let intact = reset_session(&client.client, cached)
+                .await
+                .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
+            if !intact {
+                return Err(managed::RecycleError::message(
+                    "hand-written SQL changed the connection's prepared statements",
+                ));
+            }
+            client.session_needs_reset = false;
+        }
+        Ok(())
+    }
+}
+
+/// How long opening one connection may take, beyond waiting for the budget.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

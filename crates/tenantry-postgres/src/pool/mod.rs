@@ -1,0 +1,15 @@
+//! Connections: each server's pools and the budget they share, the lease of
+//! one connection, and how a connection goes back to its pool clean.
+
+mod budget;
+mod lease;
+mod manager;
+mod role;
+mod server;
+mod servers;
+mod session_reset;
+mod statement_cache;
+
+pub(crate) use lease::Lease;
+pub(crate) use server::{Server, ServerLimits};
+pub(crate) use servers::Servers;

@@ -1,0 +1,106 @@
+//! The connection that keeps every process's route cache true: it listens
+//! for the registry's change notifications and evicts the tenant each names;
+//! while it is down (or stops answering its heartbeat), the cache is
+//! bypassed.
+
+use std::sync::{Arc, Weak};
+use std::time::Duration;
+
+use futures_util::StreamExt;
+use tokio::sync::mpsc;
+use tokio_postgres::tls::NoTlsStream;
+use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
+
+use super::router::Router;
+use crate::contract::CHANGES_CHANNEL;
+use crate::pool::Server;
+
+/// Keeps a connection (to `listener`, within `main`'s budget) listening for
+/// registry changes for as long as `router` lives, reconnecting after
+/// failures; `heartbeat` bounds how long a silent connection is trusted.
+pub(crate) async fn listen(
+    router: Weak<Router>,
+    main: Weak<Server>,
+    listener: tokio_postgres::Config,
+    heartbeat: Duration,
+) {
+    loop {
+        let Some(server) = main.upgrade() else {
+            return;
+        };
+        // The listening connection counts against the main server's budget.
+        let permit = server.permit_outside_pools().await;
+        drop(server);
+        if permit.is_some() {
+            if let Ok(Ok((client, connection))) =
+                tokio::time::timeout(heartbeat, listener.connect(NoTls)).await
+            {
+                follow_changes(&router, &client, connection, heartbeat).await;
+            }
+        }
+        drop(permit);
+        let Some(live) = router.upgrade() else {
+            return;
+        };
+        live.stop_listening();
+        drop(live);
+        tokio::time::sleep(RECONNECT_DELAY).await;
+    }
+}
+
+/// How long the listener waits before connecting again after a failure.
+const RECONNECT_DELAY: Duration = Duration::from_millis(500);
+
+/// Subscribes to registry changes on `client` and evicts the tenant of each
+/// notification, until the connection fails, stops answering its heartbeat,
+/// or the router is gone.
+async fn follow_changes(
+    router: &Weak<Router>,
+    client: &Client,
+    mut connection: Connection<Socket, NoTlsStream>,
+    heartbeat: Duration,
+) {
+    let (sender, mut notifications) = mpsc::unbounded_channel();
+    let driver = tokio::spawn(async move {
+        let mut messages = futures_util::stream::poll_fn(move |cx| connection.poll_message(cx));
+        while let Some(Ok(message)) = messages.next().await {
+            if let AsyncMessage::Notification(notification) = message {
+                if sender.send(notification).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let subscribed = client
+        .batch_execute(&format!("LISTEN {CHANGES_CHANNEL}"))
+        .await
+        .is_ok();
+    if subscribed && with_router(router, Router::start_listening).is_some() {
+        let mut beats = tokio::time::interval(heartbeat);
+        beats.tick().await;
+        loop {
+            tokio::select! {
+                notification = notifications.recv() => {
+                    let Some(notification) = notification else { break };
+                    let tenant = notification.payload().parse().ok();
+                    if with_router(router, |router| router.forget(tenant)).is_none() {
+                        break;
+                    }
+                }
+                _ = beats.tick() => {
+                    let answered = tokio::time::timeout(heartbeat, client.batch_execute("")).await;
+                    if !matches!(answered, Ok(Ok(()))) || router.strong_count() == 0 {
+                        break;
+                    }
+                }
+            }
+        }
+    }
+    driver.abort();
+}
+
+/// Runs `action` on the router, unless it is gone.
+fn with_router<T>(router: &Weak<Router>, action: impl FnOnce(&Router) -> T) -> Option<T> {
+    let router: Arc<Router> = router.upgrade()?;
+    Some(action(&router))
+}

@@ -1,0 +1,10 @@
+//! Where a tenant's statements go: its route (server, placement, context),
+//! resolved through the registry and cached, the cache kept true by the
+//! registry's notifications.
+
+mod listener;
+pub mod registry;
+pub(crate) mod route;
+pub(crate) mod router;
+
+pub(crate) use listener::listen;

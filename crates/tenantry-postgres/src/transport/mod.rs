@@ -1,0 +1,5 @@
+//! Bytes to and from a server: opening a connection, and the stream that
+//! splices a tenant context into its statement's message group.
+
+pub(crate) mod connect;
+pub(crate) mod wire;

@@ -425,7 +425,7 @@ async fn failures_are_typed_errors() {
         .one()
         .await
     {
-        Err(Error::Query(QueryError::NoRows { table: "customers" })) => {}
+        Err(Error::NotFound { table: "customers" }) => {}
         other => panic!("expected no rows, got {other:?}"),
     }
     acme.insert(new_customer("Ada")).exec().await.unwrap();

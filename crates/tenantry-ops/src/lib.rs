@@ -12,6 +12,8 @@
 //!
 //! [`contract`]: tenantry_postgres::contract
 
+#![warn(missing_debug_implementations)]
+
 mod error;
 mod lifecycle;
 mod operator;

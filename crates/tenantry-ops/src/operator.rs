@@ -176,3 +176,15 @@ impl Operator {
         registry::list(&client).await
     }
 }
+
+impl std::fmt::Debug for Operator {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Operator")
+            .field("servers", &self.servers())
+            .field("grant_to", &self.grant_to)
+            .field("shared_schema", &self.shared_schema)
+            .field("template", &self.template)
+            .field("fence_wait", &self.fence_wait)
+            .finish_non_exhaustive()
+    }
+}

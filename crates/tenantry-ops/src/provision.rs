@@ -122,6 +122,7 @@ pub trait Seed: Sync {
 }
 
 /// No seed.
+#[derive(Debug, Clone, Copy)]
 pub struct NoSeed;
 
 impl Seed for NoSeed {

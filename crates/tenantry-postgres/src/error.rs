@@ -10,6 +10,7 @@ use crate::placement::TenantStatus;
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum ConstraintKind {
     /// A unique or primary-key constraint.
     Unique,
@@ -24,12 +25,23 @@ pub enum ConstraintKind {
 }
 
 /// Everything that can go wrong running tenantry statements on PostgreSQL.
+///
+/// Every error that PostgreSQL reported keeps the server's error as its
+/// source, with its message and SQL state
+/// ([`tokio_postgres::Error::code`]).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
-    /// Building a statement or reading its rows failed, or a row count was
-    /// not what the call expected (`one`, `optional`).
+    /// Building a statement or reading its rows failed, or more rows came
+    /// back than the call expected (`optional`).
     #[error(transparent)]
-    Query(#[from] tenantry_query::Error),
+    Query(tenantry_query::Error),
+    /// A statement expected to return one row (`one`) returned none.
+    #[error("no `{table}` row matched")]
+    NotFound {
+        /// The table queried.
+        table: &'static str,
+    },
     /// The configuration is incomplete or malformed.
     #[error("invalid configuration: {0}")]
     Config(String),
@@ -42,7 +54,7 @@ pub enum Error {
         role: String,
     },
     /// A write broke an integrity constraint.
-    #[error("{kind:?} constraint {constraint:?} violated")]
+    #[error("{kind} constraint{} violated", constraint.as_ref().map(|name| format!(" {name:?}")).unwrap_or_default())]
     Constraint {
         /// Which kind of rule.
         kind: ConstraintKind,
@@ -167,6 +179,28 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+}
+
+impl std::fmt::Display for ConstraintKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            ConstraintKind::Unique => "unique",
+            ConstraintKind::ForeignKey => "foreign key",
+            ConstraintKind::Check => "check",
+            ConstraintKind::NotNull => "not-null",
+            ConstraintKind::Exclusion => "exclusion",
+        })
+    }
+}
+
+impl From<tenantry_query::Error> for Error {
+    /// A missing row is [`Error::NotFound`]; the rest stays [`Error::Query`].
+    fn from(error: tenantry_query::Error) -> Self {
+        match error {
+            tenantry_query::Error::NoRows { table } => Error::NotFound { table },
+            other => Error::Query(other),
+        }
+    }
 }
 
 impl From<tokio_postgres::Error> for Error {

@@ -12,6 +12,8 @@
 //! operator (`tenantry-ops`) creates, and the [`contract`] holds the names
 //! both sides agree on.
 
+#![warn(missing_debug_implementations)]
+
 mod config;
 mod context;
 mod error;

@@ -67,3 +67,12 @@ impl<'s, K: Context, E: Entity> Delete<'s, K, E> {
 }
 
 write_terminals!(Delete);
+
+impl<K, E: Entity> std::fmt::Debug for Delete<'_, K, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Delete")
+            .field("table", &E::TABLE)
+            .field("statement", &self.statement)
+            .finish_non_exhaustive()
+    }
+}

@@ -132,3 +132,9 @@ impl<X: Executor, T> Stream for Decoded<X, T> {
             .map(|item| item.map(|row| row.and_then(|row| decode(&row).map_err(X::Error::from))))
     }
 }
+
+impl<X: Executor, T> std::fmt::Debug for Decoded<X, T> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Decoded").finish_non_exhaustive()
+    }
+}

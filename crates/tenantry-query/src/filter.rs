@@ -68,3 +68,20 @@ impl<Src> Ordering<Src> {
         }
     }
 }
+
+impl<Src> std::fmt::Debug for Filter<Src> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Filter")
+            .field("expr", &self.expr)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<Src> std::fmt::Debug for Ordering<Src> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ordering")
+            .field("expr", &self.expr)
+            .field("order", &self.order)
+            .finish()
+    }
+}

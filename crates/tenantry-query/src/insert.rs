@@ -147,6 +147,7 @@ pub trait ColumnNames<E> {
 }
 
 /// The entity's primary key, as a conflict key.
+#[derive(Debug, Clone, Copy)]
 pub struct PrimaryKey;
 
 impl<E: Entity> ColumnNames<E> for PrimaryKey {
@@ -181,3 +182,13 @@ column_names_tuple!(A, B, C, D, F);
 column_names_tuple!(A, B, C, D, F, G);
 column_names_tuple!(A, B, C, D, F, G, H);
 column_names_tuple!(A, B, C, D, F, G, H, J);
+
+impl<K, E: Entity> std::fmt::Debug for Insert<'_, K, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Insert")
+            .field("table", &E::TABLE)
+            .field("rows", &self.rows)
+            .field("statement", &self.statement)
+            .finish_non_exhaustive()
+    }
+}

@@ -8,6 +8,8 @@
 //! to `tenant_id = $n`, and qualifies those tables with the tenant's schema
 //! when it has one. Values are always bind parameters.
 
+#![warn(missing_debug_implementations)]
+
 mod column;
 mod delete;
 mod entity;

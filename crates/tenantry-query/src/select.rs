@@ -228,3 +228,12 @@ where
         .await
     }
 }
+
+impl<K, E: Entity, Src, Sel> std::fmt::Debug for Select<'_, K, E, Src, Sel> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Select")
+            .field("table", &E::TABLE)
+            .field("statement", &self.statement)
+            .finish_non_exhaustive()
+    }
+}

@@ -160,3 +160,21 @@ column_tuple!(
     (H, IH),
     (J, IJ)
 );
+
+impl<E: crate::Entity> std::fmt::Debug for Rows<E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Rows<{}>", E::TABLE)
+    }
+}
+
+impl<L> std::fmt::Debug for Picked<L> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Picked")
+    }
+}
+
+impl<C: std::fmt::Debug> std::fmt::Debug for Nullable<C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Nullable").field(&self.0).finish()
+    }
+}

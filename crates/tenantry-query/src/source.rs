@@ -11,6 +11,7 @@
 use std::marker::PhantomData;
 
 /// Index: the entity is the head of the list.
+#[derive(Debug)]
 pub struct Here;
 
 /// Index: the entity is somewhere in the tail of the list.
@@ -27,3 +28,9 @@ pub trait Contains<E, I> {}
 impl<E, Tail> Contains<E, Here> for (E, Tail) {}
 
 impl<Head, Tail, E, I> Contains<E, There<I>> for (Head, Tail) where Tail: Contains<E, I> {}
+
+impl<I> std::fmt::Debug for There<I> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("There")
+    }
+}

@@ -97,3 +97,12 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
 }
 
 write_terminals!(Update);
+
+impl<K, E: Entity> std::fmt::Debug for Update<'_, K, E> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Update")
+            .field("table", &E::TABLE)
+            .field("statement", &self.statement)
+            .finish_non_exhaustive()
+    }
+}

@@ -163,3 +163,18 @@ async fn close_idle_connections(shared: Weak<Shared>) {
         }
     }
 }
+
+impl std::fmt::Debug for Tenantry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let servers: Vec<&str> = self
+            .shared
+            .servers
+            .all()
+            .map(|server| server.name.as_str())
+            .collect();
+        f.debug_struct("Tenantry")
+            .field("servers", &servers)
+            .field("registry", &self.shared.router.is_some())
+            .finish_non_exhaustive()
+    }
+}

@@ -81,3 +81,19 @@ impl Deref for Global {
         &self.scoped
     }
 }
+
+impl std::fmt::Debug for GlobalExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("GlobalExecutor")
+            .field("server", &self.shared.servers.main().name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Global {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Global")
+            .field("executor", self.scoped.executor())
+            .finish()
+    }
+}

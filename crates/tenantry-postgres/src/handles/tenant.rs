@@ -6,7 +6,6 @@ use std::sync::Arc;
 use futures_util::stream::{self, BoxStream, StreamExt};
 use postgres_types::ToSql;
 use tenantry_query::{Executor, Scope, Statement, TenantScoped};
-use tokio_postgres::Row;
 use tracing::Instrument;
 
 use crate::Error;
@@ -211,11 +210,13 @@ impl Tenant {
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, Error> {
+    ) -> Result<Vec<PgRow>, Error> {
         let route = self.scoped.executor().route().await?;
         let lease = route.lease().await?;
         lease.runs_raw_sql();
-        pipeline::query(&lease, &route.begin.hand_written, sql, params).await
+        pipeline::query(&lease, &route.begin.hand_written, sql, params)
+            .await
+            .map(wrap)
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -237,5 +238,23 @@ impl Deref for Tenant {
 
     fn deref(&self) -> &Self::Target {
         &self.scoped
+    }
+}
+
+impl std::fmt::Debug for TenantExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantExecutor")
+            .field("tenant", &self.route.tenant)
+            .field("placement", &self.route.placement)
+            .field("server", &self.route.server.name)
+            .finish()
+    }
+}
+
+impl std::fmt::Debug for Tenant {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Tenant")
+            .field("executor", self.scoped.executor())
+            .finish()
     }
 }

@@ -173,10 +173,10 @@ impl TenantTransaction {
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
-    ) -> Result<Vec<Row>, Error> {
+    ) -> Result<Vec<PgRow>, Error> {
         let executor = self.scoped.executor();
         executor.lease.runs_raw_sql();
-        executor.query(sql, params).await
+        executor.query(sql, params).await.map(wrap)
     }
 
     /// Runs hand-written SQL in the transaction and returns the rows it
@@ -197,5 +197,21 @@ impl Deref for TenantTransaction {
 
     fn deref(&self) -> &Self::Target {
         &self.scoped
+    }
+}
+
+impl std::fmt::Debug for TransactionExecutor {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TransactionExecutor")
+            .field("scope", &self.scope)
+            .finish_non_exhaustive()
+    }
+}
+
+impl std::fmt::Debug for TenantTransaction {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TenantTransaction")
+            .field("executor", self.scoped.executor())
+            .finish()
     }
 }

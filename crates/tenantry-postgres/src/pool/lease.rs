@@ -48,7 +48,10 @@ impl Lease {
             PoolError::Backend(ConnectError::PrivilegedRole(role)) => {
                 Error::PrivilegedRole { role }
             }
-            other => Error::Connect(format!("{other:?}")),
+            PoolError::Closed => Error::Connect("the connection pool is closed".to_owned()),
+            PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
+                unreachable!("pools are built with a runtime and no hooks")
+            }
         })?;
         Ok(Self {
             object: Some(object),

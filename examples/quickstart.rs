@@ -25,9 +25,12 @@ use tokio_postgres::{Client, NoTls};
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "customers", tenant_scoped)]
 pub struct Customer {
+    /// Unique within its tenant.
     #[entity(primary_key)]
     pub id: Uuid,
+    /// Its tenant, supplied by the scope.
     pub tenant_id: TenantId,
+    /// The customer's name.
     pub name: String,
 }
 
@@ -35,11 +38,16 @@ pub struct Customer {
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "invoices", tenant_scoped)]
 pub struct Invoice {
+    /// Unique within its tenant.
     #[entity(primary_key)]
     pub id: Uuid,
+    /// Its tenant, supplied by the scope.
     pub tenant_id: TenantId,
+    /// The customer billed.
     pub customer_id: Uuid,
+    /// The amount, in cents.
     pub amount_cents: i64,
+    /// When it was issued.
     pub created_at: OffsetDateTime,
 }
 

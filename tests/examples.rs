@@ -10,8 +10,17 @@ mod support;
 #[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
 mod quickstart;
 
-use support::database::{admin_url, main_port};
-use support::local_server::ensure_running;
+#[path = "../examples/hybrid.rs"]
+#[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each example has its own `setup`, as it does when built alone"
+)]
+mod hybrid;
+
+use support::database::{admin_url, main_port, url_for};
+use support::local_server::{ensure_cluster, ensure_running};
+use support::placements::SECOND_PORT;
 use tokio_postgres::{Client, NoTls};
 
 /// The key of the lock that makes test processes take turns with the
@@ -49,4 +58,28 @@ async fn quickstart_shows_each_tenant_its_own_rows() {
     if let Err(error) = quickstart::run(&admin_url).await {
         panic!("the quickstart failed: {error}");
     }
+}
+
+#[tokio::test]
+async fn hybrid_shows_each_placement_its_own_rows() {
+    let admin_url = main_server();
+    ensure_cluster("second", SECOND_PORT);
+    let _turn = take_turn(&admin_url).await;
+    let second_url = url_for(SECOND_PORT, "postgres", "postgres");
+    if let Err(error) = hybrid::run(&admin_url, &second_url).await {
+        panic!("the hybrid example failed: {error}");
+    }
+}
+
+#[tokio::test]
+async fn hybrid_says_which_server_does_not_answer() {
+    let nobody = "postgres://postgres@127.0.0.1:1/postgres";
+    let error = hybrid::run(&main_server(), nobody)
+        .await
+        .expect_err("no server listens on port 1");
+    let message = error.to_string();
+    assert!(
+        message.contains("TENANTRY_SECOND_URL") && message.contains("does not answer"),
+        "{message}"
+    );
 }

@@ -18,10 +18,10 @@
 //! (`TENANTRY_SECOND_URL`); both must be superusers' URLs, and both servers
 //! must trust local connections (the application role has no password). If a
 //! server does not answer, the example says which and exits with status 1: a
-//! second local server can be made with, for instance,
-//! `pg_createcluster 15 second --port 5433 --start`. What has nothing to do
-//! with tenantry (the administrator's connections, making and dropping the
-//! databases and the role) is in `setup/`.
+//! second local server can be made with, for instance, `pg_createcluster 15
+//! second --port 5433 --start -- --auth-host=trust --auth-local=trust`. What
+//! has nothing to do with tenantry (the administrator's connections, making
+//! and dropping the databases and the role) is in `setup/`.
 
 mod setup;
 

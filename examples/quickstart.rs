@@ -4,7 +4,7 @@
 //! tenant-scoped tables under row-level security, then writes and reads as
 //! two tenants whose rows share the same ids, and shows what each one sees,
 //! including what happens when hand-written SQL forgets the tenant filter or
-//! tries to write into the other tenant.
+//! tries to write into the other tenant. Last, it drops what it created.
 //!
 //! ```text
 //! cargo run --example quickstart
@@ -12,22 +12,29 @@
 //!
 //! The administrator connection defaults to
 //! `postgres://postgres@127.0.0.1:5432/postgres`; set `TENANTRY_ADMIN_URL` to
-//! use another. If the local server is down, its clusters are started.
+//! use another. The application role it creates has no password, so the
+//! server must trust local connections, as a development server does. What
+//! has nothing to do with tenantry (the administrator's connection, making
+//! and dropping the database and the role) is in `setup/`.
 
-#[path = "../tests/support/local_server.rs"]
-#[allow(dead_code)] // the demo needs only the main server
-mod local_server;
+mod setup;
 
+use std::process::ExitCode;
+
+use setup::{Result, with_setting};
 use tenantry::prelude::*;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// A customer of one tenant.
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "customers", tenant_scoped)]
 pub struct Customer {
+    /// Unique within its tenant.
     #[entity(primary_key)]
     pub id: Uuid,
+    /// Its tenant, supplied by the scope.
     pub tenant_id: TenantId,
+    /// The customer's name.
     pub name: String,
 }
 
@@ -35,11 +42,16 @@ pub struct Customer {
 #[derive(Entity, Debug, Clone)]
 #[entity(table = "invoices", tenant_scoped)]
 pub struct Invoice {
+    /// Unique within its tenant.
     #[entity(primary_key)]
     pub id: Uuid,
+    /// Its tenant, supplied by the scope.
     pub tenant_id: TenantId,
+    /// The customer billed.
     pub customer_id: Uuid,
+    /// The amount, in cents.
     pub amount_cents: i64,
+    /// When it was issued.
     pub created_at: OffsetDateTime,
 }
 
@@ -64,35 +76,30 @@ CREATE TABLE invoices (
 );
 ";
 
-async fn connect(url: &str) -> Result<Client, tokio_postgres::Error> {
-    let (client, connection) = tokio_postgres::connect(url, NoTls).await?;
-    tokio::spawn(connection);
-    Ok(client)
+#[tokio::main]
+async fn main() -> ExitCode {
+    let outcome = run(&setup::admin_url("TENANTRY_ADMIN_URL", 5432)).await;
+    setup::exit_status("quickstart", outcome)
 }
 
-/// Creates the demo database and role afresh, with the schema under RLS.
-/// Returns the application role's URL.
-async fn set_up(admin_url: &str) -> Result<String, Box<dyn std::error::Error>> {
-    let mut config: tokio_postgres::Config = admin_url.parse()?;
-    let admin = connect(admin_url).await?;
-    admin
-        .batch_execute(&format!("DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)"))
-        .await?;
-    admin
-        .batch_execute(&format!("DROP ROLE IF EXISTS {APP_ROLE}"))
-        .await?;
-    admin
-        .batch_execute(&format!(
-            "CREATE ROLE {APP_ROLE} LOGIN NOSUPERUSER NOBYPASSRLS"
-        ))
-        .await?;
-    admin
-        .batch_execute(&format!("CREATE DATABASE {DATABASE}"))
-        .await?;
+/// Runs the demo on the server of `admin_url` (a superuser's URL), and drops
+/// what it created whether it succeeds or not. Fails if a tenant sees or
+/// writes another's rows.
+pub async fn run(admin_url: &str) -> Result<()> {
+    let admin = setup::connect(admin_url, "TENANTRY_ADMIN_URL").await?;
+    setup::drop_all(&admin, &[DATABASE], APP_ROLE).await?; // what an interrupted run left
+    let outcome = demo(admin_url, &admin).await;
+    setup::drop_all(&admin, &[DATABASE], APP_ROLE).await?;
+    println!("\ncleaned up {DATABASE} and {APP_ROLE}");
+    outcome
+}
 
-    config.dbname(DATABASE);
-    let (owner, connection) = config.connect(NoTls).await?;
-    tokio::spawn(connection);
+/// Creates the demo's database and role, and its tables under row-level
+/// security. Returns the application role's URL.
+async fn set_up(admin_url: &str, admin: &Client) -> Result<String> {
+    setup::create(admin, DATABASE, APP_ROLE).await?;
+    let owner_url = with_setting(admin_url, "dbname", DATABASE);
+    let owner = setup::connect(&owner_url, "TENANTRY_ADMIN_URL").await?;
     owner.batch_execute(SCHEMA).await?;
     for table in ["customers", "invoices"] {
         tenantry::ops::rls::isolate_table(&owner, None, table).await?;
@@ -102,35 +109,13 @@ async fn set_up(admin_url: &str) -> Result<String, Box<dyn std::error::Error>> {
             "GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {APP_ROLE}"
         ))
         .await?;
-
-    config.user(APP_ROLE);
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    let port = config.get_ports().first().copied().unwrap_or(5432);
-    Ok(format!("postgres://{APP_ROLE}@{host}:{port}/{DATABASE}"))
+    Ok(with_setting(&owner_url, "user", APP_ROLE))
 }
 
-fn server_address(admin_url: &str) -> Option<String> {
-    let config: tokio_postgres::Config = admin_url.parse().ok()?;
-    match config.get_hosts().first()? {
-        tokio_postgres::config::Host::Tcp(host) => Some(format!(
-            "{host}:{}",
-            config.get_ports().first().copied().unwrap_or(5432)
-        )),
-        _ => None,
-    }
-}
-
-#[tokio::main]
-async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let admin_url = std::env::var("TENANTRY_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    if let Some(address) = server_address(&admin_url) {
-        local_server::ensure_running(&address);
-    }
-    let app_url = set_up(&admin_url).await?;
+/// Two tenants write rows with the same ids, then each reads, by the builder
+/// and by hand-written SQL, and one tries to write into the other.
+async fn demo(admin_url: &str, admin: &Client) -> Result<()> {
+    let app_url = set_up(admin_url, admin).await?;
     println!(
         "database {DATABASE} ready; the application connects as {APP_ROLE} (not a superuser, no BYPASSRLS)\n"
     );
@@ -186,6 +171,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             big.iter().map(|i| i.amount_cents).collect::<Vec<_>>()
         );
         println!("  raw `SELECT count(*) FROM invoices` (no tenant filter): {unfiltered}");
+        if !customer.name.contains(label) || unfiltered != 2 {
+            return Err(format!("{label} sees another tenant's rows: isolation is broken").into());
+        }
     }
 
     let attempt = acme
@@ -196,21 +184,15 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .await;
     match attempt {
         Err(error) => println!("\nacme writing a row into globex with raw SQL is refused: {error}"),
-        Ok(rows) => println!("\nacme wrote {rows} row(s) into globex: isolation is broken"),
+        Ok(rows) => {
+            return Err(
+                format!("acme wrote {rows} row(s) into globex: isolation is broken").into(),
+            );
+        }
     }
     println!(
         "globex still has {} customer(s)",
         globex.select::<Customer>().count().await?
     );
-
-    let admin = connect(&admin_url).await?;
-    drop(db);
-    admin
-        .batch_execute(&format!("DROP DATABASE {DATABASE} WITH (FORCE)"))
-        .await?;
-    admin
-        .batch_execute(&format!("DROP ROLE {APP_ROLE}"))
-        .await?;
-    println!("\ncleaned up {DATABASE} and {APP_ROLE}");
     Ok(())
 }

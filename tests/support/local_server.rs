@@ -1,6 +1,6 @@
-//! Makes sure the local PostgreSQL server is up before a test or the demo
-//! connects to it: if nothing answers, start the installed clusters, and say
-//! clearly what is missing when PostgreSQL is not installed at all.
+//! Makes sure the local PostgreSQL server is up before a test connects to
+//! it: if nothing answers, start the installed clusters, and say clearly
+//! what is missing when PostgreSQL is not installed at all.
 
 use std::net::{TcpStream, ToSocketAddrs};
 use std::process::Command;

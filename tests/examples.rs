@@ -1,0 +1,85 @@
+//! The examples, end to end. Each example's file is compiled into this test
+//! as a module and its `run` called with the test servers' URLs: `cargo test`
+//! checks what `cargo run --example` shows, without a nested cargo or a
+//! binary that may not be built yet (`cargo test --test examples` builds no
+//! example).
+
+mod support;
+
+#[path = "../examples/quickstart.rs"]
+#[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
+mod quickstart;
+
+#[path = "../examples/hybrid.rs"]
+#[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each example has its own `setup`, as it does when built alone"
+)]
+mod hybrid;
+
+use support::database::{admin_url, main_port, url_for};
+use support::local_server::{ensure_cluster, ensure_running};
+use support::placements::SECOND_PORT;
+use tokio_postgres::{Client, NoTls};
+
+/// The key of the lock that makes test processes take turns with the
+/// examples, whose databases and roles have fixed names.
+const EXAMPLES_LOCK: i64 = 0x6578_616d_706c_6573; // "examples"
+
+/// The main server's administrator URL, the server started if it is down.
+fn main_server() -> String {
+    let url = admin_url();
+    let config: tokio_postgres::Config = url.parse().expect("admin URL");
+    if let Some(tokio_postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
+        ensure_running(&format!("{host}:{}", main_port()));
+    }
+    url
+}
+
+/// Waits for this process's turn to run an example; the turn lasts as long
+/// as the returned connection.
+async fn take_turn(admin_url: &str) -> Client {
+    let (client, connection) = tokio_postgres::connect(admin_url, NoTls)
+        .await
+        .expect("connect to the main server");
+    tokio::spawn(connection);
+    client
+        .execute("SELECT pg_advisory_lock($1)", &[&EXAMPLES_LOCK])
+        .await
+        .expect("take the examples' lock");
+    client
+}
+
+#[tokio::test]
+async fn quickstart_shows_each_tenant_its_own_rows() {
+    let admin_url = main_server();
+    let _turn = take_turn(&admin_url).await;
+    if let Err(error) = quickstart::run(&admin_url).await {
+        panic!("the quickstart failed: {error}");
+    }
+}
+
+#[tokio::test]
+async fn hybrid_shows_each_placement_its_own_rows() {
+    let admin_url = main_server();
+    ensure_cluster("second", SECOND_PORT);
+    let _turn = take_turn(&admin_url).await;
+    let second_url = url_for(SECOND_PORT, "postgres", "postgres");
+    if let Err(error) = hybrid::run(&admin_url, &second_url).await {
+        panic!("the hybrid example failed: {error}");
+    }
+}
+
+#[tokio::test]
+async fn hybrid_says_which_server_does_not_answer() {
+    let nobody = "postgres://postgres@127.0.0.1:1/postgres";
+    let error = hybrid::run(&main_server(), nobody)
+        .await
+        .expect_err("no server listens on port 1");
+    let message = error.to_string();
+    assert!(
+        message.contains("TENANTRY_SECOND_URL") && message.contains("does not answer"),
+        "{message}"
+    );
+}

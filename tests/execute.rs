@@ -7,7 +7,7 @@ mod support;
 use futures_util::TryStreamExt;
 use support::database::TestDatabase;
 use support::{Customer, Event, Invoice, NewCustomer, NewEvent, NewInvoice, Plan};
-use tenantry::{ConstraintKind, Error, Executor, QueryError, TenantId, TenantScoped};
+use tenantry::{ConstraintKind, Entity, Error, Executor, QueryError, TenantId, TenantScoped};
 use time::OffsetDateTime;
 use time::macros::{date, datetime, time};
 use uuid::Uuid;
@@ -296,6 +296,43 @@ async fn joins_and_subqueries_execute() {
         .unwrap();
     streamed.sort();
     assert_eq!(streamed, [100, 200]);
+}
+
+/// The plans table, as an entity that names no schema: it is in the shared
+/// schema, where the operator applies the shared migrations by default.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "plans", global)]
+struct DefaultSchemaPlan {
+    #[entity(primary_key)]
+    id: String,
+    max_seats: i32,
+    price: f64,
+}
+
+#[tokio::test]
+async fn a_global_entity_without_a_schema_is_where_the_operator_migrated_it() {
+    let database = TestDatabase::create().await;
+    let db = database.connect().await;
+    let plan = Plan {
+        id: "team".to_owned(),
+        max_seats: 5,
+        price: 9.0,
+    };
+    db.global().insert(plan).exec().await.unwrap();
+    let plans = db
+        .global()
+        .select::<DefaultSchemaPlan>()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(
+        plans,
+        [DefaultSchemaPlan {
+            id: "team".to_owned(),
+            max_seats: 5,
+            price: 9.0,
+        }]
+    );
 }
 
 #[tokio::test]

@@ -69,7 +69,21 @@ pub use tenantry_postgres::{
     Placement, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
     TransactionExecutor, contract, registry,
 };
-pub use tenantry_query::*;
+pub use tenantry_query::{
+    Column, Delete, Entity, EntityKind, Executor, Filter, GlobalEntity, GlobalScope, Identifier,
+    Insert, Insertable, Operation, Ordering, Scope, Select, SqlValue, Statement, TenantEntity,
+    TenantId, TenantScoped, Text, Update,
+};
+
+/// The whole query layer, plumbing included: the traits and markers that
+/// prove at compile time which entities a statement reads (`Contains`,
+/// `Here`, `There`, `Picked`, ...), which application code rarely names.
+pub mod query {
+    pub use tenantry_query::*;
+}
+
+#[doc(hidden)]
+pub use tenantry_query::__derive;
 
 /// What can go wrong running statements; building them has [`QueryError`],
 /// which converts into it.
@@ -77,9 +91,46 @@ pub use tenantry_postgres::Error;
 /// What can go wrong building a statement or reading its rows.
 pub use tenantry_query::Error as QueryError;
 
+/// A tenant's SELECT of `E`, as `tenant.select::<E>()` starts it: the type a
+/// function returns to hand a query on to its caller.
+///
+/// ```
+/// use tenantry::prelude::*;
+///
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "invoices", tenant_scoped)]
+/// pub struct Invoice {
+///     #[entity(primary_key)]
+///     pub id: Uuid,
+///     pub tenant_id: TenantId,
+///     pub amount_cents: i64,
+/// }
+///
+/// /// The tenant's large invoices, biggest first, for the caller to page.
+/// fn large_invoices(tenant: &Tenant) -> TenantSelect<'_, Invoice> {
+///     tenant
+///         .select::<Invoice>()
+///         .filter(Invoice::AMOUNT_CENTS.gt(10_000))
+///         .order_by(Invoice::AMOUNT_CENTS.desc())
+/// }
+/// # let _ = large_invoices;
+/// ```
+pub type TenantSelect<'a, E> = Select<'a, TenantScoped<TenantExecutor>, E>;
+/// A tenant's INSERT of `E` rows.
+pub type TenantInsert<'a, E> = Insert<'a, TenantScoped<TenantExecutor>, E>;
+/// A tenant's UPDATE of `E`.
+pub type TenantUpdate<'a, E> = Update<'a, TenantScoped<TenantExecutor>, E>;
+/// A tenant's DELETE of `E`.
+pub type TenantDelete<'a, E> = Delete<'a, TenantScoped<TenantExecutor>, E>;
+/// A SELECT of global entity `E`, as `db.global().select::<E>()` starts it.
+pub type GlobalSelect<'a, E> = Select<'a, GlobalScope<GlobalExecutor>, E>;
+
 /// The names most code needs: `use tenantry::prelude::*;`.
 pub mod prelude {
-    pub use crate::{Config, Entity, GlobalScope, TenantId, TenantScoped, Tenantry, Uuid};
+    pub use crate::{
+        Config, Entity, Error, Global, GlobalScope, Tenant, TenantId, TenantScoped, TenantSelect,
+        TenantTransaction, Tenantry, Uuid,
+    };
     pub use time::OffsetDateTime;
 }
 

@@ -1,9 +1,9 @@
 //! Builds the statement of a random case with a `TenantScoped` handle,
 //! lowering the model's filter trees to typed filters.
 
+use tenantry::query::Contains;
 use tenantry::{
-    Column, Contains, Entity, Filter, GlobalScope, Select, SqlValue, Statement, TenantId,
-    TenantScoped,
+    Column, Entity, Filter, GlobalScope, Select, SqlValue, Statement, TenantId, TenantScoped,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;

@@ -38,7 +38,7 @@ fn column_constants(model: &EntityModel) -> TokenStream {
         let doc = format!("The `{column}` column.");
         quote! {
             #[doc = #doc]
-            pub const #name: #krate::Column<#ident, #ty> = #krate::Column::new(#column);
+            pub const #name: #krate::__derive::Column<#ident, #ty> = #krate::__derive::Column::new(#column);
         }
     });
     quote! {
@@ -59,15 +59,15 @@ fn entity_impl(model: &EntityModel) -> TokenStream {
                 .tenant_field()
                 .expect("validated: a tenant-scoped entity has a tenant field")
                 .column;
-            quote!(#krate::EntityKind::TenantScoped { tenant_column: #column })
+            quote!(#krate::__derive::EntityKind::TenantScoped { tenant_column: #column })
         }
         Scoping::Global {
             schema: Some(schema),
         } => {
-            quote!(#krate::EntityKind::Global { schema: ::core::option::Option::Some(#schema) })
+            quote!(#krate::__derive::EntityKind::Global { schema: ::core::option::Option::Some(#schema) })
         }
         Scoping::Global { schema: None } => {
-            quote!(#krate::EntityKind::Global { schema: ::core::option::Option::None })
+            quote!(#krate::__derive::EntityKind::Global { schema: ::core::option::Option::None })
         }
     };
     let columns = model.fields.iter().map(|field| &field.column);
@@ -78,17 +78,17 @@ fn entity_impl(model: &EntityModel) -> TokenStream {
         .map(|field| &field.column);
     let reads = model.fields.iter().enumerate().map(|(index, field)| {
         let name = &field.ident;
-        quote!(#name: #krate::read_column(row, #table, offset + #index)?)
+        quote!(#name: #krate::__derive::read_column(row, #table, offset + #index)?)
     });
     quote! {
         #[automatically_derived]
-        impl #krate::Entity for #ident {
+        impl #krate::__derive::Entity for #ident {
             const TABLE: &'static str = #table;
-            const KIND: #krate::EntityKind = #kind;
+            const KIND: #krate::__derive::EntityKind = #kind;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
             const PRIMARY_KEY: &'static [&'static str] = &[#(#primary_key),*];
 
-            fn from_row<R: #krate::RowReader>(
+            fn from_row<R: #krate::__derive::RowReader>(
                 row: &R,
                 offset: usize,
             ) -> ::core::result::Result<Self, #krate::__derive::Error> {
@@ -108,7 +108,7 @@ fn tenant_scoped_items(model: &EntityModel) -> TokenStream {
     let tenant_column = &tenant.column;
     let tenant_ty = &tenant.ty;
     let tenant_type_check = quote_spanned! {tenant_ty.span()=>
-        const _: fn(#tenant_ty) -> #krate::TenantId = |tenant_id| tenant_id;
+        const _: fn(#tenant_ty) -> #krate::__derive::TenantId = |tenant_id| tenant_id;
     };
     let new_ident = format_ident!("New{}", ident);
     let new_doc = format!(
@@ -134,7 +134,7 @@ fn tenant_scoped_items(model: &EntityModel) -> TokenStream {
         #tenant_type_check
 
         #[automatically_derived]
-        impl #krate::TenantEntity for #ident {
+        impl #krate::__derive::TenantEntity for #ident {
             const TENANT_COLUMN: &'static str = #tenant_column;
         }
 
@@ -155,7 +155,7 @@ fn global_items(model: &EntityModel) -> TokenStream {
     let insertable = insertable_impl(model, ident, &fields);
     quote! {
         #[automatically_derived]
-        impl #krate::GlobalEntity for #ident {}
+        impl #krate::__derive::GlobalEntity for #ident {}
 
         #insertable
     }
@@ -168,11 +168,11 @@ fn insertable_impl(model: &EntityModel, row: &syn::Ident, fields: &[&FieldModel]
     let columns = fields.iter().map(|field| &field.column);
     let values = fields.iter().map(|field| {
         let name = &field.ident;
-        quote_spanned!(field.ty.span()=> #krate::SqlValue::into_value(self.#name))
+        quote_spanned!(field.ty.span()=> #krate::__derive::SqlValue::into_value(self.#name))
     });
     quote! {
         #[automatically_derived]
-        impl #krate::Insertable for #row {
+        impl #krate::__derive::Insertable for #row {
             type Entity = #ident;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
 

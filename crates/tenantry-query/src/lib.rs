@@ -52,6 +52,9 @@ pub use value::{SqlValue, Text};
 /// Re-exports for the code `#[derive(Entity)]` generates; not a public API.
 #[doc(hidden)]
 pub mod __derive {
-    pub use crate::Error;
+    pub use crate::{
+        Column, Entity, EntityKind, Error, GlobalEntity, GlobalScope, Insertable, RowReader,
+        SqlValue, TenantEntity, TenantId, TenantScoped, read_column,
+    };
     pub use sea_query::Value;
 }

@@ -22,8 +22,8 @@ use tenantry::ops::migrate::{
     AppliedMigration, MigrateOptions, Migration, MigrationSet, Outcome, SetKind,
 };
 use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind, Seed};
-use tenantry::{Config, MAIN_SERVER, Placement, TenantRecord, TenantStatus};
-use tokio_postgres::{Client, Transaction};
+use tenantry::{Config, MAIN_SERVER, Placement, TenantRecord, TenantStatus, TenantTransaction};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 /// The test tenant set plus `extra` as its next migration.
@@ -754,18 +754,13 @@ struct FlakySeed {
 impl Seed for FlakySeed {
     async fn seed(
         &self,
-        transaction: &Transaction<'_>,
-        tenant: &TenantRecord,
-    ) -> Result<(), Error> {
+        tenant: &TenantTransaction,
+        _: &TenantRecord,
+    ) -> Result<(), tenantry::Error> {
         self.runs.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-        transaction
-            .execute(
-                "INSERT INTO customers (tenant_id, id, name) VALUES ($1, $2, 'seeded')",
-                &[&tenant.id.as_uuid(), &Uuid::new_v4()],
-            )
-            .await?;
+        tenant.insert(NewCustomer::named("seeded")).exec().await?;
         if self.fail.swap(false, std::sync::atomic::Ordering::SeqCst) {
-            return Err(tenantry::Error::Config("the seed crashed".to_owned()).into());
+            return Err(tenantry::Error::Config("the seed crashed".to_owned()));
         }
         Ok(())
     }

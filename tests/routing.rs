@@ -77,6 +77,9 @@ async fn unknown_and_inactive_tenants_are_refused() {
         refused_status(&db, record.id).await,
         Some(TenantStatus::Suspended)
     );
+    // Nor can the application make a handle that skips the registry: that
+    // is for the operator's privileged connection.
+    assert!(matches!(db.tenant_at(&record), Err(Error::Config(_))));
 }
 
 #[tokio::test]

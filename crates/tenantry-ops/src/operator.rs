@@ -8,7 +8,8 @@ use tenantry_query::Identifier;
 use tokio_postgres::{Client, NoTls};
 
 use tenantry_postgres::contract::GLOBAL_SCHEMA;
-use tenantry_postgres::{Config, MAIN_SERVER, TenantRecord};
+use tenantry_postgres::{Config, MAIN_SERVER, TenantRecord, Tenantry};
+use tokio::sync::OnceCell;
 
 use crate::Error;
 use crate::registry;
@@ -44,6 +45,9 @@ pub struct Operator {
     shared_schema: Identifier,
     template: Identifier,
     fence_wait: Duration,
+    /// The runtime on the operator's own connections, opened on first use:
+    /// how the operator works inside one tenant (seeding it).
+    runtime: OnceCell<Tenantry>,
 }
 
 /// How long a status change waits for a tenant's writing transactions by
@@ -59,6 +63,7 @@ impl Operator {
             shared_schema: Identifier::new(GLOBAL_SCHEMA).expect("a valid identifier"),
             template: Identifier::new(TEMPLATE_DATABASE).expect("a valid identifier"),
             fence_wait: DEFAULT_FENCE_WAIT,
+            runtime: OnceCell::new(),
         }
     }
 
@@ -101,12 +106,22 @@ impl Operator {
         &self.shared_schema
     }
 
-    pub(crate) fn template(&self) -> &Identifier {
-        &self.template
+    /// The runtime on the operator's connections (privileged, without the
+    /// registry), opened on first use.
+    pub(crate) async fn runtime(&self) -> Result<&Tenantry, Error> {
+        let config = self
+            .config
+            .clone()
+            .without_registry()
+            .allow_privileged_role();
+        Ok(self
+            .runtime
+            .get_or_try_init(|| Tenantry::connect(config))
+            .await?)
     }
 
-    pub(crate) fn citus(&self) -> bool {
-        self.config.is_citus()
+    pub(crate) fn template(&self) -> &Identifier {
+        &self.template
     }
 
     pub(crate) fn grant_roles(&self) -> &[Identifier] {

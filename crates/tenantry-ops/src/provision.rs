@@ -16,10 +16,10 @@
 use std::future::Future;
 
 use tenantry_query::{Identifier, TenantId};
-use tokio_postgres::{Client, Transaction};
+use tokio_postgres::Client;
 
-use tenantry_postgres::contract::{POOL_SCHEMA, context_settings};
-use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+use tenantry_postgres::contract::POOL_SCHEMA;
+use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus, TenantTransaction};
 
 use crate::Error;
 use crate::migrate::{
@@ -109,16 +109,17 @@ impl NewTenant {
     }
 }
 
-/// Writes a new tenant's initial rows, once. It runs in a transaction in the
-/// tenant's context (its `tenant_id` setting and, for schema tenants, its
-/// `search_path`), and must only write that tenant's rows.
+/// Writes a new tenant's initial rows, once, with the builder: it gets a
+/// transaction of the tenant (a [`TenantTransaction`], in the tenant's
+/// context and placement, which commits with the seed's marker), and can
+/// only build statements on that tenant's rows.
 pub trait Seed: Sync {
-    /// Seeds `tenant`.
+    /// Seeds `tenant`, whose registry row is `record`.
     fn seed(
         &self,
-        transaction: &Transaction<'_>,
-        tenant: &TenantRecord,
-    ) -> impl Future<Output = Result<(), Error>> + Send;
+        tenant: &TenantTransaction,
+        record: &TenantRecord,
+    ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
 }
 
 /// No seed.
@@ -126,7 +127,7 @@ pub trait Seed: Sync {
 pub struct NoSeed;
 
 impl Seed for NoSeed {
-    async fn seed(&self, _: &Transaction<'_>, _: &TenantRecord) -> Result<(), Error> {
+    async fn seed(&self, _: &TenantTransaction, _: &TenantRecord) -> Result<(), RuntimeError> {
         Ok(())
     }
 }
@@ -184,14 +185,14 @@ impl Operator {
                     .await?,
             );
         }
-        let mut client = self
+        let client = self
             .connect(&record.server, record.placement.database())
             .await?;
         if let Some(target) = Target::of_tenant(&record, &Identifier::new(POOL_SCHEMA)?) {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
         record_state(&main, &migrated).await?;
-        seed_once(&mut client, &record, self.citus(), seed).await?;
+        self.seed_once(&record, seed).await?;
         // Its placement admits its writes from now on, before it is served.
         residency::record(
             &client,
@@ -295,31 +296,22 @@ async fn migrate_one(
     ))
 }
 
-/// Runs `seed` unless this tenant was seeded before, in one transaction
-/// with the marker, in the tenant's context.
-async fn seed_once(
-    client: &mut Client,
-    record: &TenantRecord,
-    citus: bool,
-    seed: &impl Seed,
-) -> Result<(), Error> {
-    let transaction = client.transaction().await?;
-    transaction
-        .batch_execute(&context_settings(
-            record.id,
-            citus,
-            record.placement.schema(),
-        ))
-        .await?;
-    let inserted = transaction
-        .execute(
-            "INSERT INTO tenantry.seeded (tenant) VALUES ($1) ON CONFLICT DO NOTHING",
-            &[&record.id.to_string()],
-        )
-        .await?;
-    if inserted == 1 {
-        seed.seed(&transaction, record).await?;
+impl Operator {
+    /// Runs `seed` unless this tenant was seeded before, in one transaction
+    /// of the tenant with the marker.
+    async fn seed_once(&self, record: &TenantRecord, seed: &impl Seed) -> Result<(), Error> {
+        let tenant = self.runtime().await?.tenant_at(record)?;
+        let transaction = tenant.transaction().await?;
+        let inserted = transaction
+            .raw_execute(
+                "INSERT INTO tenantry.seeded (tenant) VALUES ($1) ON CONFLICT DO NOTHING",
+                &[&record.id.to_string()],
+            )
+            .await?;
+        if inserted == 1 {
+            seed.seed(&transaction, record).await?;
+        }
+        transaction.commit().await?;
+        Ok(())
     }
-    transaction.commit().await?;
-    Ok(())
 }

@@ -87,6 +87,14 @@ impl Config {
         self
     }
 
+    /// Routes tenants without the registry again: every tenant is in the
+    /// main server's shared tables (the default), unless a handle is made
+    /// for where a registry row says it lives ([`crate::Tenantry::tenant_at`]).
+    pub fn without_registry(mut self) -> Self {
+        self.registry = false;
+        self
+    }
+
     /// How often the connection that listens for registry changes is checked
     /// (default 5 s). One that does not answer within this interval (a dead
     /// network path that no error reports) is replaced; until a new one

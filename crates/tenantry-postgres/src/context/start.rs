@@ -117,14 +117,6 @@ fn context_statements(tenant: TenantId, citus: bool, schema: Option<&Identifier>
     statements
 }
 
-/// The tenant context for hand-written SQL in an open transaction, as one
-/// simple query: `tenant`'s setting and the path of its placement (`schema`,
-/// or the shared pool's), as the runtime sets them; on Citus, propagated to
-/// the workers. The operator seeds a new tenant in it.
-pub fn context_settings(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> String {
-    context_statements(tenant, citus, schema).join("; ")
-}
-
 /// The start of a statement outside any tenant context (global entities):
 /// the tenant setting is cleared for the transaction, so that not even a
 /// session-level setting left by hand-written SQL can lend it a tenant, and

@@ -11,7 +11,7 @@ use crate::context::start::NO_CONTEXT;
 use crate::handles::global::Global;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::Tenant;
-use crate::placement::Placement;
+use crate::placement::{Placement, TenantRecord};
 use crate::pool::Lease;
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
@@ -108,6 +108,27 @@ impl Tenantry {
             )),
         };
         Ok(Tenant::new(route, self.shared.clone()))
+    }
+
+    /// The handle of the tenant of `record`, where the record says it lives,
+    /// without asking the registry whether it is served: for the operator,
+    /// which seeds a tenant before it is active. Only a connection allowed to
+    /// skip row-level security ([`Config::allow_privileged_role`]) gets one;
+    /// an application resolves tenants with [`Tenantry::tenant`].
+    pub fn tenant_at(&self, record: &TenantRecord) -> Result<Tenant, Error> {
+        if !self.shared.config.allow_privileged_role {
+            return Err(Error::Config(
+                "a handle bypassing the registry is for the operator's privileged connection"
+                    .to_owned(),
+            ));
+        }
+        let route = Route::new(
+            record.id,
+            record.placement.clone(),
+            self.shared.servers.named(&record.server)?,
+            self.shared.config.is_citus(),
+        );
+        Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }
 
     /// Connections open to server `name` now, across all its pools.

@@ -34,28 +34,64 @@
 //! );
 //! ```
 //!
-//! With a database, [`Tenantry::connect`] gives handles that also run the
-//! statements: `db.tenant(id).await?.select::<Invoice>().all().await?`.
+//! With a database, [`Tenantry::connect`] gives handles that also run them,
+//! each statement in the tenant's own context:
 //!
-//! ## The operator (feature `ops`)
-//!
-//! What runs as a privileged role (migrating every tenant target,
-//! provisioning, suspending, auditing the catalog) is `tenantry::ops`, behind the
-//! `ops` feature, so that an application that only queries does not link
-//! it. `embed_migrations!` embeds a directory of `<version>_<name>.sql`
-//! files at compile time, and an `ops::Operator` applies them to every
-//! target (see `ops::migrate`). The macro embeds each file with `include_str!`, so a
-//! changed or removed file rebuilds the set; for a *new* file to be seen by
-//! `cargo build`, give the crate a build script naming the directory (a
-//! procedural macro cannot watch a directory on stable Rust; sqlx asks the
-//! same for `sqlx::migrate!`):
-//!
-//! ```ignore
-//! // build.rs
-//! fn main() {
-//!     println!("cargo:rerun-if-changed=migrations");
-//! }
+//! ```no_run
+//! # use tenantry::prelude::*;
+//! # #[derive(Entity, Debug)]
+//! # #[entity(table = "invoices", tenant_scoped)]
+//! # pub struct Invoice {
+//! #     #[entity(primary_key)]
+//! #     pub id: Uuid,
+//! #     pub tenant_id: TenantId,
+//! #     pub amount_cents: i64,
+//! # }
+//! # async fn run(tenant_id: TenantId) -> Result<(), Error> {
+//! let db = Tenantry::connect(Config::from_env()?).await?; // DATABASE_URL, as an ordinary role
+//! let acme = db.tenant(tenant_id).await?;
+//! let big: Vec<Invoice> = acme
+//!     .select::<Invoice>()
+//!     .filter(Invoice::AMOUNT_CENTS.gt(10_000))
+//!     .all()
+//!     .await?;
+//! acme.insert(NewInvoice { id: Uuid::new_v4(), amount_cents: 4_200 }).exec().await?;
+//! # let _ = big;
+//! # Ok(()) }
 //! ```
+//!
+//! # Where to go from here
+//!
+//! The [`guide`] leads through the whole path, one page a step:
+//! [entities](guide::entities), [queries](guide::queries),
+//! [connecting](guide::connecting), [handles](guide::handles),
+//! [hand-written SQL](guide::hand_written_sql), [the registry and
+//! placements](guide::placements), the operator, [the `tenantry`
+//! command](guide::cli) and [the known limits](guide::limits).
+//!
+//! # What is where
+//!
+//! - At the root: what an application names. [`Tenantry`] and its handles
+//!   ([`Tenant`], [`Global`], [`TenantTransaction`]), [`Config`], [`Error`]
+//!   and [`QueryError`], the builders ([`Select`], [`Insert`], [`Update`],
+//!   [`Delete`]) and the aliases that name them ([`TenantSelect`], ...),
+//!   [`Entity`] (trait and derive), [`TenantId`], [`PgRow`], and the
+//!   registry's types ([`Placement`], [`TenantRecord`], [`TenantStatus`]).
+//! - [`prelude`]: the names most code needs, for `use tenantry::prelude::*`.
+//! - [`query`]: the whole query layer, with the traits and markers that prove
+//!   at compile time which entities a statement reads; rarely named.
+//! - [`contract`] and [`registry`]: the names and the registry row format that
+//!   the runtime and the operator agree on; rarely needed by an application.
+#![cfg_attr(
+    feature = "ops",
+    doc = "- [`ops`] (feature `ops`): the operator, which migrates, provisions, suspends and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
+)]
+#![cfg_attr(
+    not(feature = "ops"),
+    doc = "- `ops` (feature `ops`, off in this build): the operator, which migrates, provisions, suspends and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
+)]
+
+pub mod guide;
 
 pub use tenantry_derive::Entity;
 #[cfg(feature = "ops")]

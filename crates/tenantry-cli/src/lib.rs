@@ -5,9 +5,9 @@
 //! runs. A project that embeds its migrations builds its own binary:
 //!
 //! ```no_run
-//! use tenantry_ops::Migrations;
-//! use tenantry_ops::migrate::MigrationSet;
-//!
+//! # use tenantry_ops::Migrations;
+//! # use tenantry_ops::migrate::MigrationSet;
+//! // use tenantry::ops::{Migrations, migrate::MigrationSet};
 //! # static SHARED: MigrationSet = MigrationSet::new(&[]);
 //! # static TENANT: MigrationSet = MigrationSet::new(&[]);
 //! // static SHARED: MigrationSet = tenantry::embed_migrations!("migrations/shared");

@@ -6,7 +6,7 @@ use tenantry_query::TenantId;
 
 /// Everything that can go wrong migrating, provisioning, verifying or
 /// changing the state of tenants. Failures of the database itself, and of
-/// the names and values given, are the runtime's [`tenantry_postgres::Error`]
+/// the names and values given, are the runtime's error, `tenantry::Error`
 /// ([`Error::Runtime`]): the same classification (constraint, permission,
 /// connection lost, ...) on both sides.
 #[derive(Debug, thiserror::Error)]

@@ -15,8 +15,10 @@ use tenantry_postgres::Error as RuntimeError;
 impl Operator {
     /// Suspends tenant `id`: its placement refuses its writes from now on
     /// (a transaction that wrote before finishes first; one that writes
-    /// after fails with [`tenantry_postgres::Error::TenantNotActive`]), then the registry says
-    /// so and every process's cache drops it. Returns its registry row.
+    /// after fails with
+    /// [`tenantry::Error::TenantNotActive`](tenantry_postgres::Error::TenantNotActive)),
+    /// then the registry says so and every process's cache drops it. Returns
+    /// its registry row.
     pub async fn suspend(&self, id: TenantId) -> Result<TenantRecord, Error> {
         self.change_status(id, TenantStatus::Active, TenantStatus::Suspended)
             .await

@@ -29,10 +29,9 @@ pub const TEMPLATE_DATABASE: &str = "tenantry_template";
 ///
 /// ```no_run
 /// # async fn demo(migrations: tenantry_ops::Migrations) -> Result<(), tenantry_ops::Error> {
-/// use tenantry_ops::Operator;
-/// use tenantry_postgres::Config;
-/// use tenantry_ops::migrate::MigrateOptions;
-///
+/// # use tenantry_ops::Operator;
+/// # use tenantry_postgres::Config;
+/// # use tenantry_ops::migrate::MigrateOptions;
 /// let operator = Operator::new(Config::new("postgres://owner@localhost/saas")?)
 ///     .grant_to("app")?;
 /// let report = operator.migrate(&migrations, MigrateOptions::default()).await?;

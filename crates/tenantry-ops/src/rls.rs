@@ -24,9 +24,8 @@ pub const POLICY_NAME: &str = "tenantry_tenant_isolation";
 /// [`isolate_table`] and every migration create.
 ///
 /// ```
-/// use tenantry_ops::rls::isolate_table_sql;
-/// use tenantry_query::Identifier;
-///
+/// # use tenantry_ops::rls::isolate_table_sql;
+/// # use tenantry_query::Identifier;
 /// let invoices = Identifier::new("invoices").unwrap();
 /// let sql = isolate_table_sql(None, &invoices, &Identifier::new("tenant_id").unwrap());
 /// assert_eq!(sql, r#"SELECT tenantry.isolate_table('"invoices"', 'tenant_id')"#);

@@ -18,8 +18,7 @@
 //!
 //! ```no_run
 //! # async fn audit(operator: &tenantry_ops::Operator) -> Result<(), tenantry_ops::Error> {
-//! use tenantry_ops::verify::VerifyOptions;
-//!
+//! # use tenantry_ops::verify::VerifyOptions;
 //! let report = operator.verify(&VerifyOptions::default()).await?;
 //! for database in &report.databases {
 //!     for finding in &database.findings {

@@ -10,7 +10,7 @@ use crate::Error;
 ///
 /// ```
 /// use std::time::Duration;
-/// use tenantry_postgres::Config;
+/// # use tenantry_postgres::Config;
 ///
 /// let config = Config::new("postgres://app@localhost/saas")
 ///     .unwrap()

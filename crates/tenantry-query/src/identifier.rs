@@ -15,8 +15,7 @@ const MAX_LEN: usize = 63;
 /// Anything else is an [`Error::InvalidIdentifier`], never SQL. Cloning is cheap.
 ///
 /// ```
-/// use tenantry_query::Identifier;
-///
+/// # use tenantry_query::Identifier;
 /// assert!(Identifier::new("tenant_acme").is_ok());
 /// assert!(Identifier::new("acme\"; DROP TABLE invoices; --").is_err());
 /// ```

@@ -144,8 +144,7 @@ impl<E: GlobalEntity, X> JoinableIn<GlobalScope<X>> for E {}
 /// `TenantScoped<()>` only builds them.
 ///
 /// ```
-/// use tenantry_query::{TenantId, TenantScoped};
-///
+/// # use tenantry_query::{TenantId, TenantScoped};
 /// let acme = TenantScoped::shared(TenantId::random());
 /// let schema_tenant = TenantScoped::in_schema(TenantId::random(), "tenant_globex").unwrap();
 /// assert!(TenantScoped::in_schema(TenantId::random(), "Robert'); DROP").is_err());
@@ -258,8 +257,7 @@ impl<X: Sync> Context for TenantScoped<X> {
 /// entities only, and can never reach a tenant's rows.
 ///
 /// ```
-/// use tenantry_query::GlobalScope;
-///
+/// # use tenantry_query::GlobalScope;
 /// let global = GlobalScope::new();
 /// # let _ = global;
 /// ```

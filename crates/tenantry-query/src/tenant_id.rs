@@ -13,8 +13,7 @@ use uuid::Uuid;
 /// statement. It can be read back from a row (an entity's `tenant_id` field).
 ///
 /// ```
-/// use tenantry_query::TenantId;
-///
+/// # use tenantry_query::TenantId;
 /// let id: TenantId = "5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01".parse().unwrap();
 /// assert_eq!(id.to_string(), "5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01");
 /// ```

@@ -25,8 +25,7 @@ use crate::{Config, Error};
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), tenantry_postgres::Error> {
-/// use tenantry_postgres::{Config, Tenantry};
-///
+/// # use tenantry_postgres::{Config, Tenantry};
 /// let db = Tenantry::connect(Config::from_env()?).await?;
 /// let tenant = db.tenant("5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01".parse().unwrap()).await?;
 /// # let _ = tenant;

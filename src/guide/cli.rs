@@ -1,0 +1,75 @@
+//! The `tenantry` command: `migrate`, `tenants list`, `verify`.
+//!
+//! The `tenantry-cli` package builds the `tenantry` binary, the operator on
+//! the command line (from a checkout: `cargo install --path
+//! crates/tenantry-cli`). It connects as the operator's role, never the
+//! application's.
+//!
+//! # Connecting
+//!
+//! These flags go before or after the command:
+//!
+//! | flag | environment | meaning |
+//! |---|---|---|
+//! | `--database-url URL` | `DATABASE_URL` | the main server's database, with the operator's credentials |
+//! | `--server NAME=URL` | | another server (repeatable): `--server eu-1=postgres://owner@eu-1.internal/saas` |
+//! | `--app-role ROLE` | `TENANTRY_APP_ROLE` (comma-separated) | the application's role (repeatable): granted on migrated schemas, checked by `verify` |
+//! | `--template-database NAME` | | the template database of each server (default `tenantry_template`) |
+//!
+//! # `tenantry migrate`
+//!
+//! ```sh
+//! tenantry migrate --app-role app                      # ./migrations/shared/*.sql and ./migrations/tenant/*.sql
+//! tenantry migrate --migrations db/migrations --dry-run
+//! tenantry migrate --concurrency 16 --json
+//! ```
+//!
+//! Applies the pending migrations to every target, as `Operator::migrate`
+//! does: the registry, the shared schema, the pool's tables of every
+//! server, each template database and every tenant. The shipped binary
+//! reads `DIR/shared/*.sql` and `DIR/tenant/*.sql` when it runs, by the same
+//! rules as `embed_migrations!`. It shows a progress bar on a terminal,
+//! then a summary table, an `error:` line per failed target and a
+//! `warning:` line per target that has applied versions the set lacks
+//! (`--json`: one document instead).
+//!
+//! A project that embeds its migrations can build its own binary instead,
+//! with a `main` that hands them to the `tenantry-cli` library's
+//! `main_with(Some(migrations))`; the commands are the same.
+//!
+//! # `tenantry tenants list`
+//!
+//! ```sh
+//! tenantry tenants list
+//! tenantry tenants list --json
+//! ```
+//!
+//! Every registered tenant: id, slug, placement, server, plan, status, the
+//! schema version of its tables and the last migration failure there, as
+//! the last run recorded them (a pool tenant's are its server's pool
+//! tables'). A tenant a failed run left behind shows here while it is still
+//! served.
+//!
+//! # `tenantry verify`
+//!
+//! ```sh
+//! tenantry verify --app-role app
+//! tenantry verify --app-role app --schema public --schema shared --json
+//! ```
+//!
+//! Audits the catalog of every database (each server's own, each template,
+//! every tenant database), as `Operator::verify` does, and prints one line
+//! per finding, naming server, database, schema and object, with the fix.
+//! `--schema` limits the audit to some schemas (default: every schema but
+//! the system ones and tenantry's own); `--tenant-column` names another
+//! tenant column than `tenant_id`.
+//!
+//! # Exit codes
+//!
+//! | code | meaning |
+//! |---|---|
+//! | 0 | every target migrated, or nothing found (applied migrations missing from the set are warnings) |
+//! | 1 | a target failed or has an applied migration whose file changed since, or `verify` found a defect |
+//! | 2 | a usage or connection error: the command could not run |
+//!
+//! So `tenantry verify` is a CI step as it stands.

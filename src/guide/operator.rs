@@ -1,0 +1,236 @@
+//! The operator (feature `ops`): migrations, provisioning, suspension, the audit.
+//!
+//! What creates schemas and databases runs as a privileged role, apart from
+//! the application: the [`Operator`], exported as [`tenantry::ops`](crate::ops)
+//! behind the `ops` feature, so that an application that only queries does
+//! not link it:
+//!
+//! ```toml
+//! [dependencies]
+//! tenantry = { version = "0.1", features = ["ops"] }
+//! ```
+//!
+//! Run it from a deploy step, an admin service or the `tenantry` command
+//! (see [`cli`](super::cli)), never with the application's credentials.
+//!
+//! # The operator's role and servers
+//!
+//! [`Operator::new`] takes a [`Config`](crate::Config) naming every server,
+//! with the credentials of a role that owns the schemas, may create
+//! databases, and is a superuser or has `BYPASSRLS` (data migrations must
+//! see every tenant's rows; one that may not bypass the policies fails
+//! rather than silently touching no row). [`Operator::grant_to`] names the
+//! application's role, to which every migration run grants what it needs.
+//!
+//! ```no_run
+//! use tenantry::Config;
+//! use tenantry::ops::Operator;
+//!
+//! # fn make() -> Result<Operator, tenantry::ops::Error> {
+//! let operator = Operator::new(
+//!     Config::new("postgres://owner@main.internal/saas")?
+//!         .server("eu-1", "postgres://owner@eu-1.internal/saas")?,
+//! )
+//! .grant_to("app")?;
+//! # Ok(operator) }
+//! ```
+//!
+//! [`Operator::shared_schema`] (default `shared`), [`Operator::template_database`]
+//! (default `tenantry_template`) and [`Operator::fence_wait`] (default 10 s)
+//! change the rest.
+//!
+//! # Migrations
+//!
+//! Migrations come in two sets of `<version>_<name>.sql` files: `shared`,
+//! the global tables, applied to the shared schema of the main server; and
+//! `tenant`, the tables of tenant-scoped entities, applied to every tenant
+//! target: the pool's tables of every server, each server's template
+//! database, every tenant schema and every tenant database. A migration
+//! names tables without a schema (it runs with `search_path` set to its
+//! target's), and isolates each tenant table with the helpers every
+//! migrated database holds:
+//!
+//! ```sql
+//! -- examples/migrations/tenant/0001_create_tasks.sql
+//! CREATE TABLE tasks (
+//!     tenant_id uuid NOT NULL,
+//!     id uuid NOT NULL,
+//!     title text NOT NULL
+//! );
+//! SELECT tenantry.tenant_key('tasks', 'id');  -- PRIMARY KEY (tenant_id, id)
+//! SELECT tenantry.isolate_table('tasks');     -- row-level security, forced, and the write fence
+//! ```
+//!
+//! [`embed_migrations!`](crate::embed_migrations) embeds a directory of
+//! them, relative to the crate's `Cargo.toml`, as a
+//! [`MigrationSet`](crate::ops::migrate::MigrationSet), checked and ordered
+//! at compile time:
+//!
+//! ```no_run
+//! use tenantry::ops::Migrations;
+//! use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
+//!
+//! /// No global tables yet.
+//! static SHARED: MigrationSet = MigrationSet::new(&[]);
+//! /// The tenant tables (this repository's hybrid example's).
+//! static TENANT: MigrationSet = tenantry::embed_migrations!("examples/migrations/tenant");
+//!
+//! async fn migrate(operator: &tenantry::ops::Operator) -> Result<(), tenantry::ops::Error> {
+//!     let migrations = Migrations { shared: SHARED, tenant: TENANT };
+//!     let report = operator.migrate(&migrations, MigrateOptions::default()).await?;
+//!     for failed in report.failures() {
+//!         eprintln!("{}: {:?}", failed.target, failed.outcome);
+//!     }
+//!     assert!(report.is_success());
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The macro embeds each file with `include_str!`, so `cargo build` notices
+//! a changed or removed file; a procedural macro cannot watch a directory
+//! on stable Rust, so for a *new* file to be noticed, the crate needs a
+//! build script naming the directory (sqlx asks the same for its
+//! `migrate!`):
+//!
+//! ```no_run
+//! // build.rs
+//! fn main() {
+//!     println!("cargo:rerun-if-changed=migrations");
+//! }
+//! ```
+//!
+//! A build script that prints any `rerun-if-changed` line replaces Cargo's
+//! default of rerunning it when any file of the package changes, so name
+//! there whatever else it reads.
+//!
+//! [`Operator::migrate`] applies the registry's own migrations, then the
+//! shared set, then the tenant set on every target, each migration in its
+//! own transaction under the target's advisory lock, with bounded
+//! concurrency ([`MigrateOptions`](crate::ops::migrate::MigrateOptions):
+//! `concurrency`, and `dry_run` to report what is pending). A failing target
+//! is reported and the others go on; re-running applies only what is
+//! pending. The [`MigrationReport`](crate::ops::migrate::MigrationReport)
+//! has one line per target ([`Outcome`](crate::ops::migrate::Outcome):
+//! current, pending, applied, failed or changed);
+//! [`Operator::migrate_with_progress`] reports each target as it finishes.
+//!
+//! Each target records a checksum of every migration it applied, of the
+//! file's exact bytes (pin the line endings of `.sql` files, for instance
+//! `*.sql text eol=lf` in `.gitattributes`). A migration edited afterwards
+//! is an error for that target, and nothing more is applied there until the
+//! file is restored; an applied version the set no longer has is a warning
+//! ([`TargetReport::unknown`](crate::ops::migrate::TargetReport::unknown)).
+//! After each run the registry records every tenant's schema version and
+//! last failure, which `tenantry tenants list` and [`Operator::tenants`]
+//! show.
+//!
+//! A table created outside the migrations can be isolated with
+//! [`ops::rls::isolate_table`](crate::ops::rls::isolate_table), as the
+//! quickstart does.
+//!
+//! # Provisioning
+//!
+//! [`Operator::provision`] creates a tenant: its registry row (status
+//! `provisioning`, never served), its schema or database (a database tenant
+//! is copied from its server's template database, kept migrated), the
+//! tenant migrations, its residency (which fences its writes), and last the
+//! status `active`. It is idempotent: called again after a crash part-way,
+//! with the same [`NewTenant`] (and [`NewTenant::with_id`], to keep the id),
+//! it completes what is missing.
+//!
+//! ```no_run
+//! use tenantry::TenantRecord;
+//! use tenantry::ops::migrate::MigrationSet;
+//! use tenantry::ops::{NewTenant, Operator, PlacementKind};
+//!
+//! async fn onboard(
+//!     operator: &Operator,
+//!     tenant_migrations: &MigrationSet,
+//! ) -> Result<Vec<TenantRecord>, tenantry::ops::Error> {
+//!     let acme = NewTenant::new("acme", PlacementKind::Pool);
+//!     let globex = NewTenant::new("globex", PlacementKind::Schema).with_plan("pro");
+//!     let initech = NewTenant::new("initech", PlacementKind::Database).on_server("eu-1");
+//!     let mut records = Vec::new();
+//!     for tenant in [acme, globex, initech] {
+//!         records.push(operator.provision(&tenant, tenant_migrations).await?);
+//!     }
+//!     Ok(records) // each with its id, for `db.tenant(id)`
+//! }
+//! ```
+//!
+//! A slug is lower-case letters, digits and `_`, starting with a letter, at
+//! most 40 characters: it names the tenant's schema or database,
+//! `tenant_<slug>`. [`Operator::provision_with`] also runs a
+//! [`Seed`](crate::ops::Seed) once, in the new tenant's context, for its
+//! initial rows.
+//!
+//! # Suspending and resuming
+//!
+//! [`Operator::suspend`] refuses a tenant's writes in its placement from
+//! then on, then marks it suspended in the registry, which every process's
+//! cache drops; [`Operator::resume`] undoes it. The change waits for the
+//! tenant's transactions that have written, at most the fence wait, and
+//! fails with [`ops::Error::FenceTimeout`](crate::ops::Error::FenceTimeout)
+//! (changing nothing) past it. See
+//! [placements](super::placements#suspension-and-the-write-fence) for what
+//! the application sees.
+//!
+//! ```no_run
+//! # async fn pause(operator: &tenantry::ops::Operator, id: tenantry::TenantId) -> Result<(), tenantry::ops::Error> {
+//! let record = operator.suspend(id).await?;
+//! assert_eq!(record.status, tenantry::TenantStatus::Suspended);
+//! operator.resume(id).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Verifying
+//!
+//! [`Operator::verify`] audits the catalog of every database of the
+//! deployment (each server's own, each template, every tenant database) for
+//! what would let one tenant reach another's rows: tables without forced
+//! row-level security or without both policy clauses, keys and constraints
+//! without `tenant_id`, owner-rights and materialized views, `SECURITY
+//! DEFINER` functions an application role can call, privileges row-level
+//! security does not restrict, unfenced tables, readable registry tables,
+//! application roles that are missing or bypass it. Each
+//! [`Finding`](crate::ops::verify::Finding) names its object and the fix.
+//! Run it in CI:
+//!
+//! ```no_run
+//! use tenantry::ops::verify::VerifyOptions;
+//!
+//! # async fn audit(operator: &tenantry::ops::Operator) -> Result<(), tenantry::ops::Error> {
+//! let report = operator.verify(&VerifyOptions::default()).await?;
+//! for database in &report.databases {
+//!     for finding in &database.findings {
+//!         eprintln!("{}/{}: {finding}", database.server, database.database);
+//!     }
+//! }
+//! assert!(report.is_clean(), "{} isolation problems", report.count());
+//! # Ok(()) }
+//! ```
+//!
+//! # Errors
+//!
+//! The operator's [`Error`](crate::ops::Error) wraps the runtime's
+//! ([`ops::Error::Runtime`](crate::ops::Error::Runtime), the same
+//! classification as the application's [`Error`](crate::Error)) and adds
+//! its own: a slug taken, a tenant that exists elsewhere, a fence timeout,
+//! a database that could not be audited.
+//!
+//! [`Operator`]: crate::ops::Operator
+//! [`Operator::new`]: crate::ops::Operator::new
+//! [`Operator::grant_to`]: crate::ops::Operator::grant_to
+//! [`Operator::shared_schema`]: crate::ops::Operator::shared_schema
+//! [`Operator::template_database`]: crate::ops::Operator::template_database
+//! [`Operator::fence_wait`]: crate::ops::Operator::fence_wait
+//! [`Operator::migrate`]: crate::ops::Operator::migrate
+//! [`Operator::migrate_with_progress`]: crate::ops::Operator::migrate_with_progress
+//! [`Operator::tenants`]: crate::ops::Operator::tenants
+//! [`Operator::provision`]: crate::ops::Operator::provision
+//! [`Operator::provision_with`]: crate::ops::Operator::provision_with
+//! [`Operator::suspend`]: crate::ops::Operator::suspend
+//! [`Operator::resume`]: crate::ops::Operator::resume
+//! [`Operator::verify`]: crate::ops::Operator::verify
+//! [`NewTenant`]: crate::ops::NewTenant
+//! [`NewTenant::with_id`]: crate::ops::NewTenant::with_id

@@ -382,7 +382,7 @@ async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_l
 
     // Without BYPASSRLS the backfill would see no row: it fails instead.
     let refused = operator
-        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .migrate(&notes(BACKFILL.clone()), MigrateOptions::default())
         .await
         .unwrap();
     let [line] = tenant_lines(&refused)[..] else {
@@ -408,7 +408,7 @@ async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_l
         .await
         .unwrap();
     let report = operator
-        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .migrate(&notes(BACKFILL.clone()), MigrateOptions::default())
         .await
         .unwrap();
     assert!(
@@ -443,7 +443,10 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
         Migration::new(TENANT.latest() + 2, "add_vip", ADD_COLUMN),
     );
     // The branch that adds `note` is merged after `vip` was applied.
-    let (before, merged) = (extended(&[vip]), extended(&[note, vip]));
+    let (before, merged) = (
+        extended(std::slice::from_ref(&vip)),
+        extended(&[note.clone(), vip]),
+    );
     let provision = async |name: &str, kind, server: &str, migrations: &Migrations| {
         let tenant = NewTenant::new(&world.slug(name), kind).on_server(server);
         world
@@ -474,9 +477,9 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
         );
     };
     let planned = migrate(&merged, true).await;
-    all_tenant_lines(&planned, &Outcome::Pending(vec![note.version]));
+    all_tenant_lines(&planned, &Outcome::Pending(vec![note.version()]));
     let report = migrate(&merged, false).await;
-    all_tenant_lines(&report, &Outcome::Applied(vec![note.version]));
+    all_tenant_lines(&report, &Outcome::Applied(vec![note.version()]));
     let again = migrate(&merged, false).await;
     all_tenant_lines(&again, &Outcome::Current);
 
@@ -501,8 +504,8 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
 /// version and name), and `extra` after it.
 fn edited(index: usize, sql: &'static str, extra: &[Migration]) -> Migrations {
     let mut migrations = TENANT.migrations().to_vec();
-    let original = migrations[index];
-    migrations[index] = Migration::new(original.version, original.name, sql);
+    let original = &TENANT.migrations()[index];
+    migrations[index] = Migration::new(original.version(), original.name(), sql);
     migrations.extend_from_slice(extra);
     with_tenant_set(migrations)
 }
@@ -515,10 +518,14 @@ async fn an_applied_migration_edited_afterwards_is_an_error_on_every_target() {
         .await;
     world.provision("d", PlacementKind::Database, SECOND).await;
     let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
-    let migrations = edited(1, "CREATE TABLE invoices (id uuid);", &[extra]);
+    let migrations = edited(
+        1,
+        "CREATE TABLE invoices (id uuid);",
+        std::slice::from_ref(&extra),
+    );
     let changed = Outcome::Changed(AppliedMigration {
-        version: TENANT.migrations()[1].version,
-        name: TENANT.migrations()[1].name.to_owned(),
+        version: TENANT.migrations()[1].version(),
+        name: TENANT.migrations()[1].name().to_owned(),
     });
     for dry_run in [true, false] {
         let options = MigrateOptions {
@@ -578,11 +585,11 @@ async fn an_applied_migration_missing_from_the_set_is_a_warning() {
     world
         .provision("s", PlacementKind::Schema, MAIN_SERVER)
         .await;
-    let last = *TENANT.migrations().last().unwrap();
+    let last = TENANT.migrations().last().unwrap();
     let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
     // The last file removed, and a new one added.
     let mut kept = TENANT.migrations()[..TENANT.migrations().len() - 1].to_vec();
-    kept.push(extra);
+    kept.push(extra.clone());
     let migrations = with_tenant_set(kept);
     let report = world
         .operator
@@ -594,11 +601,11 @@ async fn an_applied_migration_missing_from_the_set_is_a_warning() {
     // Both servers' pool tables and the schema tenant.
     assert_eq!(lines.len(), 3, "{report:#?}");
     let unknown = vec![AppliedMigration {
-        version: last.version,
-        name: last.name.to_owned(),
+        version: last.version(),
+        name: last.name().to_owned(),
     }];
     for line in &lines {
-        assert_eq!(line.outcome, Outcome::Applied(vec![extra.version]));
+        assert_eq!(line.outcome, Outcome::Applied(vec![extra.version()]));
         assert_eq!(line.unknown, unknown);
     }
     assert_eq!(report.warnings().count(), 3);

@@ -21,8 +21,9 @@ use tenantry_postgres::Error as RuntimeError;
 /// The name of the template database kept on each server for new database tenants.
 pub const TEMPLATE_DATABASE: &str = "tenantry_template";
 
-/// The user's migration sets, embedded at compile time.
-#[derive(Debug, Clone, Copy)]
+/// The user's migration sets, embedded at compile time (cloned cheaply from
+/// their statics) or read at run time ([`MigrationSet::load`]).
+#[derive(Debug, Clone)]
 pub struct Migrations {
     /// Global tables, applied to the shared schema of the main server.
     pub shared: MigrationSet,

@@ -35,7 +35,7 @@ pub(crate) async fn survey_applied(
     let (versions, checksums): (Vec<i64>, Vec<String>) = set
         .migrations()
         .iter()
-        .map(|migration| (migration.version, migration.checksum()))
+        .map(|migration| (migration.version(), migration.checksum()))
         .unzip();
     let rows = client
         .query(
@@ -110,11 +110,11 @@ pub(crate) async fn apply_pending(
     let mut versions = Vec::new();
     for migration in set.pending(applied) {
         match apply_one(client, target, migration, grant_to).await {
-            Ok(true) => versions.push(migration.version),
+            Ok(true) => versions.push(migration.version()),
             Ok(false) => {}
             Err(error) => {
                 return Err(Failure {
-                    version: migration.version,
+                    version: migration.version(),
                     applied: versions,
                     error,
                 });
@@ -185,15 +185,15 @@ async fn apply_in_transaction(
     let recorded = client
         .query_opt(
             "SELECT checksum FROM tenantry.migrations WHERE set_name = $1 AND target = $2 AND version = $3",
-            &[&target.set.as_str(), &target.key(), &migration.version],
+            &[&target.set.as_str(), &target.key(), &migration.version()],
         )
         .await?;
     if let Some(row) = recorded {
         let checksum: String = row.get(0);
         if checksum != migration.checksum() {
             return Err(Error::MigrationChanged {
-                version: migration.version,
-                name: migration.name.to_owned(),
+                version: migration.version(),
+                name: migration.name().to_owned(),
             });
         }
         return Ok(false);
@@ -209,15 +209,15 @@ async fn apply_in_transaction(
              SET LOCAL row_security = off"
         ))
         .await?;
-    client.batch_execute(migration.sql).await?;
+    client.batch_execute(migration.sql()).await?;
     client
         .execute(
             "INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ($1, $2, $3, $4, $5)",
             &[
                 &target.key(),
                 &target.set.as_str(),
-                &migration.version,
-                &migration.name,
+                &migration.version(),
+                &migration.name(),
                 &migration.checksum(),
             ],
         )

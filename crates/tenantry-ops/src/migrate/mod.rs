@@ -48,3 +48,4 @@ pub use migration::{Migration, MigrationSet, SetKind};
 pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 pub(crate) use state::record_state;
 pub use target::Target;
+pub use tenantry_migration_files::LoadError;

@@ -44,11 +44,12 @@ mod tests {
     }
 
     #[test]
-    fn files_are_read_by_the_macro_rules() {
+    fn files_are_read_by_the_macro_rules_marker_included() {
         let root = tempfile::tempdir().unwrap();
         fs::create_dir(root.path().join("shared")).unwrap();
         fs::create_dir(root.path().join("tenant")).unwrap();
-        let index = "CREATE INDEX IF NOT EXISTS i ON t (c);";
+        let index =
+            "-- tenantry: no-transaction\nCREATE INDEX CONCURRENTLY IF NOT EXISTS i ON t (c);";
         for (name, sql) in [
             ("10_index.sql", index),
             ("2_create.sql", "CREATE TABLE t (c int);"),
@@ -57,17 +58,17 @@ mod tests {
             fs::write(root.path().join("tenant").join(name), sql).unwrap();
         }
         let migrations = load(root.path()).unwrap();
-        let read: Vec<(i64, &str, &str)> = migrations
+        let read: Vec<(i64, &str, &str, bool)> = migrations
             .tenant
             .migrations()
             .iter()
-            .map(|m| (m.version(), m.name(), m.sql()))
+            .map(|m| (m.version(), m.name(), m.sql(), m.runs_in_transaction()))
             .collect();
         assert_eq!(
             read,
             [
-                (2, "create", "CREATE TABLE t (c int);"),
-                (10, "index", index)
+                (2, "create", "CREATE TABLE t (c int);", true),
+                (10, "index", index, false)
             ]
         );
 

@@ -3,7 +3,7 @@
 use std::fs;
 use std::path::{Path, PathBuf};
 
-use crate::{LoadError, name};
+use crate::{LoadError, marker, name};
 
 /// One migration file, read.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,6 +71,10 @@ fn read_file(path: PathBuf) -> Result<MigrationFile, LoadError> {
             return Err(LoadError::NotUtf8 { path, offset });
         }
     };
+    if let Some((line, text)) = marker::unknown_directive(&sql) {
+        let text = text.to_owned();
+        return Err(LoadError::UnknownDirective { path, line, text });
+    }
     Ok(MigrationFile {
         version,
         name,
@@ -194,6 +198,26 @@ mod tests {
         let error = read_directory(directory.path()).unwrap_err();
         assert!(
             matches!(&error, LoadError::NotUtf8 { path, offset: 11 } if path.ends_with("0001_latin1.sql")),
+            "{error:?}"
+        );
+    }
+
+    #[test]
+    fn the_marker_is_read_and_a_misspelt_one_is_an_error() {
+        let marked = b"-- tenantry: no-transaction\nCREATE INDEX CONCURRENTLY i ON t (c);";
+        let directory = scratch(&[("0001_index.sql", marked)]);
+        let files = read_directory(directory.path()).unwrap();
+        assert!(!crate::runs_in_transaction(&files[0].sql));
+        assert_eq!(
+            files[0].sql.as_bytes(),
+            marked,
+            "the marker stays in the SQL"
+        );
+
+        let directory = scratch(&[("0001_index.sql", b"-- tenantry: no transaction\nSELECT 1")]);
+        let error = read_directory(directory.path()).unwrap_err();
+        assert!(
+            matches!(&error, LoadError::UnknownDirective { line: 1, text, .. } if text == "-- tenantry: no transaction"),
             "{error:?}"
         );
     }

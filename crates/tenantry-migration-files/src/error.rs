@@ -43,4 +43,18 @@ pub enum LoadError {
         /// Where the first byte that is not UTF-8 is.
         offset: usize,
     },
+    /// A line starts like the marker but is not the marker as a first line.
+    #[error(
+        "{}, line {line}: {text:?} is not a tenantry directive; the only one is {marker:?}, as a file's first line",
+        path.display(),
+        marker = crate::NO_TRANSACTION_MARKER
+    )]
+    UnknownDirective {
+        /// The file.
+        path: PathBuf,
+        /// The line, from 1.
+        line: usize,
+        /// What it says.
+        text: String,
+    },
 }

@@ -10,13 +10,19 @@
 //!   do not count (`0001_a.sql` is version 1).
 //! - Migrations are ordered by version; two with one version are an error.
 //! - A file must be readable and UTF-8.
+//! - A first line `-- tenantry: no-transaction` runs the migration outside a
+//!   transaction ([`NO_TRANSACTION_MARKER`]). Any other line that starts
+//!   with `-- tenantry:` is an error, so a misspelt or misplaced marker is
+//!   never silently ignored.
 //!
 //! This crate has no database code: a procedural macro can depend on it
 //! without building the operator.
 
 mod directory;
 mod error;
+mod marker;
 mod name;
 
 pub use directory::{MigrationFile, read_directory};
 pub use error::LoadError;
+pub use marker::{NO_TRANSACTION_MARKER, runs_in_transaction};

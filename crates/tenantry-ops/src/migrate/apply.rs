@@ -1,4 +1,5 @@
-//! Applying the pending migrations of one target, each in its own transaction.
+//! Applying the pending migrations of one target, each in its own
+//! transaction, or outside any when it is marked so.
 
 use std::collections::{HashMap, HashSet};
 use std::time::Duration;
@@ -99,9 +100,9 @@ pub(crate) struct Failure {
 }
 
 /// Applies each of `set`'s migrations not in `applied` to `target`, in
-/// order, each in its own transaction under the target's advisory lock;
-/// returns the versions applied. A migration another runner applied
-/// meanwhile is skipped.
+/// order, each under the target's advisory lock, in its own transaction
+/// unless it is marked to run outside one; returns the versions applied. A
+/// migration another runner applied meanwhile is skipped.
 pub(crate) async fn apply_pending(
     client: &Client,
     target: &Target,
@@ -111,7 +112,7 @@ pub(crate) async fn apply_pending(
 ) -> Result<Vec<i64>, Failure> {
     let mut versions = Vec::new();
     for migration in set.pending(applied) {
-        match apply_in_transaction(client, target, migration, grant_to).await {
+        match apply_one(client, target, migration, grant_to).await {
             Ok(true) => versions.push(migration.version()),
             Ok(false) => {}
             Err(error) => {
@@ -177,27 +178,62 @@ pub(crate) async fn create_schema(client: &Client, target: &Target) -> Result<()
     .await
 }
 
-/// Applies `migration` unless it is already recorded, in one transaction
-/// with its record and grants, under the target's lock; `true` if it ran.
-async fn apply_in_transaction(
+/// Applies `migration` unless it is already recorded, under the target's
+/// lock; `true` if it ran. It runs, is recorded and makes its grants in one
+/// transaction, or, marked to run outside one, runs first and is recorded
+/// (and makes its grants) once it has succeeded: if it fails, nothing is
+/// recorded, so the next run applies it again.
+async fn apply_one(
     client: &Client,
     target: &Target,
     migration: &Migration,
     grant_to: &[Identifier],
 ) -> Result<bool, Error> {
     under_target_lock(client, target, async || {
-        in_transaction(client, async || {
-            if is_recorded(client, target, migration).await? {
-                return Ok(false);
-            }
-            enter(client, target).await?;
-            client.batch_execute(migration.sql()).await?;
-            record(client, target, migration, grant_to).await?;
-            Ok(true)
-        })
-        .await
+        // Only a runner holding the lock records a migration: what this
+        // reads, outside any transaction, stays true until it is released.
+        if is_recorded(client, target, migration).await? {
+            return Ok(false);
+        }
+        if migration.runs_in_transaction() {
+            in_transaction(client, async || {
+                enter(client, target, "LOCAL").await?;
+                client.batch_execute(migration.sql()).await?;
+                record(client, target, migration, grant_to).await
+            })
+            .await?;
+        } else {
+            run_outside_transaction(client, target, migration).await?;
+            in_transaction(client, async || {
+                record(client, target, migration, grant_to).await
+            })
+            .await?;
+        }
+        Ok(true)
     })
     .await
+}
+
+/// Runs `migration`, marked to run outside a transaction (as `CREATE INDEX
+/// CONCURRENTLY` must), with the session's `search_path` and `row_security`
+/// set for it and reset after. A failure undoes nothing: whatever it did
+/// before failing stays, and the error says so.
+async fn run_outside_transaction(
+    client: &Client,
+    target: &Target,
+    migration: &Migration,
+) -> Result<(), Error> {
+    enter(client, target, "SESSION").await?;
+    let ran = client.batch_execute(migration.sql()).await;
+    let reset = client
+        .batch_execute("RESET search_path; RESET row_security")
+        .await;
+    ran.map_err(|error| Error::NonTransactionalMigrationFailed {
+        version: migration.version(),
+        name: migration.name().to_owned(),
+        source: Box::new(error.into()),
+    })?;
+    Ok(reset?)
 }
 
 /// Whether `target` has recorded `migration` (another runner applied it
@@ -224,18 +260,19 @@ async fn is_recorded(
     }
 }
 
-/// Creates `target`'s schema if missing and sets, for the transaction, what
-/// a migration runs with: `search_path` the target's schema, and
-/// `row_security` off, so a data migration on a table whose row-level
-/// security is forced sees every row (the operator may bypass it) or fails
-/// loudly (it may not), instead of silently touching no row.
-async fn enter(client: &Client, target: &Target) -> Result<(), Error> {
+/// Creates `target`'s schema if missing and sets, for the transaction
+/// (`scope` `LOCAL`) or the session (`SESSION`), what a migration runs
+/// with: `search_path` the target's schema, and `row_security` off, so a
+/// data migration on a table whose row-level security is forced sees every
+/// row (the operator may bypass it) or fails loudly (it may not), instead
+/// of silently touching no row.
+async fn enter(client: &Client, target: &Target, scope: &str) -> Result<(), Error> {
     let schema = target.schema.quoted();
     Ok(client
         .batch_execute(&format!(
             "CREATE SCHEMA IF NOT EXISTS {schema};
-             SET LOCAL search_path = {schema};
-             SET LOCAL row_security = off"
+             SET {scope} search_path = {schema};
+             SET {scope} row_security = off"
         ))
         .await?)
 }

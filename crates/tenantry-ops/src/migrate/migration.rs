@@ -4,7 +4,7 @@ use std::borrow::Cow;
 use std::collections::HashSet;
 use std::path::Path;
 
-use tenantry_migration_files::{LoadError, MigrationFile, read_directory};
+use tenantry_migration_files::{LoadError, MigrationFile, read_directory, runs_in_transaction};
 
 /// One migration: a version, a name and the SQL that applies it. Embedded
 /// ones borrow their text from the binary; ones read at run time
@@ -42,9 +42,16 @@ impl Migration {
         &self.sql
     }
 
+    /// Whether the migration runs in a transaction of its own: unless its
+    /// first line is `-- tenantry: no-transaction` (see
+    /// [`NO_TRANSACTION_MARKER`](super::NO_TRANSACTION_MARKER)).
+    pub fn runs_in_transaction(&self) -> bool {
+        runs_in_transaction(&self.sql)
+    }
+
     /// A stable fingerprint of the SQL, recorded when it is applied so that a
     /// migration edited afterwards is noticed (64-bit FNV-1a, hexadecimal).
-    /// It covers the exact bytes, line endings included.
+    /// It covers the exact bytes, line endings and the marker included.
     pub fn checksum(&self) -> String {
         let hash = self
             .sql

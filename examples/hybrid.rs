@@ -146,7 +146,7 @@ async fn operate(main_url: &str, second_url: &str) -> Result<Vec<TenantRecord>> 
         .template_database(TEMPLATE)?;
     let migrations = Migrations {
         shared: MigrationSet::new(&[]), // no global tables
-        tenant: TENANT,
+        tenant: TENANT.clone(),
     };
     let report = operator
         .migrate(&migrations, MigrateOptions::default())

@@ -5,9 +5,11 @@
 //! dry runs, a migration merged below the applied ones, data migrations on
 //! tables under row-level security, migrating the template while a tenant
 //! database is copied from it, applied migrations edited or removed
-//! afterwards; functions the application may execute (not SECURITY DEFINER
-//! ones) in every target; and provisioning that is idempotent, resumable,
-//! and waits for a runner creating its tenant's schema.
+//! afterwards; a migration marked to run outside a transaction (`CREATE
+//! INDEX CONCURRENTLY`); functions the application may execute (not
+//! SECURITY DEFINER ones) in every target; and provisioning that is
+//! idempotent, resumable, and waits for a runner creating its tenant's
+//! schema.
 
 mod support;
 
@@ -382,7 +384,7 @@ async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_l
 
     // Without BYPASSRLS the backfill would see no row: it fails instead.
     let refused = operator
-        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .migrate(&notes(BACKFILL.clone()), MigrateOptions::default())
         .await
         .unwrap();
     let [line] = tenant_lines(&refused)[..] else {
@@ -408,7 +410,7 @@ async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_l
         .await
         .unwrap();
     let report = operator
-        .migrate(&notes(BACKFILL), MigrateOptions::default())
+        .migrate(&notes(BACKFILL.clone()), MigrateOptions::default())
         .await
         .unwrap();
     assert!(
@@ -443,7 +445,10 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
         Migration::new(TENANT.latest() + 2, "add_vip", ADD_COLUMN),
     );
     // The branch that adds `note` is merged after `vip` was applied.
-    let (before, merged) = (extended(&[vip]), extended(&[note, vip]));
+    let (before, merged) = (
+        extended(std::slice::from_ref(&vip)),
+        extended(&[note.clone(), vip]),
+    );
     let provision = async |name: &str, kind, server: &str, migrations: &Migrations| {
         let tenant = NewTenant::new(&world.slug(name), kind).on_server(server);
         world
@@ -474,9 +479,9 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
         );
     };
     let planned = migrate(&merged, true).await;
-    all_tenant_lines(&planned, &Outcome::Pending(vec![note.version]));
+    all_tenant_lines(&planned, &Outcome::Pending(vec![note.version()]));
     let report = migrate(&merged, false).await;
-    all_tenant_lines(&report, &Outcome::Applied(vec![note.version]));
+    all_tenant_lines(&report, &Outcome::Applied(vec![note.version()]));
     let again = migrate(&merged, false).await;
     all_tenant_lines(&again, &Outcome::Current);
 
@@ -501,8 +506,8 @@ async fn a_migration_merged_below_the_applied_ones_is_still_applied() {
 /// version and name), and `extra` after it.
 fn edited(index: usize, sql: &'static str, extra: &[Migration]) -> Migrations {
     let mut migrations = TENANT.migrations().to_vec();
-    let original = migrations[index];
-    migrations[index] = Migration::new(original.version, original.name, sql);
+    let original = &TENANT.migrations()[index];
+    migrations[index] = Migration::new(original.version(), original.name(), sql);
     migrations.extend_from_slice(extra);
     with_tenant_set(migrations)
 }
@@ -515,10 +520,14 @@ async fn an_applied_migration_edited_afterwards_is_an_error_on_every_target() {
         .await;
     world.provision("d", PlacementKind::Database, SECOND).await;
     let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
-    let migrations = edited(1, "CREATE TABLE invoices (id uuid);", &[extra]);
+    let migrations = edited(
+        1,
+        "CREATE TABLE invoices (id uuid);",
+        std::slice::from_ref(&extra),
+    );
     let changed = Outcome::Changed(AppliedMigration {
-        version: TENANT.migrations()[1].version,
-        name: TENANT.migrations()[1].name.to_owned(),
+        version: TENANT.migrations()[1].version(),
+        name: TENANT.migrations()[1].name().to_owned(),
     });
     for dry_run in [true, false] {
         let options = MigrateOptions {
@@ -578,11 +587,11 @@ async fn an_applied_migration_missing_from_the_set_is_a_warning() {
     world
         .provision("s", PlacementKind::Schema, MAIN_SERVER)
         .await;
-    let last = *TENANT.migrations().last().unwrap();
+    let last = TENANT.migrations().last().unwrap();
     let extra = Migration::new(TENANT.latest() + 1, "extra", ADD_COLUMN);
     // The last file removed, and a new one added.
     let mut kept = TENANT.migrations()[..TENANT.migrations().len() - 1].to_vec();
-    kept.push(extra);
+    kept.push(extra.clone());
     let migrations = with_tenant_set(kept);
     let report = world
         .operator
@@ -594,11 +603,11 @@ async fn an_applied_migration_missing_from_the_set_is_a_warning() {
     // Both servers' pool tables and the schema tenant.
     assert_eq!(lines.len(), 3, "{report:#?}");
     let unknown = vec![AppliedMigration {
-        version: last.version,
-        name: last.name.to_owned(),
+        version: last.version(),
+        name: last.name().to_owned(),
     }];
     for line in &lines {
-        assert_eq!(line.outcome, Outcome::Applied(vec![extra.version]));
+        assert_eq!(line.outcome, Outcome::Applied(vec![extra.version()]));
         assert_eq!(line.unknown, unknown);
     }
     assert_eq!(report.warnings().count(), 3);
@@ -674,7 +683,9 @@ async fn provisioning_a_schema_tenant_waits_for_a_runner_creating_its_schema() {
         &tenant,
         &runner,
         "provisioning waiting for the runner",
-        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND wait_event_type = 'Lock')",
+        // A runner tries for a target's lock until it is free, rather than
+        // wait for it in a statement (see `migrate::apply`).
+        "SELECT EXISTS (SELECT 1 FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid() AND query LIKE '%pg_try_advisory_lock%')",
     )
     .await
     .unwrap();
@@ -897,4 +908,239 @@ async fn the_application_may_execute_migrated_functions_only_when_they_run_with_
             "{server} {database:?} {schema}"
         );
     }
+}
+
+/// An index PostgreSQL builds only outside a transaction block.
+const CONCURRENT_INDEX: &str =
+    "CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_by_name ON customers (name);";
+
+/// The same, marked to run outside a transaction.
+const MARKED_CONCURRENT_INDEX: &str = "-- tenantry: no-transaction
+CREATE INDEX CONCURRENTLY IF NOT EXISTS customers_by_name ON customers (name);";
+
+/// Marked too, and fails where two customers share a name, leaving an
+/// invalid index behind.
+const MARKED_UNIQUE_NAMES: &str = "-- tenantry: no-transaction
+CREATE UNIQUE INDEX CONCURRENTLY customers_unique_name ON customers (tenant_id, name);";
+
+/// The indexes named `name` in `client`'s database: each one's schema and
+/// whether it is valid, by schema.
+async fn indexes(client: &Client, name: &str) -> Vec<(String, bool)> {
+    client
+        .query(
+            "SELECT n.nspname::text, i.indisvalid
+             FROM pg_catalog.pg_index i
+             JOIN pg_catalog.pg_class c ON c.oid = i.indexrelid
+             JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+             WHERE c.relname = $1
+             ORDER BY 1",
+            &[&name],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect()
+}
+
+/// The targets `client`'s database has recorded `version` of the tenant set for.
+async fn recorded_targets(client: &Client, version: i64) -> Vec<String> {
+    client
+        .query(
+            "SELECT target FROM tenantry.migrations WHERE set_name = 'tenant' AND version = $1 ORDER BY 1",
+            &[&version],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_migration_marked_no_transaction_runs_outside_one_under_the_target_lock() {
+    let world = World::create().await;
+    let s0 = world
+        .provision("s0", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    let s1 = world.provision("s1", PlacementKind::Schema, SECOND).await;
+    let d = world.provision("d", PlacementKind::Database, SECOND).await;
+    let schema = |record: &TenantRecord| record.placement.schema().unwrap().as_str().to_owned();
+    let (main, second) = (
+        world.admin(MAIN_SERVER, None).await,
+        world.admin(SECOND, None).await,
+    );
+    let own = world
+        .admin(SECOND, Some(d.placement.database().unwrap().as_str()))
+        .await;
+    let unmarked = with_extra(CONCURRENT_INDEX);
+    let marked = with_extra(MARKED_CONCURRENT_INDEX);
+    let index = marked.tenant.latest();
+    assert!(
+        !marked
+            .tenant
+            .migrations()
+            .last()
+            .unwrap()
+            .runs_in_transaction()
+    );
+
+    // Unmarked, it runs in a transaction, which PostgreSQL refuses: what
+    // follows goes the other way.
+    let refused = world
+        .operator
+        .migrate(&unmarked, MigrateOptions::default())
+        .await
+        .unwrap();
+    let lines = tenant_lines(&refused);
+    // Both servers' pool tables, two schema tenants, the database tenant
+    // and the second server's template.
+    assert_eq!(lines.len(), 6, "{refused:#?}");
+    for line in &lines {
+        assert!(
+            matches!(&line.outcome, Outcome::Failed { version, applied, error }
+                if *version == index && applied.is_empty()
+                    && error.contains("cannot run inside a transaction block")),
+            "{line:#?}"
+        );
+    }
+    assert!(recorded_targets(&main, index).await.is_empty());
+
+    // Marked, by two runners at once: each target applies it once, under
+    // its lock, and records it.
+    let (first, other) = (world.operator(), world.operator());
+    let (a, b) = tokio::join!(
+        first.migrate(&marked, MigrateOptions::default()),
+        other.migrate(&marked, MigrateOptions::default()),
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert!(a.is_success() && b.is_success(), "{a:#?} {b:#?}");
+    for (mine, theirs) in tenant_lines(&a).iter().zip(tenant_lines(&b)) {
+        assert_eq!(mine.target, theirs.target);
+        let mut outcomes = [mine.outcome.clone(), theirs.outcome.clone()];
+        outcomes.sort_by_key(|outcome| outcome.to_string());
+        assert_eq!(
+            outcomes,
+            [Outcome::Applied(vec![index]), Outcome::Current],
+            "{}",
+            mine.target
+        );
+    }
+    let valid = |schemas: &[&str]| -> Vec<(String, bool)> {
+        schemas
+            .iter()
+            .map(|schema| (schema.to_string(), true))
+            .collect()
+    };
+    assert_eq!(
+        indexes(&main, "customers_by_name").await,
+        valid(&["public", &schema(&s0)])
+    );
+    assert_eq!(
+        indexes(&second, "customers_by_name").await,
+        valid(&["public", &schema(&s1)])
+    );
+    assert_eq!(indexes(&own, "customers_by_name").await, valid(&["public"]));
+    assert_eq!(
+        recorded_targets(&main, index).await,
+        ["public".to_owned(), schema(&s0)]
+    );
+    assert_eq!(recorded_targets(&own, index).await, ["public"]);
+
+    // A re-run applies nothing; provisioning applies it too.
+    let again = world
+        .operator
+        .migrate(&marked, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(
+        again
+            .targets
+            .iter()
+            .all(|line| line.outcome == Outcome::Current),
+        "{again:#?}"
+    );
+    let late = world
+        .operator
+        .provision(
+            &NewTenant::new(&world.slug("late"), PlacementKind::Schema),
+            &marked.tenant,
+        )
+        .await
+        .unwrap();
+    assert!(
+        indexes(&main, "customers_by_name")
+            .await
+            .contains(&(schema(&late), true))
+    );
+
+    // The marker is part of the checksum: removing it is an edit.
+    let edited = world
+        .operator
+        .migrate(&unmarked, MigrateOptions::default())
+        .await
+        .unwrap();
+    let changed = Outcome::Changed(AppliedMigration {
+        version: index,
+        name: "extra".to_owned(),
+    });
+    assert!(
+        tenant_lines(&edited)
+            .iter()
+            .all(|line| line.outcome == changed),
+        "{edited:#?}"
+    );
+
+    // One that fails (two customers of s0 share a name) records nothing,
+    // and its report says it ran outside a transaction; what it did stays.
+    let db = world.connect().await;
+    let tenant = db.tenant(s0.id).await.unwrap();
+    for _ in 0..2 {
+        tenant
+            .insert(NewCustomer::named("twin"))
+            .exec()
+            .await
+            .unwrap();
+    }
+    let unique = Migration::new(index + 1, "unique_names", MARKED_UNIQUE_NAMES);
+    let failing = extended(&[marked.tenant.migrations().last().unwrap().clone(), unique]);
+    let report = world
+        .operator
+        .migrate(&failing, MigrateOptions::default())
+        .await
+        .unwrap();
+    let failed: Vec<_> = report.failures().collect();
+    assert_eq!(failed.len(), 1, "{report:#?}");
+    assert_eq!(failed[0].target.tenant, Some(s0.id));
+    let Outcome::Failed {
+        version,
+        applied,
+        error,
+    } = &failed[0].outcome
+    else {
+        panic!("{report:#?}");
+    };
+    assert_eq!((*version, applied.as_slice()), (index + 1, &[][..]));
+    assert!(
+        error.contains("failed outside a transaction") && error.contains("customers_unique_name"),
+        "{error}"
+    );
+    assert!(
+        !recorded_targets(&main, index + 1)
+            .await
+            .contains(&schema(&s0))
+    );
+    assert!(
+        indexes(&main, "customers_unique_name")
+            .await
+            .contains(&(schema(&s0), false)),
+        "the invalid index a failed CREATE INDEX CONCURRENTLY leaves"
+    );
+    let registered = world.operator.tenants().await.unwrap();
+    let failure = registered
+        .iter()
+        .find(|record| record.id == s0.id)
+        .and_then(|record| record.migration_failure.clone())
+        .unwrap();
+    assert_eq!(failure.version, index + 1);
 }

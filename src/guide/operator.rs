@@ -76,7 +76,7 @@
 //! static TENANT: MigrationSet = tenantry::embed_migrations!("examples/migrations/tenant");
 //!
 //! async fn migrate(operator: &tenantry::ops::Operator) -> Result<(), tenantry::ops::Error> {
-//!     let migrations = Migrations { shared: SHARED, tenant: TENANT };
+//!     let migrations = Migrations { shared: SHARED.clone(), tenant: TENANT.clone() };
 //!     let report = operator.migrate(&migrations, MigrateOptions::default()).await?;
 //!     for failed in report.failures() {
 //!         eprintln!("{}: {:?}", failed.target, failed.outcome);

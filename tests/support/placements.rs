@@ -24,15 +24,18 @@ pub const SECOND_PORT: u16 = 5433;
 pub const SECOND: &str = "eu-1";
 
 /// The global tables.
-pub static SHARED: MigrationSet = tenantry::embed_migrations!("tests/migrations/shared");
+const SHARED: MigrationSet = tenantry::embed_migrations!("tests/migrations/shared");
 
-/// The tenant-scoped tables.
-pub static TENANT: MigrationSet = tenantry::embed_migrations!("tests/migrations/tenant");
+/// The tenant-scoped tables, borrowed for the whole test (by name and SQL).
+pub static TENANT: MigrationSet = TENANT_SET;
 
-/// Both sets.
+/// The tenant-scoped tables, as a constant, of which `MIGRATIONS` is made.
+const TENANT_SET: MigrationSet = tenantry::embed_migrations!("tests/migrations/tenant");
+
+/// Both sets: a constant, so that a test can swap one (`..MIGRATIONS`).
 pub const MIGRATIONS: Migrations = Migrations {
     shared: SHARED,
-    tenant: TENANT,
+    tenant: TENANT_SET,
 };
 
 /// Two servers, migrated, with an operator and the application's settings.
@@ -146,11 +149,11 @@ pub async fn bulk_schema_tenants(
                 "CREATE SCHEMA {schema}; SET LOCAL search_path = {schema};"
             ));
             for migration in TENANT.migrations() {
-                sql.push_str(migration.sql);
+                sql.push_str(migration.sql());
                 sql.push_str(&format!(
                     ";INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ('{schema}', 'tenant', {}, '{}', '{}');",
-                    migration.version,
-                    migration.name,
+                    migration.version(),
+                    migration.name(),
                     migration.checksum()
                 ));
             }

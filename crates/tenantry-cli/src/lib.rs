@@ -13,7 +13,8 @@
 //! // static SHARED: MigrationSet = tenantry::embed_migrations!("migrations/shared");
 //! // static TENANT: MigrationSet = tenantry::embed_migrations!("migrations/tenant");
 //! fn main() -> std::process::ExitCode {
-//!     tenantry_cli::main_with(Some(Migrations { shared: SHARED, tenant: TENANT }))
+//!     let migrations = Migrations { shared: SHARED.clone(), tenant: TENANT.clone() };
+//!     tenantry_cli::main_with(Some(migrations))
 //! }
 //! ```
 //!

@@ -52,6 +52,13 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// static TENANT: MigrationSet = tenantry::embed_migrations!("migrations/tenant");
 /// ```
 ///
+/// The directory is read under the rules `MigrationSet::load` applies at
+/// run time for the `tenantry` command (one implementation of both): files
+/// ordered by version, other files than `*.sql` skipped, a first line
+/// `-- tenantry: no-transaction` running that migration outside a
+/// transaction; a bad name, a version used twice, an unreadable file, one
+/// not in UTF-8 or a misspelt marker is a compile error naming the file.
+///
 /// # Rebuilding when the directory changes
 ///
 /// Each file is embedded with `include_str!` by its absolute path, so

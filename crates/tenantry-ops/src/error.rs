@@ -47,6 +47,22 @@ pub enum Error {
         /// Its name.
         name: String,
     },
+    /// A migration marked to run outside a transaction failed. Nothing was
+    /// recorded, so the next run applies it again; nothing was undone, so
+    /// whatever it did before failing stays (a failed `CREATE INDEX
+    /// CONCURRENTLY` leaves an invalid index behind).
+    #[error(
+        "migration {version} ({name}) failed outside a transaction: it is not recorded, and what it did before failing stays: {source}"
+    )]
+    NonTransactionalMigrationFailed {
+        /// Its version.
+        version: i64,
+        /// Its name.
+        name: String,
+        /// Why it failed.
+        #[source]
+        source: Box<Error>,
+    },
     /// Auditing one database of the deployment failed (it could not be
     /// reached or its catalog read), so the audit is incomplete.
     #[error("cannot verify database {database:?} on server {server:?}: {source}")]

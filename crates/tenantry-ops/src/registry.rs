@@ -24,7 +24,11 @@ use crate::Error;
 use crate::migrate::{Migration, MigrationSet, SetKind};
 
 /// The registry's own migrations.
-pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&[
+pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
+
+/// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
+/// migrations must be (a temporary owning text cannot be borrowed for ever).
+static CONTROL: [Migration; 3] = [
     Migration::new(
         1,
         "create_tenants",
@@ -88,7 +92,7 @@ CREATE FUNCTION tenant_by_id(tenant uuid) RETURNS SETOF tenants
 REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
 "#,
     ),
-]);
+];
 
 /// The operator's query of registry rows (`filter`: a `WHERE` or `ORDER BY`
 /// on the tenants' columns), each with the migration state of the tenant's

@@ -275,28 +275,10 @@ impl Scratch {
         format!("cli_{}", self.database.trim_start_matches(PREFIX))
     }
 
-    /// The directory's tenant set, embedded as a project would (leaked: a test
-    /// makes a handful).
+    /// The directory's tenant set, read as the shipped binary reads it.
     fn tenant_set(&self) -> tenantry_ops::migrate::MigrationSet {
-        use tenantry_ops::migrate::{Migration, MigrationSet};
-        let mut files: Vec<(i64, String, String)> =
-            std::fs::read_dir(self.migrations.path().join("tenant"))
-                .expect("tenant migrations")
-                .map(|entry| {
-                    let path = entry.expect("entry").path();
-                    let stem = path.file_stem().unwrap().to_str().unwrap().to_owned();
-                    let (version, name) = stem.split_once('_').expect("<version>_<name>");
-                    let sql = std::fs::read_to_string(&path).expect("read migration");
-                    (version.parse().expect("version"), name.to_owned(), sql)
-                })
-                .collect();
-        files.sort_by_key(|(version, ..)| *version);
-        let leak = |text: String| -> &'static str { Box::leak(text.into_boxed_str()) };
-        let migrations: Vec<Migration> = files
-            .into_iter()
-            .map(|(version, name, sql)| Migration::new(version, leak(name), leak(sql)))
-            .collect();
-        MigrationSet::new(Box::leak(migrations.into_boxed_slice()))
+        tenantry_ops::migrate::MigrationSet::load(&self.migrations.path().join("tenant"))
+            .expect("tenant migrations")
     }
 }
 

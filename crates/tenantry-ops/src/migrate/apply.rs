@@ -1,10 +1,13 @@
-//! Applying the pending migrations of one target, each in its own transaction.
+//! Applying the pending migrations of one target, each in its own
+//! transaction, or outside any when it is marked so.
 
 use std::collections::{HashMap, HashSet};
+use std::time::Duration;
 
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
+use super::bootstrap::in_transaction;
 use super::{AppliedMigration, Migration, MigrationSet, SetKind, Target};
 use tenantry_postgres::registry;
 
@@ -35,7 +38,7 @@ pub(crate) async fn survey_applied(
     let (versions, checksums): (Vec<i64>, Vec<String>) = set
         .migrations()
         .iter()
-        .map(|migration| (migration.version, migration.checksum()))
+        .map(|migration| (migration.version(), migration.checksum()))
         .unzip();
     let rows = client
         .query(
@@ -97,9 +100,9 @@ pub(crate) struct Failure {
 }
 
 /// Applies each of `set`'s migrations not in `applied` to `target`, in
-/// order, each in its own transaction under the target's advisory lock;
-/// returns the versions applied. A migration another runner applied
-/// meanwhile is skipped.
+/// order, each under the target's advisory lock, in its own transaction
+/// unless it is marked to run outside one; returns the versions applied. A
+/// migration another runner applied meanwhile is skipped.
 pub(crate) async fn apply_pending(
     client: &Client,
     target: &Target,
@@ -110,11 +113,11 @@ pub(crate) async fn apply_pending(
     let mut versions = Vec::new();
     for migration in set.pending(applied) {
         match apply_one(client, target, migration, grant_to).await {
-            Ok(true) => versions.push(migration.version),
+            Ok(true) => versions.push(migration.version()),
             Ok(false) => {}
             Err(error) => {
                 return Err(Failure {
-                    version: migration.version,
+                    version: migration.version(),
                     applied: versions,
                     error,
                 });
@@ -124,30 +127,42 @@ pub(crate) async fn apply_pending(
     Ok(versions)
 }
 
-/// Runs `work` in a transaction of its own under `target`'s advisory lock,
-/// which serialises every runner's changes to the target; commits if it
-/// succeeds, and rolls back if not, so the connection stays usable.
+/// How long a runner waits before trying again for a target's lock that
+/// another holds.
+const LOCK_RETRY: Duration = Duration::from_millis(20);
+
+/// Runs `work` under `target`'s advisory lock, which serialises every
+/// runner's changes to the target. The session holds it: taken by trying
+/// until it is free, released afterwards whatever the outcome (and by the
+/// server should the connection be lost). A runner never waits for it
+/// inside a statement: a waiting statement holds a snapshot, and work under
+/// the lock that waits for every older snapshot in its database (`CREATE
+/// INDEX CONCURRENTLY`) would wait for its waiter, which waits for it.
 async fn under_target_lock<T>(
     client: &Client,
     target: &Target,
     work: impl AsyncFnOnce() -> Result<T, Error>,
 ) -> Result<T, Error> {
-    client.batch_execute("BEGIN").await?;
-    let outcome = async {
-        client
-            .execute(
-                "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
-                &[&target.lock_key()],
-            )
-            .await?;
-        work().await
+    while !advisory(client, target, "pg_try_advisory_lock").await? {
+        tokio::time::sleep(LOCK_RETRY).await;
     }
-    .await;
-    match outcome {
-        Ok(_) => client.batch_execute("COMMIT").await?,
-        Err(_) => client.batch_execute("ROLLBACK").await?,
-    }
-    outcome
+    let outcome = work().await;
+    let unlocked = advisory(client, target, "pg_advisory_unlock").await;
+    let value = outcome?;
+    unlocked?;
+    Ok(value)
+}
+
+/// Calls the advisory lock `function` on `target`'s lock; what it returns
+/// (whether it took, or released, the lock).
+async fn advisory(client: &Client, target: &Target, function: &str) -> Result<bool, Error> {
+    let row = client
+        .query_one(
+            &format!("SELECT {function}(hashtextextended($1, 0))"),
+            &[&target.lock_key()],
+        )
+        .await?;
+    Ok(row.get(0))
 }
 
 /// Creates `target`'s schema if it is missing, under the target's lock: a
@@ -163,7 +178,11 @@ pub(crate) async fn create_schema(client: &Client, target: &Target) -> Result<()
     .await
 }
 
-/// Applies `migration` unless it is already recorded; `true` if it ran.
+/// Applies `migration` unless it is already recorded, under the target's
+/// lock; `true` if it ran. It runs, is recorded and makes its grants in one
+/// transaction, or, marked to run outside one, runs first and is recorded
+/// (and makes its grants) once it has succeeded: if it fails, nothing is
+/// recorded, so the next run applies it again.
 async fn apply_one(
     client: &Client,
     target: &Target,
@@ -171,59 +190,114 @@ async fn apply_one(
     grant_to: &[Identifier],
 ) -> Result<bool, Error> {
     under_target_lock(client, target, async || {
-        apply_in_transaction(client, target, migration, grant_to).await
+        // Only a runner holding the lock records a migration: what this
+        // reads, outside any transaction, stays true until it is released.
+        if is_recorded(client, target, migration).await? {
+            return Ok(false);
+        }
+        if migration.runs_in_transaction() {
+            in_transaction(client, async || {
+                enter(client, target, "LOCAL").await?;
+                client.batch_execute(migration.sql()).await?;
+                record(client, target, migration, grant_to).await
+            })
+            .await?;
+        } else {
+            run_outside_transaction(client, target, migration).await?;
+            in_transaction(client, async || {
+                record(client, target, migration, grant_to).await
+            })
+            .await?;
+        }
+        Ok(true)
     })
     .await
 }
 
-async fn apply_in_transaction(
+/// Runs `migration`, marked to run outside a transaction (as `CREATE INDEX
+/// CONCURRENTLY` must), with the session's `search_path` and `row_security`
+/// set for it and reset after. A failure undoes nothing: whatever it did
+/// before failing stays, and the error says so.
+async fn run_outside_transaction(
     client: &Client,
     target: &Target,
     migration: &Migration,
-    grant_to: &[Identifier],
+) -> Result<(), Error> {
+    enter(client, target, "SESSION").await?;
+    let ran = client.batch_execute(migration.sql()).await;
+    let reset = client
+        .batch_execute("RESET search_path; RESET row_security")
+        .await;
+    ran.map_err(|error| Error::NonTransactionalMigrationFailed {
+        version: migration.version(),
+        name: migration.name().to_owned(),
+        source: Box::new(error.into()),
+    })?;
+    Ok(reset?)
+}
+
+/// Whether `target` has recorded `migration` (another runner applied it
+/// since the target was surveyed); an error if it recorded other SQL.
+async fn is_recorded(
+    client: &Client,
+    target: &Target,
+    migration: &Migration,
 ) -> Result<bool, Error> {
     let recorded = client
         .query_opt(
             "SELECT checksum FROM tenantry.migrations WHERE set_name = $1 AND target = $2 AND version = $3",
-            &[&target.set.as_str(), &target.key(), &migration.version],
+            &[&target.set.as_str(), &target.key(), &migration.version()],
         )
         .await?;
-    if let Some(row) = recorded {
-        let checksum: String = row.get(0);
-        if checksum != migration.checksum() {
-            return Err(Error::MigrationChanged {
-                version: migration.version,
-                name: migration.name.to_owned(),
-            });
+    match recorded {
+        Some(row) if row.get::<_, String>(0) != migration.checksum() => {
+            Err(Error::MigrationChanged {
+                version: migration.version(),
+                name: migration.name().to_owned(),
+            })
         }
-        return Ok(false);
+        recorded => Ok(recorded.is_some()),
     }
-    // With row security off, a data migration on a table whose row-level
-    // security is forced sees every row (the operator may bypass it) or
-    // fails loudly (it may not), instead of silently touching no row.
+}
+
+/// Creates `target`'s schema if missing and sets, for the transaction
+/// (`scope` `LOCAL`) or the session (`SESSION`), what a migration runs
+/// with: `search_path` the target's schema, and `row_security` off, so a
+/// data migration on a table whose row-level security is forced sees every
+/// row (the operator may bypass it) or fails loudly (it may not), instead
+/// of silently touching no row.
+async fn enter(client: &Client, target: &Target, scope: &str) -> Result<(), Error> {
     let schema = target.schema.quoted();
-    client
+    Ok(client
         .batch_execute(&format!(
             "CREATE SCHEMA IF NOT EXISTS {schema};
-             SET LOCAL search_path = {schema};
-             SET LOCAL row_security = off"
+             SET {scope} search_path = {schema};
+             SET {scope} row_security = off"
         ))
-        .await?;
-    client.batch_execute(migration.sql).await?;
+        .await?)
+}
+
+/// Records `migration` as applied to `target`, and grants `grant_to` what
+/// the application needs of what it created.
+async fn record(
+    client: &Client,
+    target: &Target,
+    migration: &Migration,
+    grant_to: &[Identifier],
+) -> Result<(), Error> {
     client
         .execute(
             "INSERT INTO tenantry.migrations (target, set_name, version, name, checksum) VALUES ($1, $2, $3, $4, $5)",
             &[
                 &target.key(),
                 &target.set.as_str(),
-                &migration.version,
-                &migration.name,
+                &migration.version(),
+                &migration.name(),
                 &migration.checksum(),
             ],
         )
         .await?;
-    grant(client, target, grant_to).await?;
-    Ok(true)
+    grant(client, target, grant_to).await
 }
 
 /// Whether the connected database has a version table yet.

@@ -80,18 +80,20 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
          $body$;
          REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA tenantry FROM PUBLIC;"
     );
-    in_transaction(client, &sql).await
+    in_transaction(client, async || Ok(client.batch_execute(&sql).await?)).await
 }
 
-/// Runs `sql` in a transaction of its own; on failure the transaction is
-/// rolled back, so the connection stays usable.
-pub(crate) async fn in_transaction(client: &Client, sql: &str) -> Result<(), Error> {
+/// Runs `work` in a transaction of its own: commits if it succeeds, and
+/// rolls back if not, so the connection stays usable.
+pub(crate) async fn in_transaction<T>(
+    client: &Client,
+    work: impl AsyncFnOnce() -> Result<T, Error>,
+) -> Result<T, Error> {
     client.batch_execute("BEGIN").await?;
-    match client.batch_execute(sql).await {
-        Ok(()) => Ok(client.batch_execute("COMMIT").await?),
-        Err(error) => {
-            client.batch_execute("ROLLBACK").await?;
-            Err(error.into())
-        }
+    let outcome = work().await;
+    match outcome {
+        Ok(_) => client.batch_execute("COMMIT").await?,
+        Err(_) => client.batch_execute("ROLLBACK").await?,
     }
+    outcome
 }

@@ -89,7 +89,7 @@ pub(crate) async fn run(
                     let pending: Vec<i64> = set
                         .pending(&applied.versions)
                         .iter()
-                        .map(|m| m.version)
+                        .map(|m| m.version())
                         .collect();
                     let outcome = if let Some(changed) = applied.changed.first() {
                         Outcome::Changed(changed.clone())
@@ -142,7 +142,7 @@ fn finish(
 /// in `applied`) ran: at the first of them.
 fn failed(set: &MigrationSet, applied: &HashSet<i64>, error: &str) -> Outcome {
     Outcome::Failed {
-        version: set.pending(applied).first().map_or(0, |m| m.version),
+        version: set.pending(applied).first().map_or(0, |m| m.version()),
         applied: Vec::new(),
         error: error.to_owned(),
     }

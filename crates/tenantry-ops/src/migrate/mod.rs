@@ -20,6 +20,22 @@
 //! migration of the set the target has not recorded, even one with a lower
 //! version than some it has (merged from a branch, say).
 //!
+//! A migration whose first line is `-- tenantry: no-transaction`
+//! ([`NO_TRANSACTION_MARKER`]) runs outside a transaction, for what
+//! PostgreSQL refuses to run in one (`CREATE INDEX CONCURRENTLY`). It still
+//! runs under the target's advisory lock, and is recorded only once it has
+//! succeeded. PostgreSQL runs the statements of one query string as one
+//! implicit transaction, so such a file holds one statement. A failure
+//! records nothing and undoes nothing ([`Outcome::Failed`], with
+//! [`Error::NonTransactionalMigrationFailed`]'s message): the next run
+//! applies the migration again over whatever it left (a failed `CREATE
+//! INDEX CONCURRENTLY` leaves an invalid index, which `IF NOT EXISTS` would
+//! take for done: drop it first), so write it to be run again, e.g. `CREATE
+//! INDEX CONCURRENTLY IF NOT EXISTS`. The marker is part of the file, so of
+//! its checksum.
+//!
+//! [`Error::NonTransactionalMigrationFailed`]: crate::Error::NonTransactionalMigrationFailed
+//!
 //! After a run (not a dry run), every target's highest applied version and
 //! failure, if any, are recorded on the main server in the registry's
 //! `migration_state` (see [`crate::registry`]): one statement, writing only
@@ -50,3 +66,4 @@ pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 pub use run::Migrations;
 pub(crate) use state::record_state;
 pub use target::Target;
+pub use tenantry_migration_files::{LoadError, NO_TRANSACTION_MARKER};

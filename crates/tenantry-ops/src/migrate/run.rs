@@ -14,8 +14,9 @@ use crate::Error;
 use crate::operator::Operator;
 use crate::registry::{self, CONTROL_MIGRATIONS};
 
-/// The user's migration sets, embedded at compile time.
-#[derive(Debug, Clone, Copy)]
+/// The user's migration sets, embedded at compile time (cloned cheaply from
+/// their statics) or read at run time ([`MigrationSet::load`]).
+#[derive(Debug, Clone)]
 pub struct Migrations {
     /// Global tables, applied to the shared schema of the main server.
     pub shared: MigrationSet,

@@ -18,9 +18,8 @@ mod quickstart;
 )]
 mod hybrid;
 
-use support::database::{admin_url, main_port, url_for};
-use support::local_server::{ensure_cluster, ensure_running};
-use support::placements::SECOND_PORT;
+use tenantry_test_support::local_server::{ensure_cluster, ensure_running};
+use tenantry_test_support::servers::{SECOND_PORT, admin_url, main_port, url_for};
 use tokio_postgres::{Client, NoTls};
 
 /// The key of the lock that makes test processes take turns with the

@@ -8,24 +8,22 @@
 
 #![allow(dead_code)]
 
-use std::sync::atomic::{AtomicUsize, Ordering};
-
 use tenantry::ops::Operator;
 use tenantry::ops::migrate::MigrateOptions;
 use tenantry::{Config, Tenantry};
-use tokio_postgres::{Client, NoTls};
+use tenantry_test_support::servers::{connect, superuser_url};
+pub use tenantry_test_support::servers::{main_port, url_for};
+use tenantry_test_support::throwaway::Family;
+use tokio_postgres::Client;
 
 use super::placements::MIGRATIONS;
 
-/// The administrator connection; override with `TENANTRY_TEST_ADMIN_URL`.
-pub fn admin_url() -> String {
-    std::env::var("TENANTRY_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
-
-const PREFIX: &str = "tenantry_test_";
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
+/// How these suites name their databases, roles and tenants' databases
+/// (tenant slugs are `t<suffix>_<name>`).
+const FAMILY: Family = Family {
+    prefix: "tenantry_test_",
+    tenant_databases: "tenant_t",
+};
 
 /// The tenant-scoped tables the test migrations create.
 pub const SCOPED_TABLES: [&str; 3] = ["customers", "invoices", "events"];
@@ -38,40 +36,6 @@ pub struct TestDatabase {
     pub suffix: String,
     /// The server's port.
     pub port: u16,
-}
-
-async fn connect(url: &str) -> Client {
-    ensure_server(url);
-    let (client, connection) = tokio_postgres::connect(url, NoTls)
-        .await
-        .unwrap_or_else(|error| panic!("cannot connect to {url}: {error}"));
-    tokio::spawn(connection);
-    client
-}
-
-/// Starts the local server behind `url` if it is down.
-fn ensure_server(url: &str) {
-    let config: tokio_postgres::Config = url.parse().expect("database URL");
-    if let Some(tokio_postgres::config::Host::Tcp(host)) = config.get_hosts().first() {
-        let port = config.get_ports().first().copied().unwrap_or(5432);
-        super::local_server::ensure_running(&format!("{host}:{port}"));
-    }
-}
-
-/// The URL of `database` on the server at `port`, as `user`.
-pub fn url_for(port: u16, database: &str, user: &str) -> String {
-    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    format!("postgres://{user}@{host}:{port}/{database}")
-}
-
-/// The port of the main test server.
-pub fn main_port() -> u16 {
-    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
-    config.get_ports().first().copied().unwrap_or(5432)
 }
 
 impl TestDatabase {
@@ -125,34 +89,18 @@ impl TestDatabase {
     /// An empty database and an application role on the server at `port`,
     /// named after `suffix` (a fresh one when `None`).
     pub async fn empty_on(port: u16, suffix: Option<&str>) -> Self {
-        let admin = connect(&url_for(port, "postgres", "postgres")).await;
-        drop_abandoned(&admin).await;
-        let suffix = suffix.map(str::to_owned).unwrap_or_else(|| {
-            format!(
-                "{}_{}",
-                std::process::id(),
-                NEXT.fetch_add(1, Ordering::Relaxed)
-            )
-        });
-        let database = Self {
-            name: format!("{PREFIX}{suffix}"),
-            app_role: format!("{PREFIX}app_{suffix}"),
-            suffix,
-            port,
+        let names = match suffix {
+            Some(suffix) => FAMILY.named(suffix),
+            None => FAMILY.fresh(),
         };
-        for statement in [
-            format!(
-                "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS",
-                database.app_role
-            ),
-            format!("CREATE DATABASE {}", database.name),
-        ] {
-            admin
-                .batch_execute(&statement)
-                .await
-                .expect("create test database and role");
+        let admin = connect(&superuser_url(port, "postgres")).await;
+        names.create_on(&admin).await;
+        Self {
+            name: names.database(),
+            app_role: names.app_role(),
+            suffix: names.suffix,
+            port,
         }
-        database
     }
 
     /// The superuser's URL of this database.
@@ -203,7 +151,7 @@ impl TestDatabase {
 
 impl Drop for TestDatabase {
     fn drop(&mut self) {
-        let (port, suffix, role) = (self.port, self.suffix.clone(), self.app_role.clone());
+        let (port, names) = (self.port, FAMILY.named(&self.suffix));
         // Dropping needs its own runtime: the test's may be shutting down.
         std::thread::spawn(move || {
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -211,62 +159,12 @@ impl Drop for TestDatabase {
                 .build()
                 .expect("cleanup runtime");
             runtime.block_on(async {
-                let admin = connect(&url_for(port, "postgres", "postgres")).await;
-                drop_test_objects(&admin, &suffix, &role).await;
+                names
+                    .drop_from(&connect(&superuser_url(port, "postgres")).await)
+                    .await;
             });
         })
         .join()
         .expect("cleanup thread");
-    }
-}
-
-/// Drops every database named after `suffix` (the test database, its
-/// template, its tenants' databases) and the role.
-async fn drop_test_objects(admin: &Client, suffix: &str, role: &str) {
-    let escaped = suffix.replace('_', "\\_");
-    let databases = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname = $1 OR datname LIKE $2 OR datname LIKE $3",
-            &[
-                &format!("{PREFIX}{suffix}"),
-                &format!("tenantry\\_test\\_{escaped}\\_%"),
-                &format!("tenant\\_t{escaped}\\_%"),
-            ],
-        )
-        .await
-        .map(|rows| rows.iter().map(|row| row.get::<_, String>(0)).collect())
-        .unwrap_or_else(|_| Vec::new());
-    for database in databases {
-        let _ = admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .await;
-    }
-    let _ = admin
-        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
-        .await;
-}
-
-/// Drops test databases and roles whose test process no longer runs.
-async fn drop_abandoned(admin: &Client) {
-    let rows = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry\\_test\\_%'",
-            &[],
-        )
-        .await
-        .expect("list test databases");
-    for row in rows {
-        let name: String = row.get(0);
-        let mut parts = name.trim_start_matches(PREFIX).split('_');
-        let (Some(pid), Some(n)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let alive = pid
-            .parse::<u32>()
-            .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-        if !alive {
-            let suffix = format!("{pid}_{n}");
-            drop_test_objects(admin, &suffix, &format!("{PREFIX}app_{suffix}")).await;
-        }
     }
 }

@@ -5,7 +5,7 @@
 
 pub mod database;
 pub mod eventually;
-pub mod local_server;
+pub use tenantry_test_support::local_server;
 pub mod placements;
 pub mod pooler;
 pub mod probes;

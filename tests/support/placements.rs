@@ -17,8 +17,7 @@ use tokio_postgres::Client;
 use super::database::TestDatabase;
 use super::local_server::ensure_cluster;
 
-/// The port of the second server.
-pub const SECOND_PORT: u16 = 5433;
+pub use tenantry_test_support::servers::SECOND_PORT;
 
 /// The name of the second server.
 pub const SECOND: &str = "eu-1";

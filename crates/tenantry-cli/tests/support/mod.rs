@@ -9,41 +9,28 @@
 
 use std::path::Path;
 use std::process::{Command, Output};
-use std::sync::atomic::{AtomicUsize, Ordering};
 
 use tenantry_ops::{NewTenant, Operator, PlacementKind};
 use tenantry_postgres::{Config, TenantRecord};
+use tenantry_test_support::servers::{SECOND_PORT, main_port, superuser_url};
+use tenantry_test_support::throwaway::{Family, Throwaway};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Row};
 
 /// The name of the second server, as passed to `--server`.
 pub const SECOND: &str = "eu-1";
 
-/// The port of the second local cluster.
-const SECOND_PORT: u16 = 5433;
-
-const PREFIX: &str = "tenantry_cli_";
-
-static NEXT: AtomicUsize = AtomicUsize::new(0);
-
-/// The superuser's URL of the main server's `postgres` database; override
-/// with `TENANTRY_TEST_ADMIN_URL`.
-fn admin_url() -> String {
-    std::env::var("TENANTRY_TEST_ADMIN_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
-}
+/// How these suites name their databases, roles and tenants' databases
+/// (tenant slugs are `cli_<suffix>_<name>`).
+const FAMILY: Family = Family {
+    prefix: "tenantry_cli_",
+    tenant_databases: "tenant_cli_",
+};
 
 /// The superuser's URL of `database` on the server at `port` (the main
 /// server's if `None`).
 fn url(port: Option<u16>, database: &str) -> String {
-    let config: tokio_postgres::Config = admin_url().parse().expect("admin URL");
-    let host = match config.get_hosts().first() {
-        Some(tokio_postgres::config::Host::Tcp(host)) => host.clone(),
-        _ => "127.0.0.1".to_owned(),
-    };
-    let port = port.unwrap_or_else(|| config.get_ports().first().copied().unwrap_or(5432));
-    let user = config.get_user().unwrap_or("postgres");
-    format!("postgres://{user}@{host}:{port}/{database}")
+    superuser_url(port.unwrap_or_else(main_port), database)
 }
 
 /// What a run of the binary did.
@@ -90,6 +77,7 @@ pub struct Scratch {
     pub template: String,
     /// The ports of the servers the database exists on (`None`: main).
     ports: Vec<Option<u16>>,
+    names: Throwaway,
     migrations: tempfile::TempDir,
 }
 
@@ -100,21 +88,18 @@ impl Scratch {
             .enable_all()
             .build()
             .expect("runtime");
-        let suffix = format!(
-            "{}_{}",
-            std::process::id(),
-            NEXT.fetch_add(1, Ordering::Relaxed)
-        );
+        let names = FAMILY.fresh();
         let migrations = tempfile::tempdir().expect("migrations directory");
         for set in ["shared", "tenant"] {
             std::fs::create_dir(migrations.path().join(set)).expect("set directory");
         }
         let mut scratch = Self {
             runtime,
-            database: format!("{PREFIX}{suffix}"),
-            app_role: format!("{PREFIX}app_{suffix}"),
-            template: format!("{PREFIX}{suffix}_template"),
+            database: names.database(),
+            app_role: names.app_role(),
+            template: format!("{}_template", names.database()),
             ports: Vec::new(),
+            names,
             migrations,
         };
         scratch.create_on(None);
@@ -129,20 +114,9 @@ impl Scratch {
 
     fn create_on(&mut self, port: Option<u16>) {
         let admin = self.connect(&url(port, "postgres"));
-        self.runtime.block_on(drop_abandoned(&admin));
         // Registered before creating, so a half-made setup is dropped too.
         self.ports.push(port);
-        for statement in [
-            format!(
-                "CREATE ROLE {} LOGIN NOSUPERUSER NOBYPASSRLS",
-                self.app_role
-            ),
-            format!("CREATE DATABASE {}", self.database),
-        ] {
-            self.runtime
-                .block_on(admin.batch_execute(&statement))
-                .unwrap_or_else(|error| panic!("{statement}: {error:?}"));
-        }
+        self.runtime.block_on(self.names.create_on(&admin));
     }
 
     fn connect(&self, url: &str) -> Client {
@@ -272,7 +246,7 @@ impl Scratch {
 
     /// What this deployment's tenant slugs start with.
     fn tenant_prefix(&self) -> String {
-        format!("cli_{}", self.database.trim_start_matches(PREFIX))
+        format!("cli_{}", self.names.suffix)
     }
 
     /// The directory's tenant set, read as the shipped binary reads it.
@@ -292,69 +266,7 @@ impl Drop for Scratch {
                 continue;
             };
             self.runtime.spawn(connection);
-            let tenants = self
-                .runtime
-                .block_on(admin.query(
-                    "SELECT datname::text FROM pg_database WHERE starts_with(datname, $1)",
-                    &[&format!("tenant_{}_", self.tenant_prefix())],
-                ))
-                .map(|rows| rows.iter().map(|row| row.get(0)).collect())
-                .unwrap_or_else(|_| Vec::<String>::new());
-            let mut databases = vec![self.database.as_str(), self.template.as_str()];
-            databases.extend(tenants.iter().map(String::as_str));
-            self.runtime
-                .block_on(drop_objects(&admin, &databases, &self.app_role));
-        }
-    }
-}
-
-/// Drops `databases` (closing their connections) and `role`, ignoring what does not exist.
-async fn drop_objects(admin: &Client, databases: &[&str], role: &str) {
-    for database in databases {
-        let _ = admin
-            .batch_execute(&format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"))
-            .await;
-    }
-    let _ = admin
-        .batch_execute(&format!("DROP ROLE IF EXISTS {role}"))
-        .await;
-}
-
-/// Drops the databases and roles of test processes that no longer run.
-async fn drop_abandoned(admin: &Client) {
-    let Ok(rows) = admin
-        .query(
-            "SELECT datname FROM pg_database WHERE datname LIKE 'tenantry\\_cli\\_%'
-             UNION SELECT rolname FROM pg_roles WHERE rolname LIKE 'tenantry\\_cli\\_app\\_%'
-             UNION SELECT datname FROM pg_database WHERE datname LIKE 'tenant\\_cli\\_%'",
-            &[],
-        )
-        .await
-    else {
-        return;
-    };
-    for row in rows {
-        let name: String = row.get(0);
-        let rest = name
-            .trim_start_matches("tenant_cli_")
-            .trim_start_matches(PREFIX)
-            .trim_start_matches("app_");
-        let mut parts = rest.split('_');
-        let (Some(pid), Some(n)) = (parts.next(), parts.next()) else {
-            continue;
-        };
-        let running = pid
-            .parse::<u32>()
-            .is_ok_and(|pid| Path::new(&format!("/proc/{pid}")).exists());
-        if !running {
-            let database = format!("{PREFIX}{pid}_{n}");
-            let template = format!("{database}_template");
-            let databases = if name.starts_with("tenant_cli_") {
-                vec![name.as_str()]
-            } else {
-                vec![database.as_str(), template.as_str()]
-            };
-            drop_objects(admin, &databases, &format!("{PREFIX}app_{pid}_{n}")).await;
+            self.runtime.block_on(self.names.drop_from(&admin));
         }
     }
 }

@@ -1,0 +1,9 @@
+//! What the tenantry test suites share (the root package's and the
+//! command's): where the local PostgreSQL servers are and how to make sure
+//! they run, and throwaway databases and roles named after the test process,
+//! so that parallel tests never meet and a killed run's leftovers are dropped
+//! by the next. Not published.
+
+pub mod local_server;
+pub mod servers;
+pub mod throwaway;

@@ -338,6 +338,22 @@ async fn a_dry_run_applies_nothing() {
 /// a column of it.
 static BACKFILL: MigrationSet = tenantry::embed_migrations!("tests/migrations/backfill");
 
+/// The same directory, the operator named by another path.
+static BACKFILL_BY_PATH: MigrationSet =
+    tenantry::embed_migrations!("tests/migrations/backfill", crate = tenantry::ops);
+
+#[test]
+fn embedded_migrations_name_the_operator_by_any_path() {
+    let versions = |set: &MigrationSet| -> Vec<(i64, String)> {
+        set.migrations()
+            .iter()
+            .map(|migration| (migration.version(), migration.checksum()))
+            .collect()
+    };
+    assert_eq!(versions(&BACKFILL_BY_PATH), versions(&BACKFILL));
+    assert_eq!(BACKFILL.migrations().len(), 2);
+}
+
 #[tokio::test]
 async fn a_data_migration_on_an_isolated_table_backfills_every_tenant_or_fails_loudly() {
     // The database's own role, made its owner, is the operator: not a

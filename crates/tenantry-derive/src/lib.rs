@@ -79,10 +79,17 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
 /// A build script that prints any `rerun-if-changed` line replaces Cargo's
 /// default of rerunning it when any file of the package changes, so keep
 /// such lines for whatever else it reads.
+///
+/// # Another path to the operator
+///
+/// The expansion names `::tenantry::ops::migrate`. A crate that depends on
+/// the operator under another name says where it is, as
+/// `#[entity(crate = ...)]` does for the derive:
+/// `embed_migrations!("migrations/tenant", crate = tenantry_ops)`.
 #[proc_macro]
 pub fn embed_migrations(input: TokenStream) -> TokenStream {
-    let directory = parse_macro_input!(input as syn::LitStr);
-    migrations::expand(&directory)
+    let input = parse_macro_input!(input as migrations::Input);
+    migrations::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -12,9 +12,41 @@ use std::path::PathBuf;
 
 use proc_macro2::TokenStream;
 use quote::quote;
-use syn::LitStr;
+use syn::parse::{Parse, ParseStream};
+use syn::{LitStr, Path, Token};
 
-pub fn expand(directory: &LitStr) -> syn::Result<TokenStream> {
+/// The macro's input: the directory, and where the operator is
+/// (`crate = path`, by default `::tenantry::ops`).
+pub struct Input {
+    directory: LitStr,
+    operator: Path,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream<'_>) -> syn::Result<Self> {
+        let directory = input.parse()?;
+        let operator = if input.is_empty() {
+            syn::parse_quote!(::tenantry::ops)
+        } else {
+            input.parse::<Token![,]>()?;
+            input.parse::<Token![crate]>()?;
+            input.parse::<Token![=]>()?;
+            input.parse()?
+        };
+        if !input.is_empty() {
+            return Err(
+                input.error("expected `\"<directory>\"` or `\"<directory>\", crate = <path>`")
+            );
+        }
+        Ok(Self {
+            directory,
+            operator,
+        })
+    }
+}
+
+pub fn expand(input: &Input) -> syn::Result<TokenStream> {
+    let (directory, operator) = (&input.directory, &input.operator);
     let root = std::env::var("CARGO_MANIFEST_DIR")
         .map(PathBuf::from)
         .map_err(|_| syn::Error::new_spanned(directory, "CARGO_MANIFEST_DIR is not set"))?;
@@ -25,13 +57,13 @@ pub fn expand(directory: &LitStr) -> syn::Result<TokenStream> {
         let version = file.version;
         let name = &file.name;
         let path = file.path.to_string_lossy().into_owned();
-        quote!(::tenantry::ops::migrate::Migration::new(#version, #name, ::core::include_str!(#path)))
+        quote!(#operator::migrate::Migration::new(#version, #name, ::core::include_str!(#path)))
     });
     // A static of their own: the set borrows them for ever, and a temporary
     // array of values that own text (as a migration read at run time does)
     // cannot be borrowed so.
     Ok(quote! {{
-        static MIGRATIONS: [::tenantry::ops::migrate::Migration; #count] = [#(#migrations),*];
-        ::tenantry::ops::migrate::MigrationSet::new(&MIGRATIONS)
+        static MIGRATIONS: [#operator::migrate::Migration; #count] = [#(#migrations),*];
+        #operator::migrate::MigrationSet::new(&MIGRATIONS)
     }})
 }

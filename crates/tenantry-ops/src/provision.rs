@@ -111,8 +111,10 @@ impl NewTenant {
 
 /// Writes a new tenant's initial rows, once, with the builder: it gets a
 /// transaction of the tenant (a [`TenantTransaction`], in the tenant's
-/// context and placement, which commits with the seed's marker), and can
-/// only build statements on that tenant's rows.
+/// context and placement, which commits with the seed's marker), whose
+/// built statements reach only that tenant's rows. It runs as the
+/// operator's role, which row-level security does not restrict: its
+/// hand-written SQL is trusted as a migration is.
 pub trait Seed: Sync {
     /// Seeds `tenant`, whose registry row is `record`.
     fn seed(
@@ -120,6 +122,13 @@ pub trait Seed: Sync {
         tenant: &TenantTransaction,
         record: &TenantRecord,
     ) -> impl Future<Output = Result<(), RuntimeError>> + Send;
+
+    /// Whether the seed writes nothing ([`NoSeed`]): provisioning then
+    /// opens no transaction in the tenant (nor the operator's runtime on
+    /// every server).
+    fn writes_nothing(&self) -> bool {
+        false
+    }
 }
 
 /// No seed.
@@ -129,6 +138,10 @@ pub struct NoSeed;
 impl Seed for NoSeed {
     async fn seed(&self, _: &TenantTransaction, _: &TenantRecord) -> Result<(), RuntimeError> {
         Ok(())
+    }
+
+    fn writes_nothing(&self) -> bool {
+        true
     }
 }
 
@@ -300,6 +313,9 @@ impl Operator {
     /// Runs `seed` unless this tenant was seeded before, in one transaction
     /// of the tenant with the marker.
     async fn seed_once(&self, record: &TenantRecord, seed: &impl Seed) -> Result<(), Error> {
+        if seed.writes_nothing() {
+            return Ok(());
+        }
         let tenant = self.runtime().await?.tenant_at(record)?;
         let transaction = tenant.transaction().await?;
         let inserted = transaction

@@ -80,7 +80,10 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
          $body$;
          REVOKE EXECUTE ON ALL FUNCTIONS IN SCHEMA tenantry FROM PUBLIC;"
     );
-    in_transaction(client, async || Ok(client.batch_execute(&sql).await?)).await
+    // One simple query of several statements: its own implicit transaction,
+    // all or nothing, or part of the caller's transaction if one is open
+    // (which an explicit `BEGIN`/`COMMIT` here would end early).
+    Ok(client.batch_execute(&sql).await?)
 }
 
 /// Runs `work` in a transaction of its own: commits if it succeeds, and

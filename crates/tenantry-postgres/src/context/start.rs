@@ -7,34 +7,9 @@ use tenantry_query::{Identifier, TenantId};
 
 use crate::contract::TENANT_SETTING;
 use crate::transport::wire::ContextMessages;
-
-/// Statements of a context that are the same for every tenant: each
-/// connection that caches statements prepares them once, by name.
-pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
-    "BEGIN",
-    "COMMIT",
-    PIN_SHARED_PATH,
-    CITUS_PROPAGATION,
-    CONTEXT_FOR_GROUP,
-];
-
-/// The path of statements on shared tables and of global statements.
-const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
-
-/// Sets the tenant (the first bound text, empty for none) and the path (the
-/// second) until the end of the transaction: here, the implicit transaction
-/// of one message group.
-const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
-     set_config('search_path', $2, true)";
-
-/// The path of shared tables, as [`PIN_SHARED_PATH`] sets it.
-const SHARED_PATH: &str = "public, pg_temp";
-
-/// No tenant: the setting is cleared for the transaction.
-const CLEAR_TENANT: &str = "SET LOCAL tenantry.tenant_id = ''";
-
-/// On Citus, `SET LOCAL` reaches the workers of the transaction.
-const CITUS_PROPAGATION: &str = "SET LOCAL citus.propagate_set_commands = 'local'";
+use crate::transport::wire::shared::{
+    CITUS_PROPAGATION, CLEAR_TENANT, CONTEXT_FOR_GROUP, PIN_SHARED_PATH, SHARED_PATH,
+};
 
 /// The statements that open a unit of work's transaction in its context:
 /// `BEGIN`, then the `SET LOCAL`s.

@@ -63,16 +63,18 @@ impl Tenantry {
                 .all_servers()
                 .map(|(name, postgres)| Server::new(name.to_owned(), postgres.clone(), limits)),
         );
+        // A first connection to every server: each is refused if its role
+        // skips row-level security (unless allowed).
+        for server in servers.all() {
+            server.lease().await?;
+        }
+        let privileged = servers.main().lease().await?.client().is_privileged();
         let shared = Arc::new(Shared {
             router: config.registry.then(|| Arc::new(Router::default())),
             config,
             servers,
+            privileged,
         });
-        // A first connection to every server: each is refused if its role
-        // skips row-level security.
-        for server in shared.servers.all() {
-            server.lease().await?;
-        }
         if let Some(router) = &shared.router {
             check_registry(&shared.servers.main().lease().await?).await?;
             tokio::spawn(listen(
@@ -111,11 +113,13 @@ impl Tenantry {
 
     /// The handle of the tenant of `record`, where the record says it lives,
     /// without asking the registry whether it is served: for the operator,
-    /// which seeds a tenant before it is active. Only a connection allowed to
-    /// skip row-level security ([`Config::allow_privileged_role`]) gets one;
-    /// an application resolves tenants with [`Tenantry::tenant`].
+    /// which seeds a tenant before it is active. Only a connection whose role
+    /// does skip row-level security (allowed with
+    /// [`Config::allow_privileged_role`]) gets one, so it reaches nothing its
+    /// role could not read anyway; an application resolves tenants with
+    /// [`Tenantry::tenant`].
     pub fn tenant_at(&self, record: &TenantRecord) -> Result<Tenant, Error> {
-        if !self.shared.config.allow_privileged_role {
+        if !self.shared.privileged {
             return Err(Error::Config(
                 "a handle bypassing the registry is for the operator's privileged connection"
                     .to_owned(),

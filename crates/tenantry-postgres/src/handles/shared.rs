@@ -12,4 +12,7 @@ pub(crate) struct Shared {
     pub(crate) servers: Servers,
     /// Present when tenants are routed through the registry.
     pub(crate) router: Option<Arc<Router>>,
+    /// Whether the main server's role skips row-level security (an
+    /// operator's connection): only then may a handle bypass the registry.
+    pub(crate) privileged: bool,
 }

@@ -31,6 +31,9 @@ pub(crate) struct BudgetedClient {
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
     mid_statement: bool,
+    /// Whether the connection's role skips row-level security (accepted only
+    /// where the configuration allows it).
+    privileged: bool,
 }
 
 impl BudgetedClient {
@@ -47,6 +50,11 @@ impl BudgetedClient {
     /// connection is lent again.
     pub(crate) fn reset_session_before_reuse(&mut self) {
         self.session_needs_reset = true;
+    }
+
+    /// Whether the connection's role skips row-level security.
+    pub(crate) fn is_privileged(&self) -> bool {
+        self.privileged
     }
 
     /// The connection's prepared statements, if it caches them.
@@ -153,7 +161,7 @@ impl managed::Manager for BudgetedManager {
             .map_err(|_| ConnectError::BudgetSpent)?;
         let connection = connect::open(&self.postgres, self.statement_cache.is_some()).await?;
         let client = ClientWrapper::new(connection.client, connection.task);
-        check_role(&client, self.allow_privileged_role).await?;
+        let privileged = check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {
             client,
             statements: self.statement_cache.map(StatementCache::new),
@@ -161,6 +169,7 @@ impl managed::Manager for BudgetedManager {
             address: connection.address,
             permit: Some(permit),
             session_needs_reset: false,
+            privileged,
             mid_statement: false,
         })
     }

@@ -8,10 +8,10 @@ const PRIVILEGE: &str = "SELECT current_user::text, (rolsuper OR rolbypassrls)::
      FROM pg_roles WHERE rolname = current_user";
 
 /// Checks a new connection: `Err` with the role's name when it is a superuser
-/// or has BYPASSRLS, unless `allowed`. Every connection is checked, to every
-/// server and tenant database, since each may be configured with its own
-/// role (or its own settings for the role).
-pub(crate) async fn check_role(client: &Client, allowed: bool) -> Result<(), RoleCheck> {
+/// or has BYPASSRLS, unless `allowed`; else whether it is one. Every
+/// connection is checked, to every server and tenant database, since each
+/// may be configured with its own role (or its own settings for the role).
+pub(crate) async fn check_role(client: &Client, allowed: bool) -> Result<bool, RoleCheck> {
     let messages = client.simple_query(PRIVILEGE).await?;
     let (role, privileged) = messages
         .iter()
@@ -29,7 +29,7 @@ pub(crate) async fn check_role(client: &Client, allowed: bool) -> Result<(), Rol
     if privileged {
         tracing::warn!(role, "connected as a role that bypasses row-level security");
     }
-    Ok(())
+    Ok(privileged)
 }
 
 /// Why a connection's role was not accepted.

@@ -3,7 +3,7 @@
 use deadpool_postgres::ClientWrapper;
 use tokio_postgres::{SimpleQueryMessage, SimpleQueryRow};
 
-use crate::context::start::SHARED_STATEMENTS;
+use crate::transport::wire::shared::SHARED_STATEMENTS;
 
 /// Everything `DISCARD ALL` resets but the prepared statements: settings,
 /// role, temporary tables, cursors, listeners, advisory locks, cached plans.

@@ -12,7 +12,7 @@ use bytes::{Bytes, BytesMut};
 use postgres_protocol::IsNull;
 use postgres_protocol::message::frontend;
 
-use crate::context::start::SHARED_STATEMENTS;
+use super::shared::SHARED_STATEMENTS;
 
 /// Statements as protocol messages, and how many answers the server sends
 /// when all of them succeed.

@@ -15,9 +15,11 @@
 //!
 //! Each splice names the query of the statement it belongs to (the stream
 //! learns which query each named statement runs from the Parse frames the
-//! driver writes), and a group that binds any other statement while a splice
-//! waits ends the connection: a context never reaches a request that someone
-//! else left queued.
+//! driver writes), and a group that binds a statement of any other query
+//! while a splice waits ends the connection. That is a second guard: the
+//! first is that a connection whose previous borrower may have left a
+//! request queued is closed, never lent (see the lease), since a queued
+//! statement of the same query could not be told apart.
 //!
 //! If any message of the group fails, the server skips the rest of the group
 //! up to its Sync: the error reaches the driver as the statement's, and the
@@ -27,6 +29,7 @@
 mod frame;
 mod messages;
 mod prepared;
+pub(crate) mod shared;
 mod splicer;
 mod stream;
 

@@ -228,6 +228,12 @@ async fn a_process_that_missed_the_suspension_cannot_write_either() {
         Err(Error::TenantNotActive { status, .. }) => assert_eq!(status, TenantStatus::Suspended),
         other => panic!("a write after the suspension: {other:?}"),
     }
+    // A tenant this database does not serve writes nothing here.
+    let stranger = blind.tenant(tenantry::TenantId::random()).await.unwrap();
+    assert!(matches!(
+        stranger.insert(new_customer()).exec().await,
+        Err(Error::OutsidePlacement { .. })
+    ));
     // Reads are not fenced; the registry's router refuses them.
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 1);
     tenants.world.operator.resume(id).await.unwrap();

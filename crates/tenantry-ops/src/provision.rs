@@ -2,10 +2,10 @@
 //! a call that crashed part-way when made again.
 //!
 //! The registry row comes first, in status `provisioning` (never served);
-//! then the schema or database, the tenant migrations, the seed (once: a
-//! marker is written in the seed's own transaction), the tenant's residency
-//! in its placement (which fences its writes to that placement), and last
-//! the status `active`. A database tenant is copied from the server's
+//! then the schema or database, the tenant migrations, the tenant's
+//! residency in its placement (which fences its writes to that placement),
+//! the seed (once: a marker is written in the seed's own transaction), and
+//! last the status `active`. A database tenant is copied from the server's
 //! template database, which is kept migrated, so it does not replay every
 //! migration.
 //! The schema version of what it migrated (the tenant's tables, and the
@@ -205,8 +205,8 @@ impl Operator {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
         record_state(&main, &migrated).await?;
-        self.seed_once(&record, seed).await?;
-        // Its placement admits its writes from now on, before it is served.
+        // Its placement admits its writes from now on (the seed's first), while
+        // the registry still serves it to no one.
         residency::record(
             &client,
             record.id,
@@ -215,6 +215,7 @@ impl Operator {
             self.fence_wait_limit(),
         )
         .await?;
+        self.seed_once(&record, seed).await?;
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
         registry::find(&main, record.id)
             .await?

@@ -22,8 +22,11 @@
 //!   change, whatever the caches of any process say, and a tenant's own rows
 //!   never land in another tenant's schema or database, or in the shared
 //!   pool when they belong elsewhere;
-//! - a tenant this database does not record may write to schemas no tenant
-//!   owns: the shared pool of a deployment without a registry.
+//! - a tenant this database does not record may write only where the
+//!   database records no tenant at all: the shared pool of a deployment
+//!   without a registry (or not migrated since residency was recorded).
+//!   Once it records any, a tenant of another server, one still being
+//!   provisioned or one never provisioned is refused.
 //!
 //! Reads are not fenced (they keep working until the registry flips, and the
 //! router refuses them after), so the fence costs nothing per read and one
@@ -64,9 +67,8 @@ pub(crate) fn bootstrap_sql() -> String {
              SELECT schema_name, status INTO resident FROM tenantry.residents
              WHERE tenant_id = tenant FOR SHARE;
              IF NOT FOUND THEN
-                 IF EXISTS (SELECT FROM tenantry.residents
-                            WHERE schema_name = TG_TABLE_SCHEMA AND owns_schema) THEN
-                     RAISE EXCEPTION 'tenant % may not write to %.%: it belongs to another tenant',
+                 IF EXISTS (SELECT FROM tenantry.residents) THEN
+                     RAISE EXCEPTION 'tenant % may not write to %.%: this database does not serve it',
                          tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME
                          USING ERRCODE = '{OUTSIDE_PLACEMENT_STATE}', DETAIL = tenant::text;
                  END IF;

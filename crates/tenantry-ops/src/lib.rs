@@ -18,6 +18,7 @@ mod error;
 mod lifecycle;
 mod operator;
 mod residency;
+mod set_kind;
 mod template;
 
 pub mod migrate;

@@ -51,6 +51,7 @@
 
 mod apply;
 mod bootstrap;
+mod control;
 pub(crate) mod fan_out;
 mod migration;
 mod report;
@@ -58,10 +59,12 @@ mod run;
 mod state;
 mod target;
 
+pub use crate::set_kind::SetKind;
 pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
 pub(crate) use bootstrap::bootstrap;
+pub use control::CONTROL_MIGRATIONS;
 pub use fan_out::MigrateOptions;
-pub use migration::{Migration, MigrationSet, SetKind};
+pub use migration::{Migration, MigrationSet};
 pub use report::{AppliedMigration, MigrationReport, Outcome, TargetReport};
 pub use run::Migrations;
 pub(crate) use state::record_state;

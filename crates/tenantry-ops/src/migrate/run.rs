@@ -6,13 +6,14 @@ use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA};
 use tenantry_postgres::{MAIN_SERVER, TenantStatus};
 use tenantry_query::Identifier;
 
+use super::CONTROL_MIGRATIONS;
 use super::{
     MigrateOptions, MigrationReport, MigrationSet, SetKind, Target, TargetReport, fan_out,
     record_state,
 };
 use crate::Error;
 use crate::operator::Operator;
-use crate::registry::{self, CONTROL_MIGRATIONS};
+use crate::registry;
 
 /// The user's migration sets, embedded at compile time (cloned cheaply from
 /// their statics) or read at run time ([`MigrationSet::load`]).

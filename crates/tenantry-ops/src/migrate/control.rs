@@ -1,0 +1,75 @@
+//! The registry's own migrations: the control set, applied to the control
+//! schema of the main server before any other set.
+
+use super::{Migration, MigrationSet};
+
+/// The registry's own migrations.
+pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
+
+/// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
+/// migrations must be (a temporary owning text cannot be borrowed for ever).
+static CONTROL: [Migration; 3] = [
+    Migration::new(
+        1,
+        "create_tenants",
+        r#"
+CREATE TABLE tenants (
+    id uuid PRIMARY KEY,
+    slug text NOT NULL UNIQUE CHECK (slug ~ '^[a-z][a-z0-9_]{0,39}$'),
+    placement text NOT NULL CHECK (placement IN ('pool', 'schema', 'database')),
+    server text NOT NULL,
+    schema_name text,
+    database_name text,
+    plan text NOT NULL DEFAULT 'standard',
+    status text NOT NULL CHECK (status IN ('provisioning', 'active', 'suspended', 'moving', 'erased')),
+    created_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CHECK ((placement = 'schema') = (schema_name IS NOT NULL)),
+    CHECK ((placement = 'database') = (database_name IS NOT NULL))
+);
+CREATE FUNCTION announce_tenant_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenantry_registry', COALESCE(NEW.id, OLD.id)::text);
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER announce_tenant_change AFTER INSERT OR UPDATE OR DELETE ON tenants
+    FOR EACH ROW EXECUTE FUNCTION announce_tenant_change();
+"#,
+    ),
+    Migration::new(
+        2,
+        "create_migration_state",
+        r#"
+CREATE TABLE migration_state (
+    set_name text NOT NULL,
+    server text NOT NULL,
+    database_name text NOT NULL,
+    schema_name text NOT NULL,
+    schema_version bigint,
+    failed_version bigint,
+    failure text,
+    failed_at timestamptz,
+    recorded_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (set_name, server, database_name, schema_name),
+    CHECK ((failed_version IS NULL) = (failure IS NULL)),
+    CHECK ((failure IS NULL) = (failed_at IS NULL))
+);
+COMMENT ON TABLE migration_state IS
+    'Each migration target''s highest applied version and last failure, as the last run recorded them; database_name is empty for a server''s own database.';
+"#,
+    ),
+    // The application roles are granted EXECUTE on this function instead of
+    // SELECT on the tables (see `migrate::grant`): one tenant's row for its
+    // id, never the list of every tenant.
+    Migration::new(
+        3,
+        "resolve_one_tenant",
+        r#"
+CREATE FUNCTION tenant_by_id(tenant uuid) RETURNS SETOF tenants
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT * FROM tenantry_control.tenants WHERE id = tenant $$;
+REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
+"#,
+    ),
+];

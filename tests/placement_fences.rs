@@ -10,7 +10,7 @@ mod support;
 use std::time::Duration;
 
 use support::placements::{MIGRATIONS, SECOND, World};
-use support::tenants::{Location, Tenants};
+use support::tenants::{Location, POOL_AND_TWO_SCHEMAS, Tenants};
 use support::{Customer, NewCustomer};
 use tenantry::ops::PlacementKind;
 use tenantry::ops::migrate::MigrateOptions;
@@ -119,12 +119,7 @@ async fn strays(tenants: &Tenants) -> i64 {
 
 #[tokio::test]
 async fn a_tenant_writes_only_to_its_own_placement_in_both_directions() {
-    let tenants = Tenants::provision(&[
-        ("pool", PlacementKind::Pool, MAIN_SERVER),
-        ("schema_a", PlacementKind::Schema, MAIN_SERVER),
-        ("schema_b", PlacementKind::Schema, MAIN_SERVER),
-    ])
-    .await;
+    let tenants = Tenants::provision(&POOL_AND_TWO_SCHEMAS).await;
     let db = tenants.connect().await;
     let handles = tenants.handles(&db).await;
     for (writer, placed) in handles.iter().zip(&tenants.placed) {

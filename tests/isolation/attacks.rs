@@ -17,7 +17,7 @@ use tenantry::ops::PlacementKind;
 use tenantry::{Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
-use crate::support::tenants::{Placed, Tenants};
+use crate::support::tenants::{POOL_AND_TWO_SCHEMAS, Placed, Tenants};
 use crate::support::{Customer, NewCustomer};
 
 /// Hand-written routes of a write into `{t}` (a schema-qualified table) of
@@ -201,12 +201,7 @@ fn table_of(placed: &Placed) -> (String, String) {
 
 #[tokio::test]
 async fn no_hand_written_route_writes_into_another_placement() {
-    let tenants = Tenants::provision(&[
-        ("pool", PlacementKind::Pool, MAIN_SERVER),
-        ("schema_a", PlacementKind::Schema, MAIN_SERVER),
-        ("schema_b", PlacementKind::Schema, MAIN_SERVER),
-    ])
-    .await;
+    let tenants = Tenants::provision(&POOL_AND_TWO_SCHEMAS).await;
     let db = tenants.connect().await;
     let handles = tenants.handles(&db).await;
     for tenant in &handles {

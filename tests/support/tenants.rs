@@ -29,6 +29,14 @@ pub const EVERY_PLACEMENT: [Spot; 8] = [
     ("db_second", PlacementKind::Database, SECOND),
 ];
 
+/// A pool tenant and two schema tenants on the main server: the placements
+/// one server's hand-written SQL can name each other's tables in.
+pub const POOL_AND_TWO_SCHEMAS: [Spot; 3] = [
+    ("pool", PlacementKind::Pool, MAIN_SERVER),
+    ("schema_a", PlacementKind::Schema, MAIN_SERVER),
+    ("schema_b", PlacementKind::Schema, MAIN_SERVER),
+];
+
 /// The tenant-scoped tables the isolation suites write.
 pub const TABLES: [&str; 2] = ["customers", "invoices"];
 

@@ -161,8 +161,9 @@
 //! A slug is lower-case letters, digits and `_`, starting with a letter, at
 //! most 40 characters: it names the tenant's schema or database,
 //! `tenant_<slug>`. [`Operator::provision_with`] also runs a
-//! [`Seed`](crate::ops::Seed) once, in the new tenant's context, for its
-//! initial rows.
+//! [`Seed`](crate::ops::Seed) once for its initial rows: the seed gets a
+//! [`TenantTransaction`](crate::TenantTransaction) of the new tenant and
+//! builds them with the builder, committed with the seed's marker.
 //!
 //! # Suspending and resuming
 //!

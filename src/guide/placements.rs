@@ -139,7 +139,11 @@
 //!   database, or the shared tables when its rows live elsewhere, even by
 //!   hand-written SQL) fails with [`Error::OutsidePlacement`];
 //! - a write of a tenant that is not active there fails with
-//!   [`Error::TenantNotActive`].
+//!   [`Error::TenantNotActive`];
+//! - once a database records any tenant, the writes of a tenant it does not
+//!   record (one of another server, one never provisioned) fail with
+//!   [`Error::OutsidePlacement`]; a database that records none (the shared
+//!   tables of a deployment without a registry) takes every tenant's.
 //!
 //! A status change waits for the tenant's transactions that have written
 //! (at most the operator's fence wait), and none of them commits a write

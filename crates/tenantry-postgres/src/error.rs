@@ -28,7 +28,9 @@ pub enum ConstraintKind {
 ///
 /// Every error that PostgreSQL reported keeps the server's error as its
 /// source, with its message and SQL state
-/// ([`tokio_postgres::Error::code`]).
+/// ([`tokio_postgres::Error::code`]), but the write fence's refusal of a
+/// tenant that is not active ([`Error::TenantNotActive`]), which says the
+/// tenant and its status instead.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {

@@ -130,6 +130,23 @@ async fn a_cancelled_statement_never_returns_its_connection_in_a_transaction() {
 }
 
 #[tokio::test]
+async fn hand_written_sql_naming_the_system_catalog_keeps_its_connection() {
+    let database = TestDatabase::create().await;
+    let db = database.connect_single().await;
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let pid = backend_pid(&acme).await;
+    for _ in 0..3 {
+        let rows = acme
+            .raw_query("SELECT count(*) FROM pg_catalog.pg_class", &[])
+            .await
+            .unwrap();
+        assert!(rows[0].get::<_, i64>(0) > 0);
+        // Its session was reset and checked, and the connection kept.
+        assert_eq!(backend_pid(&acme).await, pid);
+    }
+}
+
+#[tokio::test]
 async fn a_cancel_request_and_a_statement_timeout_are_told_apart() {
     let database = TestDatabase::create().await;
     let db = database.connect_single().await;

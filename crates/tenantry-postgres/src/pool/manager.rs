@@ -188,8 +188,11 @@ impl managed::Manager for BudgetedManager {
             ));
         }
         if client.session_needs_reset {
-            let cached = client.statements.as_ref().map(StatementCache::len);
-            let intact = reset_session(&client.client, cached)
+            let prepared = client
+                .statements
+                .as_ref()
+                .map(|_| client.splicer.named_statements());
+            let intact = reset_session(&client.client, prepared)
                 .await
                 .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
             if !intact {

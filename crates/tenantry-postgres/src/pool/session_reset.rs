@@ -11,32 +11,31 @@ const RESET: &str = "CLOSE ALL; SET SESSION AUTHORIZATION DEFAULT; RESET ALL; \
      UNLISTEN *; SELECT pg_advisory_unlock_all(); DISCARD PLANS; DISCARD TEMP; DISCARD SEQUENCES";
 
 /// The session's prepared statements: those prepared in SQL, and those
-/// prepared over the protocol for the statement cache and the shared context
-/// statements. The driver's own type lookups (queries of `pg_catalog`, kept
-/// outside the cache) are left out, so the second count must equal the
-/// cache's size plus the shared statements.
+/// prepared over the protocol (by the driver, for the statement cache and
+/// its own type lookups, and the shared context statements).
 const COUNT_STATEMENTS: &str = "SELECT count(*) FILTER (WHERE from_sql), \
-     count(*) FILTER (WHERE NOT from_sql AND statement NOT LIKE '%pg_catalog.%') \
-     FROM pg_prepared_statements";
+     count(*) FILTER (WHERE NOT from_sql) FROM pg_prepared_statements";
 
-/// Resets the session of `client`, whose statement cache holds `cached`
-/// statements (`None`: it caches none); `Ok(false)` when the connection must
-/// not be lent again because hand-written SQL changed its prepared statements.
+/// Resets the session of `client`, whose driver has `prepared` named
+/// statements open as its stream saw them prepared and closed (`None`: the
+/// connection caches none); `Ok(false)` when the connection must not be
+/// lent again because hand-written SQL changed its prepared statements.
 ///
 /// Prepared statements are not discarded: the driver keeps some of its own
 /// that it cannot be told to forget. Instead, on a connection that caches
 /// statements, they are checked. SQL can only prepare statements
 /// `from_sql`, so any such statement (one could carry the name of a built
 /// statement it replaced) condemns the connection, and so does a count of
-/// cached statements that differs from the cache (SQL deallocated some).
+/// the others that differs from what the stream saw the driver prepare
+/// (SQL deallocated some).
 /// Behind a transaction-mode pooler nothing is cached, and the reset reaches
 /// whichever server connection the pooler picks: there it is done without
 /// the check.
 pub(crate) async fn reset_session(
     client: &ClientWrapper,
-    cached: Option<usize>,
+    prepared: Option<usize>,
 ) -> Result<bool, tokio_postgres::Error> {
-    let Some(cached) = cached else {
+    let Some(prepared) = prepared else {
         client.batch_execute(RESET).await?;
         return Ok(true);
     };
@@ -47,8 +46,7 @@ pub(crate) async fn reset_session(
         SimpleQueryMessage::Row(row) => Some((count(row, 0), count(row, 1))),
         _ => None,
     });
-    let prepared = cached + SHARED_STATEMENTS.len();
-    Ok(counts == Some((0, prepared)))
+    Ok(counts == Some((0, prepared + SHARED_STATEMENTS.len())))
 }
 
 /// Column `index` of the counts row (unreadable counts as too many).

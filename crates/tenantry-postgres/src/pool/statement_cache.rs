@@ -57,9 +57,4 @@ impl StatementCache {
         drop(evicted);
         Ok(prepared)
     }
-
-    /// How many statements are cached.
-    pub(crate) fn len(&self) -> usize {
-        self.statements().len()
-    }
 }

@@ -46,7 +46,6 @@ impl Prepared {
     }
 
     /// How many named statements the connection holds.
-    #[cfg(test)]
     pub(super) fn len(&self) -> usize {
         self.queries.len()
     }

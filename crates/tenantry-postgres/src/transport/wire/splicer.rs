@@ -197,6 +197,12 @@ impl Splicer {
         self.0.answered.notify_waiters();
     }
 
+    /// How many named statements the driver has prepared and not closed on
+    /// this connection, as its Parse and Close frames said.
+    pub(crate) fn named_statements(&self) -> usize {
+        self.state().prepared.len()
+    }
+
     /// Whether no splice waits to be sent and no spliced group waits for its
     /// answers: the connection holds nothing of a past statement.
     pub(crate) fn is_idle(&self) -> bool {

@@ -147,6 +147,23 @@ async fn hand_written_sql_naming_the_system_catalog_keeps_its_connection() {
 }
 
 #[tokio::test]
+async fn a_connection_past_its_lifetime_is_replaced_at_its_next_loan() {
+    let database = TestDatabase::create().await;
+    let config = database
+        .app_config()
+        .pool_size(1)
+        .connection_lifetime(Duration::from_millis(500));
+    let db = Tenantry::connect(config).await.unwrap();
+    let acme = db.tenant(TenantId::random()).await.unwrap();
+    let first = backend_pid(&acme).await;
+    assert_eq!(backend_pid(&acme).await, first, "kept within its lifetime");
+    tokio::time::sleep(Duration::from_millis(600)).await;
+    let second = backend_pid(&acme).await;
+    assert_ne!(second, first, "replaced after its lifetime");
+    assert_eq!(acme.select::<Customer>().count().await.unwrap(), 0);
+}
+
+#[tokio::test]
 async fn a_cancel_request_and_a_statement_timeout_are_told_apart() {
     let database = TestDatabase::create().await;
     let db = database.connect_single().await;

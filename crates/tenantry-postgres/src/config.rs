@@ -34,6 +34,7 @@ pub struct Config {
     pub(crate) registry_listener: Option<tokio_postgres::Config>,
     pub(crate) transaction_pooler: bool,
     pub(crate) statement_cache_size: NonZeroUsize,
+    pub(crate) connection_lifetime: Duration,
 }
 
 /// Prepared statements kept per connection unless configured otherwise.
@@ -62,6 +63,7 @@ impl Config {
             registry_listener: None,
             transaction_pooler: false,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
+            connection_lifetime: Duration::from_secs(30 * 60),
         })
     }
 
@@ -137,6 +139,16 @@ impl Config {
     /// is cached.
     pub fn statement_cache_size(mut self, size: usize) -> Self {
         self.statement_cache_size = NonZeroUsize::new(size).unwrap_or(NonZeroUsize::MIN);
+        self
+    }
+
+    /// How long a pooled connection is lent out before it is closed and
+    /// replaced (default 30 minutes). A server session keeps caches of every
+    /// table and statement it has used: one connection serving thousands of
+    /// schema tenants grows by each schema's tables, and only a new session
+    /// starts afresh.
+    pub fn connection_lifetime(mut self, lifetime: Duration) -> Self {
+        self.connection_lifetime = lifetime;
         self
     }
 

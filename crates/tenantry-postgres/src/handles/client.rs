@@ -56,6 +56,7 @@ impl Tenantry {
             idle_timeout: config.idle_timeout,
             statement_cache: config.statement_cache(),
             allow_privileged_role: config.allow_privileged_role,
+            connection_lifetime: config.connection_lifetime,
         };
         let servers = Servers::new(
             MAIN_SERVER,

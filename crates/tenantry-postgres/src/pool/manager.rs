@@ -147,6 +147,8 @@ pub(crate) struct BudgetedManager {
     pub(crate) statement_cache: Option<NonZeroUsize>,
     /// Whether a role that skips row-level security is accepted.
     pub(crate) allow_privileged_role: bool,
+    /// How long a connection is lent before it is closed and replaced.
+    pub(crate) lifetime: Duration,
 }
 
 impl managed::Manager for BudgetedManager {
@@ -177,10 +179,17 @@ impl managed::Manager for BudgetedManager {
     async fn recycle(
         &self,
         client: &mut BudgetedClient,
-        _: &Metrics,
+        metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
         if client.client.is_closed() {
             return Err(managed::RecycleError::message("the connection is closed"));
+        }
+        // A session keeps caches of every table it touched (one per schema
+        // tenant): an old connection is replaced, so its memory is bounded.
+        if metrics.age() >= self.lifetime {
+            return Err(managed::RecycleError::message(
+                "the connection reached its lifetime",
+            ));
         }
         if !client.splicer.is_idle() {
             return Err(managed::RecycleError::message(

@@ -41,6 +41,8 @@ pub(crate) struct ServerLimits {
     pub(crate) statement_cache: Option<NonZeroUsize>,
     /// Whether a role that skips row-level security is accepted.
     pub(crate) allow_privileged_role: bool,
+    /// How long a connection is lent before it is replaced.
+    pub(crate) connection_lifetime: Duration,
 }
 
 /// One named PostgreSQL server and its pools.
@@ -152,6 +154,7 @@ fn build_pool(
         budget: budget.clone(),
         statement_cache: limits.statement_cache,
         allow_privileged_role: limits.allow_privileged_role,
+        lifetime: limits.connection_lifetime,
     };
     Pool::builder(manager)
         .max_size(size.max(1))

@@ -43,7 +43,11 @@ use tenantry_postgres::{Placement, TenantRecord, TenantStatus};
 
 use crate::Error;
 
-/// The residents table and the fence's trigger function, for bootstrap.
+/// The residents table and the fence's functions, for bootstrap. The check
+/// is a function of its own, compiled once per session: PL/pgSQL compiles a
+/// trigger function once per table it fires on, so the trigger's own body is
+/// kept to the call (each schema tenant's tables would otherwise cost a
+/// session about twice the memory).
 pub(crate) fn bootstrap_sql() -> String {
     format!(
         "CREATE TABLE IF NOT EXISTS tenantry.residents (
@@ -55,31 +59,39 @@ pub(crate) fn bootstrap_sql() -> String {
          );
          CREATE UNIQUE INDEX IF NOT EXISTS residents_one_owner
              ON tenantry.residents (schema_name) WHERE owns_schema;
-         CREATE OR REPLACE FUNCTION tenantry.fence() RETURNS trigger
+         CREATE OR REPLACE FUNCTION tenantry.fence_check(tenant uuid, target_schema name, target_table name)
+         RETURNS void
          LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fence$
          DECLARE
-             tenant uuid := NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid;
              resident record;
          BEGIN
-             IF tenant IS NULL THEN
-                 RETURN NULL;
-             END IF;
              SELECT schema_name, status INTO resident FROM tenantry.residents
              WHERE tenant_id = tenant FOR SHARE;
              IF NOT FOUND THEN
                  IF EXISTS (SELECT FROM tenantry.residents) THEN
                      RAISE EXCEPTION 'tenant % may not write to %.%: this database does not serve it',
-                         tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME
+                         tenant, target_schema, target_table
                          USING ERRCODE = '{OUTSIDE_PLACEMENT_STATE}', DETAIL = tenant::text;
                  END IF;
-             ELSIF resident.schema_name <> TG_TABLE_SCHEMA THEN
+             ELSIF resident.schema_name <> target_schema THEN
                  RAISE EXCEPTION 'tenant % may not write to %.%: its rows live in %',
-                     tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME, resident.schema_name
+                     tenant, target_schema, target_table, resident.schema_name
                      USING ERRCODE = '{OUTSIDE_PLACEMENT_STATE}', DETAIL = tenant::text;
              ELSIF resident.status <> 'active' THEN
                  RAISE EXCEPTION 'tenant % is %, not active, here', tenant, resident.status
                      USING ERRCODE = '{NOT_ACTIVE_STATE}', DETAIL = tenant::text,
                            HINT = resident.status;
+             END IF;
+         END
+         $fence$;
+         REVOKE ALL ON FUNCTION tenantry.fence_check(uuid, name, name) FROM PUBLIC;
+         CREATE OR REPLACE FUNCTION tenantry.fence() RETURNS trigger
+         LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $fence$
+         DECLARE
+             tenant uuid := NULLIF(current_setting('tenantry.tenant_id', true), '')::uuid;
+         BEGIN
+             IF tenant IS NOT NULL THEN
+                 PERFORM tenantry.fence_check(tenant, TG_TABLE_SCHEMA, TG_TABLE_NAME);
              END IF;
              RETURN NULL;
          END

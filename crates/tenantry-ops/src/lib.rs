@@ -20,6 +20,7 @@ mod operator;
 mod residency;
 mod set_kind;
 mod template;
+mod transaction;
 
 pub mod migrate;
 pub mod provision;

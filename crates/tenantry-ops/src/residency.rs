@@ -42,6 +42,7 @@ use tenantry_postgres::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE, POO
 use tenantry_postgres::{Placement, TenantRecord, TenantStatus};
 
 use crate::Error;
+use crate::transaction::in_transaction;
 
 /// The residents table and the fence's functions, for bootstrap. The check
 /// is a function of its own, compiled once per session: PL/pgSQL compiles a
@@ -158,8 +159,7 @@ pub(crate) async fn record(
 ) -> Result<(), Error> {
     let (schema, owns) = home(placement);
     let schema = Identifier::new(schema)?;
-    client.batch_execute("BEGIN").await?;
-    let recorded = async {
+    in_transaction(client, async || {
         client
             .batch_execute(&format!(
                 "SET LOCAL lock_timeout = {}",
@@ -183,14 +183,7 @@ pub(crate) async fn record(
                 },
                 _ => Error::from(error),
             })?;
-        Ok::<(), Error>(())
-    }
-    .await;
-    match recorded {
-        Ok(()) => Ok(client.batch_execute("COMMIT").await?),
-        Err(error) => {
-            client.batch_execute("ROLLBACK").await?;
-            Err(error)
-        }
-    }
+        Ok(())
+    })
+    .await
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
 
-use super::bootstrap::in_transaction;
 use super::{AppliedMigration, Migration, MigrationSet, SetKind, Target};
+use crate::transaction::in_transaction;
 use tenantry_postgres::registry;
 
 use crate::Error;

@@ -85,18 +85,3 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
     // (which an explicit `BEGIN`/`COMMIT` here would end early).
     Ok(client.batch_execute(&sql).await?)
 }
-
-/// Runs `work` in a transaction of its own: commits if it succeeds, and
-/// rolls back if not, so the connection stays usable.
-pub(crate) async fn in_transaction<T>(
-    client: &Client,
-    work: impl AsyncFnOnce() -> Result<T, Error>,
-) -> Result<T, Error> {
-    client.batch_execute("BEGIN").await?;
-    let outcome = work().await;
-    match outcome {
-        Ok(_) => client.batch_execute("COMMIT").await?,
-        Err(_) => client.batch_execute("ROLLBACK").await?,
-    }
-    outcome
-}

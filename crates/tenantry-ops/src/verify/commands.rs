@@ -67,24 +67,19 @@ pub enum TablePrivilege {
 }
 
 impl TablePrivilege {
-    /// The privilege `name` (as the catalog functions take it), if known.
-    pub(super) fn from_sql(name: &str) -> Option<Self> {
-        Some(match name {
-            "SELECT" => Self::Select,
-            "INSERT" => Self::Insert,
-            "UPDATE" => Self::Update,
-            "DELETE" => Self::Delete,
-            "TRUNCATE" => Self::Truncate,
-            "REFERENCES" => Self::References,
-            "TRIGGER" => Self::Trigger,
-            _ => return None,
-        })
-    }
-}
+    const ALL: [Self; 7] = [
+        Self::Select,
+        Self::Insert,
+        Self::Update,
+        Self::Delete,
+        Self::Truncate,
+        Self::References,
+        Self::Trigger,
+    ];
 
-impl fmt::Display for TablePrivilege {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(match self {
+    /// The privilege's name, as `GRANT` and the catalog functions take it.
+    fn as_sql(self) -> &'static str {
+        match self {
             Self::Select => "SELECT",
             Self::Insert => "INSERT",
             Self::Update => "UPDATE",
@@ -92,6 +87,19 @@ impl fmt::Display for TablePrivilege {
             Self::Truncate => "TRUNCATE",
             Self::References => "REFERENCES",
             Self::Trigger => "TRIGGER",
-        })
+        }
+    }
+
+    /// The privilege `name` (as the catalog functions take it), if known.
+    pub(super) fn from_sql(name: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|privilege| privilege.as_sql() == name)
+    }
+}
+
+impl fmt::Display for TablePrivilege {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_sql())
     }
 }

@@ -13,6 +13,7 @@ use crate::transport::wire::shared::{
 
 /// The statements that open a unit of work's transaction in its context:
 /// `BEGIN`, then the `SET LOCAL`s.
+#[derive(Clone)]
 pub(crate) struct TransactionStart {
     /// As one simple query, for a transaction of several statements.
     pub(crate) sql: String,
@@ -68,9 +69,16 @@ impl Begin {
         // is the tenant's own, always prepared and planned under its path.
         let in_group =
             (!citus).then(|| context_for_group(&tenant.to_string(), &placement_path(schema)));
+        let hand_written = TransactionStart::new(&opening, None);
+        // The same statements, encoded once; only a built statement may
+        // carry the context without a transaction block.
+        let statement = TransactionStart {
+            in_group,
+            ..hand_written.clone()
+        };
         Self {
-            statement: TransactionStart::new(&opening, in_group),
-            hand_written: TransactionStart::new(&opening, None),
+            statement,
+            hand_written,
         }
     }
 }

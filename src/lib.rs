@@ -101,9 +101,10 @@ pub use tenantry_derive::embed_migrations;
 #[cfg(feature = "ops")]
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
-    Config, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER, MigrationFailure, PgRow,
-    Placement, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
-    TransactionExecutor, contract, registry,
+    Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER,
+    MigrationFailure, PgRow, Placement, RootCerts, SslMode, TargetSessionAttrs, Tenant,
+    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
+    contract, registry,
 };
 pub use tenantry_query::{
     Column, Delete, Entity, EntityKind, Executor, Filter, GlobalEntity, GlobalScope, Identifier,

@@ -4,7 +4,7 @@
 mod support;
 
 use support::database::{TestDatabase, main_port};
-use tenantry::{Config, Error, TenantId, Tenantry};
+use tenantry::{Config, ConnectFailure, Error, TenantId, Tenantry};
 
 /// The application role's settings, with `hosts_and_ports` and `extra`.
 fn settings(database: &TestDatabase, hosts_and_ports: &str, extra: &str) -> Config {
@@ -32,7 +32,9 @@ async fn a_port_list_that_fits_no_host_list_is_a_typed_error() {
     let database = TestDatabase::create().await;
     let hosts = "host=127.0.0.1,127.0.0.1,127.0.0.1 port=1,2";
     match Tenantry::connect(settings(&database, hosts, "")).await {
-        Err(Error::Connect(message)) => assert!(message.contains("ports"), "{message}"),
+        Err(error @ Error::Connect { .. }) => {
+            assert!(error.to_string().contains("ports"), "{error}")
+        }
         Err(other) => panic!("expected a connect error, got {other:?}"),
         Ok(_) => panic!("expected a connect error, got a connection"),
     }
@@ -58,7 +60,12 @@ async fn a_read_only_server_is_refused_when_writes_are_asked_for() {
     ))
     .await
     {
-        Err(Error::Connect(message)) => assert!(message.contains("read-only"), "{message}"),
+        Err(
+            error @ Error::Connect {
+                failure: ConnectFailure::WrongServerKind,
+                ..
+            },
+        ) => assert!(error.to_string().contains("read-only"), "{error}"),
         Err(other) => panic!("expected a connect error, got {other:?}"),
         Ok(_) => panic!("a read-only server was accepted for writes"),
     }

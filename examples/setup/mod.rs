@@ -4,7 +4,7 @@
 
 use std::process::ExitCode;
 
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 /// What an example's steps return: any of their errors, with its message.
 pub type Result<T> = std::result::Result<T, Box<dyn std::error::Error>>;
@@ -19,18 +19,14 @@ pub fn admin_url(variable: &str, port: u16) -> String {
 /// The administrator's connection to the server of `url`, or an error saying
 /// that the server does not answer and which `variable` points at another.
 pub async fn connect(url: &str, variable: &str) -> Result<Client> {
-    match tokio_postgres::connect(url, NoTls).await {
-        Ok((client, connection)) => {
-            tokio::spawn(connection);
-            Ok(client)
-        }
-        Err(error) => Err(format!(
-            "the PostgreSQL server of {variable} does not answer ({}): start it, or set \
-             {variable} to a running one",
-            describe(&error)
+    let options: tenantry::ConnectOptions = url.parse()?;
+    options.connect().await.map_err(|error| {
+        format!(
+            "the PostgreSQL server of {variable} does not answer ({error}): start it, or set \
+             {variable} to a running one"
         )
-        .into()),
-    }
+        .into()
+    })
 }
 
 /// `url` with one more setting (`dbname`, `user`), which wins over the one

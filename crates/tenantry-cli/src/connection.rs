@@ -2,8 +2,8 @@
 //! each server.
 
 use tenantry_ops::Operator;
-use tenantry_postgres::{Config, MAIN_SERVER};
-use tokio_postgres::{Client, NoTls};
+use tenantry_postgres::{Config, ConnectOptions, MAIN_SERVER};
+use tokio_postgres::Client;
 
 use crate::args::ConnectionArgs;
 use crate::exit::Fatal;
@@ -57,14 +57,11 @@ impl ConnectionArgs {
 impl Server {
     /// A connection to this server's database.
     pub(crate) async fn connect(&self) -> Result<Client, Fatal> {
-        let (client, connection) =
-            tokio_postgres::connect(&self.url, NoTls)
-                .await
-                .map_err(|error| {
-                    Fatal::because(&format!("cannot connect to server {}", self.name), &error)
-                })?;
-        tokio::spawn(connection);
-        Ok(client)
+        let failed = |error: &(dyn std::error::Error + 'static)| {
+            Fatal::because(&format!("cannot connect to server {}", self.name), error)
+        };
+        let options: ConnectOptions = self.url.parse().map_err(|error| failed(&error))?;
+        options.connect().await.map_err(|error| failed(&error))
     }
 }
 

@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use tenantry_query::Identifier;
-use tokio_postgres::{Client, NoTls};
+use tokio_postgres::Client;
 
 use tenantry_postgres::contract::GLOBAL_SCHEMA;
-use tenantry_postgres::{Config, MAIN_SERVER, TenantRecord, Tenantry};
+use tenantry_postgres::{Config, ConnectOptions, MAIN_SERVER, TenantRecord, Tenantry};
 use tokio::sync::OnceCell;
 
 use crate::Error;
@@ -127,7 +127,7 @@ impl Operator {
         &self.grant_to
     }
 
-    fn server_config(&self, server: &str) -> Result<&tokio_postgres::Config, Error> {
+    fn server_config(&self, server: &str) -> Result<&ConnectOptions, Error> {
         self.config
             .all_servers()
             .find(|(name, _)| *name == server)
@@ -162,26 +162,22 @@ impl Operator {
         &self,
         server: &str,
         database: Option<&Identifier>,
-    ) -> Result<tokio_postgres::Config, Error> {
-        let mut config = self.server_config(server)?.clone();
-        if let Some(database) = database {
-            config.dbname(database.as_str());
-        }
-        Ok(config)
+    ) -> Result<ConnectOptions, Error> {
+        let config = self.server_config(server)?.clone();
+        Ok(match database {
+            Some(database) => config.dbname(database.as_str()),
+            None => config,
+        })
     }
 
-    /// A new connection to `database` on `server` (its own database if `None`).
+    /// A new connection to `database` on `server` (its own database if
+    /// `None`), with the server's TLS settings.
     pub(crate) async fn connect(
         &self,
         server: &str,
         database: Option<&Identifier>,
     ) -> Result<Client, Error> {
-        let (client, connection) = self
-            .database_config(server, database)?
-            .connect(NoTls)
-            .await?;
-        tokio::spawn(connection);
-        Ok(client)
+        Ok(self.database_config(server, database)?.connect().await?)
     }
 
     /// Every registered tenant.

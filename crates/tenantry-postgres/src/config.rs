@@ -5,6 +5,7 @@ use std::str::FromStr;
 use std::time::Duration;
 
 use crate::Error;
+use crate::options::{ConnectOptions, apply_environment};
 
 /// How tenantry connects to PostgreSQL.
 ///
@@ -20,8 +21,8 @@ use crate::Error;
 /// ```
 #[derive(Clone, Debug)]
 pub struct Config {
-    pub(crate) postgres: tokio_postgres::Config,
-    pub(crate) servers: Vec<(String, tokio_postgres::Config)>,
+    pub(crate) postgres: ConnectOptions,
+    pub(crate) servers: Vec<(String, ConnectOptions)>,
     pub(crate) pool_size: usize,
     pub(crate) database_pool_size: usize,
     pub(crate) connection_budget: Option<usize>,
@@ -31,7 +32,7 @@ pub struct Config {
     pub(crate) citus: bool,
     pub(crate) registry: bool,
     pub(crate) registry_heartbeat: Duration,
-    pub(crate) registry_listener: Option<tokio_postgres::Config>,
+    pub(crate) registry_listener: Option<ConnectOptions>,
     pub(crate) transaction_pooler: bool,
     pub(crate) statement_cache_size: NonZeroUsize,
     pub(crate) connection_lifetime: Duration,
@@ -44,12 +45,20 @@ const DEFAULT_STATEMENT_CACHE_SIZE: NonZeroUsize = NonZeroUsize::new(256).expect
 pub const MAIN_SERVER: &str = "main";
 
 impl Config {
-    /// Settings for the database at `url` (`postgres://user:password@host:port/dbname`
-    /// or the `key=value` form), the `main` server, with defaults: a pool of 16
-    /// connections and a 5 s wait for a free one.
+    /// Settings for the database at `url`
+    /// (`postgres://user:password@host:port/dbname?sslmode=verify-full` or
+    /// the `key=value` form, with libpq's meaning: see [`ConnectOptions`]),
+    /// the `main` server, with defaults: a pool of 16 connections and a 5 s
+    /// wait for a free one.
     pub fn new(url: &str) -> Result<Self, Error> {
-        Ok(Self {
-            postgres: parse_url(url)?,
+        Ok(Self::from_options(url.parse()?))
+    }
+
+    /// Settings for the main server's database as `options` give it (for
+    /// TLS settings made in code), with the defaults of [`Config::new`].
+    pub fn from_options(options: ConnectOptions) -> Self {
+        Self {
+            postgres: options,
             servers: Vec::new(),
             pool_size: 16,
             database_pool_size: 4,
@@ -64,19 +73,25 @@ impl Config {
             transaction_pooler: false,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             connection_lifetime: Duration::from_secs(30 * 60),
-        })
+        }
     }
 
     /// Adds another server by name (`eu-1`, `shard-2`): the URL of its own
     /// database, as the same application role. Tenants placed on it are
     /// routed there.
-    pub fn server(mut self, name: &str, url: &str) -> Result<Self, Error> {
+    pub fn server(self, name: &str, url: &str) -> Result<Self, Error> {
+        self.server_options(name, url.parse()?)
+    }
+
+    /// Adds another server by name, as `options` give it (see
+    /// [`Config::server`]).
+    pub fn server_options(mut self, name: &str, options: ConnectOptions) -> Result<Self, Error> {
         if name == MAIN_SERVER || self.servers.iter().any(|(known, _)| known == name) {
             return Err(Error::Config(format!(
                 "server {name:?} is configured twice"
             )));
         }
-        self.servers.push((name.to_owned(), parse_url(url)?));
+        self.servers.push((name.to_owned(), options));
         Ok(self)
     }
 
@@ -112,12 +127,12 @@ impl Config {
     /// server: [`Tenantry::connect`](crate::Tenantry::connect) refuses the
     /// registry with [`Config::transaction_pooler`] otherwise.
     pub fn registry_listener(mut self, url: &str) -> Result<Self, Error> {
-        self.registry_listener = Some(parse_url(url)?);
+        self.registry_listener = Some(url.parse()?);
         Ok(self)
     }
 
     /// The settings of the registry listener's connection.
-    pub(crate) fn listener(&self) -> &tokio_postgres::Config {
+    pub(crate) fn listener(&self) -> &ConnectOptions {
         self.registry_listener.as_ref().unwrap_or(&self.postgres)
     }
 
@@ -181,7 +196,7 @@ impl Config {
 
     /// Every server's name and connection settings: `main` first, then the
     /// others in the order added (what the operator connects to).
-    pub fn all_servers(&self) -> impl Iterator<Item = (&str, &tokio_postgres::Config)> {
+    pub fn all_servers(&self) -> impl Iterator<Item = (&str, &ConnectOptions)> {
         std::iter::once((MAIN_SERVER, &self.postgres)).chain(
             self.servers
                 .iter()
@@ -201,7 +216,12 @@ impl Config {
             .max(self.pool_size)
     }
 
-    /// Settings from the environment: `DATABASE_URL` (required),
+    /// Settings from the environment: `DATABASE_URL`, with libpq's
+    /// variables (`PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`,
+    /// `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, ...) for what it
+    /// leaves out (one of `DATABASE_URL` and `PGHOST` is required; a URL
+    /// that names a host gives it its port, 5432 unless written, where libpq
+    /// would take `PGPORT`),
     /// `TENANTRY_POOL_SIZE`, `TENANTRY_POOL_TIMEOUT_MS`, `TENANTRY_CITUS`
     /// (`true` on a Citus cluster), `TENANTRY_REGISTRY` (`true` to route
     /// through the registry), `TENANTRY_TRANSACTION_POOLER` (`true` behind a
@@ -214,8 +234,9 @@ impl Config {
     /// Settings from any name → value lookup (what [`Config::from_env`] reads).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, Error> {
         let url = lookup("DATABASE_URL")
-            .ok_or_else(|| Error::Config("DATABASE_URL is not set".to_owned()))?;
-        let mut config = Self::new(&url)?;
+            .or_else(|| lookup("PGHOST").map(|_| String::new()))
+            .ok_or_else(|| Error::Config("neither DATABASE_URL nor PGHOST is set".to_owned()))?;
+        let mut config = Self::from_options(apply_environment(&url, &lookup)?);
         if let Some(size) = lookup("TENANTRY_POOL_SIZE") {
             config.pool_size = parse_setting("TENANTRY_POOL_SIZE", &size)?;
         }
@@ -275,11 +296,6 @@ impl Config {
     }
 }
 
-fn parse_url(url: &str) -> Result<tokio_postgres::Config, Error> {
-    tokio_postgres::Config::from_str(url)
-        .map_err(|error| Error::Config(format!("malformed database URL: {error}")))
-}
-
 fn parse_setting<T: FromStr>(name: &str, value: &str) -> Result<T, Error>
 where
     T::Err: std::fmt::Display,
@@ -323,14 +339,17 @@ mod tests {
         assert_eq!(config.wait_timeout, Duration::from_millis(250));
         assert!(config.citus && config.registry && config.transaction_pooler);
         assert_eq!(
-            config.listener().get_hosts(),
+            config.listener().driver().get_hosts(),
             [tokio_postgres::config::Host::Tcp(
                 "primary.internal".to_owned()
             )]
         );
         let defaults = from(&[("DATABASE_URL", "postgres://app@db.internal/saas")]).unwrap();
         assert!(!defaults.registry && !defaults.transaction_pooler);
-        assert_eq!(defaults.listener().get_hosts(), config.postgres.get_hosts());
+        assert_eq!(
+            defaults.listener().driver().get_hosts(),
+            config.postgres.driver().get_hosts()
+        );
     }
 
     #[test]

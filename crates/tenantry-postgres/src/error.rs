@@ -7,6 +7,7 @@ use tokio_postgres::error::{DbError, SqlState};
 
 use crate::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 use crate::placement::TenantStatus;
+use crate::transport::ConnectFailure;
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -125,9 +126,24 @@ pub enum Error {
         /// How long the call waited.
         waited: Duration,
     },
-    /// A new connection could not be opened.
-    #[error("cannot connect to the database: {0}")]
-    Connect(String),
+    /// A new connection could not be opened: which address failed (the
+    /// last one tried), why, and what the socket, the TLS handshake or the
+    /// server said.
+    #[error("cannot connect to {address}: {failure}: {}", connect_detail(source.as_ref()))]
+    Connect {
+        /// The address (`host:port` or socket path), or the hosts when
+        /// none could be resolved.
+        address: String,
+        /// Why, in a form to match on.
+        failure: ConnectFailure,
+        /// The underlying error.
+        #[source]
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+    /// The pool was closed (its tenant database was dropped from the
+    /// routes) while the call waited for a connection.
+    #[error("the connection pool was closed")]
+    PoolClosed,
     /// The registry has no tenant with this id.
     #[error("unknown tenant {id}")]
     UnknownTenant {
@@ -265,6 +281,17 @@ fn fenced(db_error: &DbError) -> Option<impl FnOnce(tokio_postgres::Error) -> Er
 /// `statement_timeout`; a cancel request (same code) says "due to user
 /// request" instead.
 const STATEMENT_TIMEOUT_MESSAGE: &str = "canceling statement due to statement timeout";
+
+/// What the server said, or the I/O error and its kind, or the error.
+fn connect_detail(source: &(dyn std::error::Error + 'static)) -> String {
+    if let Some(driver) = source.downcast_ref::<tokio_postgres::Error>() {
+        return server_message(driver);
+    }
+    match source.downcast_ref::<std::io::Error>() {
+        Some(io) if io.get_ref().is_some() => format!("{io} ({})", io.kind()),
+        _ => source.to_string(),
+    }
+}
 
 /// What the server said, when it said something (the driver's own message
 /// for a database error is only "db error"), else the driver's message.

@@ -62,7 +62,7 @@ impl Tenantry {
             MAIN_SERVER,
             config
                 .all_servers()
-                .map(|(name, postgres)| Server::new(name.to_owned(), postgres.clone(), limits)),
+                .map(|(name, options)| Server::new(name.to_owned(), options.clone(), limits)),
         );
         // A first connection to every server: each is refused if its role
         // skips row-level security (unless allowed).

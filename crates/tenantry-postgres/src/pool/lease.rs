@@ -42,13 +42,11 @@ impl Lease {
                 Error::PoolTimeout { waited: wait }
             }
             PoolError::Backend(ConnectError::Postgres(error)) => Error::from(error),
-            PoolError::Backend(ConnectError::Unreachable(error)) => {
-                Error::Connect(error.to_string())
-            }
+            PoolError::Backend(ConnectError::Open(error)) => error,
             PoolError::Backend(ConnectError::PrivilegedRole(role)) => {
                 Error::PrivilegedRole { role }
             }
-            PoolError::Closed => Error::Connect("the connection pool is closed".to_owned()),
+            PoolError::Closed => Error::PoolClosed,
             PoolError::NoRuntimeSpecified | PoolError::PostCreateHook(_) => {
                 unreachable!("pools are built with a runtime and no hooks")
             }

@@ -14,7 +14,10 @@ use super::budget::Budget;
 use super::role::{RoleCheck, check_role};
 use super::session_reset::reset_session;
 use super::statement_cache::StatementCache;
-use crate::transport::connect::{self, Address, OpenError};
+use crate::Error;
+use crate::options::ConnectOptions;
+use crate::transport::Endpoint;
+use crate::transport::connect;
 use crate::transport::wire::Splicer;
 
 /// A pool of budgeted connections.
@@ -27,7 +30,9 @@ pub(crate) struct BudgetedClient {
     /// transaction-mode pooler).
     statements: Option<StatementCache>,
     splicer: Splicer,
-    address: Address,
+    endpoint: Endpoint,
+    /// The settings it was opened with (a cancel request uses them).
+    options: Arc<ConnectOptions>,
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
     mid_statement: bool,
@@ -76,14 +81,18 @@ impl Drop for BudgetedClient {
     fn drop(&mut self) {
         let permit = self.permit.take();
         let cancel = self.mid_statement.then(|| self.client.cancel_token());
-        let address = self.address.clone();
+        let endpoint = self.endpoint.clone();
+        let options = self.options.clone();
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
         runtime.spawn(async move {
             if let Some(cancel) = cancel {
-                let cancelled =
-                    tokio::time::timeout(CONNECT_TIMEOUT, connect::cancel(&cancel, &address)).await;
+                let cancelled = tokio::time::timeout(
+                    CONNECT_TIMEOUT,
+                    connect::cancel(&cancel, &endpoint, &options),
+                )
+                .await;
                 if !matches!(cancelled, Ok(Ok(()))) {
                     tracing::debug!("cancelling the statement of a dropped call failed");
                 }
@@ -107,8 +116,8 @@ impl Deref for BudgetedClient {
 pub(crate) enum ConnectError {
     /// The server's budget stayed spent for the whole wait.
     BudgetSpent,
-    /// No host could be reached.
-    Unreachable(std::io::Error),
+    /// No connection could be opened.
+    Open(Error),
     /// PostgreSQL refused or failed.
     Postgres(tokio_postgres::Error),
     /// The role (named) skips row-level security.
@@ -130,18 +139,15 @@ impl From<tokio_postgres::Error> for ConnectError {
     }
 }
 
-impl From<OpenError> for ConnectError {
-    fn from(error: OpenError) -> Self {
-        match error {
-            OpenError::Socket(error) => ConnectError::Unreachable(error),
-            OpenError::Postgres(error) => ConnectError::Postgres(error),
-        }
+impl From<Error> for ConnectError {
+    fn from(error: Error) -> Self {
+        ConnectError::Open(error)
     }
 }
 
 /// Opens connections to one database of a server, within the server's budget.
 pub(crate) struct BudgetedManager {
-    pub(crate) postgres: tokio_postgres::Config,
+    pub(crate) options: Arc<ConnectOptions>,
     pub(crate) budget: Arc<Budget>,
     /// The statements cached per connection (checked by a session reset).
     pub(crate) statement_cache: Option<NonZeroUsize>,
@@ -161,14 +167,15 @@ impl managed::Manager for BudgetedManager {
             .permit()
             .await
             .map_err(|_| ConnectError::BudgetSpent)?;
-        let connection = connect::open(&self.postgres, self.statement_cache.is_some()).await?;
+        let connection = connect::open(&self.options, self.statement_cache.is_some()).await?;
         let client = ClientWrapper::new(connection.client, connection.task);
         let privileged = check_role(&client, self.allow_privileged_role).await?;
         Ok(BudgetedClient {
             client,
             statements: self.statement_cache.map(StatementCache::new),
             splicer: connection.splicer,
-            address: connection.address,
+            endpoint: connection.endpoint,
+            options: self.options.clone(),
             permit: Some(permit),
             session_needs_reset: false,
             privileged,

@@ -23,6 +23,7 @@ use super::budget::Budget;
 use super::lease::Lease;
 use super::manager::{BudgetedClient, BudgetedManager, CONNECT_TIMEOUT, Pool};
 use crate::Error;
+use crate::options::ConnectOptions;
 
 /// Limits on a server's connections.
 #[derive(Debug, Clone, Copy)]
@@ -48,7 +49,7 @@ pub(crate) struct ServerLimits {
 /// One named PostgreSQL server and its pools.
 pub(crate) struct Server {
     pub(crate) name: String,
-    postgres: tokio_postgres::Config,
+    options: ConnectOptions,
     limits: ServerLimits,
     budget: Arc<Budget>,
     main: Pool,
@@ -56,16 +57,12 @@ pub(crate) struct Server {
 }
 
 impl Server {
-    pub(crate) fn new(
-        name: String,
-        postgres: tokio_postgres::Config,
-        limits: ServerLimits,
-    ) -> Arc<Self> {
+    pub(crate) fn new(name: String, options: ConnectOptions, limits: ServerLimits) -> Arc<Self> {
         let budget = Arc::new(Budget::new(limits.budget, limits.wait));
         let server = Arc::new(Server {
-            main: build_pool(&budget, postgres.clone(), limits.main_pool_size, &limits),
+            main: build_pool(&budget, options.clone(), limits.main_pool_size, &limits),
             name,
-            postgres,
+            options,
             limits,
             budget: budget.clone(),
             databases: Mutex::new(HashMap::new()),
@@ -98,11 +95,9 @@ impl Server {
                     pool.clone()
                 }
                 None => {
-                    let mut postgres = self.postgres.clone();
-                    postgres.dbname(database.as_str());
                     let pool = build_pool(
                         &self.budget,
-                        postgres,
+                        self.options.clone().dbname(database.as_str()),
                         self.limits.database_pool_size,
                         &self.limits,
                     );
@@ -145,12 +140,12 @@ impl Server {
 
 fn build_pool(
     budget: &Arc<Budget>,
-    postgres: tokio_postgres::Config,
+    options: ConnectOptions,
     size: usize,
     limits: &ServerLimits,
 ) -> Pool {
     let manager = BudgetedManager {
-        postgres,
+        options: Arc::new(options),
         budget: budget.clone(),
         statement_cache: limits.statement_cache,
         allow_privileged_role: limits.allow_privileged_role,

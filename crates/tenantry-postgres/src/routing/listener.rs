@@ -8,12 +8,13 @@ use std::time::Duration;
 
 use futures_util::StreamExt;
 use tokio::sync::mpsc;
-use tokio_postgres::tls::NoTlsStream;
-use tokio_postgres::{AsyncMessage, Client, Connection, NoTls, Socket};
+use tokio_postgres::{AsyncMessage, Client};
 
 use super::router::Router;
 use crate::contract::CHANGES_CHANNEL;
+use crate::options::ConnectOptions;
 use crate::pool::Server;
+use crate::transport::connect::{self, PlainConnection};
 
 /// Keeps a connection (to `listener`, within `main`'s budget) listening for
 /// registry changes for as long as `router` lives, reconnecting after
@@ -21,7 +22,7 @@ use crate::pool::Server;
 pub(crate) async fn listen(
     router: Weak<Router>,
     main: Weak<Server>,
-    listener: tokio_postgres::Config,
+    listener: ConnectOptions,
     heartbeat: Duration,
 ) {
     loop {
@@ -33,7 +34,7 @@ pub(crate) async fn listen(
         drop(server);
         if permit.is_some() {
             if let Ok(Ok((client, connection))) =
-                tokio::time::timeout(heartbeat, listener.connect(NoTls)).await
+                tokio::time::timeout(heartbeat, connect::plain(&listener)).await
             {
                 follow_changes(&router, &client, connection, heartbeat).await;
             }
@@ -57,7 +58,7 @@ const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 async fn follow_changes(
     router: &Weak<Router>,
     client: &Client,
-    mut connection: Connection<Socket, NoTlsStream>,
+    mut connection: PlainConnection,
     heartbeat: Duration,
 ) {
     let (sender, mut notifications) = mpsc::unbounded_channel();

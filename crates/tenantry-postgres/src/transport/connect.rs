@@ -1,128 +1,220 @@
-//! Opens pooled connections whose bytes go through a [`SplicingStream`], so
-//! that a statement and its tenant context share one message group.
+//! Opens connections: socket, then TLS, then (for pooled connections) the
+//! [`SplicingStream`] that puts a statement and its tenant context in one
+//! message group, then the driver's start-up exchange over it.
 //!
-//! The socket is opened here (the driver's own connect owns its socket) from
-//! the driver's configuration: its hosts and addresses, ports, connect
-//! timeout, TCP keepalive and user timeout, and `target_session_attrs`. The
-//! driver then runs its start-up exchange over the stream.
+//! The socket is opened here (the driver's own connect would put TLS above
+//! the splice), from the driver's configuration: its hosts and addresses,
+//! ports, connect timeout, TCP keepalive and user timeout, load balancing;
+//! `target_session_attrs` is checked here too, with every libpq value.
 
-use std::io;
-use std::net::SocketAddr;
-use std::path::PathBuf;
 use std::sync::LazyLock;
 
-use socket2::{SockRef, TcpKeepalive};
-use tokio::io::{AsyncRead, AsyncWrite};
-use tokio::net::{TcpStream, UnixStream, lookup_host};
+use futures_util::future::poll_fn;
 use tokio::task::JoinHandle;
-use tokio_postgres::config::{Host, TargetSessionAttrs};
-use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
+use tokio_postgres::tls::NoTlsStream;
+use tokio_postgres::{CancelToken, Client, Connection, NoTls, SimpleQueryMessage};
 
+use super::failure::{ConnectFailure, Failed};
+use super::socket::{BoxedSocket, Endpoint, Socket, endpoints};
+use super::tls;
+use crate::Error;
+use crate::options::{ConnectOptions, TargetSessionAttrs};
 use crate::transport::wire::{ContextMessages, Splicer, SplicingStream};
 
-/// A socket of either kind.
-trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
-
-impl<T: AsyncRead + AsyncWrite + Send + Unpin> Socket for T {}
-
-/// Where a connection went: cancel requests go to the same address.
-#[derive(Debug, Clone)]
-pub(crate) enum Address {
-    Tcp(SocketAddr),
-    Unix(PathBuf),
-}
-
-/// An open connection: the driver's client, the task that runs its I/O,
-/// the splicing state of its stream, and where it goes.
+/// An open pooled connection: the driver's client, the task that runs its
+/// I/O, the splicing state of its stream, and where it goes.
 pub(crate) struct SplicedConnection {
     pub(crate) client: Client,
     pub(crate) task: JoinHandle<()>,
     pub(crate) splicer: Splicer,
-    pub(crate) address: Address,
+    pub(crate) endpoint: Endpoint,
 }
 
-/// Why a connection could not be opened.
-#[derive(Debug)]
-pub(crate) enum OpenError {
-    /// No host could be reached, or none was suitable.
-    Socket(io::Error),
-    /// The server refused the start-up exchange.
-    Postgres(tokio_postgres::Error),
-}
+/// A connection without splicing, for the registry listener and tools: the
+/// half to poll (or spawn) beside its client.
+pub(crate) type PlainConnection = Connection<BoxedSocket, NoTlsStream>;
 
-/// Connects to the first host of `config` that answers and suits it (as the
-/// driver does: each address of each host in turn, and with
-/// `target_session_attrs=read-write` only a server that accepts writes).
-/// With `prepare_shared`, the context's shared statements are prepared (see
-/// [`ContextMessages::preparation`]): not behind a transaction-mode pooler
-/// that does not keep prepared statements (`Config::transaction_pooler`).
+/// Opens a pooled connection: the first host of `options` that answers and
+/// suits it, as libpq tries them. With `prepare_shared`, the context's
+/// shared statements are prepared (see [`ContextMessages::preparation`]):
+/// not behind a transaction-mode pooler that does not keep prepared
+/// statements (`Config::transaction_pooler`).
 pub(crate) async fn open(
-    config: &Config,
+    options: &ConnectOptions,
     prepare_shared: bool,
-) -> Result<SplicedConnection, OpenError> {
-    let mut last_error = None;
-    for address in addresses(config).await.map_err(OpenError::Socket)? {
-        match open_at(config, address, prepare_shared).await {
-            Ok(connection) => return Ok(connection),
-            Err(error) => last_error = Some(error),
-        }
-    }
-    Err(last_error.unwrap_or_else(|| {
-        OpenError::Socket(io::Error::new(
-            io::ErrorKind::NotFound,
-            "no address found for the configured hosts",
-        ))
-    }))
-}
-
-async fn open_at(
-    config: &Config,
-    address: Address,
-    prepare_shared: bool,
-) -> Result<SplicedConnection, OpenError> {
-    let socket = connect_address(&address, config)
-        .await
-        .map_err(OpenError::Socket)?;
-    let splicer = Splicer::default();
-    let stream = SplicingStream::new(socket, splicer.clone());
-    let (client, connection) = config
-        .connect_raw(stream, NoTls)
-        .await
-        .map_err(OpenError::Postgres)?;
-    splicer.start();
+) -> Result<SplicedConnection, Error> {
+    let (client, connection, splicer, endpoint) = first_suitable(options, |socket| {
+        let splicer = Splicer::default();
+        (SplicingStream::new(socket, splicer.clone()), splicer)
+    })
+    .await?;
     let task = tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!(%error, "a pooled connection ended");
         }
     });
-    if config.get_target_session_attrs() == TargetSessionAttrs::ReadWrite
-        && accepts_no_writes(&client)
-            .await
-            .map_err(OpenError::Postgres)?
-    {
-        return Err(OpenError::Socket(io::Error::other(
-            "the server is read-only, and read-write was asked for",
-        )));
-    }
     if prepare_shared {
-        prepare_shared_statements(&client, &splicer)
-            .await
-            .map_err(OpenError::Postgres)?;
+        prepare_shared_statements(&client, &splicer).await?;
     }
     Ok(SplicedConnection {
         client,
         task,
         splicer,
-        address,
+        endpoint,
     })
 }
 
-/// Whether the session is read-only (a standby, or read-only by default).
-async fn accepts_no_writes(client: &Client) -> Result<bool, tokio_postgres::Error> {
-    let messages = client.simple_query("SHOW transaction_read_only").await?;
-    Ok(messages
-        .iter()
-        .any(|message| matches!(message, SimpleQueryMessage::Row(row) if row.get(0) == Some("on"))))
+/// Opens a connection without splicing (TLS as configured).
+pub(crate) async fn plain(options: &ConnectOptions) -> Result<(Client, PlainConnection), Error> {
+    let (client, connection, (), _) = first_suitable(options, |socket| (socket, ())).await?;
+    Ok((client, connection))
+}
+
+/// Tries each endpoint in turn (with `prefer-standby`, standbys first, then
+/// any server) until one starts a session of the kind asked for; `wrap`
+/// makes the stream the driver runs on from the (secured) socket.
+async fn first_suitable<S: Socket + 'static, T: StartupObserver>(
+    options: &ConnectOptions,
+    wrap: impl Fn(BoxedSocket) -> (S, T),
+) -> Result<(Client, Connection<S, NoTlsStream>, T, Endpoint), Error> {
+    let endpoints = endpoints(options.driver())
+        .await
+        .map_err(|error| connect_error(&"the configured hosts", Failed::io(error)))?;
+    let passes: &[TargetSessionAttrs] = match options.session_attrs {
+        TargetSessionAttrs::PreferStandby => {
+            &[TargetSessionAttrs::Standby, TargetSessionAttrs::Any]
+        }
+        _ => std::slice::from_ref(&options.session_attrs),
+    };
+    let mut last_error = None;
+    for attrs in passes {
+        for endpoint in &endpoints {
+            match start(options, endpoint, *attrs, &wrap).await {
+                Ok((client, connection, extra)) => {
+                    return Ok((client, connection, extra, endpoint.clone()));
+                }
+                Err(failed) => last_error = Some(connect_error(&endpoint.address, failed)),
+            }
+        }
+    }
+    Err(last_error.expect("there is at least one endpoint"))
+}
+
+/// Opens one endpoint: socket, TLS, start-up, and the kind of server.
+async fn start<S: Socket + 'static, T: StartupObserver>(
+    options: &ConnectOptions,
+    endpoint: &Endpoint,
+    attrs: TargetSessionAttrs,
+    wrap: &impl Fn(BoxedSocket) -> (S, T),
+) -> Result<(Client, Connection<S, NoTlsStream>, T), Failed> {
+    let socket = endpoint
+        .connect(options.driver())
+        .await
+        .map_err(Failed::io)?;
+    let socket = tls::secure(socket, &options.tls, endpoint).await?;
+    let (stream, extra) = wrap(socket);
+    let (client, mut connection) = options
+        .driver()
+        .connect_raw(stream, NoTls)
+        .await
+        .map_err(Failed::startup)?;
+    extra.startup_done();
+    if attrs != TargetSessionAttrs::Any {
+        let kind = server_kind(&client);
+        tokio::pin!(kind);
+        // The connection is polled while the question is answered.
+        let kind = loop {
+            tokio::select! {
+                kind = &mut kind => break kind.map_err(Failed::startup)?,
+                message = poll_fn(|cx| connection.poll_message(cx)) => match message {
+                    Some(Ok(_)) => {}
+                    Some(Err(error)) => return Err(Failed::startup(error)),
+                    None => return Err(Failed::new(ConnectFailure::Lost, "the server closed the connection")),
+                },
+            }
+        };
+        if !kind.suits(attrs) {
+            return Err(Failed::new(
+                ConnectFailure::WrongServerKind,
+                format!("the server is {kind}, and target_session_attrs={attrs}"),
+            ));
+        }
+    }
+    Ok((client, connection, extra))
+}
+
+/// What wraps the driver's stream, told when the start-up exchange is over.
+trait StartupObserver {
+    fn startup_done(&self);
+}
+
+impl StartupObserver for () {
+    fn startup_done(&self) {}
+}
+
+impl StartupObserver for Splicer {
+    /// From now on the driver's bytes are read as frames.
+    fn startup_done(&self) {
+        self.start();
+    }
+}
+
+/// What a server is, for `target_session_attrs`.
+struct ServerKind {
+    read_only: bool,
+    in_recovery: bool,
+}
+
+impl ServerKind {
+    fn suits(&self, attrs: TargetSessionAttrs) -> bool {
+        match attrs {
+            TargetSessionAttrs::ReadWrite => !self.read_only,
+            TargetSessionAttrs::ReadOnly => self.read_only,
+            TargetSessionAttrs::Primary => !self.in_recovery,
+            TargetSessionAttrs::Standby => self.in_recovery,
+            _ => true,
+        }
+    }
+}
+
+impl std::fmt::Display for ServerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let role = if self.in_recovery {
+            "a standby"
+        } else {
+            "a primary"
+        };
+        let access = if self.read_only {
+            "read-only"
+        } else {
+            "read-write"
+        };
+        write!(f, "{role}, {access} by default")
+    }
+}
+
+/// Asks the server what it is, in one round trip.
+async fn server_kind(client: &Client) -> Result<ServerKind, tokio_postgres::Error> {
+    let messages = client
+        .simple_query("SELECT current_setting('transaction_read_only'), pg_is_in_recovery()")
+        .await?;
+    let row = messages.iter().find_map(|message| match message {
+        SimpleQueryMessage::Row(row) => Some(row),
+        _ => None,
+    });
+    Ok(ServerKind {
+        read_only: row.and_then(|row| row.get(0)) == Some("on"),
+        in_recovery: row.and_then(|row| row.get(1)) == Some("t"),
+    })
+}
+
+/// The typed error of a connection that could not be opened.
+fn connect_error(address: &dyn std::fmt::Display, failed: Failed) -> Error {
+    Error::Connect {
+        address: address.to_string(),
+        failure: failed.failure,
+        source: failed.source,
+    }
 }
 
 /// Prepares the shared statements of tenant contexts. Their Parse messages
@@ -140,118 +232,25 @@ async fn prepare_shared_statements(
     probed.map(drop)
 }
 
-/// Asks the server to cancel the statement running on `token`'s connection.
-pub(crate) async fn cancel(token: &CancelToken, address: &Address) -> io::Result<()> {
-    let socket = address.connect(|_| Ok(())).await?;
+/// Asks the server to cancel the statement running on `token`'s connection,
+/// over TLS as the connection's own settings say.
+pub(crate) async fn cancel(
+    token: &CancelToken,
+    endpoint: &Endpoint,
+    options: &ConnectOptions,
+) -> Result<(), Error> {
+    let secured = async {
+        let socket = endpoint
+            .connect(options.driver())
+            .await
+            .map_err(Failed::io)?;
+        tls::secure(socket, &options.tls, endpoint).await
+    };
+    let socket = secured
+        .await
+        .map_err(|failed| connect_error(&endpoint.address, failed))?;
     token
         .cancel_query_raw(socket, NoTls)
         .await
-        .map_err(io::Error::other)
-}
-
-/// The default port, as libpq's.
-const DEFAULT_PORT: u16 = 5432;
-
-/// Every address of every configured host, in order: a host's `hostaddr`
-/// if given, else what its name resolves to.
-async fn addresses(config: &Config) -> io::Result<Vec<Address>> {
-    let hostaddrs = config.get_hostaddrs();
-    let hosts: Vec<Option<&Host>> = if config.get_hosts().is_empty() {
-        hostaddrs.iter().map(|_| None).collect()
-    } else {
-        config.get_hosts().iter().map(Some).collect()
-    };
-    if hosts.is_empty() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the connection settings name no host",
-        ));
-    }
-    let ports = config.get_ports();
-    if ports.len() > 1 && ports.len() != hosts.len() {
-        return Err(io::Error::new(
-            io::ErrorKind::InvalidInput,
-            "the connection settings give a number of ports that is neither 1 nor the number of hosts",
-        ));
-    }
-    let mut addresses = Vec::new();
-    let mut unresolved = None;
-    for (index, host) in hosts.into_iter().enumerate() {
-        let port = ports
-            .get(index)
-            .or(ports.first())
-            .copied()
-            .unwrap_or(DEFAULT_PORT);
-        match (host, hostaddrs.get(index)) {
-            (Some(Host::Unix(path)), _) => {
-                addresses.push(Address::Unix(path.join(format!(".s.PGSQL.{port}"))));
-            }
-            (_, Some(ip)) => addresses.push(Address::Tcp(SocketAddr::new(*ip, port))),
-            (Some(Host::Tcp(name)), None) => match lookup_host((name.as_str(), port)).await {
-                Ok(resolved) => addresses.extend(resolved.map(Address::Tcp)),
-                Err(error) => unresolved = Some(error),
-            },
-            (None, None) => unreachable!("a host without a name has an address"),
-        }
-    }
-    match unresolved {
-        Some(error) if addresses.is_empty() => Err(error),
-        _ => Ok(addresses),
-    }
-}
-
-impl Address {
-    /// A socket to this address, with TCP_NODELAY (requests are small and
-    /// latency-bound); `tune` sets the rest of a TCP socket's options.
-    async fn connect(
-        &self,
-        tune: impl FnOnce(&TcpStream) -> io::Result<()>,
-    ) -> io::Result<Box<dyn Socket>> {
-        Ok(match self {
-            Address::Tcp(address) => {
-                let stream = TcpStream::connect(address).await?;
-                stream.set_nodelay(true)?;
-                tune(&stream)?;
-                Box::new(stream)
-            }
-            Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
-        })
-    }
-}
-
-/// A socket to `address` within the connect timeout, with the configured
-/// keepalive and TCP user timeout.
-async fn connect_address(address: &Address, config: &Config) -> io::Result<Box<dyn Socket>> {
-    let connecting = address.connect(|stream| {
-        let socket = SockRef::from(stream);
-        if let Some(keepalive) = keepalive(config) {
-            socket.set_tcp_keepalive(&keepalive)?;
-        }
-        if let Some(timeout) = config.get_tcp_user_timeout() {
-            socket.set_tcp_user_timeout(Some(*timeout))?;
-        }
-        Ok(())
-    });
-    match config.get_connect_timeout() {
-        Some(limit) => tokio::time::timeout(*limit, connecting)
-            .await
-            .map_err(|_| io::Error::new(io::ErrorKind::TimedOut, "connecting timed out"))?,
-        None => connecting.await,
-    }
-}
-
-/// The TCP keepalive the configuration asks for (on by default, as in
-/// the driver).
-fn keepalive(config: &Config) -> Option<TcpKeepalive> {
-    if !config.get_keepalives() {
-        return None;
-    }
-    let mut keepalive = TcpKeepalive::new().with_time(config.get_keepalives_idle());
-    if let Some(interval) = config.get_keepalives_interval() {
-        keepalive = keepalive.with_interval(interval);
-    }
-    if let Some(retries) = config.get_keepalives_retries() {
-        keepalive = keepalive.with_retries(retries);
-    }
-    Some(keepalive)
+        .map_err(Error::from)
 }

@@ -1,5 +1,12 @@
-//! Bytes to and from a server: opening a connection, and the stream that
-//! splices a tenant context into its statement's message group.
+//! Bytes to and from a server: sockets, TLS beneath the splice, opening a
+//! connection, and the stream that splices a tenant context into its
+//! statement's message group.
 
 pub(crate) mod connect;
+mod failure;
+mod socket;
+pub(crate) mod tls;
 pub(crate) mod wire;
+
+pub use failure::ConnectFailure;
+pub(crate) use socket::Endpoint;

@@ -9,6 +9,7 @@ pub use tenantry_test_support::local_server;
 pub mod placements;
 pub mod pooler;
 pub mod probes;
+pub mod recorder;
 pub mod tenants;
 pub mod wire_tap;
 

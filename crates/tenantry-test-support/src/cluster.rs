@@ -260,11 +260,13 @@ fn stop_when_this_process_ends(bin: &Path, directory: &Path) {
         data = directory.join("data").display(),
         directory = directory.display(),
     );
-    Command::new("setsid")
-        .args(["sh", "-c", &script])
+    // `setsid --fork` returns at once, leaving the watcher on its own.
+    let started = Command::new("setsid")
+        .args(["--fork", "sh", "-c", &script])
         .stdin(Stdio::null())
         .stdout(Stdio::null())
         .stderr(Stdio::null())
-        .spawn()
+        .status()
         .expect("the cluster's watcher");
+    assert!(started.success(), "the cluster's watcher did not start");
 }

@@ -10,6 +10,8 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use support::recorder::{Recorder, contains};
+use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
+use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
 use tenantry::{
     Config, ConnectFailure, ConnectOptions, Entity, Error, RootCerts, TenantId, Tenantry,
 };
@@ -379,5 +381,111 @@ async fn the_cancel_request_of_a_dropped_call_goes_over_tls_too() {
             !contains(bytes, &CANCEL_REQUEST),
             "a cancel request crossed in the clear"
         );
+    }
+}
+
+/// A task of a tenant, as the examples' migrations make it.
+#[derive(Entity, Debug, Clone, PartialEq)]
+#[entity(table = "tasks", tenant_scoped)]
+struct Task {
+    #[entity(primary_key)]
+    id: Uuid,
+    tenant_id: TenantId,
+    title: String,
+}
+
+static TENANT_MIGRATIONS: MigrationSet = tenantry::embed_migrations!("examples/migrations/tenant");
+
+#[tokio::test]
+async fn the_operator_and_the_registry_listener_work_over_tls_alone() {
+    let server = tls_server();
+    let database = format!("ops_{}", Uuid::new_v4().simple());
+    server.psql(&format!("CREATE DATABASE {database};\n"));
+    let secured = |role: &str| {
+        format!(
+            "host=localhost port={} user={role} dbname={database} sslmode=verify-full {}",
+            server.port,
+            ca(server)
+        )
+    };
+    let operator = Operator::new(Config::new(&secured("postgres")).unwrap())
+        .grant_to(roles::APP)
+        .unwrap()
+        .template_database(&format!("{database}_template"))
+        .unwrap();
+    let migrations = Migrations {
+        shared: MigrationSet::new(&[]),
+        tenant: TENANT_MIGRATIONS.clone(),
+    };
+    let report = operator
+        .migrate(&migrations, MigrateOptions::default())
+        .await
+        .unwrap();
+    assert!(report.is_success(), "{report:#?}");
+    let mut records = Vec::new();
+    for (slug, placement) in [
+        ("tls_pool", PlacementKind::Pool),
+        ("tls_schema", PlacementKind::Schema),
+        ("tls_database", PlacementKind::Database),
+    ] {
+        let slug = format!("{slug}_{}", &database[4..12]);
+        let tenant = NewTenant::new(&slug, placement);
+        records.push(
+            operator
+                .provision(&tenant, &TENANT_MIGRATIONS)
+                .await
+                .unwrap(),
+        );
+    }
+    let db = Tenantry::connect(Config::new(&secured(roles::APP)).unwrap().registry())
+        .await
+        .unwrap();
+    for record in &records {
+        let tenant = db.tenant(record.id).await.unwrap();
+        tenant
+            .insert(NewTask {
+                id: Uuid::new_v4(),
+                title: record.slug.clone(),
+            })
+            .exec()
+            .await
+            .unwrap();
+        let titles: Vec<String> = tenant
+            .select::<Task>()
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|task| task.title)
+            .collect();
+        assert_eq!(titles, [record.slug.clone()]);
+    }
+    // Every session of the application's, the registry listener's included,
+    // is encrypted (plaintext ones are refused by the server anyway).
+    let admin = ConnectOptions::new(&secured("postgres"))
+        .unwrap()
+        .connect()
+        .await
+        .unwrap();
+    let sessions = admin
+        .query(
+            "SELECT a.query, s.ssl FROM pg_stat_activity a JOIN pg_stat_ssl s USING (pid) \
+             WHERE a.usename = $1",
+            &[&roles::APP],
+        )
+        .await
+        .unwrap();
+    assert!(
+        sessions
+            .iter()
+            .any(|row| row.get::<_, String>(0).starts_with("LISTEN")),
+        "the registry listener is connected"
+    );
+    assert!(sessions.iter().all(|row| row.get::<_, bool>(1)));
+    drop(db);
+    for record in &records {
+        if let Some(tenant_database) = record.placement.database() {
+            server.psql(&format!("DROP DATABASE {tenant_database} WITH (FORCE);\n"));
+        }
     }
 }

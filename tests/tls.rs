@@ -458,7 +458,7 @@ async fn the_operator_and_the_registry_listener_work_over_tls_alone() {
             .into_iter()
             .map(|task| task.title)
             .collect();
-        assert_eq!(titles, [record.slug.clone()]);
+        assert_eq!(titles, std::slice::from_ref(&record.slug));
     }
     // Every session of the application's, the registry listener's included,
     // is encrypted (plaintext ones are refused by the server anyway).

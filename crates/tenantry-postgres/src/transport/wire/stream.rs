@@ -167,3 +167,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SplicingStream<S> {
         Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests;

@@ -160,10 +160,54 @@ pub(super) mod to_client {
         fields(b'E', "XX000", message)
     }
 
+    pub(crate) fn notice() -> Vec<u8> {
+        fields(b'N', "00000", "unasked")
+    }
+
+    pub(crate) fn parameter_status() -> Vec<u8> {
+        frame(b'S', b"application_name\0tenantry\0")
+    }
+
+    pub(crate) fn notification() -> Vec<u8> {
+        frame(
+            b'A',
+            &[&7i32.to_be_bytes()[..], b"changes\0payload\0"].concat(),
+        )
+    }
+
+    /// A ParameterDescription of no parameters.
+    pub(crate) fn parameter_description() -> Vec<u8> {
+        frame(b't', &[0, 0])
+    }
+
+    /// A RowDescription of one text column.
+    pub(crate) fn row_description() -> Vec<u8> {
+        let mut body = vec![0, 1];
+        body.extend_from_slice(b"c\0");
+        body.extend_from_slice(&[0; 6]);
+        body.extend_from_slice(&25u32.to_be_bytes());
+        body.extend_from_slice(&[0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0, 0]);
+        frame(b'T', &body)
+    }
+
     /// A CopyOutResponse (`H`), CopyInResponse (`G`) or CopyBothResponse
     /// (`W`) of one text column.
     pub(crate) fn copy_response(kind: u8) -> Vec<u8> {
         frame(kind, &[0, 0, 1, 0, 0])
+    }
+
+    pub(crate) fn copy_data(data: &[u8]) -> Vec<u8> {
+        frame(b'd', data)
+    }
+
+    /// An AuthenticationOk.
+    pub(crate) fn authentication_ok() -> Vec<u8> {
+        frame(b'R', &[0, 0, 0, 0])
+    }
+
+    /// A BackendKeyData.
+    pub(crate) fn backend_key_data() -> Vec<u8> {
+        frame(b'K', &[0, 0, 0, 7, 0, 0, 0, 9])
     }
 
     /// A FunctionCallResponse of a NULL result.
@@ -171,3 +215,5 @@ pub(super) mod to_client {
         frame(b'V', &(-1i32).to_be_bytes())
     }
 }
+
+pub(super) mod server;

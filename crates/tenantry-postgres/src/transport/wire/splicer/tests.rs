@@ -3,7 +3,6 @@
 
 use bytes::BytesMut;
 use futures_util::FutureExt;
-use proptest::prelude::*;
 
 use super::*;
 use crate::transport::wire::testing::{frame, to_client, to_server};
@@ -376,116 +375,6 @@ fn a_refusal_after_a_statement_was_answered_is_not_its_own() {
     write(&splicer, &to_server::copy_data(b"?")).unwrap();
     assert!(write(&splicer, &frame(b'z', b"")).is_err());
     assert_eq!(finished(&splicer), SpliceEnd::Ended);
-}
-
-/// What the server answers to the frames of `bytes` (a frontend stream)
-/// when every message succeeds, each group ending in transaction status
-/// `status`.
-fn answers_to(bytes: &[u8], status: u8) -> Vec<Vec<u8>> {
-    let mut answers = Vec::new();
-    let mut rest = bytes;
-    while let Some((kind, length)) = frame::header(rest).unwrap() {
-        match kind {
-            b'P' => answers.push(to_client::empty(b'1')),
-            b'B' => answers.push(to_client::empty(b'2')),
-            b'E' => answers.push(to_client::empty(b'C')),
-            b'C' => answers.push(to_client::empty(b'3')),
-            b'S' => answers.push(to_client::ready(status)),
-            b'Q' => {
-                answers.push(to_client::empty(b'C'));
-                answers.push(to_client::ready(status));
-            }
-            _ => {}
-        }
-        rest = &rest[length..];
-    }
-    answers
-}
-
-/// One group the driver sends: a plain simple query, or a Bind of one of
-/// three prepared statements, spliced or not.
-#[derive(Debug, Clone)]
-enum Sent {
-    Query,
-    Bind { statement: usize, spliced: bool },
-}
-
-fn sent() -> impl Strategy<Value = Sent> {
-    prop_oneof![
-        Just(Sent::Query),
-        (0..3usize, any::<bool>())
-            .prop_map(|(statement, spliced)| Sent::Bind { statement, spliced }),
-    ]
-}
-
-proptest! {
-    /// Whatever groups the driver sends, in whatever chunks: each
-    /// spliced group carries its context exactly once, before its own
-    /// Bind, and the driver gets exactly the answers to what it sent,
-    /// with notices anywhere passing through.
-    #[test]
-    fn the_driver_sees_exactly_the_answers_to_its_own_messages(
-        groups in proptest::collection::vec(sent(), 1..12),
-        chunk in 1usize..64,
-        notice_every in 2usize..7,
-    ) {
-        let splicer = started();
-        let queries = ["SELECT 0", "SELECT 1", "SELECT 2"];
-        let mut wire = BytesMut::new();
-        for (index, query) in queries.iter().enumerate() {
-            let group = [to_server::parse(&format!("s{index}"), query), to_server::sync()].concat();
-            wire.extend_from_slice(&write(&splicer, &group).unwrap());
-        }
-        for frame in answers_to(&wire, IDLE) {
-            prop_assert_eq!(classify(&splicer, &frame), Incoming::Pass);
-        }
-        wire.clear();
-        for group in &groups {
-            let bytes = match group {
-                Sent::Query => to_server::query("SELECT 'q'"),
-                Sent::Bind { statement, spliced } => {
-                    if *spliced {
-                        splicer.splice(queries[*statement], &context(), None);
-                    }
-                    statement_group(&format!("s{statement}"))
-                }
-            };
-            // The driver's bytes arrive in chunks of any size.
-            let mut unsent = BytesMut::new();
-            for piece in bytes.chunks(chunk) {
-                unsent.extend_from_slice(piece);
-                splicer.write_frames(&mut unsent, &mut wire).unwrap();
-            }
-            prop_assert!(unsent.is_empty());
-            // Only one splice waits at a time: its group is answered first.
-            let expected: Vec<Vec<u8>> = answers_to(&bytes, IDLE);
-            let mut passed = Vec::new();
-            let server = answers_to(&wire, IDLE);
-            for (position, frame) in server.iter().enumerate() {
-                if position % notice_every == 0 {
-                    let notice = to_client::empty(b'N');
-                    prop_assert_eq!(classify(&splicer, &notice), Incoming::Pass);
-                }
-                if classify(&splicer, frame) == Incoming::Pass {
-                    passed.push(frame.clone());
-                }
-            }
-            prop_assert_eq!(passed, expected);
-            prop_assert!(splicer.is_idle());
-            let context = context();
-            let contexts = wire
-                .windows(context.bytes().len())
-                .filter(|window| *window == &context.bytes()[..])
-                .count();
-            let spliced = matches!(group, Sent::Bind { spliced: true, .. });
-            prop_assert_eq!(contexts, usize::from(spliced));
-            if spliced {
-                // Right before the statement's own Bind.
-                prop_assert!(wire.starts_with(context.bytes()));
-            }
-            wire.clear();
-        }
-    }
 }
 
 #[test]

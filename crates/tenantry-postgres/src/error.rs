@@ -8,6 +8,7 @@ use tokio_postgres::error::{DbError, SqlState};
 use crate::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 use crate::placement::TenantStatus;
 use crate::transport::ConnectFailure;
+use crate::transport::wire::Unrecognised;
 
 /// Which integrity rule a write broke.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -120,6 +121,21 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// The statement's message group, as the driver wrote it, was not one its
+    /// tenant context can be added to (the Bind of another statement, a
+    /// group of another shape, a malformed or unknown frame), or the server
+    /// answered it in a way the context's answers cannot be told apart in
+    /// (COPY FROM STDIN). The statement never ran without its context, and
+    /// nothing of it was committed; the connection is discarded.
+    #[error(
+        "the statement's message group cannot carry its tenant context: expected {expected}, found {found}"
+    )]
+    UnrecognisedGroup {
+        /// What the group was expected to hold.
+        expected: String,
+        /// What it held.
+        found: String,
+    },
     /// No pooled connection became free in time.
     #[error("no database connection became available within {waited:?}")]
     PoolTimeout {
@@ -221,6 +237,15 @@ impl From<tenantry_query::Error> for Error {
     }
 }
 
+impl From<Unrecognised> for Error {
+    fn from(unrecognised: Unrecognised) -> Self {
+        Error::UnrecognisedGroup {
+            expected: unrecognised.expected,
+            found: unrecognised.found,
+        }
+    }
+}
+
 impl From<tokio_postgres::Error> for Error {
     fn from(source: tokio_postgres::Error) -> Self {
         if source.is_closed() {
@@ -304,11 +329,12 @@ fn server_message(error: &tokio_postgres::Error) -> String {
 
 impl Error {
     /// Whether the connection that produced this error must not be reused:
-    /// it is lost, or a statement it had prepared is gone (dropped by
-    /// hand-written SQL), which every later use would fail on too.
+    /// it is lost, its stream refused a group it could not recognise, or a
+    /// statement it had prepared is gone (dropped by hand-written SQL),
+    /// which every later use would fail on too.
     pub(crate) fn poisons_connection(&self) -> bool {
         match self {
-            Error::ConnectionLost { .. } => true,
+            Error::ConnectionLost { .. } | Error::UnrecognisedGroup { .. } => true,
             Error::Database { source } => {
                 source.code() == Some(&SqlState::INVALID_SQL_STATEMENT_NAME)
             }

@@ -209,14 +209,22 @@ pub(crate) async fn stream(
 /// failure left open is rolled back first. If that fails too, or the
 /// transaction is open after a success (which no statement sent here should
 /// manage), the lease stays in its unit of work, so the connection is
-/// closed, never lent inside a transaction.
+/// closed, never lent inside a transaction. A group the stream refused is
+/// the statement's error, whatever the driver said (the connection ended).
 async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, Error> {
     let client = lease.client();
-    if client.splicer().finish().await == SpliceEnd::LeftOpen
-        && (outcome.is_ok() || client.batch_execute("ROLLBACK").await.is_err())
-    {
-        return outcome;
-    }
+    let outcome = match client.splicer().finish().await {
+        SpliceEnd::Refused(unrecognised) => Err(Error::from(unrecognised)),
+        SpliceEnd::LeftOpen
+            if outcome.is_ok() || client.batch_execute("ROLLBACK").await.is_err() =>
+        {
+            return outcome;
+        }
+        SpliceEnd::Unsent | SpliceEnd::LeftOpen | SpliceEnd::Ended => outcome,
+    };
     lease.end_work(&outcome);
     outcome
 }
+
+#[cfg(test)]
+mod tests;

@@ -15,11 +15,16 @@
 //!
 //! Each splice names the query of the statement it belongs to (the stream
 //! learns which query each named statement runs from the Parse frames the
-//! driver writes), and a group that binds a statement of any other query
-//! while a splice waits ends the connection. That is a second guard: the
-//! first is that a connection whose previous borrower may have left a
-//! request queued is closed, never lent (see the lease), since a queued
-//! statement of the same query could not be told apart.
+//! driver writes), and the statement's group must have the shape this
+//! driver gives it (a Bind of that statement, an Execute, a Sync): any
+//! other group while a splice waits (another statement's Bind, a Parse, a
+//! Flush, ...), a malformed frame, or answers that cannot be counted end
+//! the connection with an [`Unrecognised`] error, which the statement
+//! reports. It never runs without its context. Groups that a previous
+//! borrower may have left queued are the first guard: a connection with a
+//! request that could be a statement still queued is closed, never lent
+//! (see the lease), since a queued statement of the same query could not
+//! be told apart.
 //!
 //! If any message of the group fails, the server skips the rest of the group
 //! up to its Sync: the error reaches the driver as the statement's, and the
@@ -32,7 +37,11 @@ mod prepared;
 pub(crate) mod shared;
 mod splicer;
 mod stream;
+#[cfg(test)]
+mod testing;
+mod unrecognised;
 
 pub(crate) use messages::ContextMessages;
 pub(crate) use splicer::{SpliceEnd, Splicer};
 pub(crate) use stream::SplicingStream;
+pub(crate) use unrecognised::Unrecognised;

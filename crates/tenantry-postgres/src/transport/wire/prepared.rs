@@ -4,10 +4,7 @@
 
 use std::collections::HashMap;
 
-use super::frame::HEADER_LEN;
-
-const PARSE: u8 = b'P';
-const CLOSE: u8 = b'C';
+use super::frame::{CLOSE, HEADER_LEN, PARSE};
 
 /// Statement name to query text.
 #[derive(Default)]

@@ -10,6 +10,7 @@ use tokio_util::io::poll_read_buf;
 
 use super::frame;
 use super::splicer::{Incoming, Splicer};
+use super::unrecognised::Unrecognised;
 
 /// The least free space a read from the server gets; also the size beyond
 /// which a frame is handed over before it has arrived whole.
@@ -81,6 +82,12 @@ impl<S: AsyncRead + Unpin> SplicingStream<S> {
     }
 }
 
+/// The stream's error for bytes the splice refused: the driver ends the
+/// connection.
+fn refused(unrecognised: Unrecognised) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidData, unrecognised)
+}
+
 impl<S: AsyncRead + Unpin> AsyncRead for SplicingStream<S> {
     fn poll_read(
         self: Pin<&mut Self>,
@@ -99,25 +106,19 @@ impl<S: AsyncRead + Unpin> AsyncRead for SplicingStream<S> {
                 continue;
             }
             if this.passing == 0 {
-                if let Some((_, length)) = frame::header(&this.received) {
+                let header = frame::header(&this.received)
+                    .map_err(|malformed| refused(this.splicer.refuse(malformed.into())))?;
+                if let Some((_, length)) = header {
                     // Small frames are classified whole: only those are removed.
                     if this.received.len() >= length || length > READ_CHUNK {
                         let available = this.received.len().min(length);
-                        match this.splicer.classify(&this.received[..available]) {
+                        match this
+                            .splicer
+                            .classify(&this.received[..available], length)
+                            .map_err(refused)?
+                        {
                             Incoming::Pass => this.passing = length,
-                            Incoming::Remove if this.received.len() >= length => {
-                                this.received.advance(length);
-                            }
-                            Incoming::Remove => {
-                                return Poll::Ready(Err(io::Error::other(
-                                    "the server answered a context message with a large frame",
-                                )));
-                            }
-                            Incoming::Unsupported => {
-                                return Poll::Ready(Err(io::Error::other(
-                                    "COPY FROM STDIN is not supported on pooled connections",
-                                )));
-                            }
+                            Incoming::Remove => this.received.advance(length),
                         }
                         continue;
                     }
@@ -147,7 +148,7 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SplicingStream<S> {
         this.unsent.extend_from_slice(data);
         this.splicer
             .write_frames(&mut this.unsent, &mut this.out)
-            .map_err(io::Error::other)?;
+            .map_err(refused)?;
         if let Poll::Ready(Err(error)) = this.poll_drain(cx) {
             return Poll::Ready(Err(error));
         }
@@ -166,3 +167,6 @@ impl<S: AsyncWrite + Unpin> AsyncWrite for SplicingStream<S> {
         Pin::new(&mut this.inner).poll_shutdown(cx)
     }
 }
+
+#[cfg(test)]
+mod tests;

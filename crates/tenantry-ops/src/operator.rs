@@ -68,7 +68,8 @@ impl Operator {
 
     /// Grants the application `role` what it needs on every migrated schema:
     /// read and write on data tables, and the registry's lookup function
-    /// (one tenant's row for its id), not the registry's tables.
+    /// (one tenant's row for its id) and whether it records any tenant, not
+    /// the registry's tables.
     pub fn grant_to(mut self, role: &str) -> Result<Self, Error> {
         self.grant_to.push(Identifier::new(role)?);
         Ok(self)

@@ -103,7 +103,7 @@ async fn pair(cluster: &Cluster, tenant: TenantId, encrypted: bool) -> Pair {
     } else {
         url(cluster, roles::PLAINTEXT, "sslmode=disable")
     };
-    let db = Tenantry::connect(Config::new(&tenantry_url).unwrap().pool_size(1))
+    let db = Tenantry::connect(Config::new(&tenantry_url).unwrap().pool_only().pool_size(1))
         .await
         .unwrap();
     let raw = if encrypted {

@@ -120,7 +120,9 @@ async fn demo(admin_url: &str, admin: &Client) -> Result<()> {
         "database {DATABASE} ready; the application connects as {APP_ROLE} (not a superuser, no BYPASSRLS)\n"
     );
 
-    let db = Tenantry::connect(Config::new(&app_url)?).await?;
+    // Every tenant's rows are in the shared tables, and the configuration
+    // says so: without a tenant registry, `connect` refuses to guess.
+    let db = Tenantry::connect(Config::new(&app_url)?.pool_only()).await?;
     let acme = db.tenant(TenantId::random()).await?;
     let globex = db.tenant(TenantId::random()).await?;
 

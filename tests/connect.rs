@@ -15,6 +15,7 @@ fn settings(database: &TestDatabase, hosts_and_ports: &str, extra: &str) -> Conf
         database.app_role, database.name
     ))
     .unwrap()
+    .pool_only()
 }
 
 #[tokio::test]

@@ -27,7 +27,7 @@ fn url(port: u16, role: &str, database: &str, extra: &str) -> String {
 /// What each way of connecting says of `url`: the pool's, one
 /// connection's and the operator's failure, which must agree.
 async fn failure_of(url: &str) -> (ConnectFailure, String) {
-    let pool = Tenantry::connect(Config::new(url).unwrap().pool_size(1)).await;
+    let pool = Tenantry::connect(Config::new(url).unwrap().pool_only().pool_size(1)).await;
     let single = ConnectOptions::new(url).unwrap().connect().await;
     let operator = Operator::new(Config::new(url).unwrap()).tenants().await;
     let Err(Error::Connect { failure, .. }) = &single else {

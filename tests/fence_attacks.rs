@@ -160,10 +160,17 @@ async fn a_tenant_cannot_stall_another_tenants_suspension_by_taking_its_fence_lo
 
 #[tokio::test]
 async fn a_pool_table_isolated_with_the_rls_helper_is_fenced_too() {
-    let tenants = Tenants::provision(&[
-        ("pool", PlacementKind::Pool, MAIN_SERVER),
-        ("schema", PlacementKind::Schema, MAIN_SERVER),
-    ])
+    let world = World::create().await;
+    // A pool-only process, started while the registry recorded no tenant,
+    // never hears of the tenants nor of the suspension.
+    let blind = world.main.connect().await;
+    let tenants = Tenants::provision_in(
+        world,
+        &[
+            ("pool", PlacementKind::Pool, MAIN_SERVER),
+            ("schema", PlacementKind::Schema, MAIN_SERVER),
+        ],
+    )
     .await;
     // A shared pool table isolated as the README's row-level security
     // section and the quickstart do it.
@@ -193,9 +200,6 @@ async fn a_pool_table_isolated_with_the_rls_helper_is_fenced_too() {
         .await;
     // A suspended tenant writes nothing.
     tenants.world.operator.suspend(pool.tenant()).await.unwrap();
-    let blind = tenantry::Tenantry::connect(tenants.world.main.app_config())
-        .await
-        .unwrap();
     let late = blind
         .tenant(pool.tenant())
         .await

@@ -14,7 +14,7 @@ use support::tenants::{Location, POOL_AND_TWO_SCHEMAS, Tenants};
 use support::{Customer, NewCustomer};
 use tenantry::ops::PlacementKind;
 use tenantry::ops::migrate::MigrateOptions;
-use tenantry::{Error, MAIN_SERVER, Tenant, TenantStatus, Tenantry};
+use tenantry::{Error, MAIN_SERVER, Tenant, TenantStatus};
 use uuid::Uuid;
 
 fn new_customer() -> NewCustomer {
@@ -209,12 +209,12 @@ async fn a_write_after_its_tenant_is_suspended_never_commits_in_any_placement() 
 
 #[tokio::test]
 async fn a_process_that_missed_the_suspension_cannot_write_either() {
-    let tenants = Tenants::provision(&[("pool", PlacementKind::Pool, MAIN_SERVER)]).await;
-    // Without the registry this process never hears of the suspension: its
-    // handles go to the shared pool whatever the registry says.
-    let blind = Tenantry::connect(tenants.world.main.app_config())
-        .await
-        .unwrap();
+    let world = World::create().await;
+    // A pool-only process, started while the registry recorded no tenant,
+    // never hears of the suspension: its handles go to the shared pool
+    // whatever the registry says.
+    let blind = world.main.connect().await;
+    let tenants = Tenants::provision_in(world, &[("pool", PlacementKind::Pool, MAIN_SERVER)]).await;
     let id = tenants.placed[0].record.id;
     let tenant = blind.tenant(id).await.unwrap();
     tenant.insert(new_customer()).exec().await.unwrap();

@@ -27,6 +27,7 @@ async fn tenants_stay_isolated_through_a_transaction_mode_pooler() {
     let config = Config::new(&pooler.app_url(&database))
         .unwrap()
         .transaction_pooler()
+        .pool_only()
         .pool_size(12);
     let db = Tenantry::connect(config).await.unwrap();
     let shared_id = Uuid::new_v4();
@@ -126,6 +127,7 @@ async fn a_temporary_table_left_on_a_shared_server_connection_captures_nothing()
     let config = Config::new(&pooler.app_url(&database))
         .unwrap()
         .transaction_pooler()
+        .pool_only()
         .pool_size(1);
     let db = Tenantry::connect(config).await.unwrap();
     let victim = db.tenant(TenantId::random()).await.unwrap();
@@ -163,11 +165,12 @@ async fn a_temporary_table_left_on_a_shared_server_connection_captures_nothing()
 async fn the_registry_listener_connects_directly_past_the_pooler() {
     let database = TestDatabase::create().await;
     let pooler = Pooler::start(&database, 2);
+    // No routing choice: the registry is found through the pooler, and its
+    // listener needs a direct connection all the same.
     let pooled = || {
         Config::new(&pooler.app_url(&database))
             .unwrap()
             .transaction_pooler()
-            .registry()
     };
     match Tenantry::connect(pooled()).await {
         Err(Error::Config(message)) => assert!(message.contains("registry_listener"), "{message}"),

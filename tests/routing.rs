@@ -1,4 +1,7 @@
-//! Routing through the registry: unknown and inactive tenants are refused;
+//! Routing through the registry: a database with a registry is routed
+//! through it unless the configuration says pool-only, one without is
+//! refused unless it does, and a pool-only configuration is refused once
+//! the registry records a tenant; unknown and inactive tenants are refused;
 //! a change made by one process reaches every other's cache promptly; a
 //! handle made before its tenant was suspended or moved is refused at its
 //! next statement, never served from the old route; and a listener that
@@ -6,13 +9,18 @@
 
 mod support;
 
+use std::collections::BTreeSet;
 use std::time::Duration;
 
-use support::Customer;
+use support::database::{TestDatabase, main_port};
 use support::eventually::eventually;
 use support::placements::{SECOND, World};
+use support::tenants::Tenants;
+use support::{Customer, NewCustomer};
 use tenantry::ops::PlacementKind;
-use tenantry::{Error, MAIN_SERVER, Tenant, TenantId, TenantRecord, TenantStatus, Tenantry};
+use tenantry::{
+    Config, Error, MAIN_SERVER, Tenant, TenantId, TenantRecord, TenantStatus, Tenantry,
+};
 
 /// Sets column `column` of tenant `id`'s registry row to `value`, as another
 /// process would.
@@ -59,6 +67,103 @@ async fn count_until(
 ) -> Result<u64, Error> {
     let count = || tenant.select::<Customer>().count();
     eventually(Duration::from_secs(2), count, done).await
+}
+
+#[tokio::test]
+async fn without_a_routing_choice_a_database_with_a_registry_is_routed_through_it() {
+    let tenants = Tenants::provision(&[
+        ("pool", PlacementKind::Pool, MAIN_SERVER),
+        ("schema", PlacementKind::Schema, MAIN_SERVER),
+        ("database", PlacementKind::Database, SECOND),
+    ])
+    .await;
+    let world = &tenants.world;
+    // The application's settings name its servers, and nothing about routing.
+    let config = Config::new(&world.main.app_url())
+        .and_then(|config| config.server(SECOND, &world.second.app_url()))
+        .unwrap();
+    let db = Tenantry::connect(config).await.unwrap();
+    for placed in &tenants.placed {
+        let tenant = db.tenant(placed.record.id).await.unwrap();
+        assert_eq!(tenant.placement(), &placed.record.placement);
+        assert_eq!(tenant.server(), placed.record.server);
+        tenant
+            .insert(NewCustomer::named(placed.label))
+            .exec()
+            .await
+            .unwrap();
+    }
+    // Each tenant's row is where it lives, and nowhere else.
+    let written: BTreeSet<_> = tenants.dump().await.into_keys().collect();
+    let expected: BTreeSet<_> = tenants
+        .placed
+        .iter()
+        .map(|placed| (placed.location(), "customers", placed.uuid()))
+        .collect();
+    assert_eq!(written, expected);
+    let unknown = TenantId::random();
+    assert!(matches!(db.tenant(unknown).await, Err(Error::UnknownTenant { id }) if id == unknown));
+}
+
+#[tokio::test]
+async fn a_database_without_a_registry_is_refused_unless_the_configuration_says_pool_only() {
+    let database = TestDatabase::empty_on(main_port(), None).await;
+    let config = || Config::new(&database.app_url()).unwrap();
+    match Tenantry::connect(config()).await {
+        Err(error @ Error::RoutingNotChosen) => {
+            assert!(error.to_string().contains("Config::pool_only"), "{error}")
+        }
+        other => panic!("no registry and no choice: {:?}", other.map(drop)),
+    }
+    match Tenantry::connect(config().registry()).await {
+        Err(Error::NoRegistry) => {}
+        other => panic!("the registry asked for is missing: {:?}", other.map(drop)),
+    }
+    let db = Tenantry::connect(config().pool_only()).await.unwrap();
+    let tenant = db.tenant(TenantId::random()).await.unwrap();
+    assert_eq!(tenant.server(), MAIN_SERVER);
+    assert_eq!(db.cached_tenants(), 0, "no registry is consulted");
+}
+
+#[tokio::test]
+async fn pool_only_is_refused_once_the_registry_records_a_tenant() {
+    let world = World::create().await;
+    // The operator's migrations make an empty registry: pool-only is fine.
+    world.main.connect().await;
+    world
+        .provision("elsewhere", PlacementKind::Schema, MAIN_SERVER)
+        .await;
+    match Tenantry::connect(world.main.app_config()).await {
+        Err(Error::RegistryInUse) => {}
+        other => panic!(
+            "a registered tenant may be misrouted: {:?}",
+            other.map(drop)
+        ),
+    }
+}
+
+#[tokio::test]
+async fn a_role_that_may_not_use_the_registry_is_told_so() {
+    let world = World::create().await;
+    world
+        .admin(MAIN_SERVER, None)
+        .await
+        .batch_execute(&format!(
+            "REVOKE USAGE ON SCHEMA tenantry_control FROM {}",
+            world.main.app_role
+        ))
+        .await
+        .unwrap();
+    // The registry is still seen, from the catalogs: neither way of routing
+    // proceeds without it.
+    for config in [world.app_config(), world.main.app_config()] {
+        match Tenantry::connect(config).await {
+            Err(Error::Config(message)) => {
+                assert!(message.contains("may not execute"), "{message}")
+            }
+            other => panic!("a registry out of reach: {:?}", other.map(drop)),
+        }
+    }
 }
 
 #[tokio::test]

@@ -20,7 +20,7 @@ use uuid::Uuid;
 async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
     let tap = WireTap::start(main_port()).await;
     let url = url_for(tap.port, &database.name, &database.app_role);
-    let db = Tenantry::connect(Config::new(&url).unwrap().pool_size(1))
+    let db = Tenantry::connect(Config::new(&url).unwrap().pool_only().pool_size(1))
         .await
         .unwrap();
     (db, tap)

@@ -65,6 +65,7 @@ fn ca(cluster: &Cluster) -> String {
 
 async fn connect(url: &str) -> Result<Tenantry, Error> {
     let config = Config::new(url)?
+        .pool_only()
         .pool_size(2)
         .wait_timeout(Duration::from_secs(5));
     tokio::time::timeout(Duration::from_secs(20), Tenantry::connect(config))

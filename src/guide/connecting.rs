@@ -33,7 +33,8 @@
 //! | `DATABASE_URL` | the main server's database (required) |
 //! | `TENANTRY_POOL_SIZE` | [`Config::pool_size`] |
 //! | `TENANTRY_POOL_TIMEOUT_MS` | [`Config::wait_timeout`], in milliseconds |
-//! | `TENANTRY_REGISTRY` | `true`: [`Config::registry`], tenants routed through the registry |
+//! | `TENANTRY_ROUTING` | `registry`: [`Config::registry`]; `pool-only`: [`Config::pool_only`] |
+//! | `TENANTRY_REGISTRY` | the older form of `TENANTRY_ROUTING`: `true` is `registry`, `false` is `pool-only` |
 //! | `TENANTRY_TRANSACTION_POOLER` | `true`: [`Config::transaction_pooler`] |
 //! | `TENANTRY_REGISTRY_LISTENER_URL` | [`Config::registry_listener`] |
 //! | `TENANTRY_STATEMENT_CACHE_SIZE` | [`Config::statement_cache_size`] |
@@ -66,6 +67,38 @@
 //! A server that cannot be reached is [`Error::Connect`]; a malformed URL
 //! or setting is [`Error::Config`].
 //!
+//! # The registry, or pool-only
+//!
+//! [`Tenantry::connect`] settles once how [`Tenantry::tenant`] finds where a
+//! tenant lives, from the configuration and the main database, and never
+//! guesses:
+//!
+//! | configuration | the main database has a registry | it has none |
+//! |---|---|---|
+//! | no choice (the default) | through the registry (logged at `info`) | [`Error::RoutingNotChosen`] |
+//! | [`Config::registry`] | through the registry | [`Error::NoRegistry`] |
+//! | [`Config::pool_only`] | pool-only while the registry records no tenant, else [`Error::RegistryInUse`] | pool-only |
+//!
+//! Through the registry, each tenant's statements go where it lives, and an
+//! id the registry does not have is refused
+//! ([`placements`](super::placements)). Pool-only, every tenant is in the
+//! main server's shared tables and any id is a tenant, as in the
+//! quickstart: a deployment says so explicitly, so that an application
+//! that forgot [`Config::registry`] cannot serve schema and database
+//! tenants from the shared tables. The operator's migrations always make a
+//! registry, empty until it provisions a tenant, so a pool-only deployment
+//! may still use the operator's migrations. Pool-only is checked when
+//! connecting: a process that connected before a tenant was registered
+//! does not hear of it, and would serve it from the shared tables (where
+//! the write fence refuses its writes only once that database records a
+//! tenant), so a deployment that begins to register tenants routes through
+//! the registry first.
+//!
+//! The check reads the catalogs and calls the registry's functions granted
+//! to the application role, nothing else: a role that may not execute them
+//! is told so ([`Error::Config`]). It works through a transaction-mode
+//! pooler and on a Citus coordinator alike.
+//!
 //! # The ordinary role
 //!
 //! PostgreSQL does not apply row-level security to a superuser or to a role
@@ -76,8 +109,9 @@
 //! ```
 //!
 //! The operator grants it what it needs on every schema it migrates (its
-//! `grant_to`): read and write on the data tables, and the registry's lookup
-//! function, never the registry's tables. Every connection tenantry opens,
+//! `grant_to`): read and write on the data tables, and the registry's two
+//! functions for the application (one tenant's row for its id, and whether
+//! it records any tenant), never the registry's tables. Every connection tenantry opens,
 //! to any server or tenant database, checks the role and refuses one that
 //! skips row-level security with [`Error::PrivilegedRole`].
 //! [`Config::allow_privileged_role`] turns the check off, for tools and
@@ -113,6 +147,7 @@
 //! [`Config::pool_size`]: crate::Config::pool_size
 //! [`Config::wait_timeout`]: crate::Config::wait_timeout
 //! [`Config::registry`]: crate::Config::registry
+//! [`Config::pool_only`]: crate::Config::pool_only
 //! [`Config::transaction_pooler`]: crate::Config::transaction_pooler
 //! [`Config::registry_listener`]: crate::Config::registry_listener
 //! [`Config::statement_cache_size`]: crate::Config::statement_cache_size
@@ -121,6 +156,10 @@
 //! [`Config::allow_privileged_role`]: crate::Config::allow_privileged_role
 //! [`Tenantry`]: crate::Tenantry
 //! [`Tenantry::connect`]: crate::Tenantry::connect
+//! [`Tenantry::tenant`]: crate::Tenantry::tenant
 //! [`Error::Connect`]: crate::Error::Connect
 //! [`Error::Config`]: crate::Error::Config
+//! [`Error::RoutingNotChosen`]: crate::Error::RoutingNotChosen
+//! [`Error::NoRegistry`]: crate::Error::NoRegistry
+//! [`Error::RegistryInUse`]: crate::Error::RegistryInUse
 //! [`Error::PrivilegedRole`]: crate::Error::PrivilegedRole

@@ -66,10 +66,11 @@
 //!
 //! A server is a named PostgreSQL instance: `main`, which
 //! [`Config::new`] points at, and any added with [`Config::server`], each
-//! the URL of its own database as the same application role. With
-//! [`Config::registry`], [`Tenantry::tenant`] resolves each tenant through
-//! the tenant registry, which the operator keeps in the `tenantry_control`
-//! schema of the main server:
+//! the URL of its own database as the same application role.
+//! [`Tenantry::tenant`] resolves each tenant through the tenant registry,
+//! which the operator keeps in the `tenantry_control` schema of the main
+//! server, whenever the main database has one ([`Config::registry`] says so
+//! explicitly, and fails to connect without one):
 //!
 //! ```no_run
 //! use tenantry::prelude::*;
@@ -90,8 +91,9 @@
 //!
 //! The application role reads no registry table: it may only execute
 //! `tenantry_control.tenant_by_id(id)`, which returns that one tenant's row
-//! ([`Tenantry::connect`] fails with [`Error::Config`] until the operator's
-//! migrations have created it). The rows are cached in-process and the
+//! ([`Tenantry::connect`] fails with [`Error::NoRegistry`] or
+//! [`Error::RoutingNotChosen`] until the operator's migrations have created
+//! it). The rows are cached in-process and the
 //! cache is invalidated by `LISTEN/NOTIFY`, so a change made by the operator
 //! reaches every application instance; the listening connection has a
 //! heartbeat ([`Config::registry_heartbeat`]), and while it is down every
@@ -105,8 +107,10 @@
 //! at its next statement ([`Error::TenantNotActive`],
 //! [`Error::TenantMoved`]): get a new one.
 //!
-//! Without [`Config::registry`], there is no lookup: every tenant is a pool
-//! tenant of the main server, as in the quickstart.
+//! With [`Config::pool_only`], there is no lookup: every tenant is a pool
+//! tenant of the main server, as in the quickstart; [`Tenantry::connect`]
+//! refuses it ([`Error::RegistryInUse`]) once the registry records a tenant
+//! (see [`connecting`](super::connecting)).
 //!
 //! # Connections
 //!
@@ -143,7 +147,7 @@
 //! - once a database records any tenant, the writes of a tenant it does not
 //!   record (one of another server, one never provisioned) fail with
 //!   [`Error::OutsidePlacement`]; a database that records none (the shared
-//!   tables of a deployment without a registry) takes every tenant's.
+//!   tables of a pool-only deployment) takes every tenant's.
 //!
 //! A status change waits for the tenant's transactions that have written
 //! (at most the operator's fence wait), and none of them commits a write
@@ -159,6 +163,7 @@
 //! [`Config::new`]: crate::Config::new
 //! [`Config::server`]: crate::Config::server
 //! [`Config::registry`]: crate::Config::registry
+//! [`Config::pool_only`]: crate::Config::pool_only
 //! [`Config::registry_heartbeat`]: crate::Config::registry_heartbeat
 //! [`Config::pool_size`]: crate::Config::pool_size
 //! [`Config::database_pool_size`]: crate::Config::database_pool_size
@@ -167,7 +172,9 @@
 //! [`Tenantry::connect`]: crate::Tenantry::connect
 //! [`Tenantry::tenant`]: crate::Tenantry::tenant
 //! [`Tenantry::open_connections`]: crate::Tenantry::open_connections
-//! [`Error::Config`]: crate::Error::Config
+//! [`Error::NoRegistry`]: crate::Error::NoRegistry
+//! [`Error::RoutingNotChosen`]: crate::Error::RoutingNotChosen
+//! [`Error::RegistryInUse`]: crate::Error::RegistryInUse
 //! [`Error::UnknownTenant`]: crate::Error::UnknownTenant
 //! [`Error::TenantNotActive`]: crate::Error::TenantNotActive
 //! [`Error::UnknownServer`]: crate::Error::UnknownServer

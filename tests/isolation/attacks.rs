@@ -17,6 +17,7 @@ use tenantry::ops::PlacementKind;
 use tenantry::{Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
+use crate::support::placements::World;
 use crate::support::tenants::{POOL_AND_TWO_SCHEMAS, Placed, Tenants};
 use crate::support::{Customer, NewCustomer};
 
@@ -243,10 +244,17 @@ async fn no_hand_written_route_writes_into_another_placement() {
 
 #[tokio::test]
 async fn a_suspended_tenant_writes_by_no_hand_written_route() {
-    let tenants = Tenants::provision(&[
-        ("pool", PlacementKind::Pool, MAIN_SERVER),
-        ("schema", PlacementKind::Schema, MAIN_SERVER),
-    ])
+    let world = World::create().await;
+    // A pool-only process, started while the registry recorded no tenant,
+    // never hears of the tenants nor of the suspension.
+    let blind = world.main.connect().await;
+    let tenants = Tenants::provision_in(
+        world,
+        &[
+            ("pool", PlacementKind::Pool, MAIN_SERVER),
+            ("schema", PlacementKind::Schema, MAIN_SERVER),
+        ],
+    )
     .await;
     let db = tenants.connect().await;
     let handles = tenants.handles(&db).await;
@@ -257,10 +265,6 @@ async fn a_suspended_tenant_writes_by_no_hand_written_route() {
             .await
             .unwrap();
     }
-    // A process without the registry never hears of the suspension.
-    let blind = tenantry::Tenantry::connect(tenants.world.main.app_config())
-        .await
-        .unwrap();
     let before = customer_rows(&tenants).await;
     for (placed, tenant) in tenants.placed.iter().zip(&handles) {
         tenants

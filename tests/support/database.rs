@@ -128,9 +128,13 @@ impl TestDatabase {
         url_for(self.port, &self.name, &self.app_role)
     }
 
-    /// Settings for the application role.
+    /// Settings for the application role, pool-only: the tests' tenants are
+    /// ids of their own in the shared tables, and the registry the
+    /// operator's migrations make records none of them.
     pub fn app_config(&self) -> Config {
-        Config::new(&self.app_url()).expect("app config")
+        Config::new(&self.app_url())
+            .expect("app config")
+            .pool_only()
     }
 
     /// Tenantry connected as the application role, on a single connection:

@@ -80,10 +80,9 @@ impl World {
 
     /// The application's settings: both servers, through the registry.
     pub fn app_config(&self) -> Config {
-        self.main
-            .app_config()
-            .server(SECOND, &self.second.app_url())
-            .expect("second server")
+        Config::new(&self.main.app_url())
+            .and_then(|config| config.server(SECOND, &self.second.app_url()))
+            .expect("app config")
             .registry()
     }
 

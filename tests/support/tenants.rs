@@ -96,7 +96,11 @@ pub struct Tenants {
 impl Tenants {
     /// Creates the two servers' test databases and provisions one tenant per spot.
     pub async fn provision(spots: &[Spot]) -> Self {
-        let world = World::create().await;
+        Self::provision_in(World::create().await, spots).await
+    }
+
+    /// Provisions one tenant per spot in `world`.
+    pub async fn provision_in(world: World, spots: &[Spot]) -> Self {
         let mut placed = Vec::new();
         for &(label, kind, server) in spots {
             let record = world.provision(label, kind, server).await;

@@ -68,7 +68,8 @@ impl Operator {
 
     /// Grants the application `role` what it needs on every migrated schema:
     /// read and write on data tables, and the registry's lookup function
-    /// (one tenant's row for its id), not the registry's tables.
+    /// (one tenant's row for its id) and whether it records any tenant, not
+    /// the registry's tables.
     pub fn grant_to(mut self, role: &str) -> Result<Self, Error> {
         self.grant_to.push(Identifier::new(role)?);
         Ok(self)
@@ -105,14 +106,13 @@ impl Operator {
         &self.shared_schema
     }
 
-    /// The runtime on the operator's connections (privileged, without the
-    /// registry), opened on first use.
+    /// The runtime on the operator's connections, opened on first use:
+    /// privileged, and through the registry, which the operator always
+    /// works with (its handles go where a registry row says, with
+    /// `Tenantry::tenant_at`; a pool-only runtime would be refused once the
+    /// registry records a tenant).
     pub(crate) async fn runtime(&self) -> Result<&Tenantry, Error> {
-        let config = self
-            .config
-            .clone()
-            .without_registry()
-            .allow_privileged_role();
+        let config = self.config.clone().registry().allow_privileged_role();
         Ok(self
             .runtime
             .get_or_try_init(|| Tenantry::connect(config))

@@ -117,7 +117,8 @@ impl Default for VerifyOptions {
 /// `BYPASSRLS` role, the owner of a tenant-scoped table) can be called by an
 /// application role: executed, directly or through `PUBLIC`, in a schema it
 /// may use ([`Finding::DefinerFunction`]; the registry's lookup function,
-/// which returns one tenant's row, is meant to be one); and no application
+/// which returns one tenant's row, and the one that says whether it records
+/// any tenant are meant to be such); and no application
 /// role holds any privilege on the registry's tables
 /// ([`Finding::RegistryAccessible`]).
 ///

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use crate::Error;
 use crate::options::{ConnectOptions, apply_environment};
+use crate::routing::Routing;
 
 /// How tenantry connects to PostgreSQL.
 ///
@@ -30,7 +31,7 @@ pub struct Config {
     pub(crate) idle_timeout: Duration,
     pub(crate) allow_privileged_role: bool,
     pub(crate) citus: bool,
-    pub(crate) registry: bool,
+    pub(crate) routing: Routing,
     pub(crate) registry_heartbeat: Duration,
     pub(crate) registry_listener: Option<ConnectOptions>,
     pub(crate) transaction_pooler: bool,
@@ -67,7 +68,7 @@ impl Config {
             idle_timeout: Duration::from_secs(60),
             allow_privileged_role: false,
             citus: false,
-            registry: false,
+            routing: Routing::Unchosen,
             registry_heartbeat: Duration::from_secs(5),
             registry_listener: None,
             transaction_pooler: false,
@@ -97,18 +98,27 @@ impl Config {
 
     /// Routes tenants through the tenant registry (the `tenantry_control`
     /// schema on the main server): each tenant in its own placement, unknown
-    /// and inactive tenants refused. Without it every tenant is in the main
-    /// server's shared tables.
+    /// and inactive tenants refused. [`Tenantry::connect`](crate::Tenantry::connect)
+    /// fails with [`Error::NoRegistry`] if the main database has none.
+    /// Without a choice ([`Config::pool_only`] or this), `connect` routes
+    /// through the registry if the main database has one, and fails with
+    /// [`Error::RoutingNotChosen`] if it has none.
     pub fn registry(mut self) -> Self {
-        self.registry = true;
+        self.routing = Routing::Registry;
         self
     }
 
-    /// Routes tenants without the registry again: every tenant is in the
-    /// main server's shared tables (the default), unless a handle is made
-    /// for where a registry row says it lives ([`crate::Tenantry::tenant_at`]).
-    pub fn without_registry(mut self) -> Self {
-        self.registry = false;
+    /// Declares a pool-only deployment: every tenant is in the main server's
+    /// shared tables, and any id is a tenant (none is refused as unknown).
+    /// [`Tenantry::connect`](crate::Tenantry::connect) fails with
+    /// [`Error::RegistryInUse`] if the main database's registry records any
+    /// tenant (an operator's migrations make an empty one): a registered
+    /// tenant may live elsewhere, and would be served from the shared
+    /// tables. Checked when connecting: a pool-only process does not see a
+    /// tenant registered later, so a deployment that starts registering
+    /// tenants routes through the registry first.
+    pub fn pool_only(mut self) -> Self {
+        self.routing = Routing::PoolOnly;
         self
     }
 
@@ -223,8 +233,9 @@ impl Config {
     /// that names a host gives it its port, 5432 unless written, where libpq
     /// would take `PGPORT`),
     /// `TENANTRY_POOL_SIZE`, `TENANTRY_POOL_TIMEOUT_MS`, `TENANTRY_CITUS`
-    /// (`true` on a Citus cluster), `TENANTRY_REGISTRY` (`true` to route
-    /// through the registry), `TENANTRY_TRANSACTION_POOLER` (`true` behind a
+    /// (`true` on a Citus cluster), `TENANTRY_ROUTING` (`registry` or
+    /// `pool-only`: [`Config::registry`], [`Config::pool_only`]; the older
+    /// `TENANTRY_REGISTRY=true|false` says the same), `TENANTRY_TRANSACTION_POOLER` (`true` behind a
     /// transaction-mode pooler), `TENANTRY_REGISTRY_LISTENER_URL` and
     /// `TENANTRY_STATEMENT_CACHE_SIZE`.
     pub fn from_env() -> Result<Self, Error> {
@@ -248,7 +259,19 @@ impl Config {
             config.citus = parse_setting("TENANTRY_CITUS", &citus)?;
         }
         if let Some(registry) = lookup("TENANTRY_REGISTRY") {
-            config.registry = parse_setting("TENANTRY_REGISTRY", &registry)?;
+            config.routing = match parse_setting("TENANTRY_REGISTRY", &registry)? {
+                true => Routing::Registry,
+                false => Routing::PoolOnly,
+            };
+        }
+        if let Some(routing) = lookup("TENANTRY_ROUTING") {
+            let routing = parse_setting("TENANTRY_ROUTING", &routing)?;
+            if config.routing != Routing::Unchosen && config.routing != routing {
+                return Err(Error::Config(
+                    "TENANTRY_ROUTING and TENANTRY_REGISTRY disagree".to_owned(),
+                ));
+            }
+            config.routing = routing;
         }
         if let Some(pooler) = lookup("TENANTRY_TRANSACTION_POOLER") {
             config.transaction_pooler = parse_setting("TENANTRY_TRANSACTION_POOLER", &pooler)?;
@@ -337,7 +360,8 @@ mod tests {
         assert_eq!(config.user(), Some("app"));
         assert_eq!(config.pool_size, 32);
         assert_eq!(config.wait_timeout, Duration::from_millis(250));
-        assert!(config.citus && config.registry && config.transaction_pooler);
+        assert!(config.citus && config.transaction_pooler);
+        assert_eq!(config.routing, Routing::Registry);
         assert_eq!(
             config.listener().driver().get_hosts(),
             [tokio_postgres::config::Host::Tcp(
@@ -345,7 +369,8 @@ mod tests {
             )]
         );
         let defaults = from(&[("DATABASE_URL", "postgres://app@db.internal/saas")]).unwrap();
-        assert!(!defaults.registry && !defaults.transaction_pooler);
+        assert!(!defaults.transaction_pooler);
+        assert_eq!(defaults.routing, Routing::Unchosen);
         assert_eq!(
             defaults.listener().driver().get_hosts(),
             config.postgres.driver().get_hosts()
@@ -353,12 +378,40 @@ mod tests {
     }
 
     #[test]
+    fn the_routing_is_read_from_either_setting() {
+        let url = ("DATABASE_URL", "postgres://app@db.internal/saas");
+        let cases: [(&[(&str, &str)], Routing); 5] = [
+            (&[url, ("TENANTRY_ROUTING", "registry")], Routing::Registry),
+            (&[url, ("TENANTRY_ROUTING", "pool-only")], Routing::PoolOnly),
+            (&[url, ("TENANTRY_REGISTRY", "true")], Routing::Registry),
+            (&[url, ("TENANTRY_REGISTRY", "false")], Routing::PoolOnly),
+            (
+                &[
+                    url,
+                    ("TENANTRY_REGISTRY", "false"),
+                    ("TENANTRY_ROUTING", "pool-only"),
+                ],
+                Routing::PoolOnly,
+            ),
+        ];
+        for (pairs, routing) in cases {
+            assert_eq!(from(pairs).unwrap().routing, routing, "{pairs:?}");
+        }
+    }
+
+    #[test]
     fn a_missing_or_malformed_setting_is_a_config_error() {
         let url = ("DATABASE_URL", "postgres://app@db.internal/saas");
-        let cases: [&[(&str, &str)]; 4] = [
+        let cases: [&[(&str, &str)]; 6] = [
             &[],
             &[url, ("TENANTRY_POOL_SIZE", "many")],
             &[url, ("TENANTRY_REGISTRY", "yes please")],
+            &[url, ("TENANTRY_ROUTING", "pool")],
+            &[
+                url,
+                ("TENANTRY_REGISTRY", "true"),
+                ("TENANTRY_ROUTING", "pool-only"),
+            ],
             &[
                 url,
                 ("TENANTRY_REGISTRY_LISTENER_URL", "postgres://app@db:x/saas"),

@@ -28,6 +28,11 @@ pub const TENANTS_TABLE: &str = "tenants";
 /// which may not read the registry's tables, resolves a tenant.
 pub const TENANT_LOOKUP: &str = "tenant_by_id";
 
+/// The function that says whether the registry records any tenant: how a
+/// pool-only application, which may not read the registry's tables, makes
+/// sure that no registered tenant would be routed to the shared tables.
+pub const TENANTS_RECORDED: &str = "has_tenants";
+
 /// The channel registry changes are announced on (payload: the tenant id).
 pub const CHANGES_CHANNEL: &str = "tenantry_registry";
 

@@ -5,7 +5,7 @@ use std::time::Duration;
 use tenantry_query::TenantId;
 use tokio_postgres::error::{DbError, SqlState};
 
-use crate::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
+use crate::contract::{CONTROL_SCHEMA, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 use crate::placement::TenantStatus;
 use crate::transport::ConnectFailure;
 use crate::transport::wire::Unrecognised;
@@ -160,6 +160,28 @@ pub enum Error {
     /// routes) while the call waited for a connection.
     #[error("the connection pool was closed")]
     PoolClosed,
+    /// The configuration makes no routing choice and the main database has
+    /// no tenant registry: tenantry cannot tell whether every tenant is in
+    /// the shared tables, so it does not guess.
+    #[error(
+        "the main database has no tenant registry (schema {}), and the configuration does not say where tenants live: call `Config::pool_only` (TENANTRY_ROUTING=pool-only) if every tenant is in the shared tables, or set up the registry with the operator's migrations",
+        CONTROL_SCHEMA
+    )]
+    RoutingNotChosen,
+    /// The configuration routes through the registry (`Config::registry`),
+    /// but the main database has none.
+    #[error(
+        "tenants are to be routed through the tenant registry, but the main database has none (schema {}): run the operator's migrations on it, or call `Config::pool_only` if every tenant is in the shared tables",
+        CONTROL_SCHEMA
+    )]
+    NoRegistry,
+    /// The configuration says every tenant is in the shared tables
+    /// (`Config::pool_only`), but the main database's registry records
+    /// tenants, who may live in a schema, a database or on another server.
+    #[error(
+        "the configuration routes every tenant to the shared tables (`Config::pool_only`), but the main database's tenant registry records tenants, who may live elsewhere: route through the registry (`Config::registry`, or no routing choice)"
+    )]
+    RegistryInUse,
     /// The registry has no tenant with this id.
     #[error("unknown tenant {id}")]
     UnknownTenant {

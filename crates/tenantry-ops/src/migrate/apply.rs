@@ -310,8 +310,9 @@ pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
 
 /// Grants `roles` what the application needs on `target`'s schema: read and
 /// write on data tables; on the registry, only its lookup function (which
-/// returns one tenant's row), never its tables. Never `TRUNCATE`,
-/// `REFERENCES` or `TRIGGER`, which row-level security does not restrict.
+/// returns one tenant's row) and whether it records any tenant, never its
+/// tables. Never `TRUNCATE`, `REFERENCES` or `TRIGGER`, which row-level
+/// security does not restrict.
 /// Functions are not executable by `PUBLIC` in a migrated database (see
 /// `bootstrap`): the roles may execute those of the schema that run with
 /// their caller's rights, never a `SECURITY DEFINER` one, which a migration
@@ -337,14 +338,15 @@ pub(crate) async fn grant(
             sql.push_str(&format!(
                 "REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {grantees};"
             ));
-            let lookup = registry::lookup_signature();
-            let exists = client
-                .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&lookup])
-                .await?;
-            if exists.get(0) {
-                sql.push_str(&format!(
-                    "GRANT EXECUTE ON FUNCTION {lookup} TO {grantees};"
-                ));
+            for function in registry::application_functions() {
+                let exists = client
+                    .query_one("SELECT to_regprocedure($1) IS NOT NULL", &[&function])
+                    .await?;
+                if exists.get(0) {
+                    sql.push_str(&format!(
+                        "GRANT EXECUTE ON FUNCTION {function} TO {grantees};"
+                    ));
+                }
             }
         }
         SetKind::Shared | SetKind::Tenant => {

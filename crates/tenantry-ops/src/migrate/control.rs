@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 3] = [
+static CONTROL: [Migration; 4] = [
     Migration::new(
         1,
         "create_tenants",
@@ -70,6 +70,19 @@ CREATE FUNCTION tenant_by_id(tenant uuid) RETURNS SETOF tenants
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$ SELECT * FROM tenantry_control.tenants WHERE id = tenant $$;
 REVOKE EXECUTE ON FUNCTION tenant_by_id(uuid) FROM PUBLIC;
+"#,
+    ),
+    // Granted to the application roles too: a pool-only application checks
+    // that the registry records no tenant, whom it would route to the shared
+    // tables (see `Config::pool_only`), and learns nothing else.
+    Migration::new(
+        4,
+        "whether_any_tenant",
+        r#"
+CREATE FUNCTION has_tenants() RETURNS boolean
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT EXISTS (SELECT FROM tenantry_control.tenants) $$;
+REVOKE EXECUTE ON FUNCTION has_tenants() FROM PUBLIC;
 "#,
     ),
 ];

@@ -13,7 +13,7 @@ use super::queries::{
     TABLE_PRIVILEGES, TABLES, TRIGGERS, VIEWS,
 };
 use crate::Error;
-use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_LOOKUP};
+use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_LOOKUP, TENANTS_RECORDED};
 
 /// The name that stands for `PUBLIC` (every role) where an application role
 /// is expected: no role can be named so.
@@ -167,12 +167,13 @@ impl Catalog {
         };
         let control: [&(dyn ToSql + Sync); 4] =
             [&schemas, &tenant_column, &grantees, &CONTROL_SCHEMA];
-        let control_and_lookup: [&(dyn ToSql + Sync); 5] = [
+        let application_functions = [TENANT_LOOKUP, TENANTS_RECORDED].as_slice();
+        let control_and_functions: [&(dyn ToSql + Sync); 5] = [
             &schemas,
             &tenant_column,
             &grantees,
             &CONTROL_SCHEMA,
-            &TENANT_LOOKUP,
+            &application_functions,
         ];
         let queries: [(&str, &[&(dyn ToSql + Sync)]); 11] = [
             (TABLES, &scope),
@@ -185,7 +186,7 @@ impl Catalog {
             (VIEWS, &scope),
             (ROLES, &role_names),
             (TABLE_PRIVILEGES, &control),
-            (DEFINER_FUNCTIONS, &control_and_lookup),
+            (DEFINER_FUNCTIONS, &control_and_functions),
         ];
         let results = try_join_all(queries.map(|(sql, params)| client.query(sql, params))).await?;
         let [

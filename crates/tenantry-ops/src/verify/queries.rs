@@ -148,8 +148,9 @@ pub(super) const TABLE_PRIVILEGES: &str = concat!(
 /// `SECURITY DEFINER` functions (outside the system schemas) whose owner
 /// bypasses row-level security (a superuser, a `BYPASSRLS` role, the owner
 /// of a scoped table), with the application roles that can call them: that
-/// may execute them and use their schema. The registry's lookup (`$5` in the
-/// control schema `$4`), which returns one tenant's row, is meant to be one.
+/// may execute them and use their schema. The registry's functions for the
+/// application (`$5` in the control schema `$4`: the lookup of one tenant's
+/// row, and whether it records any tenant) are meant to be such.
 pub(super) const DEFINER_FUNCTIONS: &str = concat!(
     scoped_tables!(),
     reachable_roles!(),
@@ -162,7 +163,7 @@ pub(super) const DEFINER_FUNCTIONS: &str = concat!(
      WHERE p.prosecdef
        AND n.nspname NOT IN ('pg_catalog', 'information_schema')
        AND (o.rolsuper OR o.rolbypassrls OR o.oid IN (SELECT relowner FROM scoped))
-       AND NOT (n.nspname::text = $4::text AND p.proname::text = $5::text)
+       AND NOT (n.nspname::text = $4::text AND p.proname::text = ANY($5::text[]))
        AND EXISTS (SELECT 1 FROM reach usable
                    WHERE usable.app_role = reach.app_role
                      AND pg_catalog.has_schema_privilege(usable.via::name, n.oid, 'USAGE'))

@@ -6,16 +6,12 @@ use std::time::Duration;
 use tenantry_query::TenantId;
 
 use crate::config::MAIN_SERVER;
-use crate::context::pipeline;
-use crate::context::start::NO_CONTEXT;
 use crate::handles::global::Global;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::Tenant;
 use crate::placement::{Placement, TenantRecord};
-use crate::pool::Lease;
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
-use crate::routing::registry;
 use crate::routing::route::Route;
 use crate::routing::router::Router;
 use crate::{Config, Error};
@@ -40,14 +36,14 @@ impl Tenantry {
     /// Opens the pools, with a first connection to every server. Every
     /// connection, to any server or tenant database, is refused if its role
     /// is a superuser or has BYPASSRLS (unless the configuration allows it).
+    ///
+    /// Tenants are routed through the registry if the configuration says so
+    /// ([`Config::registry`]) or makes no choice and the main database has a
+    /// registry; every tenant is in the shared tables if it says pool-only
+    /// ([`Config::pool_only`]). Fails rather than route a tenant where it may
+    /// not live: [`Error::RoutingNotChosen`], [`Error::NoRegistry`],
+    /// [`Error::RegistryInUse`].
     pub async fn connect(config: Config) -> Result<Self, Error> {
-        if config.registry && config.transaction_pooler && config.registry_listener.is_none() {
-            return Err(Error::Config(
-                "a transaction-mode pooler does not deliver registry notifications: \
-                 give the listener a direct connection with `Config::registry_listener`"
-                    .to_owned(),
-            ));
-        }
         let limits = ServerLimits {
             main_pool_size: config.pool_size,
             database_pool_size: config.database_pool_size,
@@ -69,15 +65,24 @@ impl Tenantry {
         for server in servers.all() {
             server.lease().await?;
         }
-        let privileged = servers.main().lease().await?.client().is_privileged();
+        let main = servers.main().lease().await?;
+        let privileged = main.client().is_privileged();
+        let through_registry = config.routing.through_registry(&main).await?;
+        drop(main);
+        if through_registry && config.transaction_pooler && config.registry_listener.is_none() {
+            return Err(Error::Config(
+                "a transaction-mode pooler does not deliver registry notifications: \
+                 give the listener a direct connection with `Config::registry_listener`"
+                    .to_owned(),
+            ));
+        }
         let shared = Arc::new(Shared {
-            router: config.registry.then(|| Arc::new(Router::default())),
+            router: through_registry.then(|| Arc::new(Router::default())),
             config,
             servers,
             privileged,
         });
         if let Some(router) = &shared.router {
-            check_registry(&shared.servers.main().lease().await?).await?;
             tokio::spawn(listen(
                 Arc::downgrade(router),
                 Arc::downgrade(shared.servers.main()),
@@ -92,10 +97,11 @@ impl Tenantry {
         Ok(Self { shared })
     }
 
-    /// The handle of tenant `id`. With the registry, the tenant must be
+    /// The handle of tenant `id`. Through the registry, the tenant must be
     /// registered and active ([`Error::UnknownTenant`],
-    /// [`Error::TenantNotActive`]) and the handle goes where it lives; without
-    /// it, every tenant is in the main server's shared tables.
+    /// [`Error::TenantNotActive`]) and the handle goes where it lives; in a
+    /// pool-only deployment ([`Config::pool_only`]), every tenant is in the
+    /// main server's shared tables.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {
         let route = match &self.shared.router {
             Some(router) => {
@@ -151,21 +157,6 @@ impl Tenantry {
     /// The handle for global entities.
     pub fn global(&self) -> Global {
         Global::new(self.shared.clone())
-    }
-}
-
-/// Fails unless the registry's lookup function exists on the main server
-/// (the application may not read the registry's tables themselves).
-async fn check_registry(lease: &Lease) -> Result<(), Error> {
-    let lookup = registry::lookup_signature();
-    let sql = format!("SELECT to_regprocedure('{lookup}') IS NOT NULL");
-    let rows = pipeline::query(lease, &NO_CONTEXT, &sql, &[]).await?;
-    if rows[0].get(0) {
-        Ok(())
-    } else {
-        Err(Error::Config(format!(
-            "the tenant registry's lookup ({lookup}) does not exist on the main server: run the migrations first"
-        )))
     }
 }
 

@@ -2,9 +2,11 @@
 //! resolved through the registry and cached, the cache kept true by the
 //! registry's notifications.
 
+mod choice;
 mod listener;
 pub mod registry;
 pub(crate) mod route;
 pub(crate) mod router;
 
+pub(crate) use choice::Routing;
 pub(crate) use listener::listen;

@@ -7,7 +7,7 @@ use tenantry_query::Identifier;
 use tokio_postgres::Row;
 
 use crate::Error;
-use crate::contract::{CONTROL_SCHEMA, TENANT_COLUMNS, TENANT_LOOKUP};
+use crate::contract::{CONTROL_SCHEMA, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED};
 use crate::placement::{Placement, TenantRecord};
 
 /// Reads a registry row of [`TENANT_COLUMNS`] (the operator's reads add
@@ -51,4 +51,16 @@ pub(crate) fn find_sql() -> String {
 /// The lookup function's signature, as `to_regprocedure` takes it.
 pub fn lookup_signature() -> String {
     format!("{CONTROL_SCHEMA}.{TENANT_LOOKUP}(uuid)")
+}
+
+/// The signature of the function that says whether the registry records
+/// any tenant, as `to_regprocedure` takes it.
+pub fn tenants_recorded_signature() -> String {
+    format!("{CONTROL_SCHEMA}.{TENANTS_RECORDED}()")
+}
+
+/// The registry's functions the application roles may execute (and only
+/// those, of the registry): its lookup and whether it records any tenant.
+pub fn application_functions() -> [String; 2] {
+    [lookup_signature(), tenants_recorded_signature()]
 }

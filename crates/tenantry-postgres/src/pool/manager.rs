@@ -15,6 +15,8 @@ use super::role::{RoleCheck, check_role};
 use super::session_reset::reset_session;
 use super::statement_cache::StatementCache;
 use crate::transport::connect::{self, Address, OpenError};
+use crate::transport::probe::Probe;
+use crate::transport::traffic::Traffic;
 use crate::transport::wire::Splicer;
 
 /// A pool of budgeted connections.
@@ -27,6 +29,8 @@ pub(crate) struct BudgetedClient {
     /// transaction-mode pooler).
     statements: Option<StatementCache>,
     splicer: Splicer,
+    traffic: Traffic,
+    probe: Probe,
     address: Address,
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
@@ -65,6 +69,11 @@ impl BudgetedClient {
     /// What the connection's stream adds to a statement's message group.
     pub(crate) fn splicer(&self) -> &Splicer {
         &self.splicer
+    }
+
+    /// What the connection's stream wrote, and how it ended.
+    pub(crate) fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 }
 
@@ -168,6 +177,8 @@ impl managed::Manager for BudgetedManager {
             client,
             statements: self.statement_cache.map(StatementCache::new),
             splicer: connection.splicer,
+            traffic: connection.traffic,
+            probe: connection.probe,
             address: connection.address,
             permit: Some(permit),
             session_needs_reset: false,
@@ -181,7 +192,10 @@ impl managed::Manager for BudgetedManager {
         client: &mut BudgetedClient,
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
-        if client.client.is_closed() {
+        // The driver may not have read yet that the server closed an idle
+        // connection: its socket says so first.
+        if client.client.is_closed() || client.traffic.ended().is_some() || !client.probe.is_quiet()
+        {
             return Err(managed::RecycleError::message("the connection is closed"));
         }
         // A session keeps caches of every table it touched (one per schema

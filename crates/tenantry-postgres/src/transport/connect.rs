@@ -18,6 +18,8 @@ use tokio::task::JoinHandle;
 use tokio_postgres::config::{Host, TargetSessionAttrs};
 use tokio_postgres::{CancelToken, Client, Config, NoTls, SimpleQueryMessage};
 
+use crate::transport::probe::Probe;
+use crate::transport::traffic::Traffic;
 use crate::transport::wire::{ContextMessages, Splicer, SplicingStream};
 
 /// A socket of either kind.
@@ -33,11 +35,14 @@ pub(crate) enum Address {
 }
 
 /// An open connection: the driver's client, the task that runs its I/O,
-/// the splicing state of its stream, and where it goes.
+/// the splicing state and the traffic of its stream, a probe of its socket,
+/// and where it goes.
 pub(crate) struct SplicedConnection {
     pub(crate) client: Client,
     pub(crate) task: JoinHandle<()>,
     pub(crate) splicer: Splicer,
+    pub(crate) traffic: Traffic,
+    pub(crate) probe: Probe,
     pub(crate) address: Address,
 }
 
@@ -80,11 +85,12 @@ async fn open_at(
     address: Address,
     prepare_shared: bool,
 ) -> Result<SplicedConnection, OpenError> {
-    let socket = connect_address(&address, config)
+    let (socket, probe) = connect_address(&address, config)
         .await
         .map_err(OpenError::Socket)?;
     let splicer = Splicer::default();
-    let stream = SplicingStream::new(socket, splicer.clone());
+    let traffic = Traffic::default();
+    let stream = SplicingStream::new(socket, splicer.clone(), traffic.clone());
     let (client, connection) = config
         .connect_raw(stream, NoTls)
         .await
@@ -113,6 +119,8 @@ async fn open_at(
         client,
         task,
         splicer,
+        traffic,
+        probe,
         address,
     })
 }
@@ -142,7 +150,7 @@ async fn prepare_shared_statements(
 
 /// Asks the server to cancel the statement running on `token`'s connection.
 pub(crate) async fn cancel(token: &CancelToken, address: &Address) -> io::Result<()> {
-    let socket = address.connect(|_| Ok(())).await?;
+    let (socket, _) = address.connect(|_| Ok(())).await?;
     token
         .cancel_query_raw(socket, NoTls)
         .await
@@ -202,26 +210,35 @@ async fn addresses(config: &Config) -> io::Result<Vec<Address>> {
 
 impl Address {
     /// A socket to this address, with TCP_NODELAY (requests are small and
-    /// latency-bound); `tune` sets the rest of a TCP socket's options.
+    /// latency-bound), and its probe; `tune` sets the rest of a TCP socket's
+    /// options.
     async fn connect(
         &self,
         tune: impl FnOnce(&TcpStream) -> io::Result<()>,
-    ) -> io::Result<Box<dyn Socket>> {
+    ) -> io::Result<(Box<dyn Socket>, Probe)> {
         Ok(match self {
             Address::Tcp(address) => {
                 let stream = TcpStream::connect(address).await?;
                 stream.set_nodelay(true)?;
                 tune(&stream)?;
-                Box::new(stream)
+                let probe = Probe::of(&stream)?;
+                (Box::new(stream), probe)
             }
-            Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+            Address::Unix(path) => {
+                let stream = UnixStream::connect(path).await?;
+                let probe = Probe::of(&stream)?;
+                (Box::new(stream), probe)
+            }
         })
     }
 }
 
 /// A socket to `address` within the connect timeout, with the configured
-/// keepalive and TCP user timeout.
-async fn connect_address(address: &Address, config: &Config) -> io::Result<Box<dyn Socket>> {
+/// keepalive and TCP user timeout, and its probe.
+async fn connect_address(
+    address: &Address,
+    config: &Config,
+) -> io::Result<(Box<dyn Socket>, Probe)> {
     let connecting = address.connect(|stream| {
         let socket = SockRef::from(stream);
         if let Some(keepalive) = keepalive(config) {

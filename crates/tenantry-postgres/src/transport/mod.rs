@@ -2,4 +2,6 @@
 //! splices a tenant context into its statement's message group.
 
 pub(crate) mod connect;
+pub(crate) mod probe;
+pub(crate) mod traffic;
 pub(crate) mod wire;

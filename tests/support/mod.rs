@@ -5,11 +5,13 @@
 
 pub mod database;
 pub mod eventually;
+pub mod kills;
 pub use tenantry_test_support::local_server;
 pub mod placements;
 pub mod pooler;
 pub mod probes;
 pub mod recorder;
+pub mod relay;
 pub mod tenants;
 pub mod wire_tap;
 

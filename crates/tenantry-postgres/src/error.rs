@@ -1,9 +1,10 @@
 //! The error type of the PostgreSQL layer.
 
+use std::io;
 use std::time::Duration;
 
 use tenantry_query::TenantId;
-use tokio_postgres::error::{DbError, SqlState};
+use tokio_postgres::error::{DbError, Severity, SqlState};
 
 use crate::contract::{CONTROL_SCHEMA, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
 use crate::placement::TenantStatus;
@@ -114,10 +115,32 @@ pub enum Error {
         source: tokio_postgres::Error,
     },
     /// The connection died (server restart, network failure, terminated
-    /// backend). The connection is discarded; the next call gets a new one.
-    #[error("the database connection was lost: {source}")]
+    /// backend, or the server ended the session with a `FATAL` error). The
+    /// connection is discarded; the next call gets a new one.
+    ///
+    /// A single statement (a tenant's or a global one, hand-written SQL, a
+    /// transaction's start) whose connection was lost before any of it was
+    /// written to the socket is retried once, on another connection, and
+    /// this error is only seen if that fails too. One that was written is
+    /// never retried: the server may have run it, and with it committed.
+    /// Inside a transaction nothing is retried, since the transaction went
+    /// with its connection: the server rolled it back, unless what was
+    /// written was its `COMMIT`, which may have committed.
+    #[error(
+        "the database connection was lost {}: {}",
+        if *sent { "after the statement was sent, so it may have run" } else { "before the statement was sent" },
+        lost_cause(source, *io),
+    )]
     ConnectionLost {
-        /// The driver's error.
+        /// Whether any of the statement was written to the connection. When
+        /// `false`, the server never saw it: it did not run.
+        sent: bool,
+        /// How the connection's stream ended, when it did before the error
+        /// was reported: the kind of its I/O error, or
+        /// [`io::ErrorKind::UnexpectedEof`] when the server closed it.
+        io: Option<io::ErrorKind>,
+        /// The driver's error: the server's own when it said why (such as
+        /// `57P01`, a terminated backend).
         #[source]
         source: tokio_postgres::Error,
     },
@@ -269,10 +292,56 @@ impl From<Unrecognised> for Error {
 }
 
 impl From<tokio_postgres::Error> for Error {
+    /// The error of a statement, on an open session: a `FATAL` (or `PANIC`)
+    /// error means the server ended the session, whatever its code
+    /// (`57P01` terminated, `57P03` cannot connect now, `57P05` idle session
+    /// timeout, `25P03` idle in transaction, ...), so the connection is lost.
     fn from(source: tokio_postgres::Error) -> Self {
-        if source.is_closed() {
-            return Error::ConnectionLost { source };
+        let ends_session = source.as_db_error().is_some_and(|db_error| {
+            matches!(
+                db_error.parsed_severity(),
+                Some(Severity::Fatal | Severity::Panic)
+            )
+        });
+        if source.is_closed() || ends_session {
+            return Error::lost(source);
         }
+        Error::reported(source)
+    }
+}
+
+impl Error {
+    /// The error of opening a connection. The server refuses a connection
+    /// with a `FATAL` error (authentication, unknown database, too many
+    /// connections, starting up): that is no lost connection, unless the
+    /// backend was terminated during the start-up.
+    pub(crate) fn opening(source: tokio_postgres::Error) -> Self {
+        let terminated = matches!(
+            source.code(),
+            Some(&SqlState::ADMIN_SHUTDOWN | &SqlState::CRASH_SHUTDOWN)
+        );
+        if source.is_closed() || terminated {
+            return Error::ConnectionLost {
+                sent: false,
+                io: None,
+                source,
+            };
+        }
+        Error::reported(source)
+    }
+
+    /// A lost connection, before anything says whether the statement was
+    /// sent: it may have been.
+    fn lost(source: tokio_postgres::Error) -> Self {
+        Error::ConnectionLost {
+            sent: true,
+            io: None,
+            source,
+        }
+    }
+
+    /// An error PostgreSQL reported, by its code.
+    fn reported(source: tokio_postgres::Error) -> Self {
         let Some(db_error) = source.as_db_error() else {
             return Error::Database { source };
         };
@@ -300,7 +369,6 @@ impl From<tokio_postgres::Error> for Error {
                 Error::StatementTimeout { source }
             }
             SqlState::QUERY_CANCELED => Error::Cancelled { source },
-            SqlState::ADMIN_SHUTDOWN | SqlState::CRASH_SHUTDOWN => Error::ConnectionLost { source },
             _ => Error::Database { source },
         }
     }
@@ -340,6 +408,16 @@ fn connect_detail(source: &(dyn std::error::Error + 'static)) -> String {
     }
 }
 
+/// Why a connection was lost: what the server said, when it said something,
+/// else the driver's message and how the stream ended.
+fn lost_cause(source: &tokio_postgres::Error, io: Option<io::ErrorKind>) -> String {
+    match (source.as_db_error(), io) {
+        (Some(db_error), _) => db_error.to_string(),
+        (None, Some(kind)) => format!("{source} (I/O: {kind})"),
+        (None, None) => source.to_string(),
+    }
+}
+
 /// What the server said, when it said something (the driver's own message
 /// for a database error is only "db error"), else the driver's message.
 fn server_message(error: &tokio_postgres::Error) -> String {
@@ -350,6 +428,25 @@ fn server_message(error: &tokio_postgres::Error) -> String {
 }
 
 impl Error {
+    /// This error, which came before the statement was sent (while it was
+    /// prepared): a connection lost then did not carry it.
+    pub(crate) fn unsent(self) -> Self {
+        match self {
+            Error::ConnectionLost { io, source, .. } => Error::ConnectionLost {
+                sent: false,
+                io,
+                source,
+            },
+            other => other,
+        }
+    }
+
+    /// Whether this is a connection lost before any of the statement was
+    /// written to it: the statement did not run.
+    pub(crate) fn never_sent(&self) -> bool {
+        matches!(self, Error::ConnectionLost { sent: false, .. })
+    }
+
     /// Whether the connection that produced this error must not be reused:
     /// it is lost, its stream refused a group it could not recognise, or a
     /// statement it had prepared is gone (dropped by hand-written SQL),

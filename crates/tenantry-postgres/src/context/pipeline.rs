@@ -64,18 +64,21 @@ static COMMIT: LazyLock<ContextMessages> = LazyLock::new(|| ContextMessages::new
 
 /// Prepares `sql` (cached per connection, unless the server is behind a
 /// transaction-mode pooler) and checks `params` against the parameter types
-/// PostgreSQL inferred, before anything else is sent.
+/// PostgreSQL inferred, before anything else is sent; the statement is then
+/// about to be sent (see [`Lease::sending`]).
 pub(crate) async fn prepare(
     lease: &Lease,
     sql: &str,
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Statement, Error> {
     let client = lease.client();
-    let statement = match client.statements() {
-        Some(cache) => cache.prepare(client, sql).await?,
-        None => client.prepare(sql).await?,
+    let prepared = match client.statements() {
+        Some(cache) => cache.prepare(client, sql).await,
+        None => client.prepare(sql).await,
     };
+    let statement = prepared.map_err(|error| Error::from(error).unsent())?;
     check_all(params, statement.params())?;
+    lease.sending();
     Ok(statement)
 }
 
@@ -130,8 +133,7 @@ async fn in_context(
     )
     .await;
     let done = done.and_then(|done| committed.map(|()| done).map_err(Error::from));
-    lease.end_work(&done);
-    done
+    lease.end_work(done)
 }
 
 /// Starts the unit of work, then prepares `sql` (cached) and checks `params`;
@@ -146,11 +148,10 @@ async fn prepare_in_work(
     params: &[&(dyn ToSql + Sync)],
 ) -> Result<Statement, Error> {
     lease.begin_work();
-    let prepared = prepare(lease, sql, params).await;
-    if prepared.is_err() {
-        lease.end_work(&prepared);
+    match prepare(lease, sql, params).await {
+        Ok(statement) => Ok(statement),
+        failed => lease.end_work(failed),
     }
-    prepared
 }
 
 /// Sends `start`, then prepares `sql` inside that transaction (uncached) and
@@ -166,13 +167,22 @@ async fn begin_and_prepare(
     let (begun, prepared) = join(client.batch_execute(&start.sql), client.prepare(sql)).await;
     let checked = begun
         .and(prepared)
-        .map_err(Error::from)
+        .map_err(|error| Error::from(error).unsent())
         .and_then(|statement| check_all(params, statement.params()).map(|()| statement));
-    if checked.is_err() {
-        let ended = client.batch_execute("ROLLBACK").await.map_err(Error::from);
-        lease.end_work(&ended);
+    match checked {
+        Ok(statement) => {
+            lease.sending();
+            Ok(statement)
+        }
+        Err(error) => {
+            let error = lease.failed(error);
+            // The statement's error is the call's; the rollback's own is
+            // recorded on the lease.
+            let ended = client.batch_execute("ROLLBACK").await.map_err(Error::from);
+            lease.end_work(ended).ok();
+            Err(error)
+        }
     }
-    checked
 }
 
 /// Starts a row stream in the transaction `start` opens; the caller sends
@@ -196,10 +206,11 @@ pub(crate) async fn stream(
     match client.query_raw(&statement, params.iter().copied()).await {
         Ok(rows) => Ok(rows),
         Err(error) => {
-            let error = Error::from(error);
-            lease.note_failure(&error);
+            let error = lease.failed(Error::from(error));
+            // The statement's error is the call's; the rollback's own is
+            // recorded on the lease.
             let ended = client.batch_execute("ROLLBACK").await.map_err(Error::from);
-            lease.end_work(&ended);
+            lease.end_work(ended).ok();
             Err(error)
         }
     }
@@ -218,12 +229,11 @@ async fn end_spliced<T>(lease: &Lease, outcome: Result<T, Error>) -> Result<T, E
         SpliceEnd::LeftOpen
             if outcome.is_ok() || client.batch_execute("ROLLBACK").await.is_err() =>
         {
-            return outcome;
+            return outcome.map_err(|error| lease.failed(error));
         }
         SpliceEnd::Unsent | SpliceEnd::LeftOpen | SpliceEnd::Ended => outcome,
     };
-    lease.end_work(&outcome);
-    outcome
+    lease.end_work(outcome)
 }
 
 #[cfg(test)]

@@ -10,12 +10,14 @@ use crate::Error;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline;
 use crate::context::start::BEGIN_WITHOUT_TENANT;
+use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 
 /// Runs statements on global entities, outside any tenant context: each in
 /// a transaction of its own where the tenant setting is empty (so row-level
-/// security shows no tenant's rows), pipelined the same way as a tenant's.
+/// security shows no tenant's rows), pipelined the same way as a tenant's,
+/// and retried the same way when its connection was lost before it was sent.
 #[derive(Clone)]
 pub struct GlobalExecutor {
     shared: Arc<Shared>,
@@ -28,28 +30,34 @@ impl Executor for GlobalExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let lease = self.shared.servers.main().lease().await?;
         let params = params(statement.values());
-        pipeline::query(
-            &lease,
-            &BEGIN_WITHOUT_TENANT,
-            statement.sql(),
-            &as_dyn(&params),
-        )
+        retried_if_unsent(|| async {
+            let lease = self.shared.servers.main().lease().await?;
+            pipeline::query(
+                &lease,
+                &BEGIN_WITHOUT_TENANT,
+                statement.sql(),
+                &as_dyn(&params),
+            )
+            .await
+        })
         .await
         .map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let lease = self.shared.servers.main().lease().await?;
         let params = params(statement.values());
-        pipeline::execute(
-            &lease,
-            &BEGIN_WITHOUT_TENANT,
-            statement.sql(),
-            &as_dyn(&params),
-        )
+        retried_if_unsent(|| async {
+            let lease = self.shared.servers.main().lease().await?;
+            pipeline::execute(
+                &lease,
+                &BEGIN_WITHOUT_TENANT,
+                statement.sql(),
+                &as_dyn(&params),
+            )
+            .await
+        })
         .await
     }
 

@@ -3,6 +3,7 @@
 
 pub(crate) mod client;
 pub(crate) mod global;
+mod retry;
 pub(crate) mod row;
 pub(crate) mod shared;
 pub(crate) mod tenant;

@@ -11,6 +11,7 @@ use tracing::Instrument;
 use crate::Error;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline;
+use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
@@ -19,7 +20,8 @@ use crate::pool::Lease;
 use crate::routing::route::Route;
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
-/// context set, in one round trip.
+/// context set, in one round trip. A statement whose connection was lost
+/// before it was sent is retried once (see [`Error::ConnectionLost`]).
 #[derive(Clone)]
 pub struct TenantExecutor {
     route: Arc<Route>,
@@ -82,14 +84,12 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            let (route, lease) = self.connection_for(&statement).await?;
-            let params = params(statement.values());
-            pipeline::query(
-                &lease,
-                &route.begin.statement,
-                statement.sql(),
-                &as_dyn(&params),
-            )
+            let (statement, params) = (&statement, &params(statement.values()));
+            retried_if_unsent(|| async move {
+                let (route, lease) = self.connection_for(statement).await?;
+                let sql = statement.sql();
+                pipeline::query(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            })
             .await
             .map(wrap)
         }
@@ -100,14 +100,12 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            let (route, lease) = self.connection_for(&statement).await?;
-            let params = params(statement.values());
-            pipeline::execute(
-                &lease,
-                &route.begin.statement,
-                statement.sql(),
-                &as_dyn(&params),
-            )
+            let (statement, params) = (&statement, &params(statement.values()));
+            retried_if_unsent(|| async move {
+                let (route, lease) = self.connection_for(statement).await?;
+                let sql = statement.sql();
+                pipeline::execute(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            })
             .await
         }
         .instrument(span)
@@ -115,29 +113,31 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let (route, lease) = self.connection_for(&statement).await?;
-        let params = params(statement.values());
-        let rows = pipeline::stream(
-            &lease,
-            &route.begin.statement,
-            statement.sql(),
-            &as_dyn(&params),
-        )
+        let (statement, params) = (&statement, &params(statement.values()));
+        let (lease, rows) = retried_if_unsent(|| async move {
+            let (route, lease) = self.connection_for(statement).await?;
+            let sql = statement.sql();
+            let rows =
+                pipeline::stream(&lease, &route.begin.statement, sql, &as_dyn(params)).await?;
+            Ok((lease, rows))
+        })
         .await?;
         Ok(
             stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
                 let (lease, mut rows) = state?;
                 match rows.next().await {
                     Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
-                    Some(Err(error)) => Some((Err(Error::from(error)), None)),
+                    Some(Err(error)) => Some((Err(lease.failed(Error::from(error))), None)),
                     None => {
                         let committed = lease
                             .client()
                             .batch_execute("COMMIT")
                             .await
                             .map_err(Error::from);
-                        lease.end_work(&committed);
-                        committed.err().map(|error| (Err(error), None))
+                        lease
+                            .end_work(committed)
+                            .err()
+                            .map(|error| (Err(error), None))
                     }
                 }
             })
@@ -191,45 +191,56 @@ impl Tenant {
 
     /// Starts a transaction in this tenant's context: several statements that
     /// commit or roll back together. Dropping it without `commit` rolls back.
+    /// A start whose connection was lost before it was sent is retried once.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
-        let route = self.scoped.executor().route().await?;
-        let lease = route.lease().await?;
-        TenantTransaction::begin(
-            lease,
-            self.scoped.scope().clone(),
-            &route.begin.hand_written.sql,
-        )
+        retried_if_unsent(|| async {
+            let route = self.scoped.executor().route().await?;
+            let lease = route.lease().await?;
+            TenantTransaction::begin(
+                lease,
+                self.scoped.scope().clone(),
+                &route.begin.hand_written.sql,
+            )
+            .await
+        })
         .await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
     /// Row-level security still applies, but nothing adds the tenant filter:
     /// review every use. It is not a sandbox: SQL that sets the tenant
-    /// setting itself acts as that tenant.
+    /// setting itself acts as that tenant. Retried once if its connection
+    /// was lost before it was sent.
     pub async fn raw_query(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<PgRow>, Error> {
-        let route = self.scoped.executor().route().await?;
-        let lease = route.lease().await?;
-        lease.runs_raw_sql();
-        pipeline::query(&lease, &route.begin.hand_written, sql, params)
-            .await
-            .map(wrap)
+        retried_if_unsent(|| async {
+            let route = self.scoped.executor().route().await?;
+            let lease = route.lease().await?;
+            lease.runs_raw_sql();
+            pipeline::query(&lease, &route.begin.hand_written, sql, params).await
+        })
+        .await
+        .map(wrap)
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
     /// affected. Row-level security still applies: review every use.
+    /// Retried once if its connection was lost before it was sent.
     pub async fn raw_execute(
         &self,
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
-        let route = self.scoped.executor().route().await?;
-        let lease = route.lease().await?;
-        lease.runs_raw_sql();
-        pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
+        retried_if_unsent(|| async {
+            let route = self.scoped.executor().route().await?;
+            let lease = route.lease().await?;
+            lease.runs_raw_sql();
+            pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
+        })
+        .await
     }
 }
 

@@ -50,10 +50,7 @@ impl TransactionExecutor {
 
     /// `result`, its failure recorded on the lease.
     fn noted<T>(&self, result: Result<T, Error>) -> Result<T, Error> {
-        if let Err(error) = &result {
-            self.lease.note_failure(error);
-        }
-        result
+        result.map_err(|error| self.lease.failed(error))
     }
 
     async fn end(&self, command: &str) -> Result<(), Error> {
@@ -63,8 +60,7 @@ impl TransactionExecutor {
             .batch_execute(command)
             .await
             .map_err(Error::from);
-        self.lease.end_work(&result);
-        result
+        self.lease.end_work(result)
     }
 }
 
@@ -113,13 +109,19 @@ impl Drop for TransactionExecutor {
         if let Poll::Ready(Err(_)) = rollback.poll(&mut context) {
             return;
         }
-        self.lease.end_work::<()>(&Ok(()));
+        self.lease.end_work(Ok::<(), Error>(())).ok();
     }
 }
 
 /// A transaction of one tenant. It dereferences to a [`TenantScoped`] handle,
 /// so statements are built and run on it as on the tenant itself; they see
 /// each other's writes and commit together.
+///
+/// Its statements are never retried on another connection: if its
+/// connection is lost, the transaction is gone with it, rolled back by the
+/// server ([`Error::ConnectionLost`] says whether a lost `commit` was sent,
+/// and so may have committed). Only its start is retried, when it never
+/// reached the server.
 pub struct TenantTransaction {
     scoped: TenantScoped<TransactionExecutor>,
 }
@@ -127,7 +129,11 @@ pub struct TenantTransaction {
 impl TenantTransaction {
     pub(crate) async fn begin(lease: Lease, scope: Scope, begin: &str) -> Result<Self, Error> {
         lease.begin_work();
-        lease.client().batch_execute(begin).await?;
+        lease
+            .client()
+            .batch_execute(begin)
+            .await
+            .map_err(|error| lease.failed(error.into()))?;
         let tenant = scope
             .tenant()
             .expect("a tenant transaction is begun from a tenant's scope");
@@ -141,21 +147,24 @@ impl TenantTransaction {
     /// [`Error::TransactionAborted`], never `Ok`.
     pub async fn commit(self) -> Result<(), Error> {
         let executor = self.scoped.executor();
+        executor.lease.sending();
         let committed = executor.lease.client().batch_execute(CHECKED_COMMIT).await;
         match committed {
-            Ok(()) => {
-                executor.lease.end_work::<()>(&Ok(()));
-                Ok(())
-            }
+            Ok(()) => executor.lease.end_work(Ok(())),
             Err(error) => {
+                let aborted = error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION);
+                let error = executor.lease.failed(error.into());
+                if error.poisons_connection() {
+                    return Err(error);
+                }
                 // Ends whatever the failure left open (only a warning when
                 // the failed COMMIT already ended it).
                 executor.end("ROLLBACK").await?;
-                if error.code() == Some(&SqlState::IN_FAILED_SQL_TRANSACTION) {
-                    Err(Error::TransactionAborted)
+                Err(if aborted {
+                    Error::TransactionAborted
                 } else {
-                    Err(error.into())
-                }
+                    error
+                })
             }
         }
     }

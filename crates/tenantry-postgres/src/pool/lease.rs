@@ -1,6 +1,6 @@
 //! A pooled connection on loan, which only goes back to the pool clean.
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use deadpool::managed::{Object, PoolError};
@@ -32,6 +32,9 @@ pub(crate) struct Lease {
     /// Statements whose calls started and have not ended: a call dropped
     /// half-way never ends, so its statement counts as in flight for good.
     statements_in_flight: AtomicUsize,
+    /// The bytes the connection had written when the current statement was
+    /// about to be sent (see [`Lease::sending`]).
+    written_before: AtomicU64,
 }
 
 impl Lease {
@@ -41,7 +44,7 @@ impl Lease {
             PoolError::Timeout(_) | PoolError::Backend(ConnectError::BudgetSpent) => {
                 Error::PoolTimeout { waited: wait }
             }
-            PoolError::Backend(ConnectError::Postgres(error)) => Error::from(error),
+            PoolError::Backend(ConnectError::Postgres(error)) => Error::opening(error),
             PoolError::Backend(ConnectError::Open(error)) => error,
             PoolError::Backend(ConnectError::PrivilegedRole(role)) => {
                 Error::PrivilegedRole { role }
@@ -51,12 +54,14 @@ impl Lease {
                 unreachable!("pools are built with a runtime and no hooks")
             }
         })?;
+        let written = object.traffic().written();
         Ok(Self {
             object: Some(object),
             dirty: AtomicBool::new(false),
             poisoned: AtomicBool::new(false),
             ran_raw_sql: AtomicBool::new(false),
             statements_in_flight: AtomicUsize::new(0),
+            written_before: AtomicU64::new(written),
         })
     }
 
@@ -109,19 +114,41 @@ impl Lease {
     }
 
     /// Marks the end of a unit of work; an `outcome` that says the connection
-    /// itself failed is recorded with [`Lease::note_failure`].
-    pub(crate) fn end_work<T>(&self, outcome: &Result<T, Error>) {
-        if let Err(error) = outcome {
-            self.note_failure(error);
-        }
+    /// itself failed is recorded with [`Lease::failed`].
+    pub(crate) fn end_work<T>(&self, outcome: Result<T, Error>) -> Result<T, Error> {
+        let outcome = outcome.map_err(|error| self.failed(error));
         self.dirty.store(false, Ordering::Release);
+        outcome
+    }
+
+    /// Marks the moment a statement is about to be sent (prepared, its
+    /// values checked): if the connection is lost without writing anything
+    /// more, the statement never reached the server. Until a lease's first
+    /// statement, nothing it wrote ran anything.
+    pub(crate) fn sending(&self) {
+        let written = self.client().traffic().written();
+        self.written_before.store(written, Ordering::Release);
     }
 
     /// Records `error`; if it says the connection itself failed, the
     /// connection is closed when the lease ends, whatever succeeds meanwhile.
-    pub(crate) fn note_failure(&self, error: &Error) {
+    /// A lost connection's error gets what the connection knows: how its
+    /// stream ended, and whether it wrote anything since the statement was
+    /// about to be sent.
+    pub(crate) fn failed(&self, error: Error) -> Error {
         if error.poisons_connection() {
             self.poisoned.store(true, Ordering::Release);
+        }
+        match error {
+            Error::ConnectionLost { sent, io, source } => {
+                let traffic = self.client().traffic();
+                Error::ConnectionLost {
+                    sent: sent && traffic.written() > self.written_before.load(Ordering::Acquire),
+                    io: io.or(traffic.ended()),
+                    source,
+                }
+            }
+            other => other,
         }
     }
 }

@@ -18,6 +18,8 @@ use crate::Error;
 use crate::options::ConnectOptions;
 use crate::transport::Endpoint;
 use crate::transport::connect;
+use crate::transport::probe::Probe;
+use crate::transport::traffic::Traffic;
 use crate::transport::wire::Splicer;
 
 /// A pool of budgeted connections.
@@ -33,6 +35,8 @@ pub(crate) struct BudgetedClient {
     endpoint: Endpoint,
     /// The settings it was opened with (a cancel request uses them).
     options: Arc<ConnectOptions>,
+    traffic: Traffic,
+    probe: Probe,
     permit: Option<OwnedSemaphorePermit>,
     session_needs_reset: bool,
     mid_statement: bool,
@@ -70,6 +74,11 @@ impl BudgetedClient {
     /// What the connection's stream adds to a statement's message group.
     pub(crate) fn splicer(&self) -> &Splicer {
         &self.splicer
+    }
+
+    /// What the connection's stream wrote, and how it ended.
+    pub(crate) fn traffic(&self) -> &Traffic {
+        &self.traffic
     }
 }
 
@@ -176,6 +185,8 @@ impl managed::Manager for BudgetedManager {
             splicer: connection.splicer,
             endpoint: connection.endpoint,
             options: self.options.clone(),
+            traffic: connection.traffic,
+            probe: connection.probe,
             permit: Some(permit),
             session_needs_reset: false,
             privileged,
@@ -188,7 +199,10 @@ impl managed::Manager for BudgetedManager {
         client: &mut BudgetedClient,
         metrics: &Metrics,
     ) -> RecycleResult<ConnectError> {
-        if client.client.is_closed() {
+        // The driver may not have read yet that the server closed an idle
+        // connection: its socket says so first.
+        if client.client.is_closed() || client.traffic.ended().is_some() || !client.probe.is_quiet()
+        {
             return Err(managed::RecycleError::message("the connection is closed"));
         }
         // A session keeps caches of every table it touched (one per schema

@@ -15,18 +15,23 @@ use tokio_postgres::tls::NoTlsStream;
 use tokio_postgres::{CancelToken, Client, Connection, NoTls, SimpleQueryMessage};
 
 use super::failure::{ConnectFailure, Failed};
+use super::probe::Probe;
 use super::socket::{BoxedSocket, Endpoint, Socket, endpoints};
 use super::tls;
+use super::traffic::Traffic;
 use crate::Error;
 use crate::options::{ConnectOptions, TargetSessionAttrs};
 use crate::transport::wire::{ContextMessages, Splicer, SplicingStream};
 
 /// An open pooled connection: the driver's client, the task that runs its
-/// I/O, the splicing state of its stream, and where it goes.
+/// I/O, the splicing state and the traffic of its stream, a probe of its
+/// socket, and where it goes.
 pub(crate) struct SplicedConnection {
     pub(crate) client: Client,
     pub(crate) task: JoinHandle<()>,
     pub(crate) splicer: Splicer,
+    pub(crate) traffic: Traffic,
+    pub(crate) probe: Probe,
     pub(crate) endpoint: Endpoint,
 }
 
@@ -43,11 +48,13 @@ pub(crate) async fn open(
     options: &ConnectOptions,
     prepare_shared: bool,
 ) -> Result<SplicedConnection, Error> {
-    let (client, connection, splicer, endpoint) = first_suitable(options, |socket| {
-        let splicer = Splicer::default();
-        (SplicingStream::new(socket, splicer.clone()), splicer)
-    })
-    .await?;
+    let (client, connection, (splicer, traffic), probe, endpoint) =
+        first_suitable(options, |socket| {
+            let (splicer, traffic) = (Splicer::default(), Traffic::default());
+            let stream = SplicingStream::new(socket, splicer.clone(), traffic.clone());
+            (stream, (splicer, traffic))
+        })
+        .await?;
     let task = tokio::spawn(async move {
         if let Err(error) = connection.await {
             tracing::debug!(%error, "a pooled connection ended");
@@ -60,13 +67,15 @@ pub(crate) async fn open(
         client,
         task,
         splicer,
+        traffic,
+        probe,
         endpoint,
     })
 }
 
 /// Opens a connection without splicing (TLS as configured).
 pub(crate) async fn plain(options: &ConnectOptions) -> Result<(Client, PlainConnection), Error> {
-    let (client, connection, (), _) = first_suitable(options, |socket| (socket, ())).await?;
+    let (client, connection, (), _, _) = first_suitable(options, |socket| (socket, ())).await?;
     Ok((client, connection))
 }
 
@@ -76,7 +85,7 @@ pub(crate) async fn plain(options: &ConnectOptions) -> Result<(Client, PlainConn
 async fn first_suitable<S: Socket + 'static, T: StartupObserver>(
     options: &ConnectOptions,
     wrap: impl Fn(BoxedSocket) -> (S, T),
-) -> Result<(Client, Connection<S, NoTlsStream>, T, Endpoint), Error> {
+) -> Result<(Client, Connection<S, NoTlsStream>, T, Probe, Endpoint), Error> {
     let endpoints = endpoints(options.driver())
         .await
         .map_err(|error| connect_error(&"the configured hosts", Failed::io(error)))?;
@@ -90,8 +99,8 @@ async fn first_suitable<S: Socket + 'static, T: StartupObserver>(
     for attrs in passes {
         for endpoint in &endpoints {
             match start(options, endpoint, *attrs, &wrap).await {
-                Ok((client, connection, extra)) => {
-                    return Ok((client, connection, extra, endpoint.clone()));
+                Ok((client, connection, extra, probe)) => {
+                    return Ok((client, connection, extra, probe, endpoint.clone()));
                 }
                 Err(failed) => last_error = Some(connect_error(&endpoint.address, failed)),
             }
@@ -106,8 +115,8 @@ async fn start<S: Socket + 'static, T: StartupObserver>(
     endpoint: &Endpoint,
     attrs: TargetSessionAttrs,
     wrap: &impl Fn(BoxedSocket) -> (S, T),
-) -> Result<(Client, Connection<S, NoTlsStream>, T), Failed> {
-    let socket = endpoint
+) -> Result<(Client, Connection<S, NoTlsStream>, T, Probe), Failed> {
+    let (socket, probe) = endpoint
         .connect(options.driver())
         .await
         .map_err(Failed::io)?;
@@ -140,7 +149,7 @@ async fn start<S: Socket + 'static, T: StartupObserver>(
             ));
         }
     }
-    Ok((client, connection, extra))
+    Ok((client, connection, extra, probe))
 }
 
 /// What wraps the driver's stream, told when the start-up exchange is over.
@@ -152,10 +161,10 @@ impl StartupObserver for () {
     fn startup_done(&self) {}
 }
 
-impl StartupObserver for Splicer {
+impl StartupObserver for (Splicer, Traffic) {
     /// From now on the driver's bytes are read as frames.
     fn startup_done(&self) {
-        self.start();
+        self.0.start();
     }
 }
 
@@ -240,7 +249,7 @@ pub(crate) async fn cancel(
     options: &ConnectOptions,
 ) -> Result<(), Error> {
     let secured = async {
-        let socket = endpoint
+        let (socket, _) = endpoint
             .connect(options.driver())
             .await
             .map_err(Failed::io)?;

@@ -4,8 +4,10 @@
 
 pub(crate) mod connect;
 mod failure;
+pub(crate) mod probe;
 mod socket;
 pub(crate) mod tls;
+pub(crate) mod traffic;
 pub(crate) mod wire;
 
 pub use failure::ConnectFailure;

@@ -14,6 +14,8 @@ use tokio::net::{TcpStream, UnixStream, lookup_host};
 use tokio_postgres::Config;
 use tokio_postgres::config::{Host, LoadBalanceHosts};
 
+use super::probe::Probe;
+
 /// A byte stream to a server: a socket, or TLS over one.
 pub(crate) trait Socket: AsyncRead + AsyncWrite + Send + Unpin {}
 
@@ -59,19 +61,24 @@ impl Endpoint {
         }
     }
 
-    /// A socket to this endpoint, with TCP_NODELAY (requests are small and
-    /// latency-bound), within the connect timeout, with the configured
-    /// keepalive and TCP user timeout.
-    pub(crate) async fn connect(&self, config: &Config) -> io::Result<BoxedSocket> {
+    /// A socket to this endpoint and its probe, with TCP_NODELAY (requests
+    /// are small and latency-bound), within the connect timeout, with the
+    /// configured keepalive and TCP user timeout.
+    pub(crate) async fn connect(&self, config: &Config) -> io::Result<(BoxedSocket, Probe)> {
         let connecting = async {
-            Ok::<BoxedSocket, io::Error>(match &self.address {
+            Ok::<(BoxedSocket, Probe), io::Error>(match &self.address {
                 Address::Tcp(address) => {
                     let stream = TcpStream::connect(address).await?;
                     stream.set_nodelay(true)?;
                     tune(&stream, config)?;
-                    Box::new(stream)
+                    let probe = Probe::of(&stream)?;
+                    (Box::new(stream), probe)
                 }
-                Address::Unix(path) => Box::new(UnixStream::connect(path).await?),
+                Address::Unix(path) => {
+                    let stream = UnixStream::connect(path).await?;
+                    let probe = Probe::of(&stream)?;
+                    (Box::new(stream), probe)
+                }
             })
         };
         match config.get_connect_timeout() {

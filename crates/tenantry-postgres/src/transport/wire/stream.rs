@@ -11,6 +11,7 @@ use tokio_util::io::poll_read_buf;
 use super::frame;
 use super::splicer::{Incoming, Splicer};
 use super::unrecognised::Unrecognised;
+use crate::transport::traffic::Traffic;
 
 /// The least free space a read from the server gets; also the size beyond
 /// which a frame is handed over before it has arrived whole.
@@ -24,6 +25,8 @@ const WRITE_BACKLOG: usize = 64 * 1024;
 pub(crate) struct SplicingStream<S> {
     inner: S,
     splicer: Splicer,
+    /// Bytes written to the socket, and how the stream ended.
+    traffic: Traffic,
     /// The driver's bytes not yet framed (the end of a frame still to come).
     unsent: BytesMut,
     /// Framed bytes, context included, waiting for the socket.
@@ -35,10 +38,11 @@ pub(crate) struct SplicingStream<S> {
 }
 
 impl<S> SplicingStream<S> {
-    pub(crate) fn new(inner: S, splicer: Splicer) -> Self {
+    pub(crate) fn new(inner: S, splicer: Splicer, traffic: Traffic) -> Self {
         Self {
             inner,
             splicer,
+            traffic,
             unsent: BytesMut::new(),
             out: BytesMut::new(),
             received: BytesMut::new(),
@@ -58,10 +62,13 @@ impl<S: AsyncWrite + Unpin> SplicingStream<S> {
     /// Writes `out` to the socket until it is empty or the socket is full.
     fn poll_drain(&mut self, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
         while !self.out.is_empty() {
-            let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out))?;
+            let written = ready!(Pin::new(&mut self.inner).poll_write(cx, &self.out))
+                .inspect_err(|error| self.traffic.end(error.kind()))?;
             if written == 0 {
+                self.traffic.end(io::ErrorKind::WriteZero);
                 return Poll::Ready(Err(io::ErrorKind::WriteZero.into()));
             }
+            self.traffic.wrote(written);
             self.out.advance(written);
         }
         Poll::Ready(Ok(()))
@@ -77,7 +84,11 @@ impl<S: AsyncRead + Unpin> SplicingStream<S> {
             Pin::new(&mut self.inner),
             cx,
             &mut self.received
-        ))?;
+        ))
+        .inspect_err(|error| self.traffic.end(error.kind()))?;
+        if read == 0 {
+            self.traffic.end(io::ErrorKind::UnexpectedEof);
+        }
         Poll::Ready(Ok(read > 0))
     }
 }

@@ -115,7 +115,7 @@ impl Connection {
             cuts: Cuts::new(socket_cuts),
         };
         let mut connection = Self {
-            stream: SplicingStream::new(socket, splicer.clone()),
+            stream: SplicingStream::new(socket, splicer.clone(), Default::default()),
             splicer,
             server: ModelServer::new(),
             cuts: Cuts::new(driver_cuts),

@@ -14,26 +14,20 @@
 //! with the plaintext ratio `plaintext/point_select/tenantry ÷
 //! plaintext/point_select/tokio_postgres`.
 
+#[path = "../tests/support/mod.rs"]
+mod support;
+
 use std::sync::Arc;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use rustls::pki_types::CertificateDer;
 use rustls::pki_types::pem::PemObject;
-use tenantry::{Config, Entity, Tenant, TenantId, Tenantry};
+use support::notes::{NewNote, Note, with_notes};
+use tenantry::{Config, Tenant, TenantId, Tenantry};
 use tenantry_test_support::cluster::{Cluster, Tls, roles};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
-
-/// A note of a tenant.
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "notes", tenant_scoped)]
-struct Note {
-    #[entity(primary_key)]
-    id: Uuid,
-    tenant_id: TenantId,
-    body: String,
-}
 
 const NOTES: usize = 1_000;
 const RAW_SELECT: &str = "SELECT tenant_id, id, body FROM notes WHERE tenant_id = $1 AND id = $2";
@@ -163,13 +157,7 @@ fn benches(c: &mut Criterion) {
         .enable_all()
         .build()
         .unwrap();
-    let cluster = Cluster::start(Tls::On);
-    cluster.psql(&format!(
-        "\\c {app}\nCREATE TABLE notes (tenant_id uuid NOT NULL, id uuid NOT NULL, body text NOT NULL, \
-         PRIMARY KEY (tenant_id, id));\nGRANT ALL ON notes TO {app}, {plain};\n",
-        app = roles::APP,
-        plain = roles::PLAINTEXT
-    ));
+    let cluster = with_notes(Cluster::start(Tls::On));
     let tenant = TenantId::random();
     let ids: Vec<Uuid> = (0..NOTES).map(|_| Uuid::new_v4()).collect();
     let (tls, plaintext) = runtime.block_on(async {

@@ -18,6 +18,20 @@ fn settings(database: &TestDatabase, hosts_and_ports: &str, extra: &str) -> Conf
     .pool_only()
 }
 
+/// Makes the application role's sessions in `database` read-only unless
+/// they say otherwise.
+async fn make_read_only_by_default(database: &TestDatabase) {
+    database
+        .admin()
+        .await
+        .batch_execute(&format!(
+            "ALTER ROLE {} IN DATABASE {} SET default_transaction_read_only = on",
+            database.app_role, database.name
+        ))
+        .await
+        .unwrap();
+}
+
 #[tokio::test]
 async fn an_unreachable_host_is_skipped_for_the_next() {
     let database = TestDatabase::create().await;
@@ -46,15 +60,7 @@ async fn a_port_list_that_fits_no_host_list_is_a_typed_error() {
 #[tokio::test]
 async fn a_read_only_server_is_refused_when_writes_are_asked_for() {
     let database = TestDatabase::create().await;
-    database
-        .admin()
-        .await
-        .batch_execute(&format!(
-            "ALTER ROLE {} IN DATABASE {} SET default_transaction_read_only = on",
-            database.app_role, database.name
-        ))
-        .await
-        .unwrap();
+    make_read_only_by_default(&database).await;
     let hosts = format!("host=127.0.0.1 port={}", main_port());
     match Tenantry::connect(settings(
         &database,
@@ -146,15 +152,7 @@ async fn target_session_attrs_keeps_only_the_kind_of_server_asked_for() {
             other => panic!("{attrs}: expected the wrong kind of server, got {other:?}"),
         }
     }
-    database
-        .admin()
-        .await
-        .batch_execute(&format!(
-            "ALTER ROLE {} IN DATABASE {} SET default_transaction_read_only = on",
-            database.app_role, database.name
-        ))
-        .await
-        .unwrap();
+    make_read_only_by_default(&database).await;
     ConnectOptions::new(&url("read-only"))
         .unwrap()
         .connect()

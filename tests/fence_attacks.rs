@@ -160,18 +160,7 @@ async fn a_tenant_cannot_stall_another_tenants_suspension_by_taking_its_fence_lo
 
 #[tokio::test]
 async fn a_pool_table_isolated_with_the_rls_helper_is_fenced_too() {
-    let world = World::create().await;
-    // A pool-only process, started while the registry recorded no tenant,
-    // never hears of the tenants nor of the suspension.
-    let blind = world.main.connect().await;
-    let tenants = Tenants::provision_in(
-        world,
-        &[
-            ("pool", PlacementKind::Pool, MAIN_SERVER),
-            ("schema", PlacementKind::Schema, MAIN_SERVER),
-        ],
-    )
-    .await;
+    let (blind, tenants) = Tenants::pool_and_schema_beside_a_blind_process().await;
     // A shared pool table isolated as the README's row-level security
     // section and the quickstart do it.
     let admin = tenants.world.admin(MAIN_SERVER, None).await;

@@ -9,6 +9,7 @@ mod support;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
+use support::notes::{NewNote, Note, with_notes};
 use support::recorder::{Recorder, contains};
 use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
 use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
@@ -17,26 +18,6 @@ use tenantry::{
 };
 use tenantry_test_support::cluster::{Cluster, Tls, roles};
 use uuid::Uuid;
-
-/// A note of a tenant, on the test servers.
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "notes", tenant_scoped)]
-struct Note {
-    #[entity(primary_key)]
-    id: Uuid,
-    tenant_id: TenantId,
-    body: String,
-}
-
-fn with_notes(cluster: Cluster) -> Cluster {
-    cluster.psql(&format!(
-        "\\c {app}\nCREATE TABLE notes (id uuid PRIMARY KEY, tenant_id uuid NOT NULL, body text NOT NULL);\n\
-         GRANT ALL ON notes TO {app}, {plain};\n",
-        app = roles::APP,
-        plain = roles::PLAINTEXT,
-    ));
-    cluster
-}
 
 /// The server with TLS, shared by the tests of this file.
 fn tls_server() -> &'static Cluster {

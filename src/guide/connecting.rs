@@ -24,13 +24,14 @@
 //!     _ => None,
 //! })?;
 //! assert_eq!(from_environment.user(), Some("app"));
-//! assert!(Config::from_lookup(|_| None).is_err()); // DATABASE_URL is required
+//! assert!(Config::from_lookup(|_| None).is_err()); // DATABASE_URL or PGHOST is required
 //! # Ok::<(), tenantry::Error>(())
 //! ```
 //!
 //! | variable | setting |
 //! |---|---|
-//! | `DATABASE_URL` | the main server's database (required) |
+//! | `DATABASE_URL` | the main server's database (this or `PGHOST` is required) |
+//! | `PGHOST`, `PGPORT`, `PGUSER`, `PGPASSWORD`, `PGDATABASE`, `PGSSLMODE`, `PGSSLROOTCERT`, `PGSSLCERT`, `PGSSLKEY`, ... | libpq's, for what `DATABASE_URL` leaves out |
 //! | `TENANTRY_POOL_SIZE` | [`Config::pool_size`] |
 //! | `TENANTRY_POOL_TIMEOUT_MS` | [`Config::wait_timeout`], in milliseconds |
 //! | `TENANTRY_ROUTING` | `registry`: [`Config::registry`]; `pool-only`: [`Config::pool_only`] |
@@ -64,8 +65,64 @@
 //! }
 //! ```
 //!
-//! A server that cannot be reached is [`Error::Connect`]; a malformed URL
-//! or setting is [`Error::Config`].
+//! A malformed URL or setting, or one that is not supported, is
+//! [`Error::Config`] when it is read: nothing is silently ignored.
+//!
+//! # TLS
+//!
+//! Connection strings have libpq's meaning, TLS settings included; so do
+//! libpq's environment variables (`PGHOST`, `PGSSLMODE`, `PGSSLROOTCERT`,
+//! ...) in [`Config::from_env`], for what `DATABASE_URL` leaves out:
+//!
+//! ```
+//! use tenantry::{Config, ConnectOptions, RootCerts, SslMode};
+//!
+//! // A managed server, its certificate checked against the authority
+//! // the provider publishes, and issued to the host connected to.
+//! let config = Config::new(
+//!     "postgres://app:secret@db.example.com/saas?sslmode=verify-full&sslrootcert=/etc/ssl/provider-ca.pem",
+//! )?;
+//! # let _ = config;
+//!
+//! // The same in code, with a client certificate.
+//! let options = ConnectOptions::new("postgres://app@db.example.com/saas")?
+//!     .ssl_mode(SslMode::VerifyFull)
+//!     .ssl_root_certs(RootCerts::File("/etc/ssl/provider-ca.pem".into()))
+//!     .ssl_client_cert("/etc/app/client.crt", "/etc/app/client.key");
+//! let config = Config::from_options(options);
+//! # let _ = config;
+//! # Ok::<(), tenantry::Error>(())
+//! ```
+//!
+//! | `sslmode` | TLS | the server's certificate |
+//! |---|---|---|
+//! | `disable` | never | — |
+//! | `prefer` (default) | if the server offers it | not checked |
+//! | `require` | always | not checked; checked as `verify-ca` when a root certificate is given |
+//! | `verify-ca` | always | signed by a trusted authority |
+//! | `verify-full` | always | signed by a trusted authority, for the host name connected to |
+//!
+//! Trusted authorities are `sslrootcert`'s file, else `~/.postgresql/root.crt`,
+//! else the platform's (`sslrootcert=system` asks for those by name). TLS is
+//! rustls, negotiated beneath the stream that splices each statement's
+//! tenant context, so statements keep their one message group; pools, the
+//! registry listener, cancel requests, the operator and the `tenantry`
+//! command all use it. Channel binding (`channel_binding=require`) is not
+//! supported: the driver, above TLS, cannot bind to it.
+//!
+//! # When connecting fails
+//!
+//! A connection that cannot be opened is [`Error::Connect`], whose
+//! [`ConnectFailure`](crate::ConnectFailure) says why (refused, unreachable,
+//! TLS unavailable, certificate not trusted, host name mismatch,
+//! authentication failed, missing password, unknown role or database,
+//! server starting or shutting down, no connection slot left, the wrong
+//! kind of server for `target_session_attrs`), the same from the
+//! application and from the operator, with the server's message or the
+//! socket's error in its `Display`. A connection lost later is
+//! [`Error::ConnectionLost`], which says whether the statement was sent: one
+//! that never reached the server is retried once on another connection; one
+//! that may have run is not, nor is anything inside a transaction.
 //!
 //! # The registry, or pool-only
 //!
@@ -158,6 +215,7 @@
 //! [`Tenantry::connect`]: crate::Tenantry::connect
 //! [`Tenantry::tenant`]: crate::Tenantry::tenant
 //! [`Error::Connect`]: crate::Error::Connect
+//! [`Error::ConnectionLost`]: crate::Error::ConnectionLost
 //! [`Error::Config`]: crate::Error::Config
 //! [`Error::RoutingNotChosen`]: crate::Error::RoutingNotChosen
 //! [`Error::NoRegistry`]: crate::Error::NoRegistry

@@ -17,7 +17,6 @@ use tenantry::ops::PlacementKind;
 use tenantry::{Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
-use crate::support::placements::World;
 use crate::support::tenants::{POOL_AND_TWO_SCHEMAS, Placed, Tenants};
 use crate::support::{Customer, NewCustomer};
 
@@ -244,18 +243,7 @@ async fn no_hand_written_route_writes_into_another_placement() {
 
 #[tokio::test]
 async fn a_suspended_tenant_writes_by_no_hand_written_route() {
-    let world = World::create().await;
-    // A pool-only process, started while the registry recorded no tenant,
-    // never hears of the tenants nor of the suspension.
-    let blind = world.main.connect().await;
-    let tenants = Tenants::provision_in(
-        world,
-        &[
-            ("pool", PlacementKind::Pool, MAIN_SERVER),
-            ("schema", PlacementKind::Schema, MAIN_SERVER),
-        ],
-    )
-    .await;
+    let (blind, tenants) = Tenants::pool_and_schema_beside_a_blind_process().await;
     let db = tenants.connect().await;
     let handles = tenants.handles(&db).await;
     for tenant in &handles {

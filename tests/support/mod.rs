@@ -7,6 +7,7 @@ pub mod database;
 pub mod eventually;
 pub mod kills;
 pub use tenantry_test_support::local_server;
+pub mod notes;
 pub mod placements;
 pub mod pooler;
 pub mod probes;

@@ -109,6 +109,23 @@ impl Tenants {
         Self { world, placed }
     }
 
+    /// A pool tenant and a schema tenant on the main server, and a
+    /// pool-only process started while the registry recorded no tenant: it
+    /// never hears of the tenants, nor of a suspension.
+    pub async fn pool_and_schema_beside_a_blind_process() -> (Tenantry, Self) {
+        let world = World::create().await;
+        let blind = world.main.connect().await;
+        let tenants = Self::provision_in(
+            world,
+            &[
+                ("pool", PlacementKind::Pool, MAIN_SERVER),
+                ("schema", PlacementKind::Schema, MAIN_SERVER),
+            ],
+        )
+        .await;
+        (blind, tenants)
+    }
+
     /// The application, connected with the default settings.
     pub async fn connect(&self) -> Tenantry {
         self.world.connect().await

@@ -203,6 +203,24 @@ async fn require_against_a_server_without_tls_fails_at_once_and_prefer_falls_bac
 }
 
 #[tokio::test]
+async fn a_unix_domain_socket_is_never_encrypted_so_modes_that_require_tls_refuse_it() {
+    let server = tls_server();
+    let over_socket = |mode: &str| {
+        format!(
+            "host={} port={} user={} dbname={} sslmode={mode}",
+            server.socket_directory().display(),
+            server.port,
+            roles::APP,
+            roles::APP
+        )
+    };
+    let (refused, message) = failure(connect(&over_socket("require")).await);
+    assert_eq!(refused, ConnectFailure::TlsUnavailable, "{message}");
+    let db = connect(&over_socket("prefer")).await.unwrap();
+    assert!(!encrypted(&db).await);
+}
+
+#[tokio::test]
 async fn a_client_certificate_authenticates_its_role() {
     let server = tls_server();
     let files = server.certificates.as_ref().unwrap();

@@ -175,6 +175,11 @@ impl Cluster {
         cluster
     }
 
+    /// The directory of its Unix-domain socket.
+    pub fn socket_directory(&self) -> &Path {
+        &self.directory
+    }
+
     /// Runs `sql` (statements and psql's meta-commands, each statement on
     /// its own) as the superuser, over the server's Unix-domain socket.
     pub fn psql(&self, sql: &str) {

@@ -27,7 +27,7 @@ use std::time::{Duration, Instant};
 use criterion::{Criterion, criterion_group, criterion_main};
 use support::database::TestDatabase;
 use support::{Customer, NewCustomer};
-use tenantry::{TenantId, Tenantry};
+use tenantry::{Config, TenantId, Tenantry};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
@@ -76,9 +76,17 @@ async fn fixture() -> Fixture {
         ))
         .await
         .unwrap();
-    let db = Tenantry::connect(database.app_config().pool_size(TASKS))
-        .await
-        .unwrap();
+    // Plaintext like the raw driver's connections (`NoTls`), though the
+    // server offers TLS, which tenantry's default `prefer` would take.
+    let plaintext = format!("{}?sslmode=disable", database.app_url());
+    let db = Tenantry::connect(
+        Config::new(&plaintext)
+            .unwrap()
+            .pool_only()
+            .pool_size(TASKS),
+    )
+    .await
+    .unwrap();
     let tenant = TenantId::random();
     let ids: Vec<Uuid> = (0..CUSTOMERS).map(|_| Uuid::new_v4()).collect();
     for other in [tenant, TenantId::random()] {

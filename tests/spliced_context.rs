@@ -19,7 +19,11 @@ use uuid::Uuid;
 /// Tenantry on one connection, through a relay that counts its messages.
 async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
     let tap = WireTap::start(main_port()).await;
-    let url = url_for(tap.port, &database.name, &database.app_role);
+    // The tap reads protocol messages: plaintext, though the server offers TLS.
+    let url = format!(
+        "{}?sslmode=disable",
+        url_for(tap.port, &database.name, &database.app_role)
+    );
     let db = Tenantry::connect(Config::new(&url).unwrap().pool_only().pool_size(1))
         .await
         .unwrap();

@@ -169,7 +169,11 @@
 //!
 //! [`Operator::suspend`] refuses a tenant's writes in its placement from
 //! then on, then marks it suspended in the registry, which every process's
-//! cache drops; [`Operator::resume`] undoes it. The change waits for the
+//! cache drops; [`Operator::resume`] undoes it. Each takes a
+//! [`Reason`](crate::ops::Reason) (who asks, why, and an optional reference),
+//! recorded with the change in the registry's append-only
+//! `status_changes` table; the last one is the record's `last_change`, and
+//! `tenantry tenants list` shows it. The change waits for the
 //! tenant's transactions that have written, at most the fence wait, and
 //! fails with [`ops::Error::FenceTimeout`](crate::ops::Error::FenceTimeout)
 //! (changing nothing) past it. See
@@ -178,9 +182,13 @@
 //!
 //! ```no_run
 //! # async fn pause(operator: &tenantry::ops::Operator, id: tenantry::TenantId) -> Result<(), tenantry::ops::Error> {
-//! let record = operator.suspend(id).await?;
+//! use tenantry::ops::Reason;
+//! let why = Reason::new("billing", "invoice 2024-117 unpaid").with_reference("BILL-117");
+//! let record = operator.suspend(id, &why).await?;
 //! assert_eq!(record.status, tenantry::TenantStatus::Suspended);
-//! operator.resume(id).await?;
+//! let change = record.last_change.expect("recorded with the change");
+//! assert_eq!((change.actor.as_str(), change.reason.as_str()), ("billing", "invoice 2024-117 unpaid"));
+//! operator.resume(id, &Reason::new("billing", "paid")).await?;
 //! # Ok(()) }
 //! ```
 //!

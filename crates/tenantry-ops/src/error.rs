@@ -27,6 +27,13 @@ pub enum Error {
         /// How long the change waited.
         waited: Duration,
     },
+    /// A status change was asked with a blank actor, reason or reference;
+    /// nothing changed.
+    #[error("the {field} of a status change may not be blank")]
+    BlankReason {
+        /// `actor`, `reason` or `reference`.
+        field: &'static str,
+    },
     /// Another tenant already has this slug.
     #[error("the slug {slug:?} is taken by another tenant")]
     DuplicateSlug {

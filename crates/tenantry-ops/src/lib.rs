@@ -17,6 +17,7 @@
 mod error;
 mod lifecycle;
 mod operator;
+mod reason;
 mod residency;
 mod set_kind;
 mod template;
@@ -32,3 +33,4 @@ pub use error::Error;
 pub use migrate::Migrations;
 pub use operator::{Operator, TEMPLATE_DATABASE};
 pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
+pub use reason::Reason;

@@ -18,10 +18,14 @@ use tenantry_query::TenantId;
 use tokio_postgres::{Client, GenericClient, Row};
 
 use tenantry_postgres::contract::{CONTROL_SCHEMA, POOL_SCHEMA, TENANT_COLUMNS, TENANTS_TABLE};
-use tenantry_postgres::{MigrationFailure, Placement, TenantRecord, TenantStatus, registry};
+use tenantry_postgres::{
+    MigrationFailure, Placement, StatusChange, TenantRecord, TenantStatus, registry,
+};
 
 use crate::Error;
+use crate::reason::Reason;
 use crate::set_kind::SetKind;
+use tenantry_postgres::Error as RuntimeError;
 
 /// The operator's query of registry rows (`filter`: a `WHERE` or `ORDER BY`
 /// on the tenants' columns), each with the migration state of the tenant's
@@ -31,7 +35,8 @@ use crate::set_kind::SetKind;
 /// any tenant's rows.
 fn with_migration_state(filter: &str) -> String {
     format!(
-        "SELECT {TENANT_COLUMNS}, schema_version, failed_version, failure, failed_at
+        "SELECT {TENANT_COLUMNS}, schema_version, failed_version, failure, failed_at,
+             changed_to, actor, reason, reference, changed_at
          FROM {CONTROL_SCHEMA}.tenants AS t
          LEFT JOIN LATERAL (
              SELECT schema_version, failed_version, failure, failed_at
@@ -40,6 +45,11 @@ fn with_migration_state(filter: &str) -> String {
                AND m.database_name = coalesce(t.database_name, '')
                AND m.schema_name = coalesce(t.schema_name, '{POOL_SCHEMA}')
          ) AS state ON true
+         LEFT JOIN LATERAL (
+             SELECT status AS changed_to, actor, reason, reference, changed_at
+             FROM {CONTROL_SCHEMA}.status_changes AS c
+             WHERE c.tenant_id = t.id ORDER BY c.id DESC LIMIT 1
+         ) AS change ON true
          {filter}",
         tenant = SetKind::Tenant.as_str(),
     )
@@ -48,7 +58,22 @@ fn with_migration_state(filter: &str) -> String {
 /// Reads a row of [`with_migration_state`].
 fn record_with_migration_state(row: &Row) -> Result<TenantRecord, Error> {
     let failed_version: Option<i64> = row.get("failed_version");
+    let changed_to: Option<&str> = row.get("changed_to");
+    let last_change = changed_to
+        .map(|status| -> Result<StatusChange, Error> {
+            Ok(StatusChange {
+                status: status.parse().map_err(|what| {
+                    RuntimeError::Config(format!("status change is inconsistent: {what}"))
+                })?,
+                actor: row.get("actor"),
+                reason: row.get("reason"),
+                reference: row.get("reference"),
+                at: row.get("changed_at"),
+            })
+        })
+        .transpose()?;
     Ok(TenantRecord {
+        last_change,
         schema_version: row.get("schema_version"),
         migration_failure: failed_version.map(|version| MigrationFailure {
             version,
@@ -132,6 +157,34 @@ pub(crate) async fn register(
         return Err(Error::TenantExists { id });
     }
     Ok(existing)
+}
+
+/// Sets a tenant's status, recording who changed it and why (in the same
+/// transaction, when `client` is one).
+pub(crate) async fn change_status(
+    client: &impl GenericClient,
+    id: TenantId,
+    status: TenantStatus,
+    reason: &Reason,
+) -> Result<(), Error> {
+    set_status(client, id, status).await?;
+    let sql = format!(
+        "INSERT INTO {CONTROL_SCHEMA}.status_changes (tenant_id, status, actor, reason, reference)
+         VALUES ($1, $2, $3, $4, $5)"
+    );
+    client
+        .execute(
+            &sql,
+            &[
+                &id.as_uuid(),
+                &status.as_str(),
+                &reason.actor,
+                &reason.reason,
+                &reason.reference,
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Sets a tenant's status.

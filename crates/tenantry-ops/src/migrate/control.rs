@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 4] = [
+static CONTROL: [Migration; 5] = [
     Migration::new(
         1,
         "create_tenants",
@@ -83,6 +83,35 @@ CREATE FUNCTION has_tenants() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$ SELECT EXISTS (SELECT FROM tenantry_control.tenants) $$;
 REVOKE EXECUTE ON FUNCTION has_tenants() FROM PUBLIC;
+"#,
+    ),
+    // Who changed a tenant's status, when and why. Append-only, whatever
+    // the role (an owner too): a history that can be rewritten records
+    // nothing. No foreign key: the history outlives the tenant's row.
+    Migration::new(
+        5,
+        "record_status_changes",
+        r#"
+CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only', TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TABLE status_changes (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    status text NOT NULL CHECK (status IN ('active', 'suspended', 'erased')),
+    actor text NOT NULL CHECK (btrim(actor) <> ''),
+    reason text NOT NULL CHECK (btrim(reason) <> ''),
+    reference text CHECK (btrim(reference) <> ''),
+    changed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX status_changes_of_tenant ON status_changes (tenant_id, id);
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON status_changes
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+CREATE TRIGGER append_only_table BEFORE TRUNCATE ON status_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
 "#,
     ),
 ];

@@ -5,5 +5,6 @@
 mod support;
 
 mod lifecycle {
+    mod provisioning;
     mod suspension;
 }

@@ -135,8 +135,14 @@
 //! is copied from its server's template database, kept migrated), the
 //! tenant migrations, its residency (which fences its writes), and last the
 //! status `active`. It is idempotent: called again after a crash part-way,
-//! with the same [`NewTenant`] (and [`NewTenant::with_id`], to keep the id),
-//! it completes what is missing.
+//! with the same slug, placement and server (a new [`NewTenant`] will do),
+//! it completes what is missing under the id the tenant was given first.
+//! [`Operator::abandon_provisioning`] (by id or slug) instead removes what a
+//! provisioning that died made: its schema or database, its rows in its
+//! server's pool and shared tables (a seed may have written some), its
+//! residency and its registry row; a tenant past provisioning is
+//! `ops::Error::NotProvisioning` and nothing goes. A server that cannot be
+//! reached fails the call before anything is written.
 //!
 //! ```no_run
 //! use tenantry::TenantRecord;
@@ -238,6 +244,7 @@
 //! [`Operator::tenants`]: crate::ops::Operator::tenants
 //! [`Operator::provision`]: crate::ops::Operator::provision
 //! [`Operator::provision_with`]: crate::ops::Operator::provision_with
+//! [`Operator::abandon_provisioning`]: crate::ops::Operator::abandon_provisioning
 //! [`Operator::suspend`]: crate::ops::Operator::suspend
 //! [`Operator::resume`]: crate::ops::Operator::resume
 //! [`Operator::verify`]: crate::ops::Operator::verify

@@ -34,6 +34,20 @@ pub enum Error {
         /// `actor`, `reason` or `reference`.
         field: &'static str,
     },
+    /// No tenant has this slug.
+    #[error("no tenant has the slug {slug:?}")]
+    UnknownSlug {
+        /// The slug.
+        slug: String,
+    },
+    /// The operation applies only to a tenant still being provisioned.
+    #[error("tenant {id} is {status}, not provisioning; nothing was removed")]
+    NotProvisioning {
+        /// The tenant.
+        id: TenantId,
+        /// Its status.
+        status: tenantry_postgres::TenantStatus,
+    },
     /// Another tenant already has this slug.
     #[error("the slug {slug:?} is taken by another tenant")]
     DuplicateSlug {

@@ -14,9 +14,11 @@
 
 #![warn(missing_debug_implementations)]
 
+mod abandon;
 mod error;
 mod lifecycle;
 mod operator;
+mod purge;
 mod reason;
 mod residency;
 mod set_kind;
@@ -34,3 +36,4 @@ pub use migrate::Migrations;
 pub use operator::{Operator, TEMPLATE_DATABASE};
 pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
 pub use reason::Reason;
+pub use registry::TenantRef;

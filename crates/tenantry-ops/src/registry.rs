@@ -97,6 +97,103 @@ pub(crate) async fn find(
         .transpose()
 }
 
+/// A tenant named by its id or by its slug.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TenantRef {
+    /// By id.
+    Id(TenantId),
+    /// By slug.
+    Slug(String),
+}
+
+impl From<TenantId> for TenantRef {
+    fn from(id: TenantId) -> Self {
+        TenantRef::Id(id)
+    }
+}
+
+impl From<&str> for TenantRef {
+    /// An id if `name` reads as one, a slug otherwise.
+    fn from(name: &str) -> Self {
+        match name.parse() {
+            Ok(id) => TenantRef::Id(id),
+            Err(_) => TenantRef::Slug(name.to_owned()),
+        }
+    }
+}
+
+impl std::fmt::Display for TenantRef {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            TenantRef::Id(id) => write!(f, "{id}"),
+            TenantRef::Slug(slug) => write!(f, "{slug:?}"),
+        }
+    }
+}
+
+/// The registry row of `tenant`, by id or slug, if any, with its migration
+/// state.
+pub(crate) async fn find_ref(
+    client: &impl GenericClient,
+    tenant: &TenantRef,
+) -> Result<Option<TenantRecord>, Error> {
+    match tenant {
+        TenantRef::Id(id) => find(client, *id).await,
+        TenantRef::Slug(slug) => client
+            .query_opt(&with_migration_state("WHERE slug = $1"), &[slug])
+            .await?
+            .as_ref()
+            .map(record_with_migration_state)
+            .transpose(),
+    }
+}
+
+/// Removes the registry row of `id` while it is still provisioning, and the
+/// migration state of its own schema or database; whether it was there.
+pub(crate) async fn forget_provisioning(
+    client: &impl GenericClient,
+    record: &TenantRecord,
+) -> Result<bool, Error> {
+    forget_own_target(client, record).await?;
+    let removed = client
+        .execute(
+            &format!(
+                "DELETE FROM {CONTROL_SCHEMA}.tenants WHERE id = $1 AND status = 'provisioning'"
+            ),
+            &[&record.id.as_uuid()],
+        )
+        .await?;
+    Ok(removed == 1)
+}
+
+/// Removes the migration state of `record`'s own schema or database, once
+/// it is gone (a pool tenant has none of its own).
+pub(crate) async fn forget_own_target(
+    client: &impl GenericClient,
+    record: &TenantRecord,
+) -> Result<(), Error> {
+    let (database, schema) = match &record.placement {
+        Placement::Pool => return Ok(()),
+        Placement::Schema(schema) => ("", schema.as_str()),
+        Placement::Database(database) => (database.as_str(), POOL_SCHEMA),
+    };
+    client
+        .execute(
+            &format!(
+                "DELETE FROM {CONTROL_SCHEMA}.migration_state
+                 WHERE set_name = $1 AND server = $2 AND database_name = $3 AND schema_name = $4"
+            ),
+            &[
+                &SetKind::Tenant.as_str(),
+                &record.server,
+                &database,
+                &schema,
+            ],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Every registered tenant, by slug, with its migration state.
 pub async fn list(client: &impl GenericClient) -> Result<Vec<TenantRecord>, Error> {
     client

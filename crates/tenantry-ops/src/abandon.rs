@@ -1,0 +1,89 @@
+//! Abandoning a provisioning that died: its schema or database, its rows in
+//! the shared pool (a seed may have written some), its residency and its
+//! registry row go; nothing else does.
+
+use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+use tokio_postgres::Client;
+
+use crate::operator::Operator;
+use crate::registry::{self, TenantRef};
+use crate::{Error, purge};
+use tenantry_postgres::Error as RuntimeError;
+
+impl Operator {
+    /// The registry row of `tenant`, by id or slug.
+    pub(crate) async fn find_tenant(
+        &self,
+        main: &Client,
+        tenant: &TenantRef,
+    ) -> Result<TenantRecord, Error> {
+        registry::find_ref(main, tenant)
+            .await?
+            .ok_or_else(|| match tenant {
+                TenantRef::Id(id) => RuntimeError::UnknownTenant { id: *id }.into(),
+                TenantRef::Slug(slug) => Error::UnknownSlug { slug: slug.clone() },
+            })
+    }
+
+    /// Removes what the provisioning of `tenant` (by id or slug), still
+    /// `provisioning`, made: its own schema or database, its rows in its
+    /// server's pool and shared tables, its residency, its registry row.
+    /// Returns the row it removed. A tenant in any other status is
+    /// [`Error::NotProvisioning`], and nothing is removed.
+    pub async fn abandon_provisioning(
+        &self,
+        tenant: impl Into<TenantRef>,
+    ) -> Result<TenantRecord, Error> {
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let record = self.find_tenant(&main, &tenant.into()).await?;
+        if record.status != TenantStatus::Provisioning {
+            return Err(Error::NotProvisioning {
+                id: record.id,
+                status: record.status,
+            });
+        }
+        let server = self.connect(&record.server, None).await?;
+        match &record.placement {
+            Placement::Pool => {}
+            Placement::Schema(schema) => {
+                server
+                    .batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        schema.quoted()
+                    ))
+                    .await?;
+            }
+            Placement::Database(database) => {
+                server
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        database.quoted()
+                    ))
+                    .await?;
+            }
+        }
+        let tables = purge::scoped_tables(&server).await?;
+        purge::delete_rows(&server, &tables, record.id, &|_| {}).await?;
+        forget_resident(&server, &record).await?;
+        registry::forget_provisioning(&main, &record).await?;
+        Ok(record)
+    }
+}
+
+/// Removes `record`'s residency and seed marker from its server's own
+/// database (a tenant database's went with it).
+pub(crate) async fn forget_resident(server: &Client, record: &TenantRecord) -> Result<(), Error> {
+    server
+        .execute(
+            "DELETE FROM tenantry.residents WHERE tenant_id = $1",
+            &[&record.id.as_uuid()],
+        )
+        .await?;
+    server
+        .execute(
+            "DELETE FROM tenantry.seeded WHERE tenant = $1",
+            &[&record.id.to_string()],
+        )
+        .await?;
+    Ok(())
+}

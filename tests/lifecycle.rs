@@ -5,6 +5,7 @@
 mod support;
 
 mod lifecycle {
+    mod erasure;
     mod provisioning;
     mod suspension;
 }

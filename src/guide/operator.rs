@@ -1,4 +1,4 @@
-//! The operator (feature `ops`): migrations, provisioning, suspension, the audit.
+//! The operator (feature `ops`): migrations, provisioning, suspension, erasure, the audit.
 //!
 //! What creates schemas and databases runs as a privileged role, apart from
 //! the application: the [`Operator`], exported as [`tenantry::ops`](crate::ops)
@@ -198,6 +198,36 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Erasing
+//!
+//! [`Operator::erase`] erases a tenant in any placement and proves it. It
+//! fences the tenant first (its writes refused after those under way; every
+//! handle, old or new, then gets [`Error::TenantErased`](crate::Error::TenantErased)),
+//! drops its own schema or database, and deletes its rows from every table
+//! with the `tenant_id` column of every server's own database (the pool's
+//! and the shared tables that refer to a tenant, found from the catalog,
+//! children before parents, in batches of [`Operator::erase_batch`] rows
+//! that commit on their own). It then counts what is left in each of those
+//! tables on every server and checks that the schema or database is gone,
+//! and writes an [`ErasureRecord`](crate::ops::ErasureRecord) (tenant,
+//! placement, servers, every check with its count, when, who, why, and a
+//! SHA-256 digest of it all) to the registry's `erasures` table, which no
+//! role may change. Anything left is `ops::Error::ErasureIncomplete`, and no
+//! record is written. Killed at any point, it finishes when run again (the
+//! reason first given is kept); erased already, it returns the record. The
+//! tenant's registry row is its tombstone: it cannot be changed or removed,
+//! and its id and slug are never provisioned again.
+//!
+//! ```no_run
+//! # async fn forget(operator: &tenantry::ops::Operator, id: tenantry::TenantId) -> Result<(), tenantry::ops::Error> {
+//! use tenantry::ops::Reason;
+//! let why = Reason::new("dpo@example.com", "right to erasure").with_reference("REQ-17");
+//! let proof = operator.erase(id, &why).await?;
+//! assert!(proof.checks.iter().all(|check| check.remaining == 0));
+//! assert!(proof.is_intact()); // the digest matches the fields
+//! # Ok(()) }
+//! ```
+//!
 //! # Verifying
 //!
 //! [`Operator::verify`] audits the catalog of every database of the
@@ -245,6 +275,8 @@
 //! [`Operator::provision`]: crate::ops::Operator::provision
 //! [`Operator::provision_with`]: crate::ops::Operator::provision_with
 //! [`Operator::abandon_provisioning`]: crate::ops::Operator::abandon_provisioning
+//! [`Operator::erase`]: crate::ops::Operator::erase
+//! [`Operator::erase_batch`]: crate::ops::Operator::erase_batch
 //! [`Operator::suspend`]: crate::ops::Operator::suspend
 //! [`Operator::resume`]: crate::ops::Operator::resume
 //! [`Operator::verify`]: crate::ops::Operator::verify

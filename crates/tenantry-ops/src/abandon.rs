@@ -3,6 +3,7 @@
 //! registry row go; nothing else does.
 
 use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+use tenantry_query::TenantId;
 use tokio_postgres::Client;
 
 use crate::operator::Operator;
@@ -63,7 +64,14 @@ impl Operator {
             }
         }
         let tables = purge::scoped_tables(&server).await?;
-        purge::delete_rows(&server, &tables, record.id, &|_| {}).await?;
+        purge::delete_rows(
+            &server,
+            &tables,
+            record.id,
+            self.erase_batch_rows(),
+            &|_| {},
+        )
+        .await?;
         forget_resident(&server, &record).await?;
         registry::forget_provisioning(&main, &record).await?;
         Ok(record)
@@ -72,17 +80,22 @@ impl Operator {
 
 /// Removes `record`'s residency and seed marker from its server's own
 /// database (a tenant database's went with it).
-pub(crate) async fn forget_resident(server: &Client, record: &TenantRecord) -> Result<(), Error> {
+async fn forget_resident(server: &Client, record: &TenantRecord) -> Result<(), Error> {
     server
         .execute(
             "DELETE FROM tenantry.residents WHERE tenant_id = $1",
             &[&record.id.as_uuid()],
         )
         .await?;
-    server
+    forget_seed(server, record.id).await
+}
+
+/// Removes the seed marker of `tenant` from the connected database.
+pub(crate) async fn forget_seed(client: &Client, tenant: TenantId) -> Result<(), Error> {
+    client
         .execute(
             "DELETE FROM tenantry.seeded WHERE tenant = $1",
-            &[&record.id.to_string()],
+            &[&tenant.to_string()],
         )
         .await?;
     Ok(())

@@ -48,6 +48,22 @@ pub enum Error {
         /// Its status.
         status: tenantry_postgres::TenantStatus,
     },
+    /// An erasure found something of the tenant left after its deletes; no
+    /// record was written, and running it again goes on.
+    #[error("the erasure of tenant {id} left {} thing(s) behind; run it again", left.len())]
+    ErasureIncomplete {
+        /// The tenant.
+        id: TenantId,
+        /// What is left.
+        left: Vec<crate::erasure::ErasureCheck>,
+    },
+    /// The tenant has no erasure record: it was not erased, or its erasure
+    /// did not finish.
+    #[error("tenant {id} has no erasure record: it was not erased, or its erasure did not finish")]
+    NoErasureRecord {
+        /// The tenant.
+        id: TenantId,
+    },
     /// Another tenant already has this slug.
     #[error("the slug {slug:?} is taken by another tenant")]
     DuplicateSlug {

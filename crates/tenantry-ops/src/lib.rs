@@ -25,12 +25,14 @@ mod set_kind;
 mod template;
 mod transaction;
 
+pub mod erasure;
 pub mod migrate;
 pub mod provision;
 pub mod registry;
 pub mod rls;
 pub mod verify;
 
+pub use erasure::{ErasureCheck, ErasureRecord};
 pub use error::Error;
 pub use migrate::Migrations;
 pub use operator::{Operator, TEMPLATE_DATABASE};

@@ -76,11 +76,7 @@ impl Operator {
             .await?
             .ok_or(RuntimeError::UnknownTenant { id })?;
         if record.status != from && record.status != to {
-            return Err(RuntimeError::TenantNotActive {
-                id,
-                status: record.status,
-            }
-            .into());
+            return Err(RuntimeError::not_serving(id, record.status).into());
         }
         let placement = self
             .connect(&record.server, record.placement.database())

@@ -186,6 +186,10 @@ impl Operator {
             {
                 died.id
             }
+            // An erased tenant's slug is its tombstone's for ever.
+            Some(erased) if erased.status == TenantStatus::Erased => {
+                return Err(RuntimeError::TenantErased { id: erased.id }.into());
+            }
             _ => tenant.id,
         };
         let record = registry::register(
@@ -201,11 +205,7 @@ impl Operator {
             TenantStatus::Active => return Ok(record),
             TenantStatus::Provisioning => {}
             status => {
-                return Err(RuntimeError::TenantNotActive {
-                    id: record.id,
-                    status,
-                }
-                .into());
+                return Err(RuntimeError::not_serving(record.id, status).into());
             }
         }
         let mut migrated = Vec::new();

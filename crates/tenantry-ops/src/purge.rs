@@ -14,7 +14,7 @@ use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_COLUMN, TENANTRY_SCHEMA
 
 use crate::Error;
 
-/// The rows deleted by one statement at most.
+/// The rows deleted by one statement at most, by default.
 pub(crate) const BATCH_ROWS: i64 = 10_000;
 
 /// A table with the tenant column.
@@ -28,6 +28,11 @@ impl ScopedTable {
     /// `schema.table`, quoted for SQL.
     fn quoted(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
+    }
+
+    /// `schema.table`, as the erasure record names it.
+    pub(crate) fn name(&self) -> String {
+        format!("{}.{}", self.schema, self.table)
     }
 }
 
@@ -110,13 +115,14 @@ fn children_first(
 }
 
 /// Deletes `tenant`'s rows from each of `tables`, in order, each in
-/// batches of [`BATCH_ROWS`] that commit on their own; calls `deleted` with
+/// batches of `batch` rows that commit on their own; calls `deleted` with
 /// each batch's count. Row-level security is off on the connection: a role
 /// that may not bypass it gets an error, never a delete that misses rows.
 pub(crate) async fn delete_rows(
     client: &Client,
     tables: &[ScopedTable],
     tenant: TenantId,
+    batch: i64,
     deleted: &(dyn Fn(u64) + Sync),
 ) -> Result<u64, Error> {
     client.batch_execute("SET row_security = off").await?;
@@ -129,17 +135,35 @@ pub(crate) async fn delete_rows(
         );
         let statement = client.prepare(&sql).await?;
         loop {
-            let batch = client
-                .execute(&statement, &[&tenant.as_uuid(), &BATCH_ROWS])
+            let rows = client
+                .execute(&statement, &[&tenant.as_uuid(), &batch])
                 .await?;
-            total += batch;
-            deleted(batch);
-            if batch == 0 {
+            total += rows;
+            deleted(rows);
+            if rows == 0 {
                 break;
             }
         }
     }
     Ok(total)
+}
+
+/// How many rows of `tenant` each of `tables` holds.
+pub(crate) async fn count_rows(
+    client: &Client,
+    tables: &[ScopedTable],
+    tenant: TenantId,
+) -> Result<Vec<i64>, Error> {
+    client.batch_execute("SET row_security = off").await?;
+    let mut counts = Vec::with_capacity(tables.len());
+    for table in tables {
+        let sql = format!(
+            "SELECT count(*) FROM {} WHERE {TENANT_COLUMN} = $1",
+            table.quoted()
+        );
+        counts.push(client.query_one(&sql, &[&tenant.as_uuid()]).await?.get(0));
+    }
+    Ok(counts)
 }
 
 #[cfg(test)]

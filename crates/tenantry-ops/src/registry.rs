@@ -206,7 +206,8 @@ pub async fn list(client: &impl GenericClient) -> Result<Vec<TenantRecord>, Erro
 
 /// Inserts a tenant in status `provisioning`, or returns the existing row of
 /// the same id (a provisioning call being resumed). A slug taken by another
-/// tenant is [`Error::DuplicateSlug`].
+/// tenant is [`Error::DuplicateSlug`]; an erased tenant's id is
+/// `TenantErased`.
 pub(crate) async fn register(
     client: &impl GenericClient,
     id: TenantId,
@@ -250,6 +251,9 @@ pub(crate) async fn register(
     let existing = find(client, id)
         .await?
         .expect("the row was just inserted or already existed");
+    if existing.status == TenantStatus::Erased {
+        return Err(RuntimeError::TenantErased { id }.into());
+    }
     if existing.slug != slug || existing.placement != *placement || existing.server != server {
         return Err(Error::TenantExists { id });
     }

@@ -7,25 +7,10 @@ use tenantry_query::TenantId;
 use tokio_postgres::Client;
 
 use crate::operator::Operator;
-use crate::registry::{self, TenantRef};
+use crate::registry::{self, TenantRef, find_tenant};
 use crate::{Error, purge};
-use tenantry_postgres::Error as RuntimeError;
 
 impl Operator {
-    /// The registry row of `tenant`, by id or slug.
-    pub(crate) async fn find_tenant(
-        &self,
-        main: &Client,
-        tenant: &TenantRef,
-    ) -> Result<TenantRecord, Error> {
-        registry::find_ref(main, tenant)
-            .await?
-            .ok_or_else(|| match tenant {
-                TenantRef::Id(id) => RuntimeError::UnknownTenant { id: *id }.into(),
-                TenantRef::Slug(slug) => Error::UnknownSlug { slug: slug.clone() },
-            })
-    }
-
     /// Removes what the provisioning of `tenant` (by id or slug), still
     /// `provisioning`, made: its own schema or database, its rows in its
     /// server's pool and shared tables, its residency, its registry row.
@@ -36,7 +21,7 @@ impl Operator {
         tenant: impl Into<TenantRef>,
     ) -> Result<TenantRecord, Error> {
         let main = self.connect(MAIN_SERVER, None).await?;
-        let record = self.find_tenant(&main, &tenant.into()).await?;
+        let record = find_tenant(&main, &tenant.into()).await?;
         if record.status != TenantStatus::Provisioning {
             return Err(Error::NotProvisioning {
                 id: record.id,

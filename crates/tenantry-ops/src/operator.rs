@@ -12,7 +12,7 @@ use tenantry_postgres::{Config, ConnectOptions, MAIN_SERVER, TenantRecord, Tenan
 use tokio::sync::OnceCell;
 
 use crate::Error;
-use crate::registry;
+use crate::registry::{self, TenantRef};
 use tenantry_postgres::Error as RuntimeError;
 
 /// The name of the template database kept on each server for new database tenants.
@@ -193,6 +193,13 @@ impl Operator {
         database: Option<&Identifier>,
     ) -> Result<Client, Error> {
         Ok(self.database_config(server, database)?.connect().await?)
+    }
+
+    /// The registry row of `tenant`, by id or slug, with its migration state
+    /// and last status change.
+    pub async fn tenant(&self, tenant: impl Into<TenantRef>) -> Result<TenantRecord, Error> {
+        let client = self.connect(MAIN_SERVER, None).await?;
+        registry::find_tenant(&client, &tenant.into()).await
     }
 
     /// Every registered tenant.

@@ -148,6 +148,18 @@ pub(crate) async fn find_ref(
     }
 }
 
+/// The registry row of `tenant`, by id or slug:
+/// `UnknownTenant` or [`Error::UnknownSlug`] if there is none.
+pub(crate) async fn find_tenant(
+    client: &impl GenericClient,
+    tenant: &TenantRef,
+) -> Result<TenantRecord, Error> {
+    find_ref(client, tenant).await?.ok_or_else(|| match tenant {
+        TenantRef::Id(id) => RuntimeError::UnknownTenant { id: *id }.into(),
+        TenantRef::Slug(slug) => Error::UnknownSlug { slug: slug.clone() },
+    })
+}
+
 /// Removes the registry row of `id` while it is still provisioning, and the
 /// migration state of its own schema or database; whether it was there.
 pub(crate) async fn forget_provisioning(

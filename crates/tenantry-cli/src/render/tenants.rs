@@ -119,6 +119,42 @@ impl<'a> TenantLine<'a> {
     }
 }
 
+/// Prints one tenant: a JSON object, or one `field: value` line each.
+pub(crate) fn print_one(tenant: &TenantRecord, json: bool) {
+    if json {
+        super::print_json(&TenantLine::of(tenant));
+    } else {
+        print!("{}", details(tenant));
+    }
+}
+
+/// One tenant, one `field: value` line each.
+fn details(tenant: &TenantRecord) -> String {
+    let or_none = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+    let lines = [
+        ("id", tenant.id.to_string()),
+        ("slug", tenant.slug.clone()),
+        ("placement", tenant.placement.to_string()),
+        ("server", tenant.server.clone()),
+        ("plan", tenant.plan.clone()),
+        ("status", tenant.status.to_string()),
+        ("created_at", timestamp(tenant.created_at)),
+        ("updated_at", timestamp(tenant.updated_at)),
+        (
+            "version",
+            or_none(tenant.schema_version.map(|version| version.to_string())),
+        ),
+        (
+            "last change",
+            or_none(tenant.last_change.as_ref().map(change_cell)),
+        ),
+    ];
+    lines
+        .iter()
+        .map(|(field, value)| format!("{field:<12} {value}\n"))
+        .collect()
+}
+
 /// Prints every tenant as a JSON array.
 pub(crate) fn print_json(tenants: &[TenantRecord]) {
     let lines: Vec<TenantLine<'_>> = tenants.iter().map(TenantLine::of).collect();

@@ -22,7 +22,8 @@
 //! Exit codes: 0 when everything succeeded (every target migrated, no
 //! finding, the tenant operation done), 1 when a target failed, has an
 //! applied migration whose file was changed since, verify found a defect or
-//! a tenant operation was refused, 2 on usage and connection errors. Applied migrations missing from the set are warnings (exit 0).
+//! a tenant operation was refused, 2 on usage and connection errors.
+//! Applied migrations missing from the set are warnings (exit 0).
 
 mod args;
 mod commands;

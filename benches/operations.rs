@@ -15,7 +15,14 @@
 //!   (targets < 100 ms and < 1 s);
 //! - `statements/10000_schema_tenants`: the server memory of one connection
 //!   that serves every schema tenant in turn, with the bounded statement
-//!   cache and with one that never evicts.
+//!   cache and with one that never evicts;
+//! - `erase/pool/1000000_rows`: erasing a pool tenant with 1,000,000 rows
+//!   across 3 tables (customers, invoices referring to them, events) while 9
+//!   other pool tenants keep inserting and reading: the erasure's time
+//!   (target < 30 s) and the others' p99 statement latency before and
+//!   during it.
+//!
+//! `cargo bench --bench operations -- erase` runs only the erasure.
 //!
 //! `TENANTRY_BENCH_SCALE` (default 1.0) scales the tenant counts down for a
 //! quick run. Tenants are created in bulk with the same migrations the
@@ -24,10 +31,14 @@
 #[path = "../tests/support/mod.rs"]
 mod support;
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use support::Customer;
+use support::placements::because;
 use support::placements::{MIGRATIONS, TENANT, World, bulk_schema_tenants};
+use support::tenants::Tenants;
+use support::{Customer, NewCustomer};
 use tenantry::ops::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
 use tenantry::ops::{Migrations, NewTenant, PlacementKind};
 use tenantry::{MAIN_SERVER, TenantId, Tenantry};
@@ -210,9 +221,140 @@ async fn provision(
     print_result(&format!("provision/{label}"), median(samples), Some(target));
 }
 
+/// The 99th percentile of `samples`.
+fn p99(mut samples: Vec<Duration>) -> Duration {
+    samples.sort();
+    samples[(samples.len() * 99 / 100).min(samples.len() - 1)]
+}
+
+/// Each of `tenants` inserting a customer and counting its customers, in a
+/// loop, until `stop`: every statement's latency.
+async fn keep_working(db: &Tenantry, tenants: &[TenantId], stop: Arc<AtomicBool>) -> Vec<Duration> {
+    let mut workers = Vec::new();
+    for &id in tenants {
+        let tenant = db.tenant(id).await.unwrap();
+        let stop = stop.clone();
+        workers.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            while !stop.load(Ordering::Relaxed) {
+                let started = Instant::now();
+                tenant
+                    .insert(NewCustomer::named("busy"))
+                    .exec()
+                    .await
+                    .unwrap();
+                latencies.push(started.elapsed());
+                let started = Instant::now();
+                tenant.select::<Customer>().count().await.unwrap();
+                latencies.push(started.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for worker in workers {
+        all.extend(worker.await.unwrap());
+    }
+    all
+}
+
+async fn erase_under_load(rows: usize) {
+    let spots: Vec<(&'static str, PlacementKind, &'static str)> = [
+        "erased", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9",
+    ]
+    .into_iter()
+    .map(|label| (label, PlacementKind::Pool, MAIN_SERVER))
+    .collect();
+    let tenants = Tenants::provision(&spots).await;
+    let admin = tenants.world.admin(MAIN_SERVER, None).await;
+    let victim = tenants.placed[0].record.id;
+    // A quarter customers, half invoices (two per customer), a quarter events.
+    let customers = (rows / 4).max(1) as i64;
+    let started = Instant::now();
+    admin
+        .execute(
+            "INSERT INTO customers (tenant_id, id, name)
+             SELECT $1, md5(n::text)::uuid, 'c' || n FROM generate_series(1, $2::bigint) AS n",
+            &[&victim.as_uuid(), &customers],
+        )
+        .await
+        .unwrap();
+    admin
+        .execute(
+            "INSERT INTO invoices (tenant_id, id, customer_id, amount, paid, created_at)
+             SELECT $1, gen_random_uuid(), md5((n % $2::bigint + 1)::text)::uuid, n, false, now()
+             FROM generate_series(1, 2 * $2::bigint) AS n",
+            &[&victim.as_uuid(), &customers],
+        )
+        .await
+        .unwrap();
+    let events = rows as i64 - 3 * customers;
+    admin
+        .execute(
+            "INSERT INTO events SELECT $1, n, 1, 2, 0.5, NULL, '\\x00', '{}', current_date,
+                 current_time, localtimestamp
+             FROM generate_series(1, $2::bigint) AS n",
+            &[&victim.as_uuid(), &events.max(0)],
+        )
+        .await
+        .unwrap();
+    admin.batch_execute("VACUUM ANALYZE").await.unwrap();
+    eprintln!(
+        "wrote {rows} rows of the erased tenant in {:?}",
+        started.elapsed()
+    );
+
+    let db = tenants.connect().await;
+    let others: Vec<TenantId> = tenants.placed[1..]
+        .iter()
+        .map(|placed| placed.record.id)
+        .collect();
+    let stop = Arc::new(AtomicBool::new(false));
+    let before = tokio::spawn({
+        let (db, others, stop) = (db.clone(), others.clone(), stop.clone());
+        async move { keep_working(&db, &others, stop).await }
+    });
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    stop.store(true, Ordering::Relaxed);
+    let before = before.await.unwrap();
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let during = tokio::spawn({
+        let (db, others, stop) = (db.clone(), others.clone(), stop.clone());
+        async move { keep_working(&db, &others, stop).await }
+    });
+    let started = Instant::now();
+    let record = tenants
+        .world
+        .operator
+        .erase(victim, &because("erased by the bench"))
+        .await
+        .unwrap();
+    let took = started.elapsed();
+    stop.store(true, Ordering::Relaxed);
+    let during = during.await.unwrap();
+    assert!(record.checks.iter().all(|check| check.remaining == 0));
+    print_result(
+        &format!("erase/pool/{rows}_rows"),
+        took,
+        Some(Duration::from_secs(30)),
+    );
+    println!(
+        "erase/pool/others_p99: before {:.3?} ({} statements), during {:.3?} ({} statements)",
+        p99(before.clone()),
+        before.len(),
+        p99(during.clone()),
+        during.len()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|arg| arg == "--list") {
+        return;
+    }
+    erase_under_load(scaled(1_000_000)).await;
+    if std::env::args().skip(1).any(|arg| arg == "erase") {
         return;
     }
     let world = World::create().await;

@@ -102,9 +102,9 @@ pub use tenantry_derive::embed_migrations;
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
     Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER,
-    MigrationFailure, PgRow, Placement, RootCerts, SslMode, TargetSessionAttrs, Tenant,
-    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
-    contract, registry,
+    MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange, TargetSessionAttrs,
+    Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
+    TransactionExecutor, contract, registry,
 };
 pub use tenantry_query::{
     Column, Delete, Entity, EntityKind, Executor, Filter, GlobalEntity, GlobalScope, Identifier,

@@ -14,7 +14,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::placements::World;
+use support::placements::{World, because};
 use support::tenants::Tenants;
 use support::{Customer, NewCustomer};
 use tenantry::ops::PlacementKind;
@@ -61,10 +61,13 @@ async fn a_repeatable_read_transaction_that_read_before_the_suspension_cannot_wr
         // A read takes the transaction's snapshot while the tenant is active.
         assert_eq!(transaction.select::<Customer>().count().await.unwrap(), 0);
         // It wrote nothing, so the suspension does not wait for it.
-        tokio::time::timeout(STALLED, operator.suspend(tenant.tenant()))
-            .await
-            .expect("the suspension waits for no write")
-            .unwrap();
+        tokio::time::timeout(
+            STALLED,
+            operator.suspend(tenant.tenant(), &because("suspended by the test")),
+        )
+        .await
+        .expect("the suspension waits for no write")
+        .unwrap();
 
         let written = transaction
             .insert(NewCustomer::named("after the suspension"))
@@ -148,8 +151,14 @@ async fn a_tenant_cannot_stall_another_tenants_suspension_by_taking_its_fence_lo
         "pg_advisory_xact_lock_shared",
     )
     .await;
-    let suspension =
-        tokio::time::timeout(STALLED, tenants.world.operator.suspend(victim.tenant())).await;
+    let suspension = tokio::time::timeout(
+        STALLED,
+        tenants
+            .world
+            .operator
+            .suspend(victim.tenant(), &because("suspended by the test")),
+    )
+    .await;
     hold.rollback().await.unwrap();
     assert!(
         matches!(suspension, Ok(Ok(_))),
@@ -188,7 +197,12 @@ async fn a_pool_table_isolated_with_the_rls_helper_is_fenced_too() {
         )
         .await;
     // A suspended tenant writes nothing.
-    tenants.world.operator.suspend(pool.tenant()).await.unwrap();
+    tenants
+        .world
+        .operator
+        .suspend(pool.tenant(), &because("suspended by the test"))
+        .await
+        .unwrap();
     let late = blind
         .tenant(pool.tenant())
         .await

@@ -9,7 +9,7 @@ mod support;
 
 use std::time::Duration;
 
-use support::placements::{MIGRATIONS, SECOND, World};
+use support::placements::{MIGRATIONS, SECOND, World, because};
 use support::tenants::{Location, POOL_AND_TWO_SCHEMAS, Tenants};
 use support::{Customer, NewCustomer};
 use tenantry::ops::PlacementKind;
@@ -168,7 +168,11 @@ async fn a_write_after_its_tenant_is_suspended_never_commits_in_any_placement() 
         let suspension = tokio::spawn({
             let operator = tenants.world.operator();
             let id = tenant.tenant();
-            async move { operator.suspend(id).await }
+            async move {
+                operator
+                    .suspend(id, &because("suspended by the test"))
+                    .await
+            }
         });
         tokio::time::sleep(Duration::from_millis(300)).await;
         assert!(!suspension.is_finished(), "{label}: the suspension waits");
@@ -187,12 +191,18 @@ async fn a_write_after_its_tenant_is_suspended_never_commits_in_any_placement() 
 
         // A transaction begun before the suspension cannot write after it,
         // whatever the handle's cached route says.
-        operator.resume(tenant.tenant()).await.unwrap();
+        operator
+            .resume(tenant.tenant(), &because("resumed by the test"))
+            .await
+            .unwrap();
         let db = tenants.connect().await;
         let tenant = db.tenant(placed.record.id).await.unwrap();
         let transaction = tenant.transaction().await.unwrap();
         assert_eq!(transaction.select::<Customer>().count().await.unwrap(), 2);
-        operator.suspend(tenant.tenant()).await.unwrap();
+        operator
+            .suspend(tenant.tenant(), &because("suspended by the test"))
+            .await
+            .unwrap();
         match transaction.insert(new_customer()).exec().await {
             Err(Error::TenantNotActive { id, status }) => {
                 assert_eq!((id, status), (tenant.tenant(), TenantStatus::Suspended));
@@ -218,7 +228,12 @@ async fn a_process_that_missed_the_suspension_cannot_write_either() {
     let id = tenants.placed[0].record.id;
     let tenant = blind.tenant(id).await.unwrap();
     tenant.insert(new_customer()).exec().await.unwrap();
-    tenants.world.operator.suspend(id).await.unwrap();
+    tenants
+        .world
+        .operator
+        .suspend(id, &because("suspended by the test"))
+        .await
+        .unwrap();
     match tenant.insert(new_customer()).exec().await {
         Err(Error::TenantNotActive { status, .. }) => assert_eq!(status, TenantStatus::Suspended),
         other => panic!("a write after the suspension: {other:?}"),
@@ -231,7 +246,12 @@ async fn a_process_that_missed_the_suspension_cannot_write_either() {
     ));
     // Reads are not fenced; the registry's router refuses them.
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 1);
-    tenants.world.operator.resume(id).await.unwrap();
+    tenants
+        .world
+        .operator
+        .resume(id, &because("resumed by the test"))
+        .await
+        .unwrap();
     tenant.insert(new_customer()).exec().await.unwrap();
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 2);
 }
@@ -274,12 +294,21 @@ async fn a_suspension_that_waits_too_long_for_a_writing_transaction_changes_noth
         .world
         .operator()
         .fence_wait(Duration::from_millis(200));
-    match impatient.suspend(tenant.tenant()).await {
+    match impatient
+        .suspend(tenant.tenant(), &because("suspended by the test"))
+        .await
+    {
         Err(tenantry::ops::Error::FenceTimeout { id, waited }) => {
             assert_eq!((id, waited), (tenant.tenant(), Duration::from_millis(200)));
         }
         other => panic!("expected the fence to time out, got {other:?}"),
     }
+    let unchanged = &impatient.tenants().await.unwrap()[0];
+    assert_eq!(
+        (unchanged.status, &unchanged.last_change),
+        (TenantStatus::Active, &None),
+        "no change is recorded"
+    );
     transaction.insert(new_customer()).exec().await.unwrap();
     transaction.commit().await.unwrap();
     tenant.insert(new_customer()).exec().await.unwrap();

@@ -1,4 +1,5 @@
-//! The `tenantry` command: `migrate`, `tenants list`, `verify`.
+//! The `tenantry` command: `migrate`, `tenants` (list, provision, suspend,
+//! resume, erase, abandon, show, erasure-report), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
 //! the command line (from a checkout: `cargo install --path
@@ -48,7 +49,31 @@
 //! schema version of its tables and the last migration failure there, as
 //! the last run recorded them (a pool tenant's are its server's pool
 //! tables'). A tenant a failed run left behind shows here while it is still
-//! served.
+//! served. The last column is the tenant's last status change: who, when,
+//! why.
+//!
+//! # A tenant's life
+//!
+//! ```sh
+//! tenantry tenants provision acme --placement schema --on eu-1 --plan gold
+//! tenantry tenants show acme --json
+//! tenantry tenants suspend acme --actor billing --reason "invoice 117 unpaid" --reference BILL-117
+//! tenantry tenants resume acme --actor billing --reason paid
+//! tenantry tenants abandon half_made
+//! tenantry tenants erase acme --actor dpo --reason "right to erasure" --reference REQ-9 --yes
+//! tenantry tenants erasure-report acme --json
+//! ```
+//!
+//! A tenant is named by its id or its slug. `provision` reads the tenant
+//! migrations like `migrate` (`--migrations DIR`), and completes a slug whose
+//! provisioning died. `suspend`, `resume` and `erase` record `--actor`
+//! (or `TENANTRY_ACTOR`), `--reason` and `--reference`. `erase` does nothing
+//! without `--yes`, counts the rows it deletes on a terminal, and prints the
+//! proof that `erasure-report` prints again later (the digest is checked
+//! against the fields). Each prints JSON with `--json`. Exit codes: 0 done,
+//! 1 refused (a tenant in the wrong status, erased, unknown, an erasure
+//! that left something), 2 on usage and connection errors (`erase` without
+//! `--yes`, a server that cannot be reached).
 //!
 //! # `tenantry verify`
 //!

@@ -195,7 +195,7 @@
 //! | [`Error::StatementTimeout`], [`Error::Cancelled`] | the statement ran past its `statement_timeout`, or was cancelled on request |
 //! | [`Error::PoolTimeout`] | no connection became free within the wait timeout |
 //! | [`Error::ConnectionLost`], [`Error::Connect`] | a connection died, or none could be opened |
-//! | [`Error::UnknownTenant`], [`Error::TenantNotActive`], [`Error::TenantMoved`] | the registry does not know the tenant, it is not active, or it moved since the handle was made |
+//! | [`Error::UnknownTenant`], [`Error::TenantNotActive`], [`Error::TenantErased`], [`Error::TenantMoved`] | the registry does not know the tenant, it is not active, it was erased, or it moved since the handle was made |
 //! | [`Error::OutsidePlacement`] | a write reached outside the tenant's placement (the write fence) |
 //! | [`Error::TransactionAborted`] | `commit` of a transaction in which a statement failed |
 //!
@@ -262,6 +262,7 @@
 //! [`Error::Connect`]: crate::Error::Connect
 //! [`Error::UnknownTenant`]: crate::Error::UnknownTenant
 //! [`Error::TenantNotActive`]: crate::Error::TenantNotActive
+//! [`Error::TenantErased`]: crate::Error::TenantErased
 //! [`Error::TenantMoved`]: crate::Error::TenantMoved
 //! [`Error::OutsidePlacement`]: crate::Error::OutsidePlacement
 //! [`Error::TransactionAborted`]: crate::Error::TransactionAborted

@@ -1,4 +1,4 @@
-//! The operator (feature `ops`): migrations, provisioning, suspension, the audit.
+//! The operator (feature `ops`): migrations, provisioning, suspension, erasure, the audit.
 //!
 //! What creates schemas and databases runs as a privileged role, apart from
 //! the application: the [`Operator`], exported as [`tenantry::ops`](crate::ops)
@@ -135,8 +135,14 @@
 //! is copied from its server's template database, kept migrated), the
 //! tenant migrations, its residency (which fences its writes), and last the
 //! status `active`. It is idempotent: called again after a crash part-way,
-//! with the same [`NewTenant`] (and [`NewTenant::with_id`], to keep the id),
-//! it completes what is missing.
+//! with the same slug, placement and server (a new [`NewTenant`] will do),
+//! it completes what is missing under the id the tenant was given first.
+//! [`Operator::abandon_provisioning`] (by id or slug) instead removes what a
+//! provisioning that died made: its schema or database, its rows in its
+//! server's pool and shared tables (a seed may have written some), its
+//! residency and its registry row; a tenant past provisioning is
+//! `ops::Error::NotProvisioning` and nothing goes. A server that cannot be
+//! reached fails the call before anything is written.
 //!
 //! ```no_run
 //! use tenantry::TenantRecord;
@@ -169,7 +175,11 @@
 //!
 //! [`Operator::suspend`] refuses a tenant's writes in its placement from
 //! then on, then marks it suspended in the registry, which every process's
-//! cache drops; [`Operator::resume`] undoes it. The change waits for the
+//! cache drops; [`Operator::resume`] undoes it. Each takes a
+//! [`Reason`](crate::ops::Reason) (who asks, why, and an optional reference),
+//! recorded with the change in the registry's append-only
+//! `status_changes` table; the last one is the record's `last_change`, and
+//! `tenantry tenants list` shows it. The change waits for the
 //! tenant's transactions that have written, at most the fence wait, and
 //! fails with [`ops::Error::FenceTimeout`](crate::ops::Error::FenceTimeout)
 //! (changing nothing) past it. See
@@ -178,9 +188,43 @@
 //!
 //! ```no_run
 //! # async fn pause(operator: &tenantry::ops::Operator, id: tenantry::TenantId) -> Result<(), tenantry::ops::Error> {
-//! let record = operator.suspend(id).await?;
+//! use tenantry::ops::Reason;
+//! let why = Reason::new("billing", "invoice 2024-117 unpaid").with_reference("BILL-117");
+//! let record = operator.suspend(id, &why).await?;
 //! assert_eq!(record.status, tenantry::TenantStatus::Suspended);
-//! operator.resume(id).await?;
+//! let change = record.last_change.expect("recorded with the change");
+//! assert_eq!((change.actor.as_str(), change.reason.as_str()), ("billing", "invoice 2024-117 unpaid"));
+//! operator.resume(id, &Reason::new("billing", "paid")).await?;
+//! # Ok(()) }
+//! ```
+//!
+//! # Erasing
+//!
+//! [`Operator::erase`] erases a tenant in any placement and proves it. It
+//! fences the tenant first (its writes refused after those under way; every
+//! handle, old or new, then gets [`Error::TenantErased`](crate::Error::TenantErased)),
+//! drops its own schema or database, and deletes its rows from every table
+//! with the `tenant_id` column of every server's own database (the pool's
+//! and the shared tables that refer to a tenant, found from the catalog,
+//! children before parents, in batches of [`Operator::erase_batch`] rows
+//! that commit on their own). It then counts what is left in each of those
+//! tables on every server and checks that the schema or database is gone,
+//! and writes an [`ErasureRecord`](crate::ops::ErasureRecord) (tenant,
+//! placement, servers, every check with its count, when, who, why, and a
+//! SHA-256 digest of it all) to the registry's `erasures` table, which no
+//! role may change. Anything left is `ops::Error::ErasureIncomplete`, and no
+//! record is written. Killed at any point, it finishes when run again (the
+//! reason first given is kept); erased already, it returns the record. The
+//! tenant's registry row is its tombstone: it cannot be changed or removed,
+//! and its id and slug are never provisioned again.
+//!
+//! ```no_run
+//! # async fn forget(operator: &tenantry::ops::Operator, id: tenantry::TenantId) -> Result<(), tenantry::ops::Error> {
+//! use tenantry::ops::Reason;
+//! let why = Reason::new("dpo@example.com", "right to erasure").with_reference("REQ-17");
+//! let proof = operator.erase(id, &why).await?;
+//! assert!(proof.checks.iter().all(|check| check.remaining == 0));
+//! assert!(proof.is_intact()); // the digest matches the fields
 //! # Ok(()) }
 //! ```
 //!
@@ -230,6 +274,9 @@
 //! [`Operator::tenants`]: crate::ops::Operator::tenants
 //! [`Operator::provision`]: crate::ops::Operator::provision
 //! [`Operator::provision_with`]: crate::ops::Operator::provision_with
+//! [`Operator::abandon_provisioning`]: crate::ops::Operator::abandon_provisioning
+//! [`Operator::erase`]: crate::ops::Operator::erase
+//! [`Operator::erase_batch`]: crate::ops::Operator::erase_batch
 //! [`Operator::suspend`]: crate::ops::Operator::suspend
 //! [`Operator::resume`]: crate::ops::Operator::resume
 //! [`Operator::verify`]: crate::ops::Operator::verify

@@ -17,6 +17,7 @@ use tenantry::ops::PlacementKind;
 use tenantry::{Error, MAIN_SERVER, Tenant};
 use uuid::Uuid;
 
+use crate::support::placements::because;
 use crate::support::tenants::{POOL_AND_TWO_SCHEMAS, Placed, Tenants};
 use crate::support::{Customer, NewCustomer};
 
@@ -258,7 +259,7 @@ async fn a_suspended_tenant_writes_by_no_hand_written_route() {
         tenants
             .world
             .operator
-            .suspend(tenant.tenant())
+            .suspend(tenant.tenant(), &because("suspended by the test"))
             .await
             .unwrap();
         // The blind process sends its statements to the pool: a schema

@@ -10,7 +10,7 @@
 #![allow(dead_code)]
 
 use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
-use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
+use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind, Reason};
 use tenantry::{Config, TenantId, TenantRecord, Tenantry};
 use tokio_postgres::Client;
 
@@ -36,6 +36,11 @@ pub const MIGRATIONS: Migrations = Migrations {
     shared: SHARED,
     tenant: TENANT_SET,
 };
+
+/// A status change asked by the test suite, for `why`.
+pub fn because(why: &str) -> Reason {
+    Reason::new("test suite", why)
+}
 
 /// Two servers, migrated, with an operator and the application's settings.
 pub struct World {

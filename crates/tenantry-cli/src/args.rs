@@ -94,6 +94,101 @@ pub(crate) enum TenantsCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Creates a tenant (or completes one whose provisioning died, by its
+    /// slug) with the tenant migrations, and prints its registry row.
+    Provision(ProvisionArgs),
+    /// Suspends a tenant: its writes are refused from now on (after those
+    /// under way), its handles at their next statement.
+    Suspend(ChangeArgs),
+    /// Resumes a suspended tenant.
+    Resume(ChangeArgs),
+    /// Erases a tenant and everything of it on every server, for ever, then
+    /// prints the proof (see `erasure-report`).
+    Erase(EraseArgs),
+    /// Removes what a provisioning that died made (its schema or database,
+    /// its rows, its registry row); a tenant past provisioning is refused.
+    Abandon(TenantArgs),
+    /// One tenant's registry row, with its last status change.
+    Show(TenantArgs),
+    /// The proof of a tenant's erasure: every table and object checked with
+    /// what was left, who asked, why, when, and the record's digest.
+    ErasureReport(TenantArgs),
+}
+
+/// A tenant, and how to print the outcome.
+#[derive(Debug, Args)]
+pub(crate) struct TenantArgs {
+    /// The tenant's id or slug.
+    #[arg(value_name = "TENANT")]
+    pub(crate) tenant: String,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// A status change: the tenant, who asks and why.
+#[derive(Debug, Args)]
+pub(crate) struct ChangeArgs {
+    /// The tenant.
+    #[command(flatten)]
+    pub(crate) tenant: TenantArgs,
+    /// Who asks (recorded with the change).
+    #[arg(long, env = "TENANTRY_ACTOR")]
+    pub(crate) actor: String,
+    /// Why (recorded with the change).
+    #[arg(long)]
+    pub(crate) reason: String,
+    /// A reference elsewhere: a ticket, a request.
+    #[arg(long)]
+    pub(crate) reference: Option<String>,
+}
+
+/// `tenantry tenants erase`.
+#[derive(Debug, Args)]
+pub(crate) struct EraseArgs {
+    /// The tenant, who asks and why.
+    #[command(flatten)]
+    pub(crate) change: ChangeArgs,
+    /// Confirms that the tenant's data is to be erased for ever.
+    #[arg(long)]
+    pub(crate) yes: bool,
+}
+
+/// `tenantry tenants provision`.
+#[derive(Debug, Args)]
+pub(crate) struct ProvisionArgs {
+    /// Its unique slug (its schema or database is `tenant_<slug>`).
+    #[arg(value_name = "SLUG")]
+    pub(crate) slug: String,
+    /// Its isolation model.
+    #[arg(long, value_enum, default_value = "pool")]
+    pub(crate) placement: Placement,
+    /// The server it goes on.
+    #[arg(long = "on", value_name = "SERVER", default_value = "main")]
+    pub(crate) server: String,
+    /// Its plan or tier.
+    #[arg(long, default_value = "standard")]
+    pub(crate) plan: String,
+    /// Its id [default: random].
+    #[arg(long)]
+    pub(crate) id: Option<String>,
+    /// The directory holding `tenant/` migrations [default: migrations].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) migrations: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
+}
+
+/// A tenant's isolation model on the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum Placement {
+    /// The shared tables.
+    Pool,
+    /// A schema of its own.
+    Schema,
+    /// A database of its own.
+    Database,
 }
 
 /// `tenantry verify`.
@@ -174,6 +269,33 @@ mod tests {
         ] {
             let error = parse(args).expect_err("a usage error");
             assert!(error.use_stderr(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn tenant_commands_take_a_tenant_and_a_reason() {
+        let cli = parse(&[
+            "tenants", "erase", "acme", "--actor", "dpo", "--reason", "request", "--yes",
+        ])
+        .unwrap();
+        let Command::Tenants {
+            command: TenantsCommand::Erase(erase),
+        } = cli.command
+        else {
+            panic!("not erase")
+        };
+        assert!(erase.yes && !erase.change.tenant.json);
+        assert_eq!(erase.change.tenant.tenant, "acme");
+        assert_eq!(
+            (erase.change.actor.as_str(), erase.change.reason.as_str()),
+            ("dpo", "request")
+        );
+        for args in [
+            &["tenants", "suspend", "acme", "--actor", "ops"][..],
+            &["tenants", "show"],
+            &["tenants", "provision", "acme", "--placement", "cluster"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
         }
     }
 

@@ -1,5 +1,6 @@
 //! The `tenantry` command line: migrate every tenant target, list the
-//! tenant registry, verify tenant isolation in the catalog.
+//! tenant registry and run each tenant's life (provision, suspend, resume,
+//! erase, abandon), verify tenant isolation in the catalog.
 //!
 //! The shipped `tenantry` binary reads migrations from a directory when it
 //! runs. A project that embeds its migrations builds its own binary:
@@ -19,9 +20,10 @@
 //! ```
 //!
 //! Exit codes: 0 when everything succeeded (every target migrated, no
-//! finding), 1 when a target failed, has an applied migration whose file
-//! was changed since, or verify found a defect, 2 on usage and connection
-//! errors. Applied migrations missing from the set are warnings (exit 0).
+//! finding, the tenant operation done), 1 when a target failed, has an
+//! applied migration whose file was changed since, verify found a defect or
+//! a tenant operation was refused, 2 on usage and connection errors.
+//! Applied migrations missing from the set are warnings (exit 0).
 
 mod args;
 mod commands;

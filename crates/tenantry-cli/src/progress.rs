@@ -1,5 +1,6 @@
-//! A progress bar over migration targets, drawn on standard error only when
-//! it is a terminal (never into pipes, logs or JSON consumers).
+//! A progress bar over migration targets, and a count of the rows an
+//! erasure deleted, drawn on standard error only when it is a terminal
+//! (never into pipes, logs or JSON consumers).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -57,6 +58,40 @@ impl Progress {
     }
 
     /// Removes the bar before the summary is printed.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A count of the rows an erasure deleted, drawn on standard error only
+/// when it is a terminal.
+pub(crate) struct RowsDeleted {
+    bar: ProgressBar,
+}
+
+impl RowsDeleted {
+    /// A spinner with the count, or a hidden one.
+    pub(crate) fn new() -> Self {
+        if !Progress::wanted() {
+            return Self {
+                bar: ProgressBar::hidden(),
+            };
+        }
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{elapsed:>4} {spinner} {pos} rows deleted")
+                .expect("a valid template"),
+        );
+        bar.enable_steady_tick(std::time::Duration::from_millis(120));
+        Self { bar }
+    }
+
+    /// Counts `rows` more.
+    pub(crate) fn deleted(&self, rows: u64) {
+        self.bar.inc(rows);
+    }
+
+    /// Removes the spinner before the outcome is printed.
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }

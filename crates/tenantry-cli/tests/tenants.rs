@@ -1,10 +1,11 @@
 //! `tenantry tenants list`: the registry, as a table and as JSON, with each
-//! tenant's recorded schema version and last migration failure.
+//! tenant's recorded schema version, last migration failure and last
+//! status change.
 
 mod support;
 
 use support::Scratch;
-use tenantry_ops::{NewTenant, PlacementKind};
+use tenantry_ops::{NewTenant, PlacementKind, Reason};
 use tenantry_postgres::MAIN_SERVER;
 
 #[test]
@@ -141,7 +142,7 @@ fn tenants_list_shows_each_tenants_schema_version_and_last_migration_failure() {
         .find(|line| line.contains(&pooled.id.to_string()))
         .unwrap();
     let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cells[cells.len() - 2..], ["2", "-"], "{row}");
+    assert_eq!(cells[cells.len() - 3..], ["2", "-", "-"], "{row}");
 
     // The next run that succeeds clears the failure.
     scratch.query("UPDATE tenant_acme.customers SET name = 'cured'");
@@ -154,4 +155,53 @@ fn tenants_list_shows_each_tenants_schema_version_and_last_migration_failure() {
     assert_eq!(healed["slug"], "acme");
     assert_eq!(healed["schema_version"], 2, "{healed:#}");
     assert_eq!(healed["migration_failure"], serde_json::Value::Null);
+}
+
+#[test]
+fn tenants_list_shows_who_suspended_a_tenant_when_and_why() {
+    let scratch = Scratch::new();
+    scratch.migration(
+        "tenant",
+        "0001_create_customers.sql",
+        "CREATE TABLE customers (tenant_id uuid NOT NULL, id uuid NOT NULL);
+         SELECT tenantry.isolate_table('customers');",
+    );
+    scratch.migrate(&[]).expect_code(0);
+    let acme = scratch.provision(NewTenant::new("acme", PlacementKind::Pool));
+    let calm = scratch.provision(NewTenant::new("calm", PlacementKind::Schema));
+    let why = Reason::new("billing-bot", "invoice 117 unpaid").with_reference("BILL-117");
+    scratch
+        .runtime
+        .block_on(scratch.operator().suspend(acme.id, &why))
+        .expect("suspend");
+
+    let listed = scratch
+        .run(&["tenants", "list", "--json"])
+        .expect_code(0)
+        .json();
+    let suspended = &listed[0];
+    assert_eq!(suspended["slug"], "acme");
+    assert_eq!(suspended["status"], "suspended");
+    let change = &suspended["last_change"];
+    assert_eq!(change["status"], "suspended", "{change:#}");
+    assert_eq!(change["actor"], "billing-bot");
+    assert_eq!(change["reason"], "invoice 117 unpaid");
+    assert_eq!(change["reference"], "BILL-117");
+    assert!(change["at"].as_str().unwrap().contains('T'), "{change:#}");
+    assert_eq!(listed[1]["id"], calm.id.to_string());
+    assert_eq!(listed[1]["last_change"], serde_json::Value::Null);
+
+    let table = scratch.run(&["tenants", "list"]);
+    let row = table
+        .expect_code(0)
+        .stdout
+        .lines()
+        .find(|line| line.contains(&acme.id.to_string()))
+        .unwrap_or_else(|| panic!("acme is not listed:\n{}", table.stdout))
+        .to_owned();
+    assert!(
+        row.contains("suspended by billing-bot at ")
+            && row.ends_with(": invoice 117 unpaid (BILL-117)"),
+        "{row}"
+    );
 }

@@ -27,6 +27,43 @@ pub enum Error {
         /// How long the change waited.
         waited: Duration,
     },
+    /// A status change was asked with a blank actor, reason or reference;
+    /// nothing changed.
+    #[error("the {field} of a status change may not be blank")]
+    BlankReason {
+        /// `actor`, `reason` or `reference`.
+        field: &'static str,
+    },
+    /// No tenant has this slug.
+    #[error("no tenant has the slug {slug:?}")]
+    UnknownSlug {
+        /// The slug.
+        slug: String,
+    },
+    /// The operation applies only to a tenant still being provisioned.
+    #[error("tenant {id} is {status}, not provisioning; nothing was removed")]
+    NotProvisioning {
+        /// The tenant.
+        id: TenantId,
+        /// Its status.
+        status: tenantry_postgres::TenantStatus,
+    },
+    /// An erasure found something of the tenant left after its deletes; no
+    /// record was written, and running it again goes on.
+    #[error("the erasure of tenant {id} left {} thing(s) behind; run it again", left.len())]
+    ErasureIncomplete {
+        /// The tenant.
+        id: TenantId,
+        /// What is left.
+        left: Vec<crate::erasure::ErasureCheck>,
+    },
+    /// The tenant has no erasure record: it was not erased, or its erasure
+    /// did not finish.
+    #[error("tenant {id} has no erasure record: it was not erased, or its erasure did not finish")]
+    NoErasureRecord {
+        /// The tenant.
+        id: TenantId,
+    },
     /// Another tenant already has this slug.
     #[error("the slug {slug:?} is taken by another tenant")]
     DuplicateSlug {

@@ -14,21 +14,28 @@
 
 #![warn(missing_debug_implementations)]
 
+mod abandon;
 mod error;
 mod lifecycle;
 mod operator;
+mod purge;
+mod reason;
 mod residency;
 mod set_kind;
 mod template;
 mod transaction;
 
+pub mod erasure;
 pub mod migrate;
 pub mod provision;
 pub mod registry;
 pub mod rls;
 pub mod verify;
 
+pub use erasure::{ErasureCheck, ErasureRecord};
 pub use error::Error;
 pub use migrate::Migrations;
 pub use operator::{Operator, TEMPLATE_DATABASE};
 pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
+pub use reason::Reason;
+pub use registry::TenantRef;

@@ -9,6 +9,8 @@ use tenantry_query::{Identifier, TenantId};
 use tenantry_postgres::{MAIN_SERVER, TenantRecord, TenantStatus};
 
 use crate::operator::Operator;
+use crate::reason::Reason;
+use crate::transaction::in_transaction;
 use crate::{Error, registry, residency};
 use tenantry_postgres::Error as RuntimeError;
 
@@ -17,17 +19,17 @@ impl Operator {
     /// (a transaction that wrote before finishes first; one that writes
     /// after fails with
     /// [`tenantry::Error::TenantNotActive`](tenantry_postgres::Error::TenantNotActive)),
-    /// then the registry says so and every process's cache drops it. Returns
-    /// its registry row.
-    pub async fn suspend(&self, id: TenantId) -> Result<TenantRecord, Error> {
-        self.change_status(id, TenantStatus::Active, TenantStatus::Suspended)
+    /// then the registry says so, with who asked and why, and every
+    /// process's cache drops it. Returns its registry row.
+    pub async fn suspend(&self, id: TenantId, reason: &Reason) -> Result<TenantRecord, Error> {
+        self.change_status(id, TenantStatus::Active, TenantStatus::Suspended, reason)
             .await
     }
 
     /// Resumes suspended tenant `id`: its placement admits its writes
-    /// again, then the registry serves it.
-    pub async fn resume(&self, id: TenantId) -> Result<TenantRecord, Error> {
-        self.change_status(id, TenantStatus::Suspended, TenantStatus::Active)
+    /// again, then the registry serves it and records who asked and why.
+    pub async fn resume(&self, id: TenantId, reason: &Reason) -> Result<TenantRecord, Error> {
+        self.change_status(id, TenantStatus::Suspended, TenantStatus::Active, reason)
             .await
     }
 
@@ -58,25 +60,23 @@ impl Operator {
 
     /// Moves tenant `id` from status `from` to `to`, in its placement first
     /// (its residency row, which waits for its writing transactions), then in
-    /// the registry. Already in `to`, it is
-    /// done again (a change that failed half-way is completed); in any other
+    /// the registry, with who asked and why. Already in `to`, it is done
+    /// again (a change that failed half-way is completed); in any other
     /// status it is refused.
     async fn change_status(
         &self,
         id: TenantId,
         from: TenantStatus,
         to: TenantStatus,
+        reason: &Reason,
     ) -> Result<TenantRecord, Error> {
+        reason.check()?;
         let main = self.connect(MAIN_SERVER, None).await?;
         let record = registry::find(&main, id)
             .await?
             .ok_or(RuntimeError::UnknownTenant { id })?;
         if record.status != from && record.status != to {
-            return Err(RuntimeError::TenantNotActive {
-                id,
-                status: record.status,
-            }
-            .into());
+            return Err(RuntimeError::not_serving(id, record.status).into());
         }
         let placement = self
             .connect(&record.server, record.placement.database())
@@ -89,10 +89,12 @@ impl Operator {
             self.fence_wait_limit(),
         )
         .await?;
-        registry::set_status(&main, id, to).await?;
-        Ok(TenantRecord {
-            status: to,
-            ..record
+        in_transaction(&main, async || {
+            registry::change_status(&main, id, to, reason).await
         })
+        .await?;
+        registry::find(&main, id)
+            .await?
+            .ok_or_else(|| RuntimeError::UnknownTenant { id }.into())
     }
 }

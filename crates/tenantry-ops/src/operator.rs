@@ -12,7 +12,7 @@ use tenantry_postgres::{Config, ConnectOptions, MAIN_SERVER, TenantRecord, Tenan
 use tokio::sync::OnceCell;
 
 use crate::Error;
-use crate::registry;
+use crate::registry::{self, TenantRef};
 use tenantry_postgres::Error as RuntimeError;
 
 /// The name of the template database kept on each server for new database tenants.
@@ -44,6 +44,7 @@ pub struct Operator {
     shared_schema: Identifier,
     template: Identifier,
     fence_wait: Duration,
+    erase_batch: i64,
     /// The runtime on the operator's own connections, opened on first use:
     /// how the operator works inside one tenant (seeding it).
     runtime: OnceCell<Tenantry>,
@@ -62,6 +63,7 @@ impl Operator {
             shared_schema: Identifier::new(GLOBAL_SCHEMA).expect("a valid identifier"),
             template: Identifier::new(TEMPLATE_DATABASE).expect("a valid identifier"),
             fence_wait: DEFAULT_FENCE_WAIT,
+            erase_batch: crate::purge::BATCH_ROWS,
             runtime: OnceCell::new(),
         }
     }
@@ -95,6 +97,19 @@ impl Operator {
     pub fn fence_wait(mut self, wait: Duration) -> Self {
         self.fence_wait = wait;
         self
+    }
+
+    /// How many rows of a tenant one statement of an erasure (or of an
+    /// abandoned provisioning) deletes from a shared table at most (default
+    /// 10,000; at least 1): each batch commits on its own, so no lock is
+    /// held long.
+    pub fn erase_batch(mut self, rows: u32) -> Self {
+        self.erase_batch = i64::from(rows.max(1));
+        self
+    }
+
+    pub(crate) fn erase_batch_rows(&self) -> i64 {
+        self.erase_batch
     }
 
     pub(crate) fn fence_wait_limit(&self) -> Duration {
@@ -180,6 +195,13 @@ impl Operator {
         Ok(self.database_config(server, database)?.connect().await?)
     }
 
+    /// The registry row of `tenant`, by id or slug, with its migration state
+    /// and last status change.
+    pub async fn tenant(&self, tenant: impl Into<TenantRef>) -> Result<TenantRecord, Error> {
+        let client = self.connect(MAIN_SERVER, None).await?;
+        registry::find_tenant(&client, &tenant.into()).await
+    }
+
     /// Every registered tenant.
     pub async fn tenants(&self) -> Result<Vec<TenantRecord>, Error> {
         let client = self.connect(MAIN_SERVER, None).await?;
@@ -195,6 +217,7 @@ impl std::fmt::Debug for Operator {
             .field("shared_schema", &self.shared_schema)
             .field("template", &self.template)
             .field("fence_wait", &self.fence_wait)
+            .field("erase_batch", &self.erase_batch)
             .finish_non_exhaustive()
     }
 }

@@ -1,5 +1,8 @@
 //! Provisioning: one call creates a tenant in its placement, and completes
-//! a call that crashed part-way when made again.
+//! a call that crashed part-way when made again with the same slug (the
+//! tenant keeps the id it was given then), or
+//! [`Operator::abandon_provisioning`] removes what it made. A server that
+//! cannot be reached fails the call before anything is written.
 //!
 //! The registry row comes first, in status `provisioning` (never served);
 //! then the schema or database, the tenant migrations, the tenant's
@@ -27,7 +30,7 @@ use crate::migrate::{
     create_schema, grant, record_state,
 };
 use crate::operator::Operator;
-use crate::registry;
+use crate::registry::{self, TenantRef};
 use crate::residency;
 use crate::template::TemplateLock;
 use tenantry_postgres::Error as RuntimeError;
@@ -147,7 +150,9 @@ impl Seed for NoSeed {
 
 impl Operator {
     /// Creates `tenant` (see [`crate::provision`]) with the tenant migrations
-    /// `migrations`, and returns its registry row, now active.
+    /// `migrations`, and returns its registry row, now active. A slug whose
+    /// earlier provisioning died, in the same placement and server, is
+    /// completed under the id it was given then.
     pub async fn provision(
         &self,
         tenant: &NewTenant,
@@ -171,9 +176,25 @@ impl Operator {
                 name: tenant.server.clone(),
             })?;
         let main = self.connect(MAIN_SERVER, None).await?;
+        // An unreachable server fails the call before anything is written.
+        let server = self.connect(&tenant.server, None).await?;
+        let id = match registry::find_ref(&main, &TenantRef::Slug(tenant.slug.clone())).await? {
+            Some(died)
+                if died.status == TenantStatus::Provisioning
+                    && died.placement == placement
+                    && died.server == tenant.server =>
+            {
+                died.id
+            }
+            // An erased tenant's slug is its tombstone's for ever.
+            Some(erased) if erased.status == TenantStatus::Erased => {
+                return Err(RuntimeError::TenantErased { id: erased.id }.into());
+            }
+            _ => tenant.id,
+        };
         let record = registry::register(
             &main,
-            tenant.id,
+            id,
             &tenant.slug,
             &placement,
             &tenant.server,
@@ -184,11 +205,7 @@ impl Operator {
             TenantStatus::Active => return Ok(record),
             TenantStatus::Provisioning => {}
             status => {
-                return Err(RuntimeError::TenantNotActive {
-                    id: record.id,
-                    status,
-                }
-                .into());
+                return Err(RuntimeError::not_serving(record.id, status).into());
             }
         }
         let mut migrated = Vec::new();
@@ -198,9 +215,10 @@ impl Operator {
                     .await?,
             );
         }
-        let client = self
-            .connect(&record.server, record.placement.database())
-            .await?;
+        let client = match record.placement.database() {
+            None => server,
+            Some(database) => self.connect(&record.server, Some(database)).await?,
+        };
         if let Some(target) = Target::of_tenant(&record, &Identifier::new(POOL_SCHEMA)?) {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }

@@ -5,6 +5,10 @@
 /// The setting that holds the current tenant id inside a transaction.
 pub const TENANT_SETTING: &str = "tenantry.tenant_id";
 
+/// The column that holds the tenant id in every tenant-scoped table (and in
+/// shared tables that refer to a tenant).
+pub const TENANT_COLUMN: &str = "tenant_id";
+
 /// The SQL expression policies compare `tenant_id` with: the current tenant,
 /// or NULL (matching no row) when no context is set.
 pub fn current_tenant_expression() -> String {

@@ -211,13 +211,21 @@ pub enum Error {
         /// The id asked for.
         id: TenantId,
     },
-    /// The tenant exists but is not active (provisioning, suspended, moving, erased).
+    /// The tenant exists but is not active (provisioning, suspended,
+    /// moving); an erased one is [`Error::TenantErased`].
     #[error("tenant {id} is {status}, not active")]
     TenantNotActive {
         /// The tenant.
         id: TenantId,
         /// Its status.
         status: TenantStatus,
+    },
+    /// The tenant was erased: its rows are gone, and its id and slug can
+    /// never serve or be provisioned again.
+    #[error("tenant {id} was erased; it can never serve again")]
+    TenantErased {
+        /// The tenant.
+        id: TenantId,
     },
     /// The tenant was moved to another placement or server after this handle
     /// was made; its statements would go to the old place. Get a new handle
@@ -311,6 +319,16 @@ impl From<tokio_postgres::Error> for Error {
 }
 
 impl Error {
+    /// The error of a tenant that may not serve in `status`:
+    /// [`Error::TenantErased`] for an erased one, [`Error::TenantNotActive`]
+    /// for any other.
+    pub fn not_serving(id: TenantId, status: TenantStatus) -> Self {
+        match status {
+            TenantStatus::Erased => Error::TenantErased { id },
+            status => Error::TenantNotActive { id, status },
+        }
+    }
+
     /// The error of opening a connection. The server refuses a connection
     /// with a `FATAL` error (authentication, unknown database, too many
     /// connections, starting up): that is no lost connection, unless the
@@ -387,7 +405,7 @@ fn fenced(db_error: &DbError) -> Option<impl FnOnce(tokio_postgres::Error) -> Er
         None => None,
     };
     Some(move |source| match status {
-        Some(status) => Error::TenantNotActive { id, status },
+        Some(status) => Error::not_serving(id, status),
         None => Error::OutsidePlacement { id, source },
     })
 }

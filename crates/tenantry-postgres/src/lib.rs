@@ -34,6 +34,6 @@ pub use handles::row::PgRow;
 pub use handles::tenant::{Tenant, TenantExecutor};
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
 pub use options::{ConnectOptions, RootCerts, SslMode, TargetSessionAttrs};
-pub use placement::{MigrationFailure, Placement, TenantRecord, TenantStatus};
+pub use placement::{MigrationFailure, Placement, StatusChange, TenantRecord, TenantStatus};
 pub use routing::registry;
 pub use transport::ConnectFailure;

@@ -131,6 +131,24 @@ pub struct TenantRecord {
     /// Why the last migration run failed on its tables; cleared when a run
     /// succeeds there. Read like `schema_version`.
     pub migration_failure: Option<MigrationFailure>,
+    /// The last suspension, resumption or erasure of the tenant: who, when
+    /// and why. Read like `schema_version`.
+    pub last_change: Option<StatusChange>,
+}
+
+/// A change of a tenant's status by an operator, as the registry records it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusChange {
+    /// The status it moved the tenant to.
+    pub status: TenantStatus,
+    /// Who made it.
+    pub actor: String,
+    /// Why.
+    pub reason: String,
+    /// A reference elsewhere (a ticket, a request), if any.
+    pub reference: Option<String>,
+    /// When.
+    pub at: OffsetDateTime,
 }
 
 /// A migration run that failed on a tenant's tables, as the registry records it.

@@ -6,7 +6,7 @@ mod verify;
 
 use tenantry_ops::Migrations;
 
-use crate::args::{Cli, Command, TenantsCommand};
+use crate::args::{Cli, Command};
 use crate::exit::{Fatal, Status};
 
 /// Runs the command `cli` names. `embedded` are the migrations compiled
@@ -14,9 +14,7 @@ use crate::exit::{Fatal, Status};
 pub(crate) async fn run(cli: Cli, embedded: Option<Migrations>) -> Result<Status, Fatal> {
     match cli.command {
         Command::Migrate(args) => migrate::run(&cli.connection, &args, embedded).await,
-        Command::Tenants {
-            command: TenantsCommand::List { json },
-        } => tenants::list(&cli.connection, json).await,
+        Command::Tenants { command } => tenants::run(&cli.connection, &command, embedded).await,
         Command::Verify(args) => verify::run(&cli.connection, &args).await,
     }
 }

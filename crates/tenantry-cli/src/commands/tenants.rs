@@ -1,15 +1,163 @@
-//! `tenantry tenants list`: the registry.
+//! `tenantry tenants ...`: the registry, and each tenant's life.
 
-use tenantry_ops::Error;
+use tenantry_ops::{Error, NewTenant, Operator, PlacementKind, Reason, TenantRef};
+use tenantry_postgres::TenantRecord;
 use tokio_postgres::error::SqlState;
 
-use crate::args::ConnectionArgs;
-use crate::exit::{Fatal, Status};
-use crate::render::tenants;
+use crate::args::{
+    ChangeArgs, ConnectionArgs, EraseArgs, Placement, ProvisionArgs, TenantArgs, TenantsCommand,
+};
+use crate::exit::{Fatal, Status, describe};
+use crate::migrations;
+use crate::progress::RowsDeleted;
+use crate::render::{erasure, tenants};
+
+/// Runs `tenantry tenants <command>`.
+pub(crate) async fn run(
+    connection: &ConnectionArgs,
+    command: &TenantsCommand,
+    embedded: Option<tenantry_ops::Migrations>,
+) -> Result<Status, Fatal> {
+    let operator = connection.operator()?;
+    match command {
+        TenantsCommand::List { json } => list(&operator, *json).await,
+        TenantsCommand::Provision(args) => provision(&operator, args, embedded).await,
+        TenantsCommand::Suspend(args) => {
+            let reason = reason(args);
+            let tenant = tenant(&operator, &args.tenant).await?;
+            printed(operator.suspend(tenant.id, &reason).await, args.tenant.json)
+        }
+        TenantsCommand::Resume(args) => {
+            let reason = reason(args);
+            let tenant = tenant(&operator, &args.tenant).await?;
+            printed(operator.resume(tenant.id, &reason).await, args.tenant.json)
+        }
+        TenantsCommand::Erase(args) => erase(&operator, args).await,
+        TenantsCommand::Abandon(args) => printed(
+            operator
+                .abandon_provisioning(TenantRef::from(args.tenant.as_str()))
+                .await,
+            args.json,
+        ),
+        TenantsCommand::Show(args) => printed(
+            operator.tenant(TenantRef::from(args.tenant.as_str())).await,
+            args.json,
+        ),
+        TenantsCommand::ErasureReport(args) => {
+            let tenant = tenant(&operator, args).await?;
+            match operator.erasure_record(tenant.id).await {
+                Ok(record) => {
+                    erasure::print(&record, args.json);
+                    Ok(Status::Success)
+                }
+                Err(error) => refused(error),
+            }
+        }
+    }
+}
+
+/// The registry row of the tenant `args` names; a tenant that cannot be
+/// found, or a registry that cannot be read, is fatal.
+async fn tenant(operator: &Operator, args: &TenantArgs) -> Result<TenantRecord, Fatal> {
+    operator
+        .tenant(TenantRef::from(args.tenant.as_str()))
+        .await
+        .map_err(|error| Fatal::because("cannot find the tenant", &error))
+}
+
+fn reason(args: &ChangeArgs) -> Reason {
+    Reason {
+        actor: args.actor.clone(),
+        reason: args.reason.clone(),
+        reference: args.reference.clone(),
+    }
+}
+
+/// Prints the tenant's registry row, or says why the operation was refused
+/// (exit 1); a server that cannot be reached is fatal (exit 2).
+fn printed(outcome: Result<TenantRecord, Error>, json: bool) -> Result<Status, Fatal> {
+    match outcome {
+        Ok(record) => {
+            tenants::print_one(&record, json);
+            Ok(Status::Success)
+        }
+        Err(error) => refused(error),
+    }
+}
+
+/// An operation that failed: fatal if a server could not be reached,
+/// refused (exit 1) otherwise.
+fn refused(error: Error) -> Result<Status, Fatal> {
+    if let Error::Runtime(tenantry_postgres::Error::Connect { .. }) = error {
+        return Err(Fatal::because("cannot reach a server", &error));
+    }
+    eprintln!("error: {}", describe(&error));
+    Ok(Status::Failure)
+}
+
+async fn provision(
+    operator: &Operator,
+    args: &ProvisionArgs,
+    embedded: Option<tenantry_ops::Migrations>,
+) -> Result<Status, Fatal> {
+    let migrations = match (embedded, &args.migrations) {
+        (Some(_), Some(_)) => {
+            return Err(Fatal::new(
+                "this binary embeds its migrations; --migrations does not apply",
+            ));
+        }
+        (Some(embedded), None) => embedded,
+        (None, directory) => migrations::load(
+            directory
+                .as_deref()
+                .unwrap_or(migrations::DEFAULT_DIRECTORY.as_ref()),
+        )?,
+    };
+    let placement = match args.placement {
+        Placement::Pool => PlacementKind::Pool,
+        Placement::Schema => PlacementKind::Schema,
+        Placement::Database => PlacementKind::Database,
+    };
+    let mut tenant = NewTenant::new(&args.slug, placement)
+        .on_server(&args.server)
+        .with_plan(&args.plan);
+    if let Some(id) = &args.id {
+        tenant = tenant.with_id(
+            id.parse()
+                .map_err(|_| Fatal::new(format!("--id {id:?} is not a UUID")))?,
+        );
+    }
+    printed(
+        operator.provision(&tenant, &migrations.tenant).await,
+        args.json,
+    )
+}
+
+async fn erase(operator: &Operator, args: &EraseArgs) -> Result<Status, Fatal> {
+    if !args.yes {
+        return Err(Fatal::new(
+            "erase deletes the tenant's data on every server for ever: pass --yes to confirm",
+        ));
+    }
+    let tenant = tenant(operator, &args.change.tenant).await?;
+    let progress = RowsDeleted::new();
+    let erased = operator
+        .erase_with_progress(tenant.id, &reason(&args.change), &|rows| {
+            progress.deleted(rows)
+        })
+        .await;
+    progress.finish();
+    match erased {
+        Ok(record) => {
+            erasure::print(&record, args.change.tenant.json);
+            Ok(Status::Success)
+        }
+        Err(error) => refused(error),
+    }
+}
 
 /// Prints every registered tenant.
-pub(crate) async fn list(connection: &ConnectionArgs, json: bool) -> Result<Status, Fatal> {
-    let operator = connection.operator()?;
+async fn list(operator: &Operator, json: bool) -> Result<Status, Fatal> {
     let registered = operator.tenants().await.map_err(|error| {
         if is_missing_registry(&error) {
             Fatal::new("the main server has no tenant registry yet: run `tenantry migrate` first")

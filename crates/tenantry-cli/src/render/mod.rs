@@ -1,5 +1,6 @@
 //! What the commands print: tables for people, JSON for programs.
 
+pub(crate) mod erasure;
 pub(crate) mod findings;
 pub(crate) mod migration;
 pub(crate) mod table;

@@ -1,7 +1,7 @@
 //! The registry as `tenantry tenants list` prints it.
 
 use serde::Serialize;
-use tenantry_postgres::{MigrationFailure, Placement, TenantRecord};
+use tenantry_postgres::{MigrationFailure, Placement, StatusChange, TenantRecord};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -29,6 +29,46 @@ struct TenantLine<'a> {
     schema_version: Option<i64>,
     /// The last migration run's failure on its tables.
     migration_failure: Option<FailureLine<'a>>,
+    /// The last suspension, resumption or erasure: who, when, why.
+    last_change: Option<ChangeLine<'a>>,
+}
+
+/// A tenant's last status change in the JSON output.
+#[derive(Debug, Serialize)]
+struct ChangeLine<'a> {
+    status: &'static str,
+    actor: &'a str,
+    reason: &'a str,
+    reference: Option<&'a str>,
+    /// RFC 3339.
+    at: String,
+}
+
+impl<'a> ChangeLine<'a> {
+    fn of(change: &'a StatusChange) -> Self {
+        ChangeLine {
+            status: change.status.as_str(),
+            actor: &change.actor,
+            reason: &change.reason,
+            reference: change.reference.as_deref(),
+            at: timestamp(change.at),
+        }
+    }
+}
+
+/// A status change in one cell: `suspended by alice at <when>: <why> (<reference>)`.
+fn change_cell(change: &StatusChange) -> String {
+    let reference = change
+        .reference
+        .as_ref()
+        .map_or_else(String::new, |reference| format!(" ({reference})"));
+    format!(
+        "{} by {} at {}: {}{reference}",
+        change.status,
+        change.actor,
+        timestamp(change.at),
+        change.reason
+    )
 }
 
 /// A tenant's last migration failure in the JSON output.
@@ -74,8 +114,45 @@ impl<'a> TenantLine<'a> {
             updated_at: timestamp(tenant.updated_at),
             schema_version: tenant.schema_version,
             migration_failure: tenant.migration_failure.as_ref().map(FailureLine::of),
+            last_change: tenant.last_change.as_ref().map(ChangeLine::of),
         }
     }
+}
+
+/// Prints one tenant: a JSON object, or one `field: value` line each.
+pub(crate) fn print_one(tenant: &TenantRecord, json: bool) {
+    if json {
+        super::print_json(&TenantLine::of(tenant));
+    } else {
+        print!("{}", details(tenant));
+    }
+}
+
+/// One tenant, one `field: value` line each.
+fn details(tenant: &TenantRecord) -> String {
+    let or_none = |value: Option<String>| value.unwrap_or_else(|| "-".to_owned());
+    let lines = [
+        ("id", tenant.id.to_string()),
+        ("slug", tenant.slug.clone()),
+        ("placement", tenant.placement.to_string()),
+        ("server", tenant.server.clone()),
+        ("plan", tenant.plan.clone()),
+        ("status", tenant.status.to_string()),
+        ("created_at", timestamp(tenant.created_at)),
+        ("updated_at", timestamp(tenant.updated_at)),
+        (
+            "version",
+            or_none(tenant.schema_version.map(|version| version.to_string())),
+        ),
+        (
+            "last change",
+            or_none(tenant.last_change.as_ref().map(change_cell)),
+        ),
+    ];
+    lines
+        .iter()
+        .map(|(field, value)| format!("{field:<12} {value}\n"))
+        .collect()
 }
 
 /// Prints every tenant as a JSON array.
@@ -84,8 +161,9 @@ pub(crate) fn print_json(tenants: &[TenantRecord]) {
     super::print_json(&lines);
 }
 
-/// The registry as a table, then the number of tenants. The last column
-/// is the last migration run's failure on the tenant's tables, if any.
+/// The registry as a table, then the number of tenants. The last columns
+/// are the last migration run's failure on the tenant's tables and its last
+/// status change, if any.
 pub(crate) fn table(tenants: &[TenantRecord]) -> String {
     let mut table = Table::new(&[
         "id",
@@ -97,6 +175,7 @@ pub(crate) fn table(tenants: &[TenantRecord]) -> String {
         "created_at",
         "version",
         "migration",
+        "last change",
     ]);
     for tenant in tenants {
         table.row(vec![
@@ -121,6 +200,10 @@ pub(crate) fn table(tenants: &[TenantRecord]) -> String {
                     )
                 },
             ),
+            tenant
+                .last_change
+                .as_ref()
+                .map_or_else(|| "-".to_owned(), change_cell),
         ]);
     }
     let mut out = String::new();

@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 4] = [
+static CONTROL: [Migration; 6] = [
     Migration::new(
         1,
         "create_tenants",
@@ -83,6 +83,74 @@ CREATE FUNCTION has_tenants() RETURNS boolean
     LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
     AS $$ SELECT EXISTS (SELECT FROM tenantry_control.tenants) $$;
 REVOKE EXECUTE ON FUNCTION has_tenants() FROM PUBLIC;
+"#,
+    ),
+    // Who changed a tenant's status, when and why. Append-only, whatever
+    // the role (an owner too): a history that can be rewritten records
+    // nothing. No foreign key: the history outlives the tenant's row.
+    Migration::new(
+        5,
+        "record_status_changes",
+        r#"
+CREATE FUNCTION refuse_rewrite() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION '%.% is append-only', TG_TABLE_SCHEMA, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TABLE status_changes (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    status text NOT NULL CHECK (status IN ('active', 'suspended', 'erased')),
+    actor text NOT NULL CHECK (btrim(actor) <> ''),
+    reason text NOT NULL CHECK (btrim(reason) <> ''),
+    reference text CHECK (btrim(reference) <> ''),
+    changed_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX status_changes_of_tenant ON status_changes (tenant_id, id);
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON status_changes
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+CREATE TRIGGER append_only_table BEFORE TRUNCATE ON status_changes
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+"#,
+    ),
+    // The proof of each erasure, append-only like the status history; and
+    // an erased tenant's registry row, its tombstone, is never changed or
+    // removed: a stray job cannot bring the tenant back.
+    Migration::new(
+        6,
+        "record_erasures",
+        r#"
+CREATE TABLE erasures (
+    tenant_id uuid PRIMARY KEY,
+    slug text NOT NULL,
+    placement text NOT NULL,
+    servers text[] NOT NULL,
+    checked_servers text[] NOT NULL,
+    checked_databases text[] NOT NULL,
+    checked_objects text[] NOT NULL,
+    remaining bigint[] NOT NULL,
+    actor text NOT NULL,
+    reason text NOT NULL,
+    reference text,
+    erased_at timestamptz NOT NULL,
+    digest text NOT NULL CHECK (digest ~ '^[0-9a-f]{64}$'),
+    CHECK (cardinality(checked_servers) = cardinality(remaining)
+       AND cardinality(checked_databases) = cardinality(remaining)
+       AND cardinality(checked_objects) = cardinality(remaining))
+);
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON erasures
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+CREATE TRIGGER append_only_table BEFORE TRUNCATE ON erasures
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+CREATE FUNCTION keep_tombstone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'tenant % was erased: its registry row is a tombstone', OLD.id
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER keep_tombstone BEFORE UPDATE OR DELETE ON tenants
+    FOR EACH ROW WHEN (OLD.status = 'erased') EXECUTE FUNCTION keep_tombstone();
 "#,
     ),
 ];

@@ -99,7 +99,7 @@ impl Tenantry {
 
     /// The handle of tenant `id`. Through the registry, the tenant must be
     /// registered and active ([`Error::UnknownTenant`],
-    /// [`Error::TenantNotActive`]) and the handle goes where it lives; in a
+    /// [`Error::TenantNotActive`], [`Error::TenantErased`]) and the handle goes where it lives; in a
     /// pool-only deployment ([`Config::pool_only`]), every tenant is in the
     /// main server's shared tables.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {

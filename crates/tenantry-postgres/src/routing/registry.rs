@@ -39,6 +39,7 @@ pub fn record(row: &Row) -> Result<TenantRecord, Error> {
         updated_at: row.get("updated_at"),
         schema_version: None,
         migration_failure: None,
+        last_change: None,
     })
 }
 

@@ -62,10 +62,7 @@ impl Router {
         };
         let record = record.ok_or(Error::UnknownTenant { id })?;
         if record.status != TenantStatus::Active {
-            return Err(Error::TenantNotActive {
-                id,
-                status: record.status,
-            });
+            return Err(Error::not_serving(id, record.status));
         }
         let server = servers.named(&record.server)?;
         let route = Arc::new(Route::new(id, record.placement, server, citus));

@@ -1,0 +1,87 @@
+//! Abandoning a provisioning that died: its schema or database, its rows in
+//! the shared pool (a seed may have written some), its residency and its
+//! registry row go; nothing else does.
+
+use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
+use tenantry_query::TenantId;
+use tokio_postgres::Client;
+
+use crate::operator::Operator;
+use crate::registry::{self, TenantRef, find_tenant};
+use crate::{Error, purge};
+
+impl Operator {
+    /// Removes what the provisioning of `tenant` (by id or slug), still
+    /// `provisioning`, made: its own schema or database, its rows in its
+    /// server's pool and shared tables, its residency, its registry row.
+    /// Returns the row it removed. A tenant in any other status is
+    /// [`Error::NotProvisioning`], and nothing is removed.
+    pub async fn abandon_provisioning(
+        &self,
+        tenant: impl Into<TenantRef>,
+    ) -> Result<TenantRecord, Error> {
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let record = find_tenant(&main, &tenant.into()).await?;
+        if record.status != TenantStatus::Provisioning {
+            return Err(Error::NotProvisioning {
+                id: record.id,
+                status: record.status,
+            });
+        }
+        let server = self.connect(&record.server, None).await?;
+        match &record.placement {
+            Placement::Pool => {}
+            Placement::Schema(schema) => {
+                server
+                    .batch_execute(&format!(
+                        "DROP SCHEMA IF EXISTS {} CASCADE",
+                        schema.quoted()
+                    ))
+                    .await?;
+            }
+            Placement::Database(database) => {
+                server
+                    .batch_execute(&format!(
+                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                        database.quoted()
+                    ))
+                    .await?;
+            }
+        }
+        let tables = purge::scoped_tables(&server).await?;
+        purge::delete_rows(
+            &server,
+            &tables,
+            record.id,
+            self.erase_batch_rows(),
+            &|_| {},
+        )
+        .await?;
+        forget_resident(&server, &record).await?;
+        registry::forget_provisioning(&main, &record).await?;
+        Ok(record)
+    }
+}
+
+/// Removes `record`'s residency and seed marker from its server's own
+/// database (a tenant database's went with it).
+async fn forget_resident(server: &Client, record: &TenantRecord) -> Result<(), Error> {
+    server
+        .execute(
+            "DELETE FROM tenantry.residents WHERE tenant_id = $1",
+            &[&record.id.as_uuid()],
+        )
+        .await?;
+    forget_seed(server, record.id).await
+}
+
+/// Removes the seed marker of `tenant` from the connected database.
+pub(crate) async fn forget_seed(client: &Client, tenant: TenantId) -> Result<(), Error> {
+    client
+        .execute(
+            "DELETE FROM tenantry.seeded WHERE tenant = $1",
+            &[&tenant.to_string()],
+        )
+        .await?;
+    Ok(())
+}

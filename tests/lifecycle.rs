@@ -1,0 +1,11 @@
+//! A tenant's life as operations: suspended and resumed with who asked and
+//! why, recorded for good; provisioning that leaves no debris; erasure with
+//! a proof.
+
+mod support;
+
+mod lifecycle {
+    mod erasure;
+    mod provisioning;
+    mod suspension;
+}

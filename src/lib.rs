@@ -93,9 +93,9 @@
 
 pub mod guide;
 
-pub use tenantry_derive::Entity;
 #[cfg(feature = "ops")]
 pub use tenantry_derive::embed_migrations;
+pub use tenantry_derive::{DbEnum, Entity};
 /// The privileged side: migrations, provisioning, suspension, the catalog
 /// audit (feature `ops`).
 #[cfg(feature = "ops")]
@@ -107,9 +107,9 @@ pub use tenantry_postgres::{
     contract, registry,
 };
 pub use tenantry_query::{
-    Column, Delete, Entity, EntityKind, Executor, Filter, GlobalEntity, GlobalScope, Identifier,
-    Insert, Insertable, Operation, Ordering, Scope, Select, SqlValue, Statement, TenantEntity,
-    TenantId, TenantScoped, Text, Update,
+    ArrayElement, Column, Delete, Entity, EntityKind, Executor, Filter, FromSql, GlobalEntity,
+    GlobalScope, Identifier, Insert, Insertable, Json, Operation, Ordering, Scope, Select,
+    SqlValue, Statement, TenantEntity, TenantId, TenantScoped, Text, ToSql, Update,
 };
 
 /// The whole query layer, plumbing included: the traits and markers that
@@ -165,8 +165,8 @@ pub type GlobalSelect<'a, E> = Select<'a, GlobalScope<GlobalExecutor>, E>;
 /// The names most code needs: `use tenantry::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Config, Entity, Error, Global, GlobalScope, Tenant, TenantId, TenantScoped, TenantSelect,
-        TenantTransaction, Tenantry, Uuid,
+        ArrayElement, Config, DbEnum, Entity, Error, Global, GlobalScope, Json, SqlValue, Tenant,
+        TenantId, TenantScoped, TenantSelect, TenantTransaction, Tenantry, Uuid,
     };
     pub use time::OffsetDateTime;
 }

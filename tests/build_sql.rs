@@ -12,7 +12,10 @@ mod support;
 
 use sea_query::Value;
 use support::{Customer, Invoice, NewCustomer, NewInvoice, Plan};
-use tenantry::{GlobalScope, Insertable, Operation, QueryError, Statement, TenantId, TenantScoped};
+use tenantry::query::Bind;
+use tenantry::{
+    GlobalScope, Insertable, Operation, QueryError, SqlValue, Statement, TenantId, TenantScoped,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -1517,8 +1520,8 @@ impl Insertable for RowWithTenant {
     type Entity = Customer;
     const COLUMNS: &'static [&'static str] = &["tenant_id", "id"];
 
-    fn into_values(self) -> impl Iterator<Item = Value> {
-        [uuid(self.tenant_id), uuid(self.id)].into_iter()
+    fn into_values(self) -> impl Iterator<Item = Bind> {
+        [self.tenant_id.into_bind(), self.id.into_bind()].into_iter()
     }
 }
 
@@ -1559,4 +1562,147 @@ fn hand_made_tenant_column_handle_cannot_move_rows_in_an_update() {
         ),
         "{result:?}"
     );
+}
+
+// ---------------------------------------------------- open column values
+
+/// A status stored as a PostgreSQL enum.
+#[derive(tenantry::DbEnum, Debug, Clone, Copy, PartialEq)]
+#[db_enum(type = "task_status")]
+enum TaskStatus {
+    Todo,
+    Done,
+}
+
+/// A task with column types bound by their own `ToSql`.
+#[derive(tenantry::Entity, Debug)]
+#[entity(table = "tasks", tenant_scoped)]
+#[allow(dead_code)] // only built, never read
+struct Task {
+    #[entity(primary_key)]
+    id: i64,
+    tenant_id: TenantId,
+    status: TaskStatus,
+    price: rust_decimal::Decimal,
+    tags: Vec<String>,
+}
+
+/// The bind values of `statement` as text: a value sea-query holds as its
+/// `Value`, one bound by its own `ToSql` as `open(<Debug>)`.
+fn binds(statement: &Statement) -> Vec<String> {
+    (0..statement.values().len())
+        .map(|position| match statement.open_value(position) {
+            Some(open) => format!("open({open:?})"),
+            None => format!("{:?}", statement.values()[position]),
+        })
+        .collect()
+}
+
+#[test]
+fn open_values_are_parameters_and_every_statement_stays_scoped() {
+    let price = rust_decimal::Decimal::new(1999, 2);
+    let tenant = format!("{:?}", tenant());
+    for (db, table) in [
+        (shared(), r#""public"."tasks""#),
+        (in_schema(), r#""tenant_acme"."tasks""#),
+    ] {
+        let select = db
+            .select::<Task>()
+            .filter(Task::STATUS.eq(TaskStatus::Done).or(Task::PRICE.gt(price)))
+            .filter(Task::TAGS.contains(vec!["eu".to_owned()]))
+            .filter(Task::TAGS.overlaps(vec!["a".to_owned(), "b".to_owned()]))
+            .filter(Task::TAGS.has("vip"))
+            .filter(Task::STATUS.eq_any(vec![TaskStatus::Todo]))
+            .build()
+            .unwrap();
+        assert_eq!(
+            select.sql(),
+            format!(
+                r#"SELECT "tasks"."id", "tasks"."tenant_id", "tasks"."status", "tasks"."price", "tasks"."tags" FROM {table} WHERE "tasks"."tenant_id" = $1 AND ("tasks"."status" = $2 OR "tasks"."price" > $3) AND "tasks"."tags" @> $4 AND ("tasks"."tags" && $5) AND $6 = ANY("tasks"."tags") AND "tasks"."status" = ANY($7)"#
+            )
+        );
+        assert_eq!(
+            binds(&select),
+            [
+                tenant.clone(),
+                "open(Done)".into(),
+                "open(19.99)".into(),
+                r#"open(["eu"])"#.into(),
+                r#"open(["a", "b"])"#.into(),
+                r#"String(Some("vip"))"#.into(),
+                "open([Todo])".into(),
+            ]
+        );
+        assert_not_inline(&select);
+
+        let insert = db
+            .insert(NewTask {
+                id: 7,
+                status: TaskStatus::Todo,
+                price,
+                tags: Vec::new(),
+            })
+            .build()
+            .unwrap();
+        assert_eq!(
+            insert.sql(),
+            format!(
+                r#"INSERT INTO {table} ("tenant_id", "id", "status", "price", "tags") VALUES ($1, $2, $3, $4, $5)"#
+            )
+        );
+        assert_eq!(
+            binds(&insert),
+            [
+                tenant.clone(),
+                "BigInt(Some(7))".into(),
+                "open(Todo)".into(),
+                "open(19.99)".into(),
+                "open([])".into()
+            ]
+        );
+
+        let update = db
+            .update::<Task>()
+            .set(Task::STATUS, TaskStatus::Done)
+            .filter(Task::PRICE.lt(price))
+            .build()
+            .unwrap();
+        assert_eq!(
+            update.sql(),
+            format!(
+                r#"UPDATE {table} SET "status" = $1 WHERE "tasks"."tenant_id" = $2 AND "tasks"."price" < $3"#
+            )
+        );
+        assert_eq!(
+            binds(&update),
+            [
+                "open(Done)".to_owned(),
+                tenant.clone(),
+                "open(19.99)".into()
+            ]
+        );
+
+        // In a subquery too, and the subquery's values come along.
+        let delete = db
+            .delete::<Task>()
+            .filter(
+                Task::ID.in_query(
+                    db.select::<Task>()
+                        .filter(Task::STATUS.eq(TaskStatus::Todo))
+                        .columns(Task::ID),
+                ),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            delete.sql(),
+            format!(
+                r#"DELETE FROM {table} WHERE "tasks"."tenant_id" = $1 AND "tasks"."id" IN (SELECT "tasks"."id" FROM {table} WHERE "tasks"."tenant_id" = $2 AND "tasks"."status" = $3)"#
+            )
+        );
+        assert_eq!(
+            binds(&delete),
+            [tenant.clone(), tenant.clone(), "open(Todo)".into()]
+        );
+    }
 }

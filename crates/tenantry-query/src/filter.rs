@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{Expr, ExprTrait, Order};
 
+use crate::bind::OpenValues;
 use crate::scope::Scope;
 
 /// A boolean condition over the entities in the source list `Src` of a
@@ -14,18 +15,21 @@ pub struct Filter<Src> {
     pub(crate) expr: Expr,
     /// Scopes of the subqueries inside, checked against the statement's own.
     pub(crate) subquery_scopes: Vec<Scope>,
+    /// Values bound by their own `ToSql`, carried into the statement.
+    pub(crate) open: OpenValues,
     _src: PhantomData<fn() -> Src>,
 }
 
 impl<Src> Filter<Src> {
     pub(crate) fn new(expr: Expr) -> Self {
-        Self::with_scopes(expr, Vec::new())
+        Self::with_parts(expr, Vec::new(), OpenValues::default())
     }
 
-    pub(crate) fn with_scopes(expr: Expr, subquery_scopes: Vec<Scope>) -> Self {
+    pub(crate) fn with_parts(expr: Expr, subquery_scopes: Vec<Scope>, open: OpenValues) -> Self {
         Self {
             expr,
             subquery_scopes,
+            open,
             _src: PhantomData,
         }
     }
@@ -43,12 +47,13 @@ impl<Src> Filter<Src> {
     /// The condition does not hold.
     #[allow(clippy::should_implement_trait)]
     pub fn not(self) -> Self {
-        Self::with_scopes(self.expr.not(), self.subquery_scopes)
+        Self::with_parts(self.expr.not(), self.subquery_scopes, self.open)
     }
 
     fn combine(mut self, other: Filter<Src>, op: fn(Expr, Expr) -> Expr) -> Self {
         self.subquery_scopes.extend(other.subquery_scopes);
-        Self::with_scopes(op(self.expr, other.expr), self.subquery_scopes)
+        self.open.extend(other.open);
+        Self::with_parts(op(self.expr, other.expr), self.subquery_scopes, self.open)
     }
 }
 

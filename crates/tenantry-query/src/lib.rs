@@ -10,6 +10,7 @@
 
 #![warn(missing_debug_implementations)]
 
+mod bind;
 mod column;
 mod delete;
 mod entity;
@@ -18,6 +19,7 @@ mod executor;
 mod filter;
 mod identifier;
 mod insert;
+mod optional_types;
 mod returning;
 mod scope;
 mod select;
@@ -28,6 +30,7 @@ mod tenant_id;
 mod update;
 mod value;
 
+pub use bind::{Bind, OpenValue};
 pub use column::Column;
 pub use delete::Delete;
 pub use entity::{
@@ -38,6 +41,7 @@ pub use executor::{Decoded, Executor};
 pub use filter::{Filter, Ordering};
 pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
+pub use postgres_types::{FromSql, Json, ToSql};
 pub use scope::{
     Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,
 };
@@ -47,14 +51,15 @@ pub use source::{Contains, Here, There};
 pub use statement::{Operation, Statement};
 pub use tenant_id::TenantId;
 pub use update::Update;
-pub use value::{SqlValue, Text};
+pub use value::{Array, ArrayElement, SqlValue, Text};
 
 /// Re-exports for the code `#[derive(Entity)]` generates; not a public API.
 #[doc(hidden)]
 pub mod __derive {
     pub use crate::{
-        Column, Entity, EntityKind, Error, GlobalEntity, GlobalScope, Insertable, RowReader,
-        SqlValue, TenantEntity, TenantId, TenantScoped, read_column,
+        ArrayElement, Bind, Column, Entity, EntityKind, Error, GlobalEntity, GlobalScope,
+        Insertable, RowReader, SqlValue, TenantEntity, TenantId, TenantScoped, read_column,
     };
+    pub use postgres_types::{FromSql, IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
     pub use sea_query::Value;
 }

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{Condition, Expr, JoinType, Query, SelectStatement};
 
+use crate::bind::OpenValues;
 use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
 use crate::filter::{Filter, Ordering};
@@ -28,6 +29,7 @@ pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
     /// cheaper to move than the statement.
     statement: Box<SelectStatement>,
     foreign: ForeignSubquery,
+    open: OpenValues,
     _types: Types<E, Src, Sel>,
 }
 
@@ -45,6 +47,7 @@ impl<'s, K: Context, E: Entity> Select<'s, K, E> {
             context,
             statement,
             foreign: ForeignSubquery::default(),
+            open: OpenValues::default(),
             _types: PhantomData,
         }
     }
@@ -56,6 +59,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
             context: self.context,
             statement: self.statement,
             foreign: self.foreign,
+            open: self.open,
             _types: PhantomData,
         }
     }
@@ -64,6 +68,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     pub fn filter(mut self, filter: Filter<Src>) -> Self {
         self.foreign
             .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
         self.statement.and_where(filter.expr);
         self
     }
@@ -110,6 +115,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         on: Filter<(C, Src)>,
     ) -> Select<'s, K, E, (C, Src), Sel> {
         self.foreign.check(self.context.scope(), on.subquery_scopes);
+        self.open.extend(on.open);
         let scope = self.context.scope();
         let mut condition = Condition::all();
         if let Some(tenant) = scope.tenant_condition::<C>() {
@@ -137,12 +143,13 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         operation: Operation,
     ) -> Result<Statement, Error> {
         self.foreign.verdict(self.context.scope())?;
-        Ok(Statement::render(
+        Statement::render(
             statement,
             E::TABLE,
             operation,
             self.context.scope(),
-        ))
+            &self.open,
+        )
     }
 
     /// The SQL and bind values of this SELECT.
@@ -174,11 +181,11 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
 
     /// The statement as a subquery, with the scope it was built in followed by
     /// the foreign scopes of its own subqueries, so that the outer statement
-    /// checks those too.
-    pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>) {
+    /// checks those too, and its open values.
+    pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>, OpenValues) {
         let mut scopes = vec![self.context.scope().clone()];
         scopes.extend(self.foreign.into_scopes());
-        (*self.statement, scopes)
+        (*self.statement, scopes, self.open)
     }
 }
 

@@ -2,8 +2,9 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Expr, Query, UpdateStatement};
+use sea_query::{Query, UpdateStatement};
 
+use crate::bind::OpenValues;
 use crate::entity::{Entity, EntityKind};
 use crate::filter::Filter;
 use crate::returning::{entity_columns, write_terminals};
@@ -22,6 +23,7 @@ pub struct Update<'s, K, E> {
     tenant_column_set: bool,
     returning: bool,
     foreign: ForeignSubquery,
+    open: OpenValues,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -40,6 +42,7 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
             tenant_column_set: false,
             returning: false,
             foreign: ForeignSubquery::default(),
+            open: OpenValues::default(),
             _entity: PhantomData,
         }
     }
@@ -50,8 +53,8 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
             // Only a hand-made handle can name it: refuse to move rows.
             self.tenant_column_set |= column.name() == tenant_column;
         }
-        self.statement
-            .value(column.name(), Expr::val(value.into().into_value()));
+        let value = self.open.expr(value.into().into_bind());
+        self.statement.value(column.name(), value);
         self.assignments += 1;
         self
     }
@@ -60,6 +63,7 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
     pub fn filter(mut self, filter: Filter<(E, ())>) -> Self {
         self.foreign
             .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
         self.statement.and_where(filter.expr);
         self
     }
@@ -87,12 +91,13 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
             });
         }
         self.foreign.verdict(self.context.scope())?;
-        Ok(Statement::render(
+        Statement::render(
             &*self.statement,
             E::TABLE,
             Operation::Update,
             self.context.scope(),
-        ))
+            &self.open,
+        )
     }
 }
 

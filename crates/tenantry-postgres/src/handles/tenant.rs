@@ -84,7 +84,7 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            let (statement, params) = (&statement, &params(statement.values()));
+            let (statement, params) = (&statement, &params(&statement));
             retried_if_unsent(|| async move {
                 let (route, lease) = self.connection_for(statement).await?;
                 let sql = statement.sql();
@@ -100,7 +100,7 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            let (statement, params) = (&statement, &params(statement.values()));
+            let (statement, params) = (&statement, &params(&statement));
             retried_if_unsent(|| async move {
                 let (route, lease) = self.connection_for(statement).await?;
                 let sql = statement.sql();
@@ -113,7 +113,7 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let (statement, params) = (&statement, &params(statement.values()));
+        let (statement, params) = (&statement, &params(&statement));
         let (lease, rows) = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();

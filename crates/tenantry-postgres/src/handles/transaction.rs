@@ -71,7 +71,7 @@ impl Executor for TransactionExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&self.scope)?;
-        let params = params(statement.values());
+        let params = params(&statement);
         self.query(statement.sql(), &as_dyn(&params))
             .await
             .map(wrap)
@@ -79,7 +79,7 @@ impl Executor for TransactionExecutor {
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&self.scope)?;
-        let params = params(statement.values());
+        let params = params(&statement);
         TransactionExecutor::execute(self, statement.sql(), &as_dyn(&params)).await
     }
 

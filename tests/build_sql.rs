@@ -14,7 +14,8 @@ use sea_query::Value;
 use support::{Customer, Invoice, NewCustomer, NewInvoice, Plan};
 use tenantry::query::Bind;
 use tenantry::{
-    GlobalScope, Insertable, Operation, QueryError, SqlValue, Statement, TenantId, TenantScoped,
+    Filter, GlobalScope, Insertable, Operation, QueryError, SqlValue, Statement, TenantId,
+    TenantScoped,
 };
 use time::OffsetDateTime;
 use uuid::Uuid;
@@ -1705,4 +1706,102 @@ fn open_values_are_parameters_and_every_statement_stays_scoped() {
             [tenant.clone(), tenant.clone(), "open(Todo)".into()]
         );
     }
+}
+
+// ------------------------------------------ aggregates and richer conditions
+
+#[test]
+fn grouped_report_over_a_join_constrains_both_tables() {
+    assert_both(
+        |db| {
+            db.select::<Customer>()
+                .left_join::<Invoice>(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+                .columns((
+                    Customer::NAME,
+                    Invoice::ID.count(),
+                    Invoice::AMOUNT_CENTS.sum(),
+                    Invoice::AMOUNT_CENTS.avg(),
+                    Invoice::CREATED_AT.max(),
+                    Invoice::NOTE.count_distinct(),
+                ))
+                .filter(Customer::NAME.starts_with("A_%"))
+                .group_by(Customer::NAME)
+                .having(Invoice::AMOUNT_CENTS.sum().ge(10_000))
+                .order_by(Invoice::AMOUNT_CENTS.sum().desc())
+                .build()
+        },
+        r#"SELECT "customers"."name", COUNT("invoices"."id"), CAST(SUM("invoices"."amount") AS int8), CAST(AVG("invoices"."amount") AS float8), MAX("invoices"."created_at"), COUNT(DISTINCT "invoices"."note") FROM "public"."customers" LEFT JOIN "public"."invoices" ON "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = "customers"."id" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3 GROUP BY "customers"."name" HAVING CAST(SUM("invoices"."amount") AS int8) >= $4 ORDER BY CAST(SUM("invoices"."amount") AS int8) DESC"#,
+        r#"SELECT "customers"."name", COUNT("invoices"."id"), CAST(SUM("invoices"."amount") AS int8), CAST(AVG("invoices"."amount") AS float8), MAX("invoices"."created_at"), COUNT(DISTINCT "invoices"."note") FROM "tenant_acme"."customers" LEFT JOIN "tenant_acme"."invoices" ON "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = "customers"."id" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3 GROUP BY "customers"."name" HAVING CAST(SUM("invoices"."amount") AS int8) >= $4 ORDER BY CAST(SUM("invoices"."amount") AS int8) DESC"#,
+        vec![tenant(), tenant(), text(r"A\_\%%"), big(10_000)],
+    );
+}
+
+#[test]
+fn distinct_and_the_richer_conditions_stay_scoped() {
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .columns(Invoice::NOTE)
+                .distinct()
+                .filter(Invoice::AMOUNT_CENTS.between(100, 200))
+                .filter(Invoice::NOTE.ilike("%rush%"))
+                .filter(Invoice::NOTE.is_distinct_from(None))
+                .filter(
+                    Invoice::NOTE
+                        .is_not_distinct_from(Some("x".to_owned()))
+                        .not(),
+                )
+                .build()
+        },
+        r#"SELECT DISTINCT "invoices"."note" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" BETWEEN $2 AND $3) AND ("invoices"."note" ILIKE $4) AND ("invoices"."note" IS DISTINCT FROM $5) AND (NOT ("invoices"."note" IS NOT DISTINCT FROM $6))"#,
+        r#"SELECT DISTINCT "invoices"."note" FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" BETWEEN $2 AND $3) AND ("invoices"."note" ILIKE $4) AND ("invoices"."note" IS DISTINCT FROM $5) AND (NOT ("invoices"."note" IS NOT DISTINCT FROM $6))"#,
+        vec![
+            tenant(),
+            big(100),
+            big(200),
+            text("%rush%"),
+            Value::String(None),
+            text("x"),
+        ],
+    );
+}
+
+#[test]
+fn exists_subqueries_are_scoped_whether_correlated_or_not() {
+    assert_both(
+        |db| {
+            let unpaid = db
+                .select::<Invoice>()
+                .correlate::<Customer>()
+                .filter(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+                .filter(Invoice::PAID.eq(false));
+            let big_ones = db
+                .select::<Invoice>()
+                .filter(Invoice::AMOUNT_CENTS.gt(1_000));
+            db.select::<Customer>()
+                .columns(Customer::ID)
+                .filter(Filter::exists(unpaid))
+                .filter(Filter::not_exists(big_ones))
+                .build()
+        },
+        r#"SELECT "customers"."id" FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $2 AND "invoices"."customer_id" = "customers"."id" AND "invoices"."paid" = $3) AND (NOT EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $4 AND "invoices"."amount" > $5))"#,
+        r#"SELECT "customers"."id" FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $2 AND "invoices"."customer_id" = "customers"."id" AND "invoices"."paid" = $3) AND (NOT EXISTS(SELECT 1 FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $4 AND "invoices"."amount" > $5))"#,
+        vec![
+            tenant(),
+            tenant(),
+            Value::Bool(Some(false)),
+            tenant(),
+            big(1_000),
+        ],
+    );
+    // A subquery of another tenant is refused.
+    let other = TenantScoped::shared(OTHER_TENANT);
+    let result = shared()
+        .select::<Customer>()
+        .filter(Filter::exists(other.select::<Invoice>()))
+        .build();
+    assert!(
+        matches!(result, Err(QueryError::ScopeMismatch { .. })),
+        "{result:?}"
+    );
 }

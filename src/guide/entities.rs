@@ -165,7 +165,7 @@
 //! let select = acme
 //!     .select::<Task>()
 //!     .filter(Task::STATUS.eq(TaskStatus::InProgress))
-//!     .filter(Task::PRICE.ge(Decimal::new(10_00, 2)))
+//!     .filter(Task::PRICE.ge(Decimal::new(1_000, 2)))
 //!     .filter(Task::TAGS.has("billing"))
 //!     .build()?;
 //! assert!(select.sql().ends_with(

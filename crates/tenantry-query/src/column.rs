@@ -178,6 +178,43 @@ impl<E: Entity, T> Column<E, T> {
         Filter::with_parts(self.expr().is_not_in(values), Vec::new(), open)
     }
 
+    /// `column BETWEEN low AND high` (both included).
+    pub fn between<Src, I>(self, low: impl Into<T>, high: impl Into<T>) -> Filter<Src>
+    where
+        T: SqlValue,
+        Src: Contains<E, I>,
+    {
+        let mut open = OpenValues::default();
+        let (low, high) = (
+            open.expr(low.into().into_bind()),
+            open.expr(high.into().into_bind()),
+        );
+        Filter::with_parts(self.expr().between(low, high), Vec::new(), open)
+    }
+
+    /// `column IS DISTINCT FROM value`: unlike `<>`, NULL is a value here
+    /// (NULL is distinct from 1, and not from NULL).
+    pub fn is_distinct_from<Src, I>(self, value: impl Into<T>) -> Filter<Src>
+    where
+        T: SqlValue,
+        Src: Contains<E, I>,
+    {
+        self.compare::<Src, I, T>(value.into(), |column, value| {
+            column.binary(BinOper::Custom("IS DISTINCT FROM"), value)
+        })
+    }
+
+    /// `column IS NOT DISTINCT FROM value`: `=` where NULL equals NULL.
+    pub fn is_not_distinct_from<Src, I>(self, value: impl Into<T>) -> Filter<Src>
+    where
+        T: SqlValue,
+        Src: Contains<E, I>,
+    {
+        self.compare::<Src, I, T>(value.into(), |column, value| {
+            column.binary(BinOper::Custom("IS NOT DISTINCT FROM"), value)
+        })
+    }
+
     /// `column IS NULL`.
     pub fn is_null<Src, I>(self) -> Filter<Src>
     where
@@ -232,6 +269,36 @@ impl<E: Entity, T> Column<E, T> {
         Src: Contains<E, I>,
     {
         Filter::new(self.expr().binary(BinOper::Like, Expr::val(pattern.into())))
+    }
+
+    /// `column ILIKE pattern`: `LIKE` ignoring case.
+    pub fn ilike<Src, I>(self, pattern: impl Into<String>) -> Filter<Src>
+    where
+        T: Text,
+        Src: Contains<E, I>,
+    {
+        Filter::new(
+            self.expr()
+                .binary(PgBinOper::ILike, Expr::val(pattern.into())),
+        )
+    }
+
+    /// `column LIKE 'prefix%'`, with `%`, `_` and `\` in `prefix` escaped, so
+    /// that they match themselves.
+    pub fn starts_with<Src, I>(self, prefix: &str) -> Filter<Src>
+    where
+        T: Text,
+        Src: Contains<E, I>,
+    {
+        let mut pattern = String::with_capacity(prefix.len() + 1);
+        for c in prefix.chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        self.like(pattern)
     }
 }
 

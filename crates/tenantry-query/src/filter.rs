@@ -4,6 +4,11 @@ use std::marker::PhantomData;
 
 use sea_query::{Expr, ExprTrait, Order};
 
+use crate::Select;
+use crate::entity::Entity;
+use crate::scope::Context;
+use crate::source::CorrelatedIn;
+
 use crate::bind::OpenValues;
 use crate::scope::Scope;
 
@@ -32,6 +37,49 @@ impl<Src> Filter<Src> {
             open,
             _src: PhantomData,
         }
+    }
+
+    /// `EXISTS (subquery)`: the subquery returns a row. It is built by the same
+    /// handle (or the global one; building fails otherwise), so it is
+    /// constrained to the same tenant; `.correlate::<O>()` lets it name the
+    /// outer statement's `O`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Column, Entity, EntityKind, Error, Filter, RowReader, TenantScoped, TenantEntity, TenantId};
+    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
+    /// # entity!(Project, "projects"); entity!(Task, "tasks");
+    /// # impl Project { const ID: Column<Project, i64> = Column::new("id"); }
+    /// # impl Task { const PROJECT_ID: Column<Task, i64> = Column::new("project_id"); const DONE: Column<Task, bool> = Column::new("done"); }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let open_tasks = acme
+    ///     .select::<Task>()
+    ///     .correlate::<Project>()
+    ///     .filter(Task::PROJECT_ID.eq_column(Project::ID).and(Task::DONE.eq(false)));
+    /// let busy = acme.select::<Project>().filter(Filter::exists(open_tasks)).build().unwrap();
+    /// assert_eq!(
+    ///     busy.sql(),
+    ///     r#"SELECT "projects"."id" FROM "public"."projects" WHERE "projects"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "public"."tasks" WHERE "tasks"."tenant_id" = $2 AND ("tasks"."project_id" = "projects"."id" AND "tasks"."done" = $3))"#
+    /// );
+    /// ```
+    pub fn exists<K, E, Src2, Sel, I>(subquery: Select<'_, K, E, Src2, Sel>) -> Self
+    where
+        K: Context,
+        E: Entity,
+        Src2: CorrelatedIn<Src, I>,
+    {
+        let (mut statement, scopes, open) = subquery.into_subquery();
+        statement.clear_selects().expr(Expr::cust("1"));
+        Self::with_parts(Expr::exists(statement), scopes, open)
+    }
+
+    /// `NOT EXISTS (subquery)`: the subquery returns no row; see [`Filter::exists`].
+    pub fn not_exists<K, E, Src2, Sel, I>(subquery: Select<'_, K, E, Src2, Sel>) -> Self
+    where
+        K: Context,
+        E: Entity,
+        Src2: CorrelatedIn<Src, I>,
+    {
+        Self::exists(subquery).not()
     }
 
     /// Both conditions hold.

@@ -10,6 +10,7 @@
 
 #![warn(missing_debug_implementations)]
 
+mod aggregate;
 mod bind;
 mod column;
 mod delete;
@@ -30,6 +31,7 @@ mod tenant_id;
 mod update;
 mod value;
 
+pub use aggregate::{Aggregate, Averageable, Plain, Summable};
 pub use bind::{Bind, OpenValue};
 pub use column::Column;
 pub use delete::Delete;
@@ -46,8 +48,8 @@ pub use scope::{
     Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,
 };
 pub use select::Select;
-pub use selection::{ColumnList, ColumnsIn, Nullable, Picked, Rows, Selection};
-pub use source::{Contains, Here, There};
+pub use selection::{ColumnList, ColumnsIn, GroupList, Nullable, Picked, Rows, Selection};
+pub use source::{Contains, CorrelatedIn, Here, Outer, OuterHere, There};
 pub use statement::{Operation, Statement};
 pub use tenant_id::TenantId;
 pub use update::Update;

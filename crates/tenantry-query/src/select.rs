@@ -9,7 +9,8 @@ use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
 use crate::filter::{Filter, Ordering};
 use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
-use crate::selection::{ColumnList, ColumnsIn, Picked, Rows, Selection};
+use crate::selection::{ColumnList, ColumnsIn, GroupList, Picked, Rows, Selection};
+use crate::source::Outer;
 use crate::{Error, Operation, Statement};
 
 /// Carries a statement's type parameters without owning values of them.
@@ -126,6 +127,13 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         self.retype()
     }
 
+    /// Makes this SELECT a subquery correlated with entity `O` of the outer
+    /// statement: its conditions may name `O`'s columns, and it can only be
+    /// used (in [`Filter::exists`]) in a statement that reads `O`.
+    pub fn correlate<O: Entity>(self) -> Select<'s, K, E, (Outer<O>, Src), Sel> {
+        self.retype()
+    }
+
     /// Selects the columns `list` (a column or a tuple of columns of the
     /// statement's entities) instead of whole entities.
     pub fn columns<L, I>(mut self, list: L) -> Select<'s, K, E, Src, Picked<L>>
@@ -135,6 +143,32 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         self.statement.clear_selects();
         list.push_columns(&mut self.statement);
         self.retype()
+    }
+
+    /// `GROUP BY` the columns `list` (a column or a tuple of columns), after
+    /// earlier groupings; select them beside aggregates.
+    pub fn group_by<L, I>(mut self, list: L) -> Self
+    where
+        L: GroupList + ColumnsIn<Src, I>,
+    {
+        self.statement.add_group_by(list.exprs());
+        self
+    }
+
+    /// Keeps the groups matching `filter`, a condition on aggregates
+    /// (`HAVING`, ANDed with earlier ones).
+    pub fn having(mut self, filter: Filter<Src>) -> Self {
+        self.foreign
+            .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
+        self.statement.and_having(filter.expr);
+        self
+    }
+
+    /// `SELECT DISTINCT`: each different row once.
+    pub fn distinct(mut self) -> Self {
+        self.statement.distinct();
+        self
     }
 
     fn finish(

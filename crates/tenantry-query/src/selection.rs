@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use postgres_types::FromSql;
-use sea_query::SelectStatement;
+use sea_query::{Expr, SelectStatement};
 
 use crate::entity::{Entity, RowReader, read_column};
 use crate::source::Contains;
@@ -103,6 +103,37 @@ where
         read_column(row, E::TABLE, offset)
     }
 }
+
+/// Columns to group by: a column or a tuple of columns.
+pub trait GroupList {
+    /// The column expressions, in order.
+    fn exprs(&self) -> Vec<Expr>;
+}
+
+impl<E: Entity, T> GroupList for Column<E, T> {
+    fn exprs(&self) -> Vec<Expr> {
+        vec![Expr::col((E::TABLE, self.name()))]
+    }
+}
+
+macro_rules! group_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: GroupList),+> GroupList for ($($name,)+) {
+            fn exprs(&self) -> Vec<Expr> {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                let mut exprs = Vec::new();
+                $(exprs.extend($name.exprs());)+
+                exprs
+            }
+        }
+    };
+}
+
+group_tuple!(A);
+group_tuple!(A, B);
+group_tuple!(A, B, C);
+group_tuple!(A, B, C, D);
 
 macro_rules! column_tuple {
     ($(($name:ident, $index:ident)),+) => {

@@ -1805,3 +1805,53 @@ fn exists_subqueries_are_scoped_whether_correlated_or_not() {
         "{result:?}"
     );
 }
+
+// -------------------------------------- joined entities and SET expressions
+
+#[test]
+fn joined_entities_are_selected_whole_and_constrained() {
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .left_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+                .filter(Customer::NAME.eq("Ada"))
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, "customers"."id" IS NOT NULL, {CUSTOMER_COLUMNS} FROM "public"."invoices" LEFT JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, "customers"."id" IS NOT NULL, {CUSTOMER_COLUMNS} FROM "tenant_acme"."invoices" LEFT JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
+        ),
+        vec![tenant(), tenant(), text("Ada")],
+    );
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .inner_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, {CUSTOMER_COLUMNS} FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, {CUSTOMER_COLUMNS} FROM "tenant_acme"."invoices" INNER JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#
+        ),
+        vec![tenant(), tenant()],
+    );
+}
+
+#[test]
+fn update_by_expression_stays_in_the_tenant() {
+    assert_both(
+        |db| {
+            db.update::<Invoice>()
+                .set_expr(Invoice::AMOUNT_CENTS, Invoice::AMOUNT_CENTS.sub(100).mul(2))
+                .filter(Invoice::PAID.eq(false))
+                .build()
+        },
+        r#"UPDATE "public"."invoices" SET "amount" = ("invoices"."amount" - $1) * $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."paid" = $4"#,
+        r#"UPDATE "tenant_acme"."invoices" SET "amount" = ("invoices"."amount" - $1) * $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."paid" = $4"#,
+        vec![big(100), big(2), tenant(), Value::Bool(Some(false))],
+    );
+}

@@ -5,107 +5,12 @@
 mod support;
 
 use rust_decimal::Decimal;
-use support::database::TestDatabase;
-use tenantry::{Entity, Filter, Tenant, TenantId, TenantSelect};
-
-const SCHEMA: &str = "
-    CREATE TABLE projects (
-        id bigint NOT NULL,
-        tenant_id uuid NOT NULL,
-        name text NOT NULL,
-        PRIMARY KEY (tenant_id, id)
-    );
-    CREATE TABLE tasks (
-        id bigint NOT NULL,
-        tenant_id uuid NOT NULL,
-        project_id bigint NOT NULL,
-        title text NOT NULL,
-        hours integer NOT NULL,
-        cost numeric(12, 2) NOT NULL,
-        owner text,
-        PRIMARY KEY (tenant_id, id)
-    );";
-
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "projects", tenant_scoped)]
-struct Project {
-    #[entity(primary_key)]
-    id: i64,
-    tenant_id: TenantId,
-    name: String,
-}
-
-#[derive(Entity, Debug, Clone, PartialEq)]
-#[entity(table = "tasks", tenant_scoped)]
-struct Task {
-    #[entity(primary_key)]
-    id: i64,
-    tenant_id: TenantId,
-    project_id: i64,
-    title: String,
-    hours: i32,
-    cost: Decimal,
-    owner: Option<String>,
-}
-
-fn task(
-    id: i64,
-    project_id: i64,
-    title: &str,
-    hours: i32,
-    cost: i64,
-    owner: Option<&str>,
-) -> NewTask {
-    NewTask {
-        id,
-        project_id,
-        title: title.to_owned(),
-        hours,
-        cost: Decimal::new(cost, 2),
-        owner: owner.map(str::to_owned),
-    }
-}
-
-/// Two tenants: acme with projects 1 (three tasks) and 2 (none), globex
-/// with the same ids and bigger, different numbers everywhere.
-async fn seeded(database: &TestDatabase) -> (Tenant, Tenant) {
-    let db = database.connect().await;
-    let acme = db.tenant(TenantId::random()).await.unwrap();
-    let globex = db.tenant(TenantId::random()).await.unwrap();
-    for (tenant, names) in [(&acme, ["Web", "Idle"]), (&globex, ["Other", "Busy"])] {
-        tenant
-            .insert_many(names.iter().zip(1..).map(|(name, id)| NewProject {
-                id,
-                name: (*name).to_owned(),
-            }))
-            .exec()
-            .await
-            .unwrap();
-    }
-    acme.insert_many([
-        task(1, 1, "Design 50%_off page", 3, 15_000, Some("ada")),
-        task(2, 1, "design review", 5, 25_050, Some("ada")),
-        task(3, 1, "Deploy", 1, 99, None),
-    ])
-    .exec()
-    .await
-    .unwrap();
-    globex
-        .insert_many([
-            task(1, 1, "Design", 100, 100_000, Some("ada")),
-            task(2, 2, "Design 50% more", 200, 200_000, Some("bob")),
-            task(3, 2, "design", 300, 300_000, Some("ada")),
-            task(4, 2, "x", 400, 400_000, None),
-        ])
-        .exec()
-        .await
-        .unwrap();
-    (acme, globex)
-}
+use support::projects::{Project, Task, database, seeded};
+use tenantry::{Filter, Tenant, TenantSelect};
 
 #[tokio::test]
 async fn aggregates_and_groups_count_the_tenants_rows_only() {
-    let database = TestDatabase::create_with(SCHEMA, &["projects", "tasks"]).await;
+    let database = database().await;
     let (acme, globex) = seeded(&database).await;
 
     let totals = acme
@@ -221,7 +126,7 @@ macro_rules! ids {
 
 #[tokio::test]
 async fn conditions_match_as_postgresql_defines_them() {
-    let database = TestDatabase::create_with(SCHEMA, &["projects", "tasks"]).await;
+    let database = database().await;
     let (acme, globex) = seeded(&database).await;
 
     assert_eq!(ids!(acme, Task::HOURS.between(1, 3)), [1, 3]);
@@ -280,7 +185,7 @@ fn heavy(tenant: &Tenant) -> TenantSelect<'_, Task> {
 
 #[tokio::test]
 async fn exists_subqueries_are_scoped_and_correlated() {
-    let database = TestDatabase::create_with(SCHEMA, &["projects", "tasks"]).await;
+    let database = database().await;
     let (acme, globex) = seeded(&database).await;
 
     // acme's project 2 has no task, though globex's project 2 has three.

@@ -120,6 +120,12 @@
 //! [`QueryError::ScopeMismatch`](crate::QueryError::ScopeMismatch): it
 //! would read across tenants.
 //!
+//! `inner_join_entity::<C>(on)` and `left_join_entity::<C>(on)` join the
+//! same way and return the joined entity whole beside each row:
+//! `Vec<(Task, Project)>`, and `Vec<(Task, Option<Project>)>` for a left
+//! join (`None` where nothing matched); see
+//! [`Select::inner_join_entity`](crate::Select::inner_join_entity) for the SQL.
+//!
 //! # Reports: aggregates, groups, `EXISTS`
 //!
 //! `count`, `count_distinct`, `sum`, `avg`, `min` and `max` of a column are
@@ -239,6 +245,12 @@
 //!     r#"DELETE FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."amount_cents" < $2"#
 //! );
 //! ```
+//!
+//! `set_expr` sets a column from an expression over the row's own columns:
+//! another column of the same type, or arithmetic on a numeric one
+//! (`Invoice::AMOUNT_CENTS.add(100)`, `.sub`, `.mul`); the tenant column is
+//! no more settable this way than by `set`. See
+//! [`Update::set_expr`](crate::Update::set_expr) for the SQL.
 //!
 //! An UPDATE that sets nothing and an INSERT of no rows fail to build
 //! ([`QueryError::EmptyUpdate`](crate::QueryError::EmptyUpdate),

@@ -17,6 +17,7 @@ mod delete;
 mod entity;
 mod error;
 mod executor;
+mod expression;
 mod filter;
 mod identifier;
 mod insert;
@@ -40,6 +41,7 @@ pub use entity::{
 };
 pub use error::Error;
 pub use executor::{Decoded, Executor};
+pub use expression::ValueExpr;
 pub use filter::{Filter, Ordering};
 pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
@@ -48,7 +50,9 @@ pub use scope::{
     Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,
 };
 pub use select::Select;
-pub use selection::{ColumnList, ColumnsIn, GroupList, Nullable, Picked, Rows, Selection};
+pub use selection::{
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Nullable, Picked, Rows, Selection,
+};
 pub use source::{Contains, CorrelatedIn, Here, Outer, OuterHere, There};
 pub use statement::{Operation, Statement};
 pub use tenant_id::TenantId;

@@ -2,14 +2,16 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Expr, JoinType, Query, SelectStatement};
+use sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
 
 use crate::bind::OpenValues;
 use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
 use crate::filter::{Filter, Ordering};
 use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
-use crate::selection::{ColumnList, ColumnsIn, GroupList, Picked, Rows, Selection};
+use crate::selection::{
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Picked, Rows, Selection,
+};
 use crate::source::Outer;
 use crate::{Error, Operation, Statement};
 
@@ -220,6 +222,71 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         let mut scopes = vec![self.context.scope().clone()];
         scopes.extend(self.foreign.into_scopes());
         (*self.statement, scopes, self.open)
+    }
+}
+
+impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
+    /// `INNER JOIN` entity `C` on `on`, like [`Select::inner_join`], and
+    /// returns each row with its joined `C`: `(E, C)`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Column, Entity, EntityKind, Error, RowReader, TenantScoped, TenantEntity, TenantId};
+    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id", "tenant_id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
+    /// # entity!(Project, "projects"); entity!(Task, "tasks");
+    /// # impl Project { const ID: Column<Project, i64> = Column::new("id"); }
+    /// # impl Task { const PROJECT_ID: Column<Task, i64> = Column::new("project_id"); }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let pairs = acme
+    ///     .select::<Task>()
+    ///     .inner_join_entity::<Project>(Project::ID.eq_column(Task::PROJECT_ID))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     pairs.sql(),
+    ///     r#"SELECT "tasks"."id", "tasks"."tenant_id", "projects"."id", "projects"."tenant_id" FROM "public"."tasks" INNER JOIN "public"."projects" ON "projects"."tenant_id" = $1 AND "projects"."id" = "tasks"."project_id" WHERE "tasks"."tenant_id" = $2"#
+    /// );
+    /// let with_optional = acme
+    ///     .select::<Task>()
+    ///     .left_join_entity::<Project>(Project::ID.eq_column(Task::PROJECT_ID))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     with_optional.sql(),
+    ///     r#"SELECT "tasks"."id", "tasks"."tenant_id", "projects"."id" IS NOT NULL, "projects"."id", "projects"."tenant_id" FROM "public"."tasks" LEFT JOIN "public"."projects" ON "projects"."tenant_id" = $1 AND "projects"."id" = "tasks"."project_id" WHERE "tasks"."tenant_id" = $2"#
+    /// );
+    /// ```
+    pub fn inner_join_entity<C>(
+        self,
+        on: Filter<(C, Src)>,
+    ) -> Select<'s, K, E, (C, Src), Joined<E, C>>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        let mut joined = self.join::<C>(JoinType::InnerJoin, on);
+        joined
+            .statement
+            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+        joined.retype()
+    }
+
+    /// `LEFT JOIN` entity `C` on `on`, like [`Select::left_join`], and
+    /// returns each row with its joined `C`, `None` where none matched:
+    /// `(E, Option<C>)`.
+    pub fn left_join_entity<C>(
+        self,
+        on: Filter<(C, Src)>,
+    ) -> Select<'s, K, E, (C, Src), LeftJoined<E, C>>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        let mut joined = self.join::<C>(JoinType::LeftJoin, on);
+        // Every entity has a primary key (the derive requires one), and a
+        // stored row's is never NULL: NULL here means no row matched.
+        joined
+            .statement
+            .expr(Expr::col((C::TABLE, C::PRIMARY_KEY[0])).is_not_null())
+            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+        joined.retype()
     }
 }
 

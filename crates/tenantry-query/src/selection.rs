@@ -30,6 +30,37 @@ impl<E: Entity> Selection for Rows<E> {
     }
 }
 
+/// Selects whole `E` rows and the whole `C` rows joined to them, as `(E, C)`.
+pub struct Joined<E, C>(PhantomData<fn() -> (E, C)>);
+
+impl<E: Entity, C: Entity> Selection for Joined<E, C> {
+    type Output = (E, C);
+
+    fn decode<R: RowReader>(row: &R) -> Result<(E, C), Error> {
+        Ok((E::from_row(row, 0)?, C::from_row(row, E::COLUMNS.len())?))
+    }
+}
+
+/// Selects whole `E` rows and the `C` rows left-joined to them, as
+/// `(E, Option<C>)`: `None` where no `C` row matched (told by a flag column
+/// before `C`'s, whether its first primary-key column, never NULL in a
+/// stored row, is present).
+pub struct LeftJoined<E, C>(PhantomData<fn() -> (E, C)>);
+
+impl<E: Entity, C: Entity> Selection for LeftJoined<E, C> {
+    type Output = (E, Option<C>);
+
+    fn decode<R: RowReader>(row: &R) -> Result<(E, Option<C>), Error> {
+        let flag = E::COLUMNS.len();
+        let matched: bool = read_column(row, C::TABLE, flag)?;
+        let joined = match matched {
+            true => Some(C::from_row(row, flag + 1)?),
+            false => None,
+        };
+        Ok((E::from_row(row, 0)?, joined))
+    }
+}
+
 /// Selects the columns of the list `L` (a column or a tuple of columns).
 pub struct Picked<L>(PhantomData<fn() -> L>);
 
@@ -195,6 +226,18 @@ column_tuple!(
 impl<E: crate::Entity> std::fmt::Debug for Rows<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Rows<{}>", E::TABLE)
+    }
+}
+
+impl<E: Entity, C: Entity> std::fmt::Debug for Joined<E, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Joined<{}, {}>", E::TABLE, C::TABLE)
+    }
+}
+
+impl<E: Entity, C: Entity> std::fmt::Debug for LeftJoined<E, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LeftJoined<{}, {}>", E::TABLE, C::TABLE)
     }
 }
 

@@ -107,9 +107,9 @@ pub use tenantry_postgres::{
     contract, registry,
 };
 pub use tenantry_query::{
-    ArrayElement, Column, Delete, Entity, EntityKind, Executor, Filter, FromSql, GlobalEntity,
-    GlobalScope, Identifier, Insert, Insertable, Json, Operation, Ordering, Scope, Select,
-    SqlValue, Statement, TenantEntity, TenantId, TenantScoped, Text, ToSql, Update,
+    ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,
+    GlobalEntity, GlobalScope, Identifier, Insert, Insertable, Json, Keyset, Operation, Ordering,
+    Scope, Select, SqlValue, Statement, TenantEntity, TenantId, TenantScoped, Text, ToSql, Update,
 };
 
 /// The whole query layer, plumbing included: the traits and markers that

@@ -1855,3 +1855,30 @@ fn update_by_expression_stays_in_the_tenant() {
         vec![big(100), big(2), tenant(), Value::Bool(Some(false))],
     );
 }
+
+#[test]
+fn keyset_pages_are_scoped() {
+    let by_amount = tenantry::Keyset::asc((Invoice::AMOUNT_CENTS, Invoice::ID));
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .filter(Invoice::PAID.eq(false))
+                .after(by_amount.after((500, INVOICE_ID)))
+                .limit(50)
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 AND ("invoices"."amount", "invoices"."id") > ($3, $4) ORDER BY "invoices"."amount" ASC, "invoices"."id" ASC LIMIT $5"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 AND ("invoices"."amount", "invoices"."id") > ($3, $4) ORDER BY "invoices"."amount" ASC, "invoices"."id" ASC LIMIT $5"#
+        ),
+        vec![
+            tenant(),
+            Value::Bool(Some(false)),
+            big(500),
+            uuid(INVOICE_ID),
+            Value::BigUnsigned(Some(50)),
+        ],
+    );
+}

@@ -189,6 +189,14 @@
 //!
 //! `distinct()` makes it `SELECT DISTINCT`.
 //!
+//! # Keyset pagination
+//!
+//! A [`Keyset`](crate::Keyset) orders by key columns (NOT NULL, the last one
+//! unique), all ascending or all descending; `keyset(order)` starts the
+//! first page, and `after(order.after(last_key))` the next one, with
+//! `(key...) > ($n...)`, so a deep page costs what the first one does. See
+//! [`Select::after`](crate::Select::after) for the SQL.
+//!
 //! # INSERT, UPDATE, DELETE
 //!
 //! `insert` takes one insert row, `insert_many` several (the tenant's id

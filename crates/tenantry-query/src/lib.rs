@@ -21,6 +21,7 @@ mod expression;
 mod filter;
 mod identifier;
 mod insert;
+mod keyset;
 mod optional_types;
 mod returning;
 mod scope;
@@ -45,6 +46,7 @@ pub use expression::ValueExpr;
 pub use filter::{Filter, Ordering};
 pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
+pub use keyset::{Cursor, KeyList, Keyset};
 pub use postgres_types::{FromSql, Json, ToSql};
 pub use scope::{
     Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,

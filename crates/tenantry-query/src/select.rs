@@ -8,6 +8,7 @@ use crate::bind::OpenValues;
 use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
 use crate::filter::{Filter, Ordering};
+use crate::keyset::{Cursor, KeyList, Keyset};
 use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
 use crate::selection::{
     ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Picked, Rows, Selection,
@@ -80,6 +81,52 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     pub fn order_by(mut self, ordering: Ordering<Src>) -> Self {
         self.statement.order_by_expr(ordering.expr, ordering.order);
         self
+    }
+
+    /// Orders by the keyset's key, for the first page of a keyset
+    /// pagination (the next ones use [`Select::after`]).
+    pub fn keyset<L, I>(mut self, keyset: Keyset<L>) -> Self
+    where
+        L: KeyList + ColumnsIn<Src, I>,
+    {
+        for (column, order) in keyset.order() {
+            self.statement.order_by_expr(column, order);
+        }
+        self
+    }
+
+    /// The page after `cursor`: orders by its keyset's key and keeps the rows
+    /// after the cursor's (`(key...) > ($n...)`, one index range scan with an
+    /// index on the key, however deep the page).
+    ///
+    /// ```
+    /// # use tenantry_query::{Column, Entity, EntityKind, Error, Keyset, RowReader, TenantScoped, TenantEntity, TenantId};
+    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } }
+    /// # impl TenantEntity for Task { const TENANT_COLUMN: &'static str = "tenant_id"; }
+    /// # impl Task { const ID: Column<Task, i64> = Column::new("id"); const HOURS: Column<Task, i32> = Column::new("hours"); }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let by_hours = Keyset::desc((Task::HOURS, Task::ID));
+    /// let first = acme.select::<Task>().keyset(by_hours).limit(50).build().unwrap();
+    /// assert_eq!(
+    ///     first.sql(),
+    ///     r#"SELECT "tasks"."id" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 ORDER BY "tasks"."hours" DESC, "tasks"."id" DESC LIMIT $2"#
+    /// );
+    /// // The last row of that page had 8 hours and id 1207.
+    /// let next = acme.select::<Task>().after(by_hours.after((8, 1207))).limit(50).build().unwrap();
+    /// assert_eq!(
+    ///     next.sql(),
+    ///     r#"SELECT "tasks"."id" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 AND ("tasks"."hours", "tasks"."id") < ($2, $3) ORDER BY "tasks"."hours" DESC, "tasks"."id" DESC LIMIT $4"#
+    /// );
+    /// ```
+    pub fn after<L, I>(mut self, cursor: Cursor<L>) -> Self
+    where
+        L: KeyList + ColumnsIn<Src, I>,
+    {
+        let keyset = cursor.keyset;
+        let (condition, open) = cursor.condition();
+        self.open.extend(open);
+        self.statement.and_where(condition);
+        self.keyset(keyset)
     }
 
     /// Returns at most `limit` rows.

@@ -146,6 +146,19 @@ impl<E: Entity, T> Column<E, T> {
     }
 
     /// `COUNT(DISTINCT column)`: how many different non-NULL values.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let select = acme.select::<Task>().columns((Task::OWNER.count_distinct(), Task::HOURS.min())).build().unwrap();
+    /// assert_eq!(
+    ///     select.sql(),
+    ///     r#"SELECT COUNT(DISTINCT "tasks"."owner"), MIN("tasks"."hours") FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1"#
+    /// );
+    /// ```
     pub fn count_distinct(self) -> Aggregate<E, i64, i64> {
         Aggregate::new(Func::count_distinct(self.expr()).into())
     }

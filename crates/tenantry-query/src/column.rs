@@ -179,6 +179,16 @@ impl<E: Entity, T> Column<E, T> {
     }
 
     /// `column BETWEEN low AND high` (both included).
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::HOURS.between(2, 8)).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND ("tasks"."hours" BETWEEN $2 AND $3)"#), "{sql}");
+    /// ```
     pub fn between<Src, I>(self, low: impl Into<T>, high: impl Into<T>) -> Filter<Src>
     where
         T: SqlValue,
@@ -194,6 +204,16 @@ impl<E: Entity, T> Column<E, T> {
 
     /// `column IS DISTINCT FROM value`: unlike `<>`, NULL is a value here
     /// (NULL is distinct from 1, and not from NULL).
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::OWNER.is_distinct_from(None)).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND ("tasks"."owner" IS DISTINCT FROM $2)"#), "{sql}");
+    /// ```
     pub fn is_distinct_from<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
         T: SqlValue,
@@ -205,6 +225,16 @@ impl<E: Entity, T> Column<E, T> {
     }
 
     /// `column IS NOT DISTINCT FROM value`: `=` where NULL equals NULL.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::OWNER.is_not_distinct_from(Some("ada".to_owned()))).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND ("tasks"."owner" IS NOT DISTINCT FROM $2)"#), "{sql}");
+    /// ```
     pub fn is_not_distinct_from<Src, I>(self, value: impl Into<T>) -> Filter<Src>
     where
         T: SqlValue,
@@ -272,6 +302,16 @@ impl<E: Entity, T> Column<E, T> {
     }
 
     /// `column ILIKE pattern`: `LIKE` ignoring case.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::TITLE.ilike("%report%")).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND ("tasks"."title" ILIKE $2)"#), "{sql}");
+    /// ```
     pub fn ilike<Src, I>(self, pattern: impl Into<String>) -> Filter<Src>
     where
         T: Text,
@@ -285,6 +325,17 @@ impl<E: Entity, T> Column<E, T> {
 
     /// `column LIKE 'prefix%'`, with `%`, `_` and `\` in `prefix` escaped, so
     /// that they match themselves.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let select = acme.select::<Task>().filter(Task::TITLE.starts_with("50%_")).build().unwrap();
+    /// assert!(select.sql().ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND "tasks"."title" LIKE $2"#));
+    /// assert_eq!(format!("{:?}", select.values()[1]), r#"String(Some("50\\%\\_%"))"#);
+    /// ```
     pub fn starts_with<Src, I>(self, prefix: &str) -> Filter<Src>
     where
         T: Text,
@@ -329,6 +380,16 @@ impl<E: Entity, T> Column<E, T> {
 
 impl<E: Entity, T: Array> Column<E, T> {
     /// `column @> $1`: the array column holds every one of `values`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::TAGS.contains(vec!["eu".to_owned()])).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND "tasks"."tags" @> $2"#), "{sql}");
+    /// ```
     pub fn contains<Src, I>(self, values: Vec<T::Element>) -> Filter<Src>
     where
         Src: Contains<E, I>,
@@ -339,6 +400,16 @@ impl<E: Entity, T: Array> Column<E, T> {
     }
 
     /// `column && $1`: the array column holds at least one of `values`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::TAGS.overlaps(vec!["eu".to_owned(), "us".to_owned()])).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND ("tasks"."tags" && $2)"#), "{sql}");
+    /// ```
     pub fn overlaps<Src, I>(self, values: Vec<T::Element>) -> Filter<Src>
     where
         Src: Contains<E, I>,
@@ -349,6 +420,16 @@ impl<E: Entity, T: Array> Column<E, T> {
     }
 
     /// `$1 = ANY(column)`: the array column holds `value`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let sql = acme.select::<Task>().filter(Task::TAGS.has("eu")).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND $2 = ANY("tasks"."tags")"#), "{sql}");
+    /// ```
     pub fn has<Src, I>(self, value: impl Into<T::Element>) -> Filter<Src>
     where
         Src: Contains<E, I>,

@@ -59,19 +59,34 @@ impl<E: Entity, T: SqlValue + Summable> ValueExpr<E, T> {
 }
 
 impl<E: Entity, T: SqlValue + Summable> Column<E, T> {
-    /// `column + value`, of a numeric column: for `Update::set_expr`.
+    /// `column + value`, of a numeric column: for `Update::set_expr`, whose
+    /// example shows it.
     #[allow(clippy::should_implement_trait)]
     pub fn add(self, value: impl Into<T>) -> ValueExpr<E, T> {
         ValueExpr::from(self).add(value)
     }
 
     /// `column - value`, of a numeric column: for `Update::set_expr`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let update = acme.update::<Task>().set_expr(Task::HOURS, Task::HOURS.sub(1).mul(2)).build().unwrap();
+    /// assert_eq!(
+    ///     update.sql(),
+    ///     r#"UPDATE "public"."tasks" SET "hours" = ("tasks"."hours" - $1) * $2 WHERE "tasks"."tenant_id" = $3"#
+    /// );
+    /// ```
     #[allow(clippy::should_implement_trait)]
     pub fn sub(self, value: impl Into<T>) -> ValueExpr<E, T> {
         ValueExpr::from(self).sub(value)
     }
 
-    /// `column * value`, of a numeric column: for `Update::set_expr`.
+    /// `column * value`, of a numeric column: for `Update::set_expr` (see
+    /// [`Column::sub`] for the SQL).
     #[allow(clippy::should_implement_trait)]
     pub fn mul(self, value: impl Into<T>) -> ValueExpr<E, T> {
         ValueExpr::from(self).mul(value)

@@ -73,6 +73,17 @@ impl<Src> Filter<Src> {
     }
 
     /// `NOT EXISTS (subquery)`: the subquery returns no row; see [`Filter::exists`].
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let long = acme.select::<Task>().filter(Task::HOURS.gt(40));
+    /// let sql = acme.select::<Task>().filter(Filter::not_exists(long)).build().unwrap().sql().to_owned();
+    /// assert!(sql.ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND (NOT EXISTS(SELECT 1 FROM "public"."tasks" WHERE "tasks"."tenant_id" = $2 AND "tasks"."hours" > $3))"#), "{sql}");
+    /// ```
     pub fn not_exists<K, E, Src2, Sel, I>(subquery: Select<'_, K, E, Src2, Sel>) -> Self
     where
         K: Context,

@@ -84,7 +84,8 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     }
 
     /// Orders by the keyset's key, for the first page of a keyset
-    /// pagination (the next ones use [`Select::after`]).
+    /// pagination (the next ones use [`Select::after`], whose example shows
+    /// both).
     pub fn keyset<L, I>(mut self, keyset: Keyset<L>) -> Self
     where
         L: KeyList + ColumnsIn<Src, I>,
@@ -178,7 +179,8 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
 
     /// Makes this SELECT a subquery correlated with entity `O` of the outer
     /// statement: its conditions may name `O`'s columns, and it can only be
-    /// used (in [`Filter::exists`]) in a statement that reads `O`.
+    /// used (in [`Filter::exists`]) in a statement that reads `O`; see
+    /// [`Filter::exists`] for the SQL.
     pub fn correlate<O: Entity>(self) -> Select<'s, K, E, (Outer<O>, Src), Sel> {
         self.retype()
     }
@@ -196,6 +198,25 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
 
     /// `GROUP BY` the columns `list` (a column or a tuple of columns), after
     /// earlier groupings; select them beside aggregates.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let hours_per_owner = acme
+    ///     .select::<Task>()
+    ///     .columns((Task::OWNER, Task::HOURS.sum()))
+    ///     .group_by(Task::OWNER)
+    ///     .having(Task::HOURS.sum().ge(10))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     hours_per_owner.sql(),
+    ///     r#"SELECT "tasks"."owner", SUM("tasks"."hours") FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 GROUP BY "tasks"."owner" HAVING SUM("tasks"."hours") >= $2"#
+    /// );
+    /// ```
     pub fn group_by<L, I>(mut self, list: L) -> Self
     where
         L: GroupList + ColumnsIn<Src, I>,
@@ -205,7 +226,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     }
 
     /// Keeps the groups matching `filter`, a condition on aggregates
-    /// (`HAVING`, ANDed with earlier ones).
+    /// (`HAVING`, ANDed with earlier ones); see [`Select::group_by`].
     pub fn having(mut self, filter: Filter<Src>) -> Self {
         self.foreign
             .check(self.context.scope(), filter.subquery_scopes);
@@ -215,6 +236,19 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     }
 
     /// `SELECT DISTINCT`: each different row once.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let owners = acme.select::<Task>().columns(Task::OWNER).distinct().build().unwrap();
+    /// assert_eq!(
+    ///     owners.sql(),
+    ///     r#"SELECT DISTINCT "tasks"."owner" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1"#
+    /// );
+    /// ```
     pub fn distinct(mut self) -> Self {
         self.statement.distinct();
         self
@@ -318,7 +352,7 @@ impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
 
     /// `LEFT JOIN` entity `C` on `on`, like [`Select::left_join`], and
     /// returns each row with its joined `C`, `None` where none matched:
-    /// `(E, Option<C>)`.
+    /// `(E, Option<C>)`; see [`Select::inner_join_entity`] for the SQL of both.
     pub fn left_join_entity<C>(
         self,
         on: Filter<(C, Src)>,

@@ -121,6 +121,7 @@ pub mod query {
 
 #[doc(hidden)]
 pub use tenantry_query::__derive;
+use tenantry_query::Rows;
 
 /// What can go wrong running statements; building them has [`QueryError`],
 /// which converts into it.
@@ -129,10 +130,13 @@ pub use tenantry_postgres::Error;
 pub use tenantry_query::Error as QueryError;
 
 /// A tenant's SELECT of `E`, as `tenant.select::<E>()` starts it: the type a
-/// function returns to hand a query on to its caller.
+/// function returns to hand a query on to its caller. After a join, or with
+/// columns picked, the other parameters say so: the entities read (`Src`,
+/// newest join first) and the result (`Sel`).
 ///
 /// ```
 /// use tenantry::prelude::*;
+/// use tenantry::query::{Joined, Picked};
 ///
 /// #[derive(Entity, Debug)]
 /// #[entity(table = "invoices", tenant_scoped)]
@@ -140,27 +144,56 @@ pub use tenantry_query::Error as QueryError;
 ///     #[entity(primary_key)]
 ///     pub id: Uuid,
 ///     pub tenant_id: TenantId,
+///     pub customer_id: Uuid,
 ///     pub amount_cents: i64,
 /// }
 ///
-/// /// The tenant's large invoices, biggest first, for the caller to page.
-/// fn large_invoices(tenant: &Tenant) -> TenantSelect<'_, Invoice> {
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "customers", tenant_scoped)]
+/// pub struct Customer {
+///     #[entity(primary_key)]
+///     pub id: Uuid,
+///     pub tenant_id: TenantId,
+///     pub name: String,
+/// }
+///
+/// /// The tenant's invoices, optionally the large ones only, biggest first,
+/// /// for the caller to page.
+/// fn invoices(tenant: &Tenant, large_only: bool) -> TenantSelect<'_, Invoice> {
 ///     tenant
 ///         .select::<Invoice>()
-///         .filter(Invoice::AMOUNT_CENTS.gt(10_000))
+///         .filter_if(large_only, || Invoice::AMOUNT_CENTS.gt(10_000))
 ///         .order_by(Invoice::AMOUNT_CENTS.desc())
 /// }
-/// # let _ = large_invoices;
+///
+/// /// Each invoice with its customer.
+/// type WithCustomer<'a> =
+///     TenantSelect<'a, Invoice, (Customer, (Invoice, ())), Joined<Invoice, Customer>>;
+///
+/// fn with_customers(tenant: &Tenant) -> WithCustomer<'_> {
+///     tenant
+///         .select::<Invoice>()
+///         .inner_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+/// }
+///
+/// /// Only the amounts.
+/// fn amounts(tenant: &Tenant) -> TenantSelect<'_, Invoice, (Invoice, ()), Picked<tenantry::Column<Invoice, i64>>> {
+///     tenant.select::<Invoice>().columns(Invoice::AMOUNT_CENTS)
+/// }
+/// # let _ = (invoices, with_customers, amounts);
 /// ```
-pub type TenantSelect<'a, E> = Select<'a, TenantScoped<TenantExecutor>, E>;
+pub type TenantSelect<'a, E, Src = (E, ()), Sel = Rows<E>> =
+    Select<'a, TenantScoped<TenantExecutor>, E, Src, Sel>;
 /// A tenant's INSERT of `E` rows.
 pub type TenantInsert<'a, E> = Insert<'a, TenantScoped<TenantExecutor>, E>;
 /// A tenant's UPDATE of `E`.
 pub type TenantUpdate<'a, E> = Update<'a, TenantScoped<TenantExecutor>, E>;
 /// A tenant's DELETE of `E`.
 pub type TenantDelete<'a, E> = Delete<'a, TenantScoped<TenantExecutor>, E>;
-/// A SELECT of global entity `E`, as `db.global().select::<E>()` starts it.
-pub type GlobalSelect<'a, E> = Select<'a, GlobalScope<GlobalExecutor>, E>;
+/// A SELECT of global entity `E`, as `db.global().select::<E>()` starts it;
+/// the other parameters as for [`TenantSelect`].
+pub type GlobalSelect<'a, E, Src = (E, ()), Sel = Rows<E>> =
+    Select<'a, GlobalScope<GlobalExecutor>, E, Src, Sel>;
 
 /// The names most code needs: `use tenantry::prelude::*;`.
 pub mod prelude {

@@ -270,8 +270,11 @@
 //! the aliases [`TenantSelect`], [`TenantInsert`](crate::TenantInsert),
 //! [`TenantUpdate`](crate::TenantUpdate),
 //! [`TenantDelete`](crate::TenantDelete) or
-//! [`GlobalSelect`](crate::GlobalSelect): see [`TenantSelect`] for an
-//! example.
+//! [`GlobalSelect`](crate::GlobalSelect); after a join or a choice of
+//! columns, the select aliases take the entities read and the result shape
+//! too. Filters a request may or may not ask for are `filter_if(condition,
+//! || filter)` and `filter_opt(option)`, so the query stays one type
+//! whichever apply: see [`TenantSelect`] for an example.
 //!
 //! # A statement runs only where it was built
 //!

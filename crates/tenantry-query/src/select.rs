@@ -77,6 +77,41 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         self
     }
 
+    /// Keeps the rows matching the filter `make` returns when `condition`
+    /// holds; leaves the statement as it is otherwise: for filters a request
+    /// may or may not ask for.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let (only_mine, search): (bool, Option<&str>) = (true, None);
+    /// let select = acme
+    ///     .select::<Task>()
+    ///     .filter_if(only_mine, || Task::OWNER.eq(Some("ada".to_owned())))
+    ///     .filter_opt(search.map(|text| Task::TITLE.ilike(format!("%{text}%"))))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(select.sql().ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND "tasks"."owner" = $2"#));
+    /// ```
+    pub fn filter_if(self, condition: bool, make: impl FnOnce() -> Filter<Src>) -> Self {
+        match condition {
+            true => self.filter(make()),
+            false => self,
+        }
+    }
+
+    /// Keeps the rows matching `filter` if there is one; see
+    /// [`Select::filter_if`].
+    pub fn filter_opt(self, filter: Option<Filter<Src>>) -> Self {
+        match filter {
+            Some(filter) => self.filter(filter),
+            None => self,
+        }
+    }
+
     /// Orders by `ordering`, after earlier orderings.
     pub fn order_by(mut self, ordering: Ordering<Src>) -> Self {
         self.statement.order_by_expr(ordering.expr, ordering.order);

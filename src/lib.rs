@@ -101,10 +101,10 @@ pub use tenantry_derive::{DbEnum, Entity};
 #[cfg(feature = "ops")]
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
-    Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER,
-    MigrationFailure, PgRow, Placement, RootCerts, SslMode, TargetSessionAttrs, Tenant,
-    TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor,
-    contract, registry,
+    Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
+    MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, TargetSessionAttrs,
+    Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
+    TransactionExecutor, TransactionOptions, contract, registry,
 };
 pub use tenantry_query::{
     ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,

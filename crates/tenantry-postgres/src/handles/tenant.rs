@@ -15,6 +15,7 @@ use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
+use crate::handles::transaction_closure::TransactionOptions;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
@@ -193,13 +194,22 @@ impl Tenant {
     /// commit or roll back together. Dropping it without `commit` rolls back.
     /// A start whose connection was lost before it was sent is retried once.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
+        self.transaction_with(&TransactionOptions::default()).await
+    }
+
+    /// Starts a transaction like [`Tenant::transaction`], at the isolation
+    /// level and read-only setting of `options`.
+    pub async fn transaction_with(
+        &self,
+        options: &TransactionOptions,
+    ) -> Result<TenantTransaction, Error> {
         retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
             let lease = route.lease().await?;
             TenantTransaction::begin(
                 lease,
                 self.scoped.scope().clone(),
-                &route.begin.hand_written.sql,
+                &options.begin(&route.begin.hand_written.sql),
             )
             .await
         })

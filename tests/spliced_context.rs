@@ -19,7 +19,12 @@ use uuid::Uuid;
 /// Tenantry on one connection, through a relay that counts its messages.
 async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
     let tap = WireTap::start(main_port()).await;
-    let url = url_for(tap.port, &database.name, &database.app_role);
+    // Plaintext: the tap reads the protocol's messages, and a TLS request
+    // (`sslmode=prefer`, the default) would hide them from it.
+    let url = format!(
+        "{}?sslmode=disable",
+        url_for(tap.port, &database.name, &database.app_role)
+    );
     let db = Tenantry::connect(Config::new(&url).unwrap().pool_only().pool_size(1))
         .await
         .unwrap();

@@ -1,6 +1,7 @@
 //! Statement-building cost of tenantry against hand-written sea-query.
 //!
-//! Each group (`build/select`, `build/insert`, `build/update`, `build/join`)
+//! Each group (`build/select`, `build/insert`, `build/update`, `build/join`,
+//! `build/report`: an aggregate grouped over a two-entity join)
 //! has two functions run side by side: `tenantry` builds the statement through
 //! a `TenantScoped` handle, `sea_query` builds the same statement by hand with
 //! sea-query and an explicit `tenant_id = $n` condition. Before timing, each
@@ -18,7 +19,9 @@ mod support;
 use std::hint::black_box;
 
 use criterion::{BatchSize, Criterion, criterion_group, criterion_main};
-use sea_query::{Condition, Expr, ExprTrait, Order, PostgresQueryBuilder, Query, Value, Values};
+use sea_query::{
+    Condition, Expr, ExprTrait, Func, Order, PostgresQueryBuilder, Query, Value, Values,
+};
 use support::{Customer, Invoice, NewInvoice};
 use tenantry::{TenantId, TenantScoped};
 use time::OffsetDateTime;
@@ -186,6 +189,49 @@ fn join_sea_query(i: &Inputs) -> (String, Values) {
         .build(PostgresQueryBuilder)
 }
 
+// REPORT: revenue per customer over a join, grouped, filtered on the
+// groups, ordered by the aggregate.
+
+fn report_tenantry(i: &Inputs) -> tenantry::Statement {
+    i.scope
+        .select::<Customer>()
+        .inner_join::<Invoice>(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+        .columns((
+            Customer::NAME,
+            Invoice::ID.count(),
+            Invoice::AMOUNT_CENTS.sum(),
+        ))
+        .filter(Invoice::PAID.eq(true))
+        .group_by(Customer::NAME)
+        .having(Invoice::AMOUNT_CENTS.sum().ge(i.min_amount))
+        .order_by(Invoice::AMOUNT_CENTS.sum().desc())
+        .limit(50)
+        .build()
+        .expect("builds")
+}
+
+fn report_sea_query(i: &Inputs) -> (String, Values) {
+    let sum = || Func::sum(Expr::col(("invoices", "amount"))).cast_as("int8");
+    Query::select()
+        .column(("customers", "name"))
+        .expr(Func::count(Expr::col(("invoices", "id"))))
+        .expr(sum())
+        .from(("public", "customers"))
+        .and_where(Expr::col(("customers", "tenant_id")).eq(i.tenant))
+        .inner_join(
+            ("public", "invoices"),
+            Condition::all()
+                .add(Expr::col(("invoices", "tenant_id")).eq(i.tenant))
+                .add(Expr::col(("invoices", "customer_id")).equals(("customers", "id"))),
+        )
+        .and_where(Expr::col(("invoices", "paid")).eq(true))
+        .add_group_by([Expr::col(("customers", "name"))])
+        .and_having(sum().gte(i.min_amount))
+        .order_by_expr(sum(), Order::Desc)
+        .limit(50)
+        .build(PostgresQueryBuilder)
+}
+
 fn build(c: &mut Criterion) {
     let inputs = Inputs::new();
     let i = &inputs;
@@ -198,6 +244,7 @@ fn build(c: &mut Criterion) {
     );
     assert_same("update", update_tenantry(i), update_sea_query(i));
     assert_same("join", join_tenantry(i), join_sea_query(i));
+    assert_same("report", report_tenantry(i), report_sea_query(i));
     // The tenant is a bind value on both sides, never SQL text.
     assert!(!select_tenantry(i).sql().contains(&i.tenant.to_string()));
     assert_eq!(select_tenantry(i).values()[0], Value::from(i.tenant));
@@ -243,6 +290,15 @@ fn build(c: &mut Criterion) {
     });
     group.bench_function("sea_query", |b| {
         b.iter(|| black_box(join_sea_query(black_box(i))))
+    });
+    group.finish();
+
+    let mut group = c.benchmark_group("build/report");
+    group.bench_function("tenantry", |b| {
+        b.iter(|| black_box(report_tenantry(black_box(i))))
+    });
+    group.bench_function("sea_query", |b| {
+        b.iter(|| black_box(report_sea_query(black_box(i))))
     });
     group.finish();
 }

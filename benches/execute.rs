@@ -14,6 +14,12 @@
 //! its context (one shared prepared `set_config`) as one message group with
 //! one Sync, whose implicit transaction the Sync commits.
 //!
+//! `execute/page/*` is a realistic page: invoices joined with their customer,
+//! filtered, ordered and limited to 50, over 10,000 invoices for each of 10
+//! tenants, decoded into `(Invoice, Customer)`; the raw side runs the very SQL
+//! tenantry builds, on copies of the tables without RLS, and decodes the
+//! same entities by hand.
+//!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
 //! side) and reports time per statement, so throughput is its inverse.
@@ -26,13 +32,18 @@ use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use support::database::TestDatabase;
-use support::{Customer, NewCustomer};
+use support::{Customer, Invoice, NewCustomer};
+use tenantry::query::Joined;
 use tenantry::{Config, TenantId, Tenantry};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Statement};
 use uuid::Uuid;
 
 const CUSTOMERS: usize = 1_000;
+/// The page query's data: tenants, and customers and invoices of each.
+const PAGE_TENANTS: usize = 10;
+const PAGE_CUSTOMERS: usize = 100;
+const PAGE_INVOICES: usize = 10_000;
 const TASKS: usize = 16;
 
 /// The baseline's table: the same shape as `customers`, without RLS.
@@ -323,6 +334,145 @@ fn throughput(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
     group.finish();
 }
 
+/// Seeds `PAGE_TENANTS` tenants (the fixture's first) with customers and
+/// invoices, copies them into tables without RLS, and returns the tenants.
+async fn seed_pages(fixture: &Fixture) -> Vec<TenantId> {
+    let admin = fixture._database.admin().await;
+    let mut tenants = vec![fixture.tenant];
+    tenants.extend((1..PAGE_TENANTS).map(|_| TenantId::random()));
+    for tenant in &tenants {
+        admin
+            .batch_execute(&format!(
+                "INSERT INTO customers (tenant_id, id, name)
+                     SELECT '{tenant}', gen_random_uuid(), 'page customer ' || n
+                     FROM generate_series(1, {PAGE_CUSTOMERS}) n;
+                 INSERT INTO invoices (tenant_id, id, customer_id, amount, paid, note, created_at)
+                     SELECT '{tenant}', gen_random_uuid(), c.id, (n * 7919) % 100000, n % 3 = 0,
+                            CASE WHEN n % 5 = 0 THEN 'rush' END,
+                            timestamptz '2026-01-01' + n * interval '1 minute'
+                     FROM generate_series(1, {PAGE_INVOICES}) n
+                     JOIN (SELECT id, row_number() OVER (ORDER BY id) - 1 AS k
+                           FROM customers WHERE tenant_id = '{tenant}' AND name LIKE 'page %') c
+                       ON c.k = n % {PAGE_CUSTOMERS};"
+            ))
+            .await
+            .unwrap();
+    }
+    admin
+        .batch_execute(&format!(
+            "CREATE INDEX ON invoices (tenant_id, created_at DESC, id DESC);
+             CREATE TABLE invoices_plain (LIKE invoices INCLUDING ALL);
+             INSERT INTO invoices_plain SELECT * FROM invoices;
+             TRUNCATE customers_plain;
+             INSERT INTO customers_plain SELECT * FROM customers;
+             GRANT SELECT ON invoices_plain TO {role};
+             ANALYZE;",
+            role = fixture._database.app_role
+        ))
+        .await
+        .unwrap();
+    tenants
+}
+
+/// Invoices, each with its customer.
+type Page<'a> =
+    tenantry::TenantSelect<'a, Invoice, (Customer, (Invoice, ())), Joined<Invoice, Customer>>;
+
+/// The page: a tenant's unpaid invoices of at least 100.00 with their
+/// customer, newest first.
+fn page(tenant: &tenantry::Tenant) -> Page<'_> {
+    tenant
+        .select::<Invoice>()
+        .inner_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+        .filter(Invoice::PAID.eq(false))
+        .filter(Invoice::AMOUNT_CENTS.ge(10_000))
+        .filter(Customer::NAME.like("page customer%"))
+        .order_by(Invoice::CREATED_AT.desc())
+        .order_by(Invoice::ID.desc())
+        .limit(50)
+}
+
+/// A raw row of the page SQL, decoded by hand into the same entities.
+fn decode_page_row(row: &tokio_postgres::Row) -> (Invoice, Customer) {
+    let invoice = Invoice {
+        id: row.get(0),
+        tenant_id: TenantId::from_uuid(row.get(1)),
+        customer_id: row.get(2),
+        amount_cents: row.get(3),
+        paid: row.get(4),
+        note: row.get(5),
+        created_at: row.get(6),
+    };
+    let customer = Customer {
+        id: row.get(7),
+        tenant_id: TenantId::from_uuid(row.get(8)),
+        name: row.get(9),
+        email: row.get(10),
+    };
+    (invoice, customer)
+}
+
+fn page_query(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let tenants = runtime.block_on(seed_pages(fixture));
+    let handles: Vec<tenantry::Tenant> = tenants
+        .iter()
+        .map(|tenant| runtime.block_on(fixture.db.tenant(*tenant)).unwrap())
+        .collect();
+    // The raw side runs tenantry's own SQL, on the tables without RLS.
+    let sql = page(&handles[0]).build().unwrap().sql().replace(
+        r#""public"."invoices""#,
+        r#""public"."invoices_plain" AS "invoices""#,
+    );
+    let sql = sql.replace(
+        r#""public"."customers""#,
+        r#""public"."customers_plain" AS "customers""#,
+    );
+    let (client, _, _) = &fixture.raw[0];
+    let statement = &runtime.block_on(client.prepare(&sql)).unwrap();
+    let raw_page = |tenant: TenantId| {
+        let tenant = tenant.as_uuid();
+        async move {
+            let rows = client
+                .query(
+                    statement,
+                    &[
+                        &tenant,
+                        &tenant,
+                        &false,
+                        &10_000_i64,
+                        &"page customer%",
+                        &50_i64,
+                    ],
+                )
+                .await
+                .unwrap();
+            rows.iter().map(decode_page_row).collect::<Vec<_>>()
+        }
+    };
+    // Like for like: both sides return the same 50 rows.
+    let built = runtime.block_on(page(&handles[3]).all()).unwrap();
+    let raw = runtime.block_on(raw_page(tenants[3]));
+    assert_eq!(built.len(), 50);
+    assert_eq!(built, raw);
+
+    let mut group = c.benchmark_group("execute/page");
+    let mut next = 0;
+    group.bench_function("tenantry", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % handles.len();
+            let tenant = &handles[next];
+            async move { page(tenant).all().await.unwrap() }
+        })
+    });
+    group.bench_function("tokio_postgres", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % tenants.len();
+            raw_page(tenants[next])
+        })
+    });
+    group.finish();
+}
+
 fn benches(c: &mut Criterion) {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -332,6 +482,7 @@ fn benches(c: &mut Criterion) {
     point_select(c, &runtime, &fixture);
     insert(c, &runtime, &fixture);
     throughput(c, &runtime, &fixture);
+    page_query(c, &runtime, &fixture);
     drop(fixture);
 }
 

@@ -93,23 +93,23 @@
 
 pub mod guide;
 
-pub use tenantry_derive::Entity;
 #[cfg(feature = "ops")]
 pub use tenantry_derive::embed_migrations;
+pub use tenantry_derive::{DbEnum, Entity};
 /// The privileged side: migrations, provisioning, suspension, the catalog
 /// audit (feature `ops`).
 #[cfg(feature = "ops")]
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
-    Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, MAIN_SERVER,
-    MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange, TargetSessionAttrs,
-    Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction, Tenantry,
-    TransactionExecutor, contract, registry,
+    Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
+    MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
+    TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
+    Tenantry, TransactionExecutor, TransactionOptions, contract, registry,
 };
 pub use tenantry_query::{
-    Column, Delete, Entity, EntityKind, Executor, Filter, GlobalEntity, GlobalScope, Identifier,
-    Insert, Insertable, Operation, Ordering, Scope, Select, SqlValue, Statement, TenantEntity,
-    TenantId, TenantScoped, Text, Update,
+    ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,
+    GlobalEntity, GlobalScope, Identifier, Insert, Insertable, Json, Keyset, Operation, Ordering,
+    Scope, Select, SqlValue, Statement, TenantEntity, TenantId, TenantScoped, Text, ToSql, Update,
 };
 
 /// The whole query layer, plumbing included: the traits and markers that
@@ -121,6 +121,7 @@ pub mod query {
 
 #[doc(hidden)]
 pub use tenantry_query::__derive;
+use tenantry_query::Rows;
 
 /// What can go wrong running statements; building them has [`QueryError`],
 /// which converts into it.
@@ -129,10 +130,13 @@ pub use tenantry_postgres::Error;
 pub use tenantry_query::Error as QueryError;
 
 /// A tenant's SELECT of `E`, as `tenant.select::<E>()` starts it: the type a
-/// function returns to hand a query on to its caller.
+/// function returns to hand a query on to its caller. After a join, or with
+/// columns picked, the other parameters say so: the entities read (`Src`,
+/// newest join first) and the result (`Sel`).
 ///
 /// ```
 /// use tenantry::prelude::*;
+/// use tenantry::query::{Joined, Picked};
 ///
 /// #[derive(Entity, Debug)]
 /// #[entity(table = "invoices", tenant_scoped)]
@@ -140,33 +144,62 @@ pub use tenantry_query::Error as QueryError;
 ///     #[entity(primary_key)]
 ///     pub id: Uuid,
 ///     pub tenant_id: TenantId,
+///     pub customer_id: Uuid,
 ///     pub amount_cents: i64,
 /// }
 ///
-/// /// The tenant's large invoices, biggest first, for the caller to page.
-/// fn large_invoices(tenant: &Tenant) -> TenantSelect<'_, Invoice> {
+/// #[derive(Entity, Debug)]
+/// #[entity(table = "customers", tenant_scoped)]
+/// pub struct Customer {
+///     #[entity(primary_key)]
+///     pub id: Uuid,
+///     pub tenant_id: TenantId,
+///     pub name: String,
+/// }
+///
+/// /// The tenant's invoices, optionally the large ones only, biggest first,
+/// /// for the caller to page.
+/// fn invoices(tenant: &Tenant, large_only: bool) -> TenantSelect<'_, Invoice> {
 ///     tenant
 ///         .select::<Invoice>()
-///         .filter(Invoice::AMOUNT_CENTS.gt(10_000))
+///         .filter_if(large_only, || Invoice::AMOUNT_CENTS.gt(10_000))
 ///         .order_by(Invoice::AMOUNT_CENTS.desc())
 /// }
-/// # let _ = large_invoices;
+///
+/// /// Each invoice with its customer.
+/// type WithCustomer<'a> =
+///     TenantSelect<'a, Invoice, (Customer, (Invoice, ())), Joined<Invoice, Customer>>;
+///
+/// fn with_customers(tenant: &Tenant) -> WithCustomer<'_> {
+///     tenant
+///         .select::<Invoice>()
+///         .inner_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+/// }
+///
+/// /// Only the amounts.
+/// fn amounts(tenant: &Tenant) -> TenantSelect<'_, Invoice, (Invoice, ()), Picked<tenantry::Column<Invoice, i64>>> {
+///     tenant.select::<Invoice>().columns(Invoice::AMOUNT_CENTS)
+/// }
+/// # let _ = (invoices, with_customers, amounts);
 /// ```
-pub type TenantSelect<'a, E> = Select<'a, TenantScoped<TenantExecutor>, E>;
+pub type TenantSelect<'a, E, Src = (E, ()), Sel = Rows<E>> =
+    Select<'a, TenantScoped<TenantExecutor>, E, Src, Sel>;
 /// A tenant's INSERT of `E` rows.
 pub type TenantInsert<'a, E> = Insert<'a, TenantScoped<TenantExecutor>, E>;
 /// A tenant's UPDATE of `E`.
 pub type TenantUpdate<'a, E> = Update<'a, TenantScoped<TenantExecutor>, E>;
 /// A tenant's DELETE of `E`.
 pub type TenantDelete<'a, E> = Delete<'a, TenantScoped<TenantExecutor>, E>;
-/// A SELECT of global entity `E`, as `db.global().select::<E>()` starts it.
-pub type GlobalSelect<'a, E> = Select<'a, GlobalScope<GlobalExecutor>, E>;
+/// A SELECT of global entity `E`, as `db.global().select::<E>()` starts it;
+/// the other parameters as for [`TenantSelect`].
+pub type GlobalSelect<'a, E, Src = (E, ()), Sel = Rows<E>> =
+    Select<'a, GlobalScope<GlobalExecutor>, E, Src, Sel>;
 
 /// The names most code needs: `use tenantry::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        Config, Entity, Error, Global, GlobalScope, Tenant, TenantId, TenantScoped, TenantSelect,
-        TenantTransaction, Tenantry, Uuid,
+        ArrayElement, Config, DbEnum, Entity, Error, Global, GlobalScope, Json, SqlValue, Tenant,
+        TenantId, TenantScoped, TenantSelect, TenantTransaction, Tenantry, Uuid,
     };
     pub use time::OffsetDateTime;
 }

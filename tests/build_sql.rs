@@ -12,7 +12,11 @@ mod support;
 
 use sea_query::Value;
 use support::{Customer, Invoice, NewCustomer, NewInvoice, Plan};
-use tenantry::{GlobalScope, Insertable, Operation, QueryError, Statement, TenantId, TenantScoped};
+use tenantry::query::Bind;
+use tenantry::{
+    Filter, GlobalScope, Insertable, Operation, QueryError, SqlValue, Statement, TenantId,
+    TenantScoped,
+};
 use time::OffsetDateTime;
 use uuid::Uuid;
 
@@ -1517,8 +1521,8 @@ impl Insertable for RowWithTenant {
     type Entity = Customer;
     const COLUMNS: &'static [&'static str] = &["tenant_id", "id"];
 
-    fn into_values(self) -> impl Iterator<Item = Value> {
-        [uuid(self.tenant_id), uuid(self.id)].into_iter()
+    fn into_values(self) -> impl Iterator<Item = Bind> {
+        [self.tenant_id.into_bind(), self.id.into_bind()].into_iter()
     }
 }
 
@@ -1558,5 +1562,323 @@ fn hand_made_tenant_column_handle_cannot_move_rows_in_an_update() {
             })
         ),
         "{result:?}"
+    );
+}
+
+// ---------------------------------------------------- open column values
+
+/// A status stored as a PostgreSQL enum.
+#[derive(tenantry::DbEnum, Debug, Clone, Copy, PartialEq)]
+#[db_enum(type = "task_status")]
+enum TaskStatus {
+    Todo,
+    Done,
+}
+
+/// A task with column types bound by their own `ToSql`.
+#[derive(tenantry::Entity, Debug)]
+#[entity(table = "tasks", tenant_scoped)]
+#[allow(dead_code)] // only built, never read
+struct Task {
+    #[entity(primary_key)]
+    id: i64,
+    tenant_id: TenantId,
+    status: TaskStatus,
+    price: rust_decimal::Decimal,
+    tags: Vec<String>,
+}
+
+/// The bind values of `statement` as text: a value sea-query holds as its
+/// `Value`, one bound by its own `ToSql` as `open(<Debug>)`.
+fn binds(statement: &Statement) -> Vec<String> {
+    (0..statement.values().len())
+        .map(|position| match statement.open_value(position) {
+            Some(open) => format!("open({open:?})"),
+            None => format!("{:?}", statement.values()[position]),
+        })
+        .collect()
+}
+
+#[test]
+fn open_values_are_parameters_and_every_statement_stays_scoped() {
+    let price = rust_decimal::Decimal::new(1999, 2);
+    let tenant = format!("{:?}", tenant());
+    for (db, table) in [
+        (shared(), r#""public"."tasks""#),
+        (in_schema(), r#""tenant_acme"."tasks""#),
+    ] {
+        let select = db
+            .select::<Task>()
+            .filter(Task::STATUS.eq(TaskStatus::Done).or(Task::PRICE.gt(price)))
+            .filter(Task::TAGS.contains(vec!["eu".to_owned()]))
+            .filter(Task::TAGS.overlaps(vec!["a".to_owned(), "b".to_owned()]))
+            .filter(Task::TAGS.has("vip"))
+            .filter(Task::STATUS.eq_any(vec![TaskStatus::Todo]))
+            .build()
+            .unwrap();
+        assert_eq!(
+            select.sql(),
+            format!(
+                r#"SELECT "tasks"."id", "tasks"."tenant_id", "tasks"."status", "tasks"."price", "tasks"."tags" FROM {table} WHERE "tasks"."tenant_id" = $1 AND ("tasks"."status" = $2 OR "tasks"."price" > $3) AND "tasks"."tags" @> $4 AND ("tasks"."tags" && $5) AND $6 = ANY("tasks"."tags") AND "tasks"."status" = ANY($7)"#
+            )
+        );
+        assert_eq!(
+            binds(&select),
+            [
+                tenant.clone(),
+                "open(Done)".into(),
+                "open(19.99)".into(),
+                r#"open(["eu"])"#.into(),
+                r#"open(["a", "b"])"#.into(),
+                r#"String(Some("vip"))"#.into(),
+                "open([Todo])".into(),
+            ]
+        );
+        assert_not_inline(&select);
+
+        let insert = db
+            .insert(NewTask {
+                id: 7,
+                status: TaskStatus::Todo,
+                price,
+                tags: Vec::new(),
+            })
+            .build()
+            .unwrap();
+        assert_eq!(
+            insert.sql(),
+            format!(
+                r#"INSERT INTO {table} ("tenant_id", "id", "status", "price", "tags") VALUES ($1, $2, $3, $4, $5)"#
+            )
+        );
+        assert_eq!(
+            binds(&insert),
+            [
+                tenant.clone(),
+                "BigInt(Some(7))".into(),
+                "open(Todo)".into(),
+                "open(19.99)".into(),
+                "open([])".into()
+            ]
+        );
+
+        let update = db
+            .update::<Task>()
+            .set(Task::STATUS, TaskStatus::Done)
+            .filter(Task::PRICE.lt(price))
+            .build()
+            .unwrap();
+        assert_eq!(
+            update.sql(),
+            format!(
+                r#"UPDATE {table} SET "status" = $1 WHERE "tasks"."tenant_id" = $2 AND "tasks"."price" < $3"#
+            )
+        );
+        assert_eq!(
+            binds(&update),
+            [
+                "open(Done)".to_owned(),
+                tenant.clone(),
+                "open(19.99)".into()
+            ]
+        );
+
+        // In a subquery too, and the subquery's values come along.
+        let delete = db
+            .delete::<Task>()
+            .filter(
+                Task::ID.in_query(
+                    db.select::<Task>()
+                        .filter(Task::STATUS.eq(TaskStatus::Todo))
+                        .columns(Task::ID),
+                ),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            delete.sql(),
+            format!(
+                r#"DELETE FROM {table} WHERE "tasks"."tenant_id" = $1 AND "tasks"."id" IN (SELECT "tasks"."id" FROM {table} WHERE "tasks"."tenant_id" = $2 AND "tasks"."status" = $3)"#
+            )
+        );
+        assert_eq!(
+            binds(&delete),
+            [tenant.clone(), tenant.clone(), "open(Todo)".into()]
+        );
+    }
+}
+
+// ------------------------------------------ aggregates and richer conditions
+
+#[test]
+fn grouped_report_over_a_join_constrains_both_tables() {
+    assert_both(
+        |db| {
+            db.select::<Customer>()
+                .left_join::<Invoice>(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+                .columns((
+                    Customer::NAME,
+                    Invoice::ID.count(),
+                    Invoice::AMOUNT_CENTS.sum(),
+                    Invoice::AMOUNT_CENTS.avg(),
+                    Invoice::CREATED_AT.max(),
+                    Invoice::NOTE.count_distinct(),
+                ))
+                .filter(Customer::NAME.starts_with("A_%"))
+                .group_by(Customer::NAME)
+                .having(Invoice::AMOUNT_CENTS.sum().ge(10_000))
+                .order_by(Invoice::AMOUNT_CENTS.sum().desc())
+                .build()
+        },
+        r#"SELECT "customers"."name", COUNT("invoices"."id"), CAST(SUM("invoices"."amount") AS int8), CAST(AVG("invoices"."amount") AS float8), MAX("invoices"."created_at"), COUNT(DISTINCT "invoices"."note") FROM "public"."customers" LEFT JOIN "public"."invoices" ON "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = "customers"."id" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3 GROUP BY "customers"."name" HAVING CAST(SUM("invoices"."amount") AS int8) >= $4 ORDER BY CAST(SUM("invoices"."amount") AS int8) DESC"#,
+        r#"SELECT "customers"."name", COUNT("invoices"."id"), CAST(SUM("invoices"."amount") AS int8), CAST(AVG("invoices"."amount") AS float8), MAX("invoices"."created_at"), COUNT(DISTINCT "invoices"."note") FROM "tenant_acme"."customers" LEFT JOIN "tenant_acme"."invoices" ON "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = "customers"."id" WHERE "customers"."tenant_id" = $2 AND "customers"."name" LIKE $3 GROUP BY "customers"."name" HAVING CAST(SUM("invoices"."amount") AS int8) >= $4 ORDER BY CAST(SUM("invoices"."amount") AS int8) DESC"#,
+        vec![tenant(), tenant(), text(r"A\_\%%"), big(10_000)],
+    );
+}
+
+#[test]
+fn distinct_and_the_richer_conditions_stay_scoped() {
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .columns(Invoice::NOTE)
+                .distinct()
+                .filter(Invoice::AMOUNT_CENTS.between(100, 200))
+                .filter(Invoice::NOTE.ilike("%rush%"))
+                .filter(Invoice::NOTE.is_distinct_from(None))
+                .filter(
+                    Invoice::NOTE
+                        .is_not_distinct_from(Some("x".to_owned()))
+                        .not(),
+                )
+                .build()
+        },
+        r#"SELECT DISTINCT "invoices"."note" FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" BETWEEN $2 AND $3) AND ("invoices"."note" ILIKE $4) AND ("invoices"."note" IS DISTINCT FROM $5) AND (NOT ("invoices"."note" IS NOT DISTINCT FROM $6))"#,
+        r#"SELECT DISTINCT "invoices"."note" FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND ("invoices"."amount" BETWEEN $2 AND $3) AND ("invoices"."note" ILIKE $4) AND ("invoices"."note" IS DISTINCT FROM $5) AND (NOT ("invoices"."note" IS NOT DISTINCT FROM $6))"#,
+        vec![
+            tenant(),
+            big(100),
+            big(200),
+            text("%rush%"),
+            Value::String(None),
+            text("x"),
+        ],
+    );
+}
+
+#[test]
+fn exists_subqueries_are_scoped_whether_correlated_or_not() {
+    assert_both(
+        |db| {
+            let unpaid = db
+                .select::<Invoice>()
+                .correlate::<Customer>()
+                .filter(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+                .filter(Invoice::PAID.eq(false));
+            let big_ones = db
+                .select::<Invoice>()
+                .filter(Invoice::AMOUNT_CENTS.gt(1_000));
+            db.select::<Customer>()
+                .columns(Customer::ID)
+                .filter(Filter::exists(unpaid))
+                .filter(Filter::not_exists(big_ones))
+                .build()
+        },
+        r#"SELECT "customers"."id" FROM "public"."customers" WHERE "customers"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $2 AND "invoices"."customer_id" = "customers"."id" AND "invoices"."paid" = $3) AND (NOT EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $4 AND "invoices"."amount" > $5))"#,
+        r#"SELECT "customers"."id" FROM "tenant_acme"."customers" WHERE "customers"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $2 AND "invoices"."customer_id" = "customers"."id" AND "invoices"."paid" = $3) AND (NOT EXISTS(SELECT 1 FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $4 AND "invoices"."amount" > $5))"#,
+        vec![
+            tenant(),
+            tenant(),
+            Value::Bool(Some(false)),
+            tenant(),
+            big(1_000),
+        ],
+    );
+    // A subquery of another tenant is refused.
+    let other = TenantScoped::shared(OTHER_TENANT);
+    let result = shared()
+        .select::<Customer>()
+        .filter(Filter::exists(other.select::<Invoice>()))
+        .build();
+    assert!(
+        matches!(result, Err(QueryError::ScopeMismatch { .. })),
+        "{result:?}"
+    );
+}
+
+// -------------------------------------- joined entities and SET expressions
+
+#[test]
+fn joined_entities_are_selected_whole_and_constrained() {
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .left_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+                .filter(Customer::NAME.eq("Ada"))
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, "customers"."id" IS NOT NULL, {CUSTOMER_COLUMNS} FROM "public"."invoices" LEFT JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, "customers"."id" IS NOT NULL, {CUSTOMER_COLUMNS} FROM "tenant_acme"."invoices" LEFT JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2 AND "customers"."name" = $3"#
+        ),
+        vec![tenant(), tenant(), text("Ada")],
+    );
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .inner_join_entity::<Customer>(Customer::ID.eq_column(Invoice::CUSTOMER_ID))
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, {CUSTOMER_COLUMNS} FROM "public"."invoices" INNER JOIN "public"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS}, {CUSTOMER_COLUMNS} FROM "tenant_acme"."invoices" INNER JOIN "tenant_acme"."customers" ON "customers"."tenant_id" = $1 AND "customers"."id" = "invoices"."customer_id" WHERE "invoices"."tenant_id" = $2"#
+        ),
+        vec![tenant(), tenant()],
+    );
+}
+
+#[test]
+fn update_by_expression_stays_in_the_tenant() {
+    assert_both(
+        |db| {
+            db.update::<Invoice>()
+                .set_expr(Invoice::AMOUNT_CENTS, Invoice::AMOUNT_CENTS.sub(100).mul(2))
+                .filter(Invoice::PAID.eq(false))
+                .build()
+        },
+        r#"UPDATE "public"."invoices" SET "amount" = ("invoices"."amount" - $1) * $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."paid" = $4"#,
+        r#"UPDATE "tenant_acme"."invoices" SET "amount" = ("invoices"."amount" - $1) * $2 WHERE "invoices"."tenant_id" = $3 AND "invoices"."paid" = $4"#,
+        vec![big(100), big(2), tenant(), Value::Bool(Some(false))],
+    );
+}
+
+#[test]
+fn keyset_pages_are_scoped() {
+    let by_amount = tenantry::Keyset::asc((Invoice::AMOUNT_CENTS, Invoice::ID));
+    assert_both(
+        |db| {
+            db.select::<Invoice>()
+                .filter(Invoice::PAID.eq(false))
+                .after(by_amount.after((500, INVOICE_ID)))
+                .limit(50)
+                .build()
+        },
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS} FROM "public"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 AND ("invoices"."amount", "invoices"."id") > ($3, $4) ORDER BY "invoices"."amount" ASC, "invoices"."id" ASC LIMIT $5"#
+        ),
+        &format!(
+            r#"SELECT {INVOICE_COLUMNS} FROM "tenant_acme"."invoices" WHERE "invoices"."tenant_id" = $1 AND "invoices"."paid" = $2 AND ("invoices"."amount", "invoices"."id") > ($3, $4) ORDER BY "invoices"."amount" ASC, "invoices"."id" ASC LIMIT $5"#
+        ),
+        vec![
+            tenant(),
+            Value::Bool(Some(false)),
+            big(500),
+            uuid(INVOICE_ID),
+            Value::BigUnsigned(Some(50)),
+        ],
     );
 }

@@ -19,7 +19,8 @@ use uuid::Uuid;
 /// Tenantry on one connection, through a relay that counts its messages.
 async fn tapped(database: &TestDatabase) -> (Tenantry, WireTap) {
     let tap = WireTap::start(main_port()).await;
-    // The tap reads protocol messages: plaintext, though the server offers TLS.
+    // Plaintext: the tap reads the protocol's messages, and a TLS request
+    // (`sslmode=prefer`, the default) would hide them from it.
     let url = format!(
         "{}?sslmode=disable",
         url_for(tap.port, &database.name, &database.app_role)

@@ -110,12 +110,81 @@
 //! | `primary_key` | field | part of the primary key (at least one field; several make a composite key) |
 //! | `column = "..."` | field | the SQL name, when it is not the field's |
 //!
-//! Field types are those [`SqlValue`] lists: `bool`, `i16`, `i32`, `i64`,
-//! `f32`, `f64`, `String`, `Vec<u8>`, [`Uuid`](crate::Uuid),
-//! `serde_json::Value`, `time`'s `OffsetDateTime`, `PrimitiveDateTime`,
-//! `Date` and `Time`, and `Option` of any of them for a nullable column.
-//! [`TenantId`] is deliberately not one: it can be read from a row, but
-//! never bound, set or compared by hand.
+//! # Column types
+//!
+//! A field's type is any [`SqlValue`]. Built in: `bool`, `i16`, `i32`,
+//! `i64`, `f32`, `f64`, `String`, `Vec<u8>` (`bytea`), [`Uuid`](crate::Uuid),
+//! `serde_json::Value` and [`Json<T>`](crate::Json) (typed `jsonb`),
+//! `std::net::IpAddr` (`inet`), `time`'s `OffsetDateTime`,
+//! `PrimitiveDateTime`, `Date` and `Time`, arrays `Vec<T>` (`text[]`,
+//! `bigint[]`, an enum's array, ...), and `Option` of any of them for a
+//! nullable column. Behind features, as they pull in a crate: `decimal` for
+//! `rust_decimal::Decimal` (`numeric`, for money), `chrono` for chrono's
+//! `NaiveDate`, `NaiveTime`, `NaiveDateTime` and `DateTime<Utc>`.
+//!
+//! A fieldless enum becomes a column type with `#[derive(DbEnum)]`, stored
+//! as a PostgreSQL enum (`type = "..."`) or as text, and any other type
+//! that PostgreSQL's driver encodes and decodes (`ToSql + FromSql`) with one
+//! line, `impl SqlValue for MyType {}`:
+//!
+//! ```
+//! use postgres_types::{FromSql, ToSql};
+//! use rust_decimal::Decimal;
+//! use tenantry::prelude::*;
+//!
+//! /// `CREATE TYPE task_status AS ENUM ('todo', 'in_progress', 'done')`
+//! #[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+//! #[db_enum(type = "task_status")]
+//! pub enum TaskStatus {
+//!     Todo,
+//!     InProgress, // the label is `in_progress`
+//!     #[db_enum(rename = "done")]
+//!     Finished,
+//! }
+//!
+//! /// An e-mail address in a `text` column, a type of the application's own.
+//! #[derive(Debug, Clone, PartialEq, ToSql, FromSql)]
+//! #[postgres(transparent)]
+//! pub struct Email(String);
+//!
+//! impl SqlValue for Email {}
+//!
+//! #[derive(Entity, Debug)]
+//! #[entity(table = "tasks", tenant_scoped)]
+//! pub struct Task {
+//!     #[entity(primary_key)]
+//!     pub id: i64,
+//!     pub tenant_id: TenantId,
+//!     pub status: TaskStatus,
+//!     pub price: Decimal,           // numeric(12, 2)
+//!     pub tags: Vec<String>,        // text[]
+//!     pub owner: Option<Email>,     // text, nullable
+//! }
+//!
+//! let acme = TenantScoped::shared(TenantId::random());
+//! let select = acme
+//!     .select::<Task>()
+//!     .filter(Task::STATUS.eq(TaskStatus::InProgress))
+//!     .filter(Task::PRICE.ge(Decimal::new(1_000, 2)))
+//!     .filter(Task::TAGS.has("billing"))
+//!     .build()?;
+//! assert!(select.sql().ends_with(
+//!     r#"WHERE "tasks"."tenant_id" = $1 AND "tasks"."status" = $2 AND "tasks"."price" >= $3 AND $4 = ANY("tasks"."tags")"#
+//! ));
+//! # Ok::<(), tenantry::QueryError>(())
+//! ```
+//!
+//! A value of such a type is bound by its own `ToSql` when the statement
+//! runs, and the driver checks it against the parameter's type first: an
+//! enum's labels are those of the PostgreSQL type it names, and a label the
+//! enum does not know is a decoding error, never a default. An array of a
+//! type of the application's own needs one more line,
+//! `impl ArrayElement for MyType {}` (the derive writes it for enums).
+//!
+//! [`TenantId`] is not a column value, and cannot be made one: neither the
+//! trait nor the type is the application's, so `impl SqlValue for TenantId`
+//! does not compile. It can be read from a row, but never bound, set or
+//! compared by hand.
 //!
 //! # The table behind it
 //!

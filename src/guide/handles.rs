@@ -178,6 +178,49 @@
 //! transaction: `commit` then rolls it back and returns
 //! [`Error::TransactionAborted`], never `Ok`.
 //!
+//! [`Tenant::run_transaction`](crate::Tenant::run_transaction) takes the work as a closure, and commits when
+//! it returns `Ok`, rolls back when it returns `Err` or panics. A
+//! serialization failure (40001) or a deadlock (40P01), in the closure or at
+//! the commit, runs it again in a new transaction, up to
+//! [`TransactionOptions::attempts`](crate::TransactionOptions::attempts)
+//! (three by default), so the closure must be safe to run again. The
+//! options also set the isolation level and `READ ONLY`.
+//! [`TenantTransaction::savepoint`](crate::TenantTransaction::savepoint) runs nested work in a savepoint: an
+//! `Err` rolls back to it and leaves the rest of the transaction usable.
+//!
+//! ```no_run
+//! # use tenantry::prelude::*;
+//! # use tenantry::{Isolation, TransactionOptions};
+//! # #[derive(Entity, Debug, Clone)]
+//! # #[entity(table = "invoices", tenant_scoped)]
+//! # pub struct Invoice {
+//! #     #[entity(primary_key)]
+//! #     pub id: Uuid,
+//! #     pub tenant_id: TenantId,
+//! #     pub amount_cents: i64,
+//! #     pub paid: bool,
+//! # }
+//! async fn pay_all(acme: &Tenant) -> Result<u64, Error> {
+//!     let options = TransactionOptions::default().isolation(Isolation::Serializable);
+//!     acme.run_transaction(options, |tx| {
+//!         Box::pin(async move {
+//!             let paid = tx
+//!                 .update::<Invoice>()
+//!                 .set(Invoice::PAID, true)
+//!                 .filter(Invoice::PAID.eq(false))
+//!                 .exec()
+//!                 .await?;
+//!             // Best effort: a failure here leaves the payments in place.
+//!             let _ = tx
+//!                 .savepoint(|tx| Box::pin(async move { tx.delete::<Invoice>().filter(Invoice::AMOUNT_CENTS.eq(0)).exec().await }))
+//!                 .await;
+//!             Ok(paid)
+//!         })
+//!     })
+//!     .await
+//! }
+//! ```
+//!
 //! # Errors
 //!
 //! Everything that runs returns [`Error`] (building alone returns

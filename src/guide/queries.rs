@@ -16,8 +16,10 @@
 //! # SELECT
 //!
 //! Conditions come from the column constants (`eq`, `ne`, `lt`, `le`, `gt`,
-//! `ge`, `is_in`, `not_in`, `is_null`, `is_not_null`, `like` on text
-//! columns, `eq_column`, `in_query`) and combine with `and`, `or` and
+//! `ge`, `between`, `is_distinct_from`, `is_not_distinct_from`, `is_in`,
+//! `not_in`, `eq_any`, `is_null`, `is_not_null`; `like`, `ilike` and
+//! `starts_with` on text columns; `contains`, `overlaps` and `has` on array
+//! columns; `eq_column`, `in_query`) and combine with `and`, `or` and
 //! `not`; each `filter` adds one with `AND`, inside the tenant condition,
 //! never around it:
 //!
@@ -118,6 +120,83 @@
 //! [`QueryError::ScopeMismatch`](crate::QueryError::ScopeMismatch): it
 //! would read across tenants.
 //!
+//! `inner_join_entity::<C>(on)` and `left_join_entity::<C>(on)` join the
+//! same way and return the joined entity whole beside each row:
+//! `Vec<(Task, Project)>`, and `Vec<(Task, Option<Project>)>` for a left
+//! join (`None` where nothing matched); see
+//! [`Select::inner_join_entity`](crate::Select::inner_join_entity) for the SQL.
+//!
+//! # Reports: aggregates, groups, `EXISTS`
+//!
+//! `count`, `count_distinct`, `sum`, `avg`, `min` and `max` of a column are
+//! selected with `columns` beside grouping columns, compared in `having`
+//! and ordered by; rows decode into tuples. `sum` and `avg` take numeric
+//! columns only (a text column does not compile); a sum of integers is an
+//! `i64`, an average an `f64` (a `Decimal` column's are `Decimal`s), and all
+//! but the counts are `Option`s, NULL over no rows. `Filter::exists` and
+//! `Filter::not_exists` take a subquery from the same handle, constrained to
+//! the same tenant; `.correlate::<O>()` lets it name the outer statement's
+//! `O`, and it then only compiles in a statement that reads `O`.
+//!
+//! ```
+//! # use tenantry::prelude::*;
+//! # use tenantry::Filter;
+//! # #[derive(Entity, Debug)]
+//! # #[entity(table = "invoices", tenant_scoped)]
+//! # pub struct Invoice {
+//! #     #[entity(primary_key)]
+//! #     pub id: Uuid,
+//! #     pub tenant_id: TenantId,
+//! #     pub customer_id: Uuid,
+//! #     pub amount_cents: i64,
+//! #     pub paid: bool,
+//! # }
+//! # #[derive(Entity, Debug)]
+//! # #[entity(table = "customers", tenant_scoped)]
+//! # pub struct Customer {
+//! #     #[entity(primary_key)]
+//! #     pub id: Uuid,
+//! #     pub tenant_id: TenantId,
+//! #     pub name: String,
+//! # }
+//! let acme = TenantScoped::shared(TenantId::random());
+//! // Revenue per customer, the biggest first, for customers above 100.00 (amounts in cents).
+//! let report = acme
+//!     .select::<Customer>()
+//!     .inner_join::<Invoice>(Invoice::CUSTOMER_ID.eq_column(Customer::ID))
+//!     .columns((Customer::NAME, Invoice::ID.count(), Invoice::AMOUNT_CENTS.sum()))
+//!     .group_by(Customer::NAME)
+//!     .having(Invoice::AMOUNT_CENTS.sum().gt(10_000))
+//!     .order_by(Invoice::AMOUNT_CENTS.sum().desc())
+//!     .build()?;
+//! assert_eq!(
+//!     report.sql(),
+//!     r#"SELECT "customers"."name", COUNT("invoices"."id"), CAST(SUM("invoices"."amount_cents") AS int8) FROM "public"."customers" INNER JOIN "public"."invoices" ON "invoices"."tenant_id" = $1 AND "invoices"."customer_id" = "customers"."id" WHERE "customers"."tenant_id" = $2 GROUP BY "customers"."name" HAVING CAST(SUM("invoices"."amount_cents") AS int8) > $3 ORDER BY CAST(SUM("invoices"."amount_cents") AS int8) DESC"#
+//! );
+//! // Run, each row is a `(String, i64, Option<i64>)`.
+//!
+//! // Customers with an unpaid invoice.
+//! let unpaid = acme
+//!     .select::<Invoice>()
+//!     .correlate::<Customer>()
+//!     .filter(Invoice::CUSTOMER_ID.eq_column(Customer::ID).and(Invoice::PAID.eq(false)));
+//! let owing = acme.select::<Customer>().filter(Filter::exists(unpaid)).build()?;
+//! assert!(owing.sql().ends_with(
+//!     r#"WHERE "customers"."tenant_id" = $1 AND EXISTS(SELECT 1 FROM "public"."invoices" WHERE "invoices"."tenant_id" = $2 AND ("invoices"."customer_id" = "customers"."id" AND "invoices"."paid" = $3))"#
+//! ));
+//! # Ok::<(), tenantry::QueryError>(())
+//! ```
+//!
+//! `distinct()` makes it `SELECT DISTINCT`.
+//!
+//! # Keyset pagination
+//!
+//! A [`Keyset`](crate::Keyset) orders by key columns (NOT NULL, the last one
+//! unique), all ascending or all descending; `keyset(order)` starts the
+//! first page, and `after(order.after(last_key))` the next one, with
+//! `(key...) > ($n...)`, so a deep page costs what the first one does. See
+//! [`Select::after`](crate::Select::after) for the SQL.
+//!
 //! # INSERT, UPDATE, DELETE
 //!
 //! `insert` takes one insert row, `insert_many` several (the tenant's id
@@ -175,6 +254,12 @@
 //! );
 //! ```
 //!
+//! `set_expr` sets a column from an expression over the row's own columns:
+//! another column of the same type, or arithmetic on a numeric one
+//! (`Invoice::AMOUNT_CENTS.add(100)`, `.sub`, `.mul`); the tenant column is
+//! no more settable this way than by `set`. See
+//! [`Update::set_expr`](crate::Update::set_expr) for the SQL.
+//!
 //! An UPDATE that sets nothing and an INSERT of no rows fail to build
 //! ([`QueryError::EmptyUpdate`](crate::QueryError::EmptyUpdate),
 //! [`QueryError::EmptyInsert`](crate::QueryError::EmptyInsert)).
@@ -185,8 +270,11 @@
 //! the aliases [`TenantSelect`], [`TenantInsert`](crate::TenantInsert),
 //! [`TenantUpdate`](crate::TenantUpdate),
 //! [`TenantDelete`](crate::TenantDelete) or
-//! [`GlobalSelect`](crate::GlobalSelect): see [`TenantSelect`] for an
-//! example.
+//! [`GlobalSelect`](crate::GlobalSelect); after a join or a choice of
+//! columns, the select aliases take the entities read and the result shape
+//! too. Filters a request may or may not ask for are `filter_if(condition,
+//! || filter)` and `filter_opt(option)`, so the query stays one type
+//! whichever apply: see [`TenantSelect`] for an example.
 //!
 //! # A statement runs only where it was built
 //!

@@ -11,6 +11,7 @@ pub mod notes;
 pub mod placements;
 pub mod pooler;
 pub mod probes;
+pub mod projects;
 pub mod recorder;
 pub mod relay;
 pub mod tenants;

@@ -168,7 +168,7 @@ fn insertable_impl(model: &EntityModel, row: &syn::Ident, fields: &[&FieldModel]
     let columns = fields.iter().map(|field| &field.column);
     let values = fields.iter().map(|field| {
         let name = &field.ident;
-        quote_spanned!(field.ty.span()=> #krate::__derive::SqlValue::into_value(self.#name))
+        quote_spanned!(field.ty.span()=> #krate::__derive::SqlValue::into_bind(self.#name))
     });
     quote! {
         #[automatically_derived]
@@ -176,7 +176,7 @@ fn insertable_impl(model: &EntityModel, row: &syn::Ident, fields: &[&FieldModel]
             type Entity = #ident;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
 
-            fn into_values(self) -> impl ::core::iter::Iterator<Item = #krate::__derive::Value> {
+            fn into_values(self) -> impl ::core::iter::Iterator<Item = #krate::__derive::Bind> {
                 [#(#values),*].into_iter()
             }
         }

@@ -8,6 +8,7 @@ use proc_macro::TokenStream;
 use syn::{DeriveInput, parse_macro_input};
 
 mod attributes;
+mod db_enum;
 mod expand;
 mod migrations;
 mod model;
@@ -41,6 +42,35 @@ pub fn derive_entity(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     model::EntityModel::from_input(&input)
         .map(|model| expand::expand(&model))
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Makes a fieldless enum a column value, stored as a PostgreSQL enum or as
+/// text: one label per variant, the variant's name in snake case unless
+/// renamed.
+///
+/// ```ignore
+/// #[derive(DbEnum, Debug, Clone, Copy, PartialEq)]
+/// #[db_enum(type = "task_status")] // CREATE TYPE task_status AS ENUM ('todo', 'in_progress', 'done')
+/// pub enum TaskStatus {
+///     Todo,
+///     InProgress,
+///     #[db_enum(rename = "done")]
+///     Finished,
+/// }
+/// ```
+///
+/// Without `type`, the enum is stored in a `text` (or `varchar`) column.
+/// Generates `ToSql` and `FromSql` (a label the enum does not know is a
+/// decoding error, never a default), `SqlValue` and `ArrayElement` (so
+/// `Vec<TaskStatus>` is a `task_status[]` column). `crate = "..."` names the
+/// tenantry crate, as for `#[derive(Entity)]`.
+#[proc_macro_derive(DbEnum, attributes(db_enum))]
+pub fn derive_db_enum(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    db_enum::DbEnumModel::from_input(&input)
+        .map(|model| model.expand())
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

@@ -33,6 +33,7 @@ pub use handles::global::{Global, GlobalExecutor};
 pub use handles::row::PgRow;
 pub use handles::tenant::{Tenant, TenantExecutor};
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
+pub use handles::transaction_closure::{Isolation, TransactionOptions, TransactionWork};
 pub use options::{ConnectOptions, RootCerts, SslMode, TargetSessionAttrs};
 pub use placement::{MigrationFailure, Placement, StatusChange, TenantRecord, TenantStatus};
 pub use routing::registry;

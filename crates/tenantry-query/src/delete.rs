@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{DeleteStatement, Query};
 
+use crate::bind::OpenValues;
 use crate::entity::Entity;
 use crate::filter::Filter;
 use crate::returning::{entity_columns, write_terminals};
@@ -17,6 +18,7 @@ pub struct Delete<'s, K, E> {
     statement: DeleteStatement,
     returning: bool,
     foreign: ForeignSubquery,
+    open: OpenValues,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -33,6 +35,7 @@ impl<'s, K: Context, E: Entity> Delete<'s, K, E> {
             statement,
             returning: false,
             foreign: ForeignSubquery::default(),
+            open: OpenValues::default(),
             _entity: PhantomData,
         }
     }
@@ -41,6 +44,7 @@ impl<'s, K: Context, E: Entity> Delete<'s, K, E> {
     pub fn filter(mut self, filter: Filter<(E, ())>) -> Self {
         self.foreign
             .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
         self.statement.and_where(filter.expr);
         self
     }
@@ -57,12 +61,13 @@ impl<'s, K: Context, E: Entity> Delete<'s, K, E> {
     /// The SQL and bind values of this DELETE.
     pub fn build(&self) -> Result<Statement, Error> {
         self.foreign.verdict(self.context.scope())?;
-        Ok(Statement::render(
+        Statement::render(
             &self.statement,
             E::TABLE,
             Operation::Delete,
             self.context.scope(),
-        ))
+            &self.open,
+        )
     }
 }
 

@@ -1,9 +1,7 @@
 //! What `#[derive(Entity)]` implements: table metadata, row mapping, inserts.
 
+use crate::{Bind, Error};
 use postgres_types::FromSql;
-use sea_query::Value;
-
-use crate::Error;
 
 /// Whether an entity's rows belong to one tenant or to everyone.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -71,7 +69,7 @@ pub trait Insertable: Send + 'static {
     const COLUMNS: &'static [&'static str];
 
     /// The values of [`Insertable::COLUMNS`], in order.
-    fn into_values(self) -> impl Iterator<Item = Value>;
+    fn into_values(self) -> impl Iterator<Item = Bind>;
 }
 
 /// Read access to one result row, by position. The execution layer implements

@@ -54,6 +54,11 @@ pub enum Error {
         /// The table of the insert.
         table: &'static str,
     },
+    /// Two open values of one statement got the same id (the process-wide
+    /// counter wrapped round while the statement was being built); the
+    /// statement is refused rather than bind a value in the wrong place.
+    #[error("two bind values of one statement got the same id; build the statement again")]
+    OpenValueClash,
     /// A value in a result row could not be read into its Rust type.
     #[error("cannot read column {column} of `{table}`: {source}")]
     Decode {

@@ -4,6 +4,7 @@ use std::marker::PhantomData;
 
 use sea_query::{Expr, InsertStatement, OnConflict, Query};
 
+use crate::bind::OpenValues;
 use crate::entity::{Entity, EntityKind, Insertable};
 use crate::returning::{entity_columns, write_terminals};
 use crate::scope::Context;
@@ -18,6 +19,7 @@ pub struct Insert<'s, K, E> {
     rows: usize,
     returning: bool,
     tenant_column_set: bool,
+    open: OpenValues,
     _entity: PhantomData<fn() -> E>,
 }
 
@@ -42,8 +44,9 @@ impl<'s, K: Context, E: Entity> Insert<'s, K, E> {
                 .chain(N::COLUMNS.iter().copied()),
         );
         let mut count = 0;
+        let mut open = OpenValues::default();
         for row in rows {
-            let values = row.into_values().map(Expr::val);
+            let values: Vec<Expr> = row.into_values().map(|bind| open.expr(bind)).collect();
             match tenant {
                 Some((_, tenant)) => {
                     statement.values_panic(std::iter::once(Expr::val(tenant)).chain(values))
@@ -59,6 +62,7 @@ impl<'s, K: Context, E: Entity> Insert<'s, K, E> {
             rows: count,
             returning: false,
             tenant_column_set,
+            open,
             _entity: PhantomData,
         }
     }
@@ -113,12 +117,13 @@ impl<'s, K: Context, E: Entity> Insert<'s, K, E> {
                 });
             }
         }
-        Ok(Statement::render(
+        Statement::render(
             &self.statement,
             E::TABLE,
             Operation::Insert,
             self.context.scope(),
-        ))
+            &self.open,
+        )
     }
 }
 

@@ -10,14 +10,19 @@
 
 #![warn(missing_debug_implementations)]
 
+mod aggregate;
+mod bind;
 mod column;
 mod delete;
 mod entity;
 mod error;
 mod executor;
+mod expression;
 mod filter;
 mod identifier;
 mod insert;
+mod keyset;
+mod optional_types;
 mod returning;
 mod scope;
 mod select;
@@ -28,6 +33,8 @@ mod tenant_id;
 mod update;
 mod value;
 
+pub use aggregate::{Aggregate, Averageable, Plain, Summable};
+pub use bind::{Bind, OpenValue};
 pub use column::Column;
 pub use delete::Delete;
 pub use entity::{
@@ -35,26 +42,32 @@ pub use entity::{
 };
 pub use error::Error;
 pub use executor::{Decoded, Executor};
+pub use expression::ValueExpr;
 pub use filter::{Filter, Ordering};
 pub use identifier::Identifier;
 pub use insert::{ColumnNames, Insert, PrimaryKey};
+pub use keyset::{Cursor, KeyList, Keyset};
+pub use postgres_types::{FromSql, Json, ToSql};
 pub use scope::{
     Context, GLOBAL_SCHEMA, GlobalScope, JoinableIn, POOL_SCHEMA, Scope, TenantScoped,
 };
 pub use select::Select;
-pub use selection::{ColumnList, ColumnsIn, Nullable, Picked, Rows, Selection};
-pub use source::{Contains, Here, There};
+pub use selection::{
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Nullable, Picked, Rows, Selection,
+};
+pub use source::{Contains, CorrelatedIn, Here, Outer, OuterHere, There};
 pub use statement::{Operation, Statement};
 pub use tenant_id::TenantId;
 pub use update::Update;
-pub use value::{SqlValue, Text};
+pub use value::{Array, ArrayElement, SqlValue, Text};
 
 /// Re-exports for the code `#[derive(Entity)]` generates; not a public API.
 #[doc(hidden)]
 pub mod __derive {
     pub use crate::{
-        Column, Entity, EntityKind, Error, GlobalEntity, GlobalScope, Insertable, RowReader,
-        SqlValue, TenantEntity, TenantId, TenantScoped, read_column,
+        ArrayElement, Bind, Column, Entity, EntityKind, Error, GlobalEntity, GlobalScope,
+        Insertable, RowReader, SqlValue, TenantEntity, TenantId, TenantScoped, read_column,
     };
+    pub use postgres_types::{FromSql, IsNull, ToSql, Type, private::BytesMut, to_sql_checked};
     pub use sea_query::Value;
 }

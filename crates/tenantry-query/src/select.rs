@@ -2,13 +2,18 @@
 
 use std::marker::PhantomData;
 
-use sea_query::{Condition, Expr, JoinType, Query, SelectStatement};
+use sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SelectStatement};
 
+use crate::bind::OpenValues;
 use crate::entity::Entity;
 use crate::executor::{self, Decoded, Executor};
 use crate::filter::{Filter, Ordering};
+use crate::keyset::{Cursor, KeyList, Keyset};
 use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
-use crate::selection::{ColumnList, ColumnsIn, Picked, Rows, Selection};
+use crate::selection::{
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Picked, Rows, Selection,
+};
+use crate::source::Outer;
 use crate::{Error, Operation, Statement};
 
 /// Carries a statement's type parameters without owning values of them.
@@ -28,6 +33,7 @@ pub struct Select<'s, K, E, Src = (E, ()), Sel = Rows<E>> {
     /// cheaper to move than the statement.
     statement: Box<SelectStatement>,
     foreign: ForeignSubquery,
+    open: OpenValues,
     _types: Types<E, Src, Sel>,
 }
 
@@ -45,6 +51,7 @@ impl<'s, K: Context, E: Entity> Select<'s, K, E> {
             context,
             statement,
             foreign: ForeignSubquery::default(),
+            open: OpenValues::default(),
             _types: PhantomData,
         }
     }
@@ -56,6 +63,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
             context: self.context,
             statement: self.statement,
             foreign: self.foreign,
+            open: self.open,
             _types: PhantomData,
         }
     }
@@ -64,14 +72,97 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     pub fn filter(mut self, filter: Filter<Src>) -> Self {
         self.foreign
             .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
         self.statement.and_where(filter.expr);
         self
+    }
+
+    /// Keeps the rows matching the filter `make` returns when `condition`
+    /// holds; leaves the statement as it is otherwise: for filters a request
+    /// may or may not ask for.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let (only_mine, search): (bool, Option<&str>) = (true, None);
+    /// let select = acme
+    ///     .select::<Task>()
+    ///     .filter_if(only_mine, || Task::OWNER.eq(Some("ada".to_owned())))
+    ///     .filter_opt(search.map(|text| Task::TITLE.ilike(format!("%{text}%"))))
+    ///     .build()
+    ///     .unwrap();
+    /// assert!(select.sql().ends_with(r#"WHERE "tasks"."tenant_id" = $1 AND "tasks"."owner" = $2"#));
+    /// ```
+    pub fn filter_if(self, condition: bool, make: impl FnOnce() -> Filter<Src>) -> Self {
+        match condition {
+            true => self.filter(make()),
+            false => self,
+        }
+    }
+
+    /// Keeps the rows matching `filter` if there is one; see
+    /// [`Select::filter_if`].
+    pub fn filter_opt(self, filter: Option<Filter<Src>>) -> Self {
+        match filter {
+            Some(filter) => self.filter(filter),
+            None => self,
+        }
     }
 
     /// Orders by `ordering`, after earlier orderings.
     pub fn order_by(mut self, ordering: Ordering<Src>) -> Self {
         self.statement.order_by_expr(ordering.expr, ordering.order);
         self
+    }
+
+    /// Orders by the keyset's key, for the first page of a keyset
+    /// pagination (the next ones use [`Select::after`], whose example shows
+    /// both).
+    pub fn keyset<L, I>(mut self, keyset: Keyset<L>) -> Self
+    where
+        L: KeyList + ColumnsIn<Src, I>,
+    {
+        for (column, order) in keyset.order() {
+            self.statement.order_by_expr(column, order);
+        }
+        self
+    }
+
+    /// The page after `cursor`: orders by its keyset's key and keeps the rows
+    /// after the cursor's (`(key...) > ($n...)`, one index range scan with an
+    /// index on the key, however deep the page).
+    ///
+    /// ```
+    /// # use tenantry_query::{Column, Entity, EntityKind, Error, Keyset, RowReader, TenantScoped, TenantEntity, TenantId};
+    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } }
+    /// # impl TenantEntity for Task { const TENANT_COLUMN: &'static str = "tenant_id"; }
+    /// # impl Task { const ID: Column<Task, i64> = Column::new("id"); const HOURS: Column<Task, i32> = Column::new("hours"); }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let by_hours = Keyset::desc((Task::HOURS, Task::ID));
+    /// let first = acme.select::<Task>().keyset(by_hours).limit(50).build().unwrap();
+    /// assert_eq!(
+    ///     first.sql(),
+    ///     r#"SELECT "tasks"."id" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 ORDER BY "tasks"."hours" DESC, "tasks"."id" DESC LIMIT $2"#
+    /// );
+    /// // The last row of that page had 8 hours and id 1207.
+    /// let next = acme.select::<Task>().after(by_hours.after((8, 1207))).limit(50).build().unwrap();
+    /// assert_eq!(
+    ///     next.sql(),
+    ///     r#"SELECT "tasks"."id" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 AND ("tasks"."hours", "tasks"."id") < ($2, $3) ORDER BY "tasks"."hours" DESC, "tasks"."id" DESC LIMIT $4"#
+    /// );
+    /// ```
+    pub fn after<L, I>(mut self, cursor: Cursor<L>) -> Self
+    where
+        L: KeyList + ColumnsIn<Src, I>,
+    {
+        let keyset = cursor.keyset;
+        let (condition, open) = cursor.condition();
+        self.open.extend(open);
+        self.statement.and_where(condition);
+        self.keyset(keyset)
     }
 
     /// Returns at most `limit` rows.
@@ -110,6 +201,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         on: Filter<(C, Src)>,
     ) -> Select<'s, K, E, (C, Src), Sel> {
         self.foreign.check(self.context.scope(), on.subquery_scopes);
+        self.open.extend(on.open);
         let scope = self.context.scope();
         let mut condition = Condition::all();
         if let Some(tenant) = scope.tenant_condition::<C>() {
@@ -117,6 +209,14 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         }
         self.statement
             .join(kind, scope.table::<C>(), condition.add(on.expr));
+        self.retype()
+    }
+
+    /// Makes this SELECT a subquery correlated with entity `O` of the outer
+    /// statement: its conditions may name `O`'s columns, and it can only be
+    /// used (in [`Filter::exists`]) in a statement that reads `O`; see
+    /// [`Filter::exists`] for the SQL.
+    pub fn correlate<O: Entity>(self) -> Select<'s, K, E, (Outer<O>, Src), Sel> {
         self.retype()
     }
 
@@ -131,18 +231,77 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
         self.retype()
     }
 
+    /// `GROUP BY` the columns `list` (a column or a tuple of columns), after
+    /// earlier groupings; select them beside aggregates.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let hours_per_owner = acme
+    ///     .select::<Task>()
+    ///     .columns((Task::OWNER, Task::HOURS.sum()))
+    ///     .group_by(Task::OWNER)
+    ///     .having(Task::HOURS.sum().ge(10))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     hours_per_owner.sql(),
+    ///     r#"SELECT "tasks"."owner", SUM("tasks"."hours") FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 GROUP BY "tasks"."owner" HAVING SUM("tasks"."hours") >= $2"#
+    /// );
+    /// ```
+    pub fn group_by<L, I>(mut self, list: L) -> Self
+    where
+        L: GroupList + ColumnsIn<Src, I>,
+    {
+        self.statement.add_group_by(list.exprs());
+        self
+    }
+
+    /// Keeps the groups matching `filter`, a condition on aggregates
+    /// (`HAVING`, ANDed with earlier ones); see [`Select::group_by`].
+    pub fn having(mut self, filter: Filter<Src>) -> Self {
+        self.foreign
+            .check(self.context.scope(), filter.subquery_scopes);
+        self.open.extend(filter.open);
+        self.statement.and_having(filter.expr);
+        self
+    }
+
+    /// `SELECT DISTINCT`: each different row once.
+    ///
+    /// ```
+    /// # use tenantry_query::{Filter, TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let owners = acme.select::<Task>().columns(Task::OWNER).distinct().build().unwrap();
+    /// assert_eq!(
+    ///     owners.sql(),
+    ///     r#"SELECT DISTINCT "tasks"."owner" FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1"#
+    /// );
+    /// ```
+    pub fn distinct(mut self) -> Self {
+        self.statement.distinct();
+        self
+    }
+
     fn finish(
         &self,
         statement: &SelectStatement,
         operation: Operation,
     ) -> Result<Statement, Error> {
         self.foreign.verdict(self.context.scope())?;
-        Ok(Statement::render(
+        Statement::render(
             statement,
             E::TABLE,
             operation,
             self.context.scope(),
-        ))
+            &self.open,
+        )
     }
 
     /// The SQL and bind values of this SELECT.
@@ -174,11 +333,76 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
 
     /// The statement as a subquery, with the scope it was built in followed by
     /// the foreign scopes of its own subqueries, so that the outer statement
-    /// checks those too.
-    pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>) {
+    /// checks those too, and its open values.
+    pub(crate) fn into_subquery(self) -> (SelectStatement, Vec<Scope>, OpenValues) {
         let mut scopes = vec![self.context.scope().clone()];
         scopes.extend(self.foreign.into_scopes());
-        (*self.statement, scopes)
+        (*self.statement, scopes, self.open)
+    }
+}
+
+impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
+    /// `INNER JOIN` entity `C` on `on`, like [`Select::inner_join`], and
+    /// returns each row with its joined `C`: `(E, C)`.
+    ///
+    /// ```
+    /// # use tenantry_query::{Column, Entity, EntityKind, Error, RowReader, TenantScoped, TenantEntity, TenantId};
+    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id", "tenant_id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
+    /// # entity!(Project, "projects"); entity!(Task, "tasks");
+    /// # impl Project { const ID: Column<Project, i64> = Column::new("id"); }
+    /// # impl Task { const PROJECT_ID: Column<Task, i64> = Column::new("project_id"); }
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let pairs = acme
+    ///     .select::<Task>()
+    ///     .inner_join_entity::<Project>(Project::ID.eq_column(Task::PROJECT_ID))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     pairs.sql(),
+    ///     r#"SELECT "tasks"."id", "tasks"."tenant_id", "projects"."id", "projects"."tenant_id" FROM "public"."tasks" INNER JOIN "public"."projects" ON "projects"."tenant_id" = $1 AND "projects"."id" = "tasks"."project_id" WHERE "tasks"."tenant_id" = $2"#
+    /// );
+    /// let with_optional = acme
+    ///     .select::<Task>()
+    ///     .left_join_entity::<Project>(Project::ID.eq_column(Task::PROJECT_ID))
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     with_optional.sql(),
+    ///     r#"SELECT "tasks"."id", "tasks"."tenant_id", "projects"."id" IS NOT NULL, "projects"."id", "projects"."tenant_id" FROM "public"."tasks" LEFT JOIN "public"."projects" ON "projects"."tenant_id" = $1 AND "projects"."id" = "tasks"."project_id" WHERE "tasks"."tenant_id" = $2"#
+    /// );
+    /// ```
+    pub fn inner_join_entity<C>(
+        self,
+        on: Filter<(C, Src)>,
+    ) -> Select<'s, K, E, (C, Src), Joined<E, C>>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        let mut joined = self.join::<C>(JoinType::InnerJoin, on);
+        joined
+            .statement
+            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+        joined.retype()
+    }
+
+    /// `LEFT JOIN` entity `C` on `on`, like [`Select::left_join`], and
+    /// returns each row with its joined `C`, `None` where none matched:
+    /// `(E, Option<C>)`; see [`Select::inner_join_entity`] for the SQL of both.
+    pub fn left_join_entity<C>(
+        self,
+        on: Filter<(C, Src)>,
+    ) -> Select<'s, K, E, (C, Src), LeftJoined<E, C>>
+    where
+        C: Entity + JoinableIn<K>,
+    {
+        let mut joined = self.join::<C>(JoinType::LeftJoin, on);
+        // Every entity has a primary key (the derive requires one), and a
+        // stored row's is never NULL: NULL here means no row matched.
+        joined
+            .statement
+            .expr(Expr::col((C::TABLE, C::PRIMARY_KEY[0])).is_not_null())
+            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+        joined.retype()
     }
 }
 

@@ -3,7 +3,7 @@
 use std::marker::PhantomData;
 
 use postgres_types::FromSql;
-use sea_query::SelectStatement;
+use sea_query::{Expr, SelectStatement};
 
 use crate::entity::{Entity, RowReader, read_column};
 use crate::source::Contains;
@@ -27,6 +27,37 @@ impl<E: Entity> Selection for Rows<E> {
 
     fn decode<R: RowReader>(row: &R) -> Result<E, Error> {
         E::from_row(row, 0)
+    }
+}
+
+/// Selects whole `E` rows and the whole `C` rows joined to them, as `(E, C)`.
+pub struct Joined<E, C>(PhantomData<fn() -> (E, C)>);
+
+impl<E: Entity, C: Entity> Selection for Joined<E, C> {
+    type Output = (E, C);
+
+    fn decode<R: RowReader>(row: &R) -> Result<(E, C), Error> {
+        Ok((E::from_row(row, 0)?, C::from_row(row, E::COLUMNS.len())?))
+    }
+}
+
+/// Selects whole `E` rows and the `C` rows left-joined to them, as
+/// `(E, Option<C>)`: `None` where no `C` row matched (told by a flag column
+/// before `C`'s, whether its first primary-key column, never NULL in a
+/// stored row, is present).
+pub struct LeftJoined<E, C>(PhantomData<fn() -> (E, C)>);
+
+impl<E: Entity, C: Entity> Selection for LeftJoined<E, C> {
+    type Output = (E, Option<C>);
+
+    fn decode<R: RowReader>(row: &R) -> Result<(E, Option<C>), Error> {
+        let flag = E::COLUMNS.len();
+        let matched: bool = read_column(row, C::TABLE, flag)?;
+        let joined = match matched {
+            true => Some(C::from_row(row, flag + 1)?),
+            false => None,
+        };
+        Ok((E::from_row(row, 0)?, joined))
     }
 }
 
@@ -104,6 +135,37 @@ where
     }
 }
 
+/// Columns to group by: a column or a tuple of columns.
+pub trait GroupList {
+    /// The column expressions, in order.
+    fn exprs(&self) -> Vec<Expr>;
+}
+
+impl<E: Entity, T> GroupList for Column<E, T> {
+    fn exprs(&self) -> Vec<Expr> {
+        vec![Expr::col((E::TABLE, self.name()))]
+    }
+}
+
+macro_rules! group_tuple {
+    ($($name:ident),+) => {
+        impl<$($name: GroupList),+> GroupList for ($($name,)+) {
+            fn exprs(&self) -> Vec<Expr> {
+                #[allow(non_snake_case)]
+                let ($($name,)+) = self;
+                let mut exprs = Vec::new();
+                $(exprs.extend($name.exprs());)+
+                exprs
+            }
+        }
+    };
+}
+
+group_tuple!(A);
+group_tuple!(A, B);
+group_tuple!(A, B, C);
+group_tuple!(A, B, C, D);
+
 macro_rules! column_tuple {
     ($(($name:ident, $index:ident)),+) => {
         impl<$($name: ColumnList),+> ColumnList for ($($name,)+) {
@@ -164,6 +226,18 @@ column_tuple!(
 impl<E: crate::Entity> std::fmt::Debug for Rows<E> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "Rows<{}>", E::TABLE)
+    }
+}
+
+impl<E: Entity, C: Entity> std::fmt::Debug for Joined<E, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Joined<{}, {}>", E::TABLE, C::TABLE)
+    }
+}
+
+impl<E: Entity, C: Entity> std::fmt::Debug for LeftJoined<E, C> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "LeftJoined<{}, {}>", E::TABLE, C::TABLE)
     }
 }
 

@@ -2,7 +2,10 @@
 
 use std::fmt;
 
+use postgres_types::ToSql;
 use sea_query::{PostgresQueryBuilder, QueryStatementWriter, Value};
+
+use crate::bind::{OpenValue, OpenValues};
 
 use crate::scope::Scope;
 use crate::{Error, TenantId};
@@ -50,10 +53,12 @@ impl fmt::Display for Operation {
 /// Only the builders make statements, and nothing changes one afterwards:
 /// an executor runs exactly what a scope built, never SQL put together by
 /// hand (that is what the explicitly named raw-SQL calls are for).
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub struct Statement {
     sql: String,
     values: Vec<Value>,
+    /// The values encoded by their own `ToSql`, by position (empty if none).
+    open: Vec<Option<OpenValue>>,
     table: &'static str,
     operation: Operation,
     scope: Scope,
@@ -65,9 +70,20 @@ impl Statement {
         &self.sql
     }
 
-    /// The bind values, `$1` first.
+    /// The bind values, `$1` first. A value of a type bound by its own
+    /// `ToSql` (a chrono date, a `Decimal`, an enum, ...) stands here as a
+    /// `Value::Unsigned` marker; [`Statement::open_value`] gives the value.
     pub fn values(&self) -> &[Value] {
         &self.values
+    }
+
+    /// The value at `position` (`0` for `$1`) when its type binds it with its
+    /// own `ToSql`, as executors encode it; `None` for the others.
+    pub fn open_value(&self, position: usize) -> Option<&(dyn ToSql + Sync)> {
+        match self.open.get(position) {
+            Some(Some(value)) => Some(&**value),
+            _ => None,
+        }
     }
 
     /// The table of the statement's main entity.
@@ -98,20 +114,22 @@ impl Statement {
     }
 
     /// Renders `query` for PostgreSQL: the `operation` on `table` that
-    /// `scope` built.
+    /// `scope` built, with the `open` values its markers stand for.
     pub(crate) fn render(
         query: &impl QueryStatementWriter,
         table: &'static str,
         operation: Operation,
         scope: &Scope,
-    ) -> Self {
+        open: &OpenValues,
+    ) -> Result<Self, Error> {
         let (sql, values) = query.build(PostgresQueryBuilder);
-        Self {
+        Ok(Self {
+            open: open.resolve(&values.0)?,
             sql,
             values: values.0,
             table,
             operation,
             scope: scope.clone(),
-        }
+        })
     }
 }

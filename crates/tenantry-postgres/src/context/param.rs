@@ -12,6 +12,7 @@ use std::error::Error as StdError;
 use bytes::BytesMut;
 use postgres_types::{IsNull, ToSql, Type, WrongType};
 use sea_query::Value;
+use tenantry_query::Statement;
 
 use crate::Error;
 
@@ -19,7 +20,12 @@ type BoxError = Box<dyn StdError + Sync + Send>;
 
 /// One bind value of a built statement.
 #[derive(Debug)]
-pub(crate) struct Param<'a>(pub(crate) &'a Value);
+pub(crate) enum Param<'a> {
+    /// A value sea-query holds.
+    Known(&'a Value),
+    /// A value of a type that encodes itself (its own `ToSql`).
+    Open(&'a (dyn ToSql + Sync)),
+}
 
 fn checked<T: ToSql>(value: &T, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
     if !T::accepts(ty) {
@@ -30,7 +36,11 @@ fn checked<T: ToSql>(value: &T, ty: &Type, out: &mut BytesMut) -> Result<IsNull,
 
 impl ToSql for Param<'_> {
     fn to_sql(&self, ty: &Type, out: &mut BytesMut) -> Result<IsNull, BoxError> {
-        match self.0 {
+        let value = match self {
+            Param::Known(value) => value,
+            Param::Open(value) => return value.to_sql_checked(ty, out),
+        };
+        match value {
             Value::Bool(v) => checked(v, ty, out),
             Value::SmallInt(v) => checked(v, ty, out),
             Value::Int(v) => checked(v, ty, out),
@@ -86,8 +96,16 @@ pub(crate) fn check_all(values: &[&(dyn ToSql + Sync)], types: &[Type]) -> Resul
 }
 
 /// The bind values of a built statement as driver parameters.
-pub(crate) fn params(values: &[Value]) -> Vec<Param<'_>> {
-    values.iter().map(Param).collect()
+pub(crate) fn params(statement: &Statement) -> Vec<Param<'_>> {
+    statement
+        .values()
+        .iter()
+        .enumerate()
+        .map(|(position, value)| match statement.open_value(position) {
+            Some(open) => Param::Open(open),
+            None => Param::Known(value),
+        })
+        .collect()
 }
 
 /// Borrows parameters as the driver takes them.

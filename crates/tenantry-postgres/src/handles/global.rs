@@ -30,7 +30,7 @@ impl Executor for GlobalExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let params = params(statement.values());
+        let params = params(&statement);
         retried_if_unsent(|| async {
             let lease = self.shared.servers.main().lease().await?;
             pipeline::query(
@@ -47,7 +47,7 @@ impl Executor for GlobalExecutor {
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&Scope::global())?;
-        let params = params(statement.values());
+        let params = params(&statement);
         retried_if_unsent(|| async {
             let lease = self.shared.servers.main().lease().await?;
             pipeline::execute(

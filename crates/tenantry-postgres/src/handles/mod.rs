@@ -8,3 +8,4 @@ pub(crate) mod row;
 pub(crate) mod shared;
 pub(crate) mod tenant;
 pub(crate) mod transaction;
+pub(crate) mod transaction_closure;

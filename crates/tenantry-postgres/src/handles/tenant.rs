@@ -15,6 +15,7 @@ use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
+use crate::handles::transaction_closure::TransactionOptions;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
@@ -84,7 +85,7 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let span = span(&statement);
         async {
-            let (statement, params) = (&statement, &params(statement.values()));
+            let (statement, params) = (&statement, &params(&statement));
             retried_if_unsent(|| async move {
                 let (route, lease) = self.connection_for(statement).await?;
                 let sql = statement.sql();
@@ -100,7 +101,7 @@ impl Executor for TenantExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let span = span(&statement);
         async {
-            let (statement, params) = (&statement, &params(statement.values()));
+            let (statement, params) = (&statement, &params(&statement));
             retried_if_unsent(|| async move {
                 let (route, lease) = self.connection_for(statement).await?;
                 let sql = statement.sql();
@@ -113,7 +114,7 @@ impl Executor for TenantExecutor {
     }
 
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let (statement, params) = (&statement, &params(statement.values()));
+        let (statement, params) = (&statement, &params(&statement));
         let (lease, rows) = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
@@ -193,13 +194,22 @@ impl Tenant {
     /// commit or roll back together. Dropping it without `commit` rolls back.
     /// A start whose connection was lost before it was sent is retried once.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
+        self.transaction_with(&TransactionOptions::default()).await
+    }
+
+    /// Starts a transaction like [`Tenant::transaction`], at the isolation
+    /// level and read-only setting of `options`.
+    pub async fn transaction_with(
+        &self,
+        options: &TransactionOptions,
+    ) -> Result<TenantTransaction, Error> {
         retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
             let lease = route.lease().await?;
             TenantTransaction::begin(
                 lease,
                 self.scoped.scope().clone(),
-                &route.begin.hand_written.sql,
+                &options.begin(&route.begin.hand_written.sql),
             )
             .await
         })

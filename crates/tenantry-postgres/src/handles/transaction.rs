@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::pin;
+use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 use std::task::{Context, Poll, Waker};
 
 use futures_util::stream::{BoxStream, StreamExt};
@@ -71,7 +72,7 @@ impl Executor for TransactionExecutor {
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&self.scope)?;
-        let params = params(statement.values());
+        let params = params(&statement);
         self.query(statement.sql(), &as_dyn(&params))
             .await
             .map(wrap)
@@ -79,7 +80,7 @@ impl Executor for TransactionExecutor {
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&self.scope)?;
-        let params = params(statement.values());
+        let params = params(&statement);
         TransactionExecutor::execute(self, statement.sql(), &as_dyn(&params)).await
     }
 
@@ -124,6 +125,8 @@ impl Drop for TransactionExecutor {
 /// reached the server.
 pub struct TenantTransaction {
     scoped: TenantScoped<TransactionExecutor>,
+    /// Savepoints made so far, for their names.
+    savepoints: AtomicU32,
 }
 
 impl TenantTransaction {
@@ -139,7 +142,21 @@ impl TenantTransaction {
             .expect("a tenant transaction is begun from a tenant's scope");
         let scoped = TenantScoped::new(tenant, scope.schema().cloned())
             .with_executor(TransactionExecutor { lease, scope });
-        Ok(Self { scoped })
+        Ok(Self {
+            scoped,
+            savepoints: AtomicU32::new(0),
+        })
+    }
+
+    /// Runs a transaction-control command (`SAVEPOINT`, ...) of tenantry's own.
+    pub(crate) async fn command(&self, sql: &str) -> Result<u64, Error> {
+        self.scoped.executor().execute(sql, &[]).await
+    }
+
+    /// A savepoint name not used before in this transaction.
+    pub(crate) fn next_savepoint(&self) -> String {
+        let n = self.savepoints.fetch_add(1, AtomicOrdering::Relaxed);
+        format!("tenantry_savepoint_{n}")
     }
 
     /// Commits the transaction. If a statement in it failed, PostgreSQL

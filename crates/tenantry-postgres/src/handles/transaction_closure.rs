@@ -1,0 +1,189 @@
+//! Transactions as closures: committed when the closure returns `Ok`,
+//! rolled back when it returns `Err` or panics, run again after a
+//! serialization failure or a deadlock, with savepoints for nested work.
+
+use futures_util::future::BoxFuture;
+use tokio_postgres::error::SqlState;
+
+use crate::Error;
+use crate::handles::tenant::Tenant;
+use crate::handles::transaction::TenantTransaction;
+
+/// The isolation level of a transaction.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// `READ COMMITTED`, PostgreSQL's default.
+    ReadCommitted,
+    /// `REPEATABLE READ`.
+    RepeatableRead,
+    /// `SERIALIZABLE`.
+    Serializable,
+}
+
+/// How [`Tenant::run_transaction`] runs its closure: isolation level, read
+/// only or not, and how many times in all it may run it when PostgreSQL
+/// reports a serialization failure (40001) or a deadlock (40P01).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct TransactionOptions {
+    isolation: Option<Isolation>,
+    read_only: bool,
+    attempts: u32,
+}
+
+impl Default for TransactionOptions {
+    /// The server's default isolation, read-write, three attempts.
+    fn default() -> Self {
+        Self {
+            isolation: None,
+            read_only: false,
+            attempts: 3,
+        }
+    }
+}
+
+impl TransactionOptions {
+    /// Runs at `isolation`.
+    pub fn isolation(mut self, isolation: Isolation) -> Self {
+        self.isolation = Some(isolation);
+        self
+    }
+
+    /// Runs `READ ONLY`: a write in it is an error.
+    pub fn read_only(mut self) -> Self {
+        self.read_only = true;
+        self
+    }
+
+    /// Runs the closure at most `attempts` times in all (at least once).
+    pub fn attempts(mut self, attempts: u32) -> Self {
+        self.attempts = attempts.max(1);
+        self
+    }
+
+    /// `BEGIN` with these options, as the start of `opening`
+    /// (`BEGIN; SET LOCAL ...`).
+    pub(crate) fn begin(&self, opening: &str) -> String {
+        let mut begin = String::from("BEGIN");
+        if let Some(isolation) = self.isolation {
+            begin.push_str(match isolation {
+                Isolation::ReadCommitted => " ISOLATION LEVEL READ COMMITTED",
+                Isolation::RepeatableRead => " ISOLATION LEVEL REPEATABLE READ",
+                Isolation::Serializable => " ISOLATION LEVEL SERIALIZABLE",
+            });
+        }
+        if self.read_only {
+            begin.push_str(" READ ONLY");
+        }
+        let rest = opening
+            .strip_prefix("BEGIN")
+            .expect("a transaction's opening starts with BEGIN");
+        begin + rest
+    }
+}
+
+/// A closure run in a transaction: it borrows the transaction for the
+/// future it returns (`|tx| Box::pin(async move { ... })`).
+pub trait TransactionWork<T>:
+    for<'t> FnMut(&'t TenantTransaction) -> BoxFuture<'t, Result<T, Error>> + Send
+{
+}
+
+impl<T, F> TransactionWork<T> for F where
+    F: for<'t> FnMut(&'t TenantTransaction) -> BoxFuture<'t, Result<T, Error>> + Send
+{
+}
+
+/// Whether `error` is PostgreSQL's verdict that the transaction could not
+/// be serialized with others, or deadlocked: running it again may succeed.
+fn retryable(error: &Error) -> bool {
+    let Error::Database { source } = error else {
+        return false;
+    };
+    matches!(
+        source.code(),
+        Some(&SqlState::T_R_SERIALIZATION_FAILURE | &SqlState::T_R_DEADLOCK_DETECTED)
+    )
+}
+
+impl Tenant {
+    /// Runs `work` in a transaction of this tenant: committed when it
+    /// returns `Ok`, rolled back when it returns `Err` or panics (the
+    /// transaction is dropped, which rolls it back). A serialization failure
+    /// or a deadlock, in `work` or at the commit, runs it again in a new
+    /// transaction, up to `options`' attempts; the last error is returned.
+    ///
+    /// ```no_run
+    /// # use tenantry_postgres::{Error, Isolation, Tenant, TransactionOptions};
+    /// # async fn demo(acme: Tenant) -> Result<(), Error> {
+    /// let options = TransactionOptions::default().isolation(Isolation::Serializable);
+    /// let rows = acme
+    ///     .run_transaction(options, |tx| Box::pin(async move {
+    ///         tx.raw_execute("UPDATE counters SET n = n + 1", &[]).await
+    ///     }))
+    ///     .await?;
+    /// # let _ = rows; Ok(()) }
+    /// ```
+    pub async fn run_transaction<T, W>(
+        &self,
+        options: TransactionOptions,
+        mut work: W,
+    ) -> Result<T, Error>
+    where
+        W: TransactionWork<T>,
+    {
+        let mut attempt = 1;
+        loop {
+            let outcome = self.attempt(&options, &mut work).await;
+            match outcome {
+                Err(error) if attempt < options.attempts && retryable(&error) => {
+                    tracing::debug!(%error, attempt, "running a transaction again");
+                    attempt += 1;
+                }
+                outcome => return outcome,
+            }
+        }
+    }
+
+    async fn attempt<T, W: TransactionWork<T>>(
+        &self,
+        options: &TransactionOptions,
+        work: &mut W,
+    ) -> Result<T, Error> {
+        let transaction = self.transaction_with(options).await?;
+        match work(&transaction).await {
+            Ok(value) => transaction.commit().await.map(|()| value),
+            Err(error) => {
+                if !error.poisons_connection() {
+                    transaction.rollback().await?;
+                }
+                Err(error)
+            }
+        }
+    }
+}
+
+impl TenantTransaction {
+    /// Runs `work` inside a savepoint of this transaction: released when it
+    /// returns `Ok`, rolled back to when it returns `Err`, which leaves the
+    /// rest of the transaction as it was and usable.
+    pub async fn savepoint<T, W>(&self, mut work: W) -> Result<T, Error>
+    where
+        W: TransactionWork<T>,
+    {
+        let name = self.next_savepoint();
+        self.command(&format!("SAVEPOINT {name}")).await?;
+        match work(self).await {
+            Ok(value) => {
+                self.command(&format!("RELEASE SAVEPOINT {name}")).await?;
+                Ok(value)
+            }
+            Err(error) => {
+                if !error.poisons_connection() {
+                    self.command(&format!("ROLLBACK TO SAVEPOINT {name}"))
+                        .await?;
+                }
+                Err(error)
+            }
+        }
+    }
+}

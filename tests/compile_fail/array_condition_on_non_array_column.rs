@@ -1,0 +1,19 @@
+//! `contains`, `overlaps` and `has` apply to array columns only.
+use tenantry::{Entity, TenantId, TenantScoped};
+use uuid::Uuid;
+
+#[derive(Entity)]
+#[entity(table = "invoices", tenant_scoped)]
+pub struct Invoice {
+    #[entity(primary_key)]
+    pub id: Uuid,
+    pub tenant_id: TenantId,
+    pub amount_cents: i64,
+}
+
+fn main() {
+    let db = TenantScoped::shared(TenantId::random());
+    let _ = db
+        .select::<Invoice>()
+        .filter(Invoice::AMOUNT_CENTS.contains(vec![1_i64]));
+}

@@ -277,8 +277,8 @@ where
     type Output = O;
     const WIDTH: usize = 1;
 
-    fn push_columns(&self, statement: &mut SelectStatement) {
-        statement.expr(self.expr.clone());
+    fn push_columns(self, statement: &mut SelectStatement) {
+        statement.expr(self.expr);
     }
 
     fn decode_at<R: RowReader>(row: &R, offset: usize) -> Result<O, Error> {

@@ -80,7 +80,7 @@ pub trait ColumnList: Send + 'static {
     const WIDTH: usize;
 
     /// Adds the columns to the SELECT list.
-    fn push_columns(&self, statement: &mut SelectStatement);
+    fn push_columns(self, statement: &mut SelectStatement);
 
     /// Reads the list's columns from `row`, starting at `offset`.
     fn decode_at<R: RowReader>(row: &R, offset: usize) -> Result<Self::Output, Error>;
@@ -103,7 +103,7 @@ where
     type Output = T;
     const WIDTH: usize = 1;
 
-    fn push_columns(&self, statement: &mut SelectStatement) {
+    fn push_columns(self, statement: &mut SelectStatement) {
         statement.column((E::TABLE, self.name()));
     }
 
@@ -126,7 +126,7 @@ where
     type Output = Option<T>;
     const WIDTH: usize = 1;
 
-    fn push_columns(&self, statement: &mut SelectStatement) {
+    fn push_columns(self, statement: &mut SelectStatement) {
         self.0.push_columns(statement);
     }
 
@@ -172,7 +172,7 @@ macro_rules! column_tuple {
             type Output = ($($name::Output,)+);
             const WIDTH: usize = 0 $(+ $name::WIDTH)+;
 
-            fn push_columns(&self, statement: &mut SelectStatement) {
+            fn push_columns(self, statement: &mut SelectStatement) {
                 #[allow(non_snake_case)]
                 let ($($name,)+) = self;
                 $($name.push_columns(statement);)+

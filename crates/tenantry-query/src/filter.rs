@@ -46,7 +46,7 @@ impl<Src> Filter<Src> {
     ///
     /// ```
     /// # use tenantry_query::{Column, Entity, EntityKind, Error, Filter, RowReader, TenantScoped, TenantEntity, TenantId};
-    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
+    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { Ok($t) } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
     /// # entity!(Project, "projects"); entity!(Task, "tasks");
     /// # impl Project { const ID: Column<Project, i64> = Column::new("id"); }
     /// # impl Task { const PROJECT_ID: Column<Task, i64> = Column::new("project_id"); const DONE: Column<Task, bool> = Column::new("done"); }

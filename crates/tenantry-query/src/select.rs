@@ -137,7 +137,7 @@ impl<'s, K: Context, E: Entity, Src, Sel> Select<'s, K, E, Src, Sel> {
     ///
     /// ```
     /// # use tenantry_query::{Column, Entity, EntityKind, Error, Keyset, RowReader, TenantScoped, TenantEntity, TenantId};
-    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } }
+    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { Ok(Task) } }
     /// # impl TenantEntity for Task { const TENANT_COLUMN: &'static str = "tenant_id"; }
     /// # impl Task { const ID: Column<Task, i64> = Column::new("id"); const HOURS: Column<Task, i32> = Column::new("hours"); }
     /// let acme = TenantScoped::shared(TenantId::random());
@@ -347,7 +347,7 @@ impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
     ///
     /// ```
     /// # use tenantry_query::{Column, Entity, EntityKind, Error, RowReader, TenantScoped, TenantEntity, TenantId};
-    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id", "tenant_id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
+    /// # macro_rules! entity { ($t:ident, $table:literal) => { struct $t; impl Entity for $t { const TABLE: &'static str = $table; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id", "tenant_id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { Ok($t) } } impl TenantEntity for $t { const TENANT_COLUMN: &'static str = "tenant_id"; } } }
     /// # entity!(Project, "projects"); entity!(Task, "tasks");
     /// # impl Project { const ID: Column<Project, i64> = Column::new("id"); }
     /// # impl Task { const PROJECT_ID: Column<Task, i64> = Column::new("project_id"); }

@@ -68,7 +68,7 @@ impl<'s, K: Context, E: Entity> Update<'s, K, E> {
     ///
     /// ```
     /// # use tenantry_query::{Column, Entity, EntityKind, Error, RowReader, TenantScoped, TenantEntity, TenantId};
-    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { unimplemented!() } }
+    /// # struct Task; impl Entity for Task { const TABLE: &'static str = "tasks"; const KIND: EntityKind = EntityKind::TenantScoped { tenant_column: "tenant_id" }; const COLUMNS: &'static [&'static str] = &["id"]; const PRIMARY_KEY: &'static [&'static str] = &["id"]; fn from_row<R: RowReader>(_: &R, _: usize) -> Result<Self, Error> { Ok(Task) } }
     /// # impl TenantEntity for Task { const TENANT_COLUMN: &'static str = "tenant_id"; }
     /// # impl Task { const POSITION: Column<Task, i32> = Column::new("position"); const ESTIMATE: Column<Task, i32> = Column::new("estimate"); const SPENT: Column<Task, i32> = Column::new("spent"); }
     /// let acme = TenantScoped::shared(TenantId::random());

@@ -39,8 +39,8 @@ async fn ok_commits_err_and_panic_roll_back() {
     let (acme, globex) = seeded(&database).await;
 
     let id = acme
-        .run_transaction(TransactionOptions::default(), |tx| {
-            Box::pin(async move { tx.insert(project(3, "Kept")).one().await.map(|p| p.id) })
+        .run_transaction(TransactionOptions::default(), async |tx| {
+            tx.insert(project(3, "Kept")).one().await.map(|p| p.id)
         })
         .await
         .unwrap();
@@ -48,11 +48,9 @@ async fn ok_commits_err_and_panic_roll_back() {
     assert_eq!(names(&acme).await, ["Web", "Idle", "Kept"]);
 
     let result: Result<(), Error> = acme
-        .run_transaction(TransactionOptions::default(), |tx| {
-            Box::pin(async move {
-                tx.insert(project(4, "Dropped")).exec().await?;
-                Err(Error::Config("changed my mind".into()))
-            })
+        .run_transaction(TransactionOptions::default(), async |tx| {
+            tx.insert(project(4, "Dropped")).exec().await?;
+            Err(Error::Config("changed my mind".into()))
         })
         .await;
     assert!(matches!(result, Err(Error::Config(_))), "{result:?}");
@@ -61,13 +59,11 @@ async fn ok_commits_err_and_panic_roll_back() {
     let panicking = acme.clone();
     let joined = tokio::spawn(async move {
         panicking
-            .run_transaction(TransactionOptions::default(), |tx| {
-                Box::pin(async move {
-                    tx.insert(project(5, "Panicked")).exec().await?;
-                    panic!("a bug in the closure");
-                    #[allow(unreachable_code)]
-                    Ok::<(), Error>(())
-                })
+            .run_transaction(TransactionOptions::default(), async |tx| {
+                tx.insert(project(5, "Panicked")).exec().await?;
+                panic!("a bug in the closure");
+                #[allow(unreachable_code)]
+                Ok::<(), Error>(())
             })
             .await
     })
@@ -85,17 +81,15 @@ async fn serialization_failures_run_the_closure_again_a_bounded_number_of_times(
     // Fails once, then succeeds: run twice, committed once.
     let runs = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&runs);
-    acme.run_transaction(TransactionOptions::default(), move |tx| {
+    acme.run_transaction(TransactionOptions::default(), async move |tx| {
         let run = counted.fetch_add(1, Ordering::SeqCst);
-        Box::pin(async move {
-            tx.insert(project(10 + i64::from(run), "Retried"))
-                .exec()
-                .await?;
-            if run == 0 {
-                tx.raw_execute(SERIALIZATION_FAILURE, &[]).await?;
-            }
-            Ok(())
-        })
+        tx.insert(project(10 + i64::from(run), "Retried"))
+            .exec()
+            .await?;
+        if run == 0 {
+            tx.raw_execute(SERIALIZATION_FAILURE, &[]).await?;
+        }
+        Ok(())
     })
     .await
     .unwrap();
@@ -106,12 +100,10 @@ async fn serialization_failures_run_the_closure_again_a_bounded_number_of_times(
     let runs = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&runs);
     let result: Result<(), Error> = acme
-        .run_transaction(TransactionOptions::default().attempts(4), move |tx| {
+        .run_transaction(TransactionOptions::default().attempts(4), async move |tx| {
             counted.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move {
-                tx.raw_execute(SERIALIZATION_FAILURE, &[]).await?;
-                Ok(())
-            })
+            tx.raw_execute(SERIALIZATION_FAILURE, &[]).await?;
+            Ok(())
         })
         .await;
     assert!(matches!(result, Err(Error::Database { .. })), "{result:?}");
@@ -121,9 +113,9 @@ async fn serialization_failures_run_the_closure_again_a_bounded_number_of_times(
     let runs = Arc::new(AtomicU32::new(0));
     let counted = Arc::clone(&runs);
     let result: Result<(), Error> = acme
-        .run_transaction(TransactionOptions::default(), move |tx| {
+        .run_transaction(TransactionOptions::default(), async move |tx| {
             counted.fetch_add(1, Ordering::SeqCst);
-            Box::pin(async move { tx.insert(project(1, "Duplicate")).exec().await.map(drop) })
+            tx.insert(project(1, "Duplicate")).exec().await.map(drop)
         })
         .await;
     assert!(
@@ -142,24 +134,22 @@ async fn isolation_and_read_only_are_the_transactions() {
         .isolation(Isolation::Serializable)
         .read_only();
     let settings = acme
-        .run_transaction(options, |tx| {
-            Box::pin(async move {
-                let row = tx
-                    .raw_query(
-                        "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')",
-                        &[],
-                    )
-                    .await?;
-                Ok((row[0].try_get::<_, String>(0)?, row[0].try_get::<_, String>(1)?))
-            })
+        .run_transaction(options, async |tx| {
+            let row = tx
+                .raw_query(
+                    "SELECT current_setting('transaction_isolation'), current_setting('transaction_read_only')",
+                    &[],
+                )
+                .await?;
+            Ok((row[0].try_get::<_, String>(0)?, row[0].try_get::<_, String>(1)?))
         })
         .await
         .unwrap();
     assert_eq!(settings, ("serializable".to_owned(), "on".to_owned()));
 
     let result = acme
-        .run_transaction(TransactionOptions::default().read_only(), |tx| {
-            Box::pin(async move { tx.insert(project(7, "Written")).exec().await })
+        .run_transaction(TransactionOptions::default().read_only(), async |tx| {
+            tx.insert(project(7, "Written")).exec().await
         })
         .await;
     assert!(result.is_err(), "a read-only transaction wrote: {result:?}");
@@ -168,7 +158,7 @@ async fn isolation_and_read_only_are_the_transactions() {
     let seen = acme
         .run_transaction(
             TransactionOptions::default().isolation(Isolation::RepeatableRead),
-            |tx| Box::pin(async move { tx.select::<Project>().count().await }),
+            async |tx| tx.select::<Project>().count().await,
         )
         .await
         .unwrap();
@@ -180,25 +170,19 @@ async fn a_failed_savepoint_keeps_the_rest_of_the_transaction() {
     let database = database().await;
     let (acme, _) = seeded(&database).await;
 
-    acme.run_transaction(TransactionOptions::default(), |tx| {
-        Box::pin(async move {
-            tx.insert(project(3, "Before")).exec().await?;
-            let inner = tx
-                .savepoint(|tx| {
-                    Box::pin(async move {
-                        tx.insert(project(4, "Inner")).exec().await?;
-                        tx.insert(project(1, "Duplicate")).exec().await
-                    })
-                })
-                .await;
-            assert!(matches!(inner, Err(Error::Constraint { .. })), "{inner:?}");
-            tx.savepoint(|tx| {
-                Box::pin(async move { tx.insert(project(5, "Nested")).exec().await })
+    acme.run_transaction(TransactionOptions::default(), async |tx| {
+        tx.insert(project(3, "Before")).exec().await?;
+        let inner = tx
+            .savepoint(async |tx| {
+                tx.insert(project(4, "Inner")).exec().await?;
+                tx.insert(project(1, "Duplicate")).exec().await
             })
+            .await;
+        assert!(matches!(inner, Err(Error::Constraint { .. })), "{inner:?}");
+        tx.savepoint(async |tx| tx.insert(project(5, "Nested")).exec().await)
             .await?;
-            tx.insert(project(6, "After")).exec().await?;
-            Ok(())
-        })
+        tx.insert(project(6, "After")).exec().await?;
+        Ok(())
     })
     .await
     .unwrap();

@@ -202,20 +202,23 @@
 //! # }
 //! async fn pay_all(acme: &Tenant) -> Result<u64, Error> {
 //!     let options = TransactionOptions::default().isolation(Isolation::Serializable);
-//!     acme.run_transaction(options, |tx| {
-//!         Box::pin(async move {
-//!             let paid = tx
-//!                 .update::<Invoice>()
-//!                 .set(Invoice::PAID, true)
-//!                 .filter(Invoice::PAID.eq(false))
-//!                 .exec()
-//!                 .await?;
-//!             // Best effort: a failure here leaves the payments in place.
-//!             let _ = tx
-//!                 .savepoint(|tx| Box::pin(async move { tx.delete::<Invoice>().filter(Invoice::AMOUNT_CENTS.eq(0)).exec().await }))
-//!                 .await;
-//!             Ok(paid)
-//!         })
+//!     acme.run_transaction(options, async |tx| {
+//!         let paid = tx
+//!             .update::<Invoice>()
+//!             .set(Invoice::PAID, true)
+//!             .filter(Invoice::PAID.eq(false))
+//!             .exec()
+//!             .await?;
+//!         // Best effort: a failure here leaves the payments in place.
+//!         let _ = tx
+//!             .savepoint(async |tx| {
+//!                 tx.delete::<Invoice>()
+//!                     .filter(Invoice::AMOUNT_CENTS.eq(0))
+//!                     .exec()
+//!                     .await
+//!             })
+//!             .await;
+//!         Ok(paid)
 //!     })
 //!     .await
 //! }

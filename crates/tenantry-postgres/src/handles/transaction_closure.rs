@@ -2,7 +2,6 @@
 //! rolled back when it returns `Err` or panics, run again after a
 //! serialization failure or a deadlock, with savepoints for nested work.
 
-use futures_util::future::BoxFuture;
 use tokio_postgres::error::SqlState;
 
 use crate::Error;
@@ -81,15 +80,15 @@ impl TransactionOptions {
     }
 }
 
-/// A closure run in a transaction: it borrows the transaction for the
-/// future it returns (`|tx| Box::pin(async move { ... })`).
+/// Work run in a transaction: an async closure borrowing the transaction
+/// (`async |tx| { ... }`), or any closure returning a future that borrows it.
 pub trait TransactionWork<T>:
-    for<'t> FnMut(&'t TenantTransaction) -> BoxFuture<'t, Result<T, Error>> + Send
+    for<'t> AsyncFnMut(&'t TenantTransaction) -> Result<T, Error> + Send
 {
 }
 
 impl<T, F> TransactionWork<T> for F where
-    F: for<'t> FnMut(&'t TenantTransaction) -> BoxFuture<'t, Result<T, Error>> + Send
+    F: for<'t> AsyncFnMut(&'t TenantTransaction) -> Result<T, Error> + Send
 {
 }
 
@@ -117,9 +116,9 @@ impl Tenant {
     /// # async fn demo(acme: Tenant) -> Result<(), Error> {
     /// let options = TransactionOptions::default().isolation(Isolation::Serializable);
     /// let rows = acme
-    ///     .run_transaction(options, |tx| Box::pin(async move {
+    ///     .run_transaction(options, async |tx| {
     ///         tx.raw_execute("UPDATE counters SET n = n + 1", &[]).await
-    ///     }))
+    ///     })
     ///     .await?;
     /// # let _ = rows; Ok(()) }
     /// ```

@@ -7,6 +7,7 @@ mod support;
 use std::net::IpAddr;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use cidr::{IpCidr, IpInet};
 use postgres_types::{FromSql, ToSql};
 use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
@@ -26,6 +27,9 @@ const SCHEMA: &str = "
         starts_at timestamp,
         done_at timestamptz,
         client_ip inet,
+        network inet,
+        subnet cidr,
+        readings integer[] NOT NULL,
         tags text[] NOT NULL,
         scores bigint[],
         history task_status[] NOT NULL,
@@ -80,6 +84,9 @@ struct Task {
     starts_at: Option<NaiveDateTime>,
     done_at: Option<DateTime<Utc>>,
     client_ip: Option<IpAddr>,
+    network: Option<IpInet>,
+    subnet: Option<IpCidr>,
+    readings: Vec<Option<i32>>,
     tags: Vec<String>,
     scores: Option<Vec<i64>>,
     history: Vec<TaskStatus>,
@@ -100,6 +107,9 @@ fn full(id: i64) -> NewTask {
             .and_then(|d| d.and_hms_micro_opt(9, 30, 0, 250)),
         done_at: Some(Utc.with_ymd_and_hms(2026, 3, 2, 17, 0, 5).unwrap()),
         client_ip: Some("2001:db8::7".parse().unwrap()),
+        network: Some("10.1.2.3/16".parse().unwrap()),
+        subnet: Some("2001:db8::/32".parse().unwrap()),
+        readings: vec![Some(1), None, Some(3)],
         tags: vec!["billing".into(), "eu".into()],
         scores: Some(vec![3, -1, i64::MAX]),
         history: vec![TaskStatus::Todo, TaskStatus::InProgress],
@@ -123,6 +133,9 @@ fn bare(id: i64) -> NewTask {
         starts_at: None,
         done_at: None,
         client_ip: None,
+        network: None,
+        subnet: None,
+        readings: vec![None],
         tags: Vec::new(),
         scores: None,
         history: Vec::new(),
@@ -161,6 +174,9 @@ async fn every_type_round_trips_with_a_value_and_with_null() {
         starts_at: row.starts_at,
         done_at: row.done_at,
         client_ip: row.client_ip,
+        network: row.network,
+        subnet: row.subnet,
+        readings: row.readings,
         tags: row.tags,
         scores: row.scores,
         history: row.history,
@@ -175,7 +191,9 @@ async fn every_type_round_trips_with_a_value_and_with_null() {
     let row = admin
         .query_one(
             "SELECT status::text, priority, price::text, discount::text, host(client_ip),
-                    array_to_string(history, ','), meta->>'estimate_hours', email
+                    array_to_string(history, ','), meta->>'estimate_hours', email,
+                    network::text, masklen(network)::text, subnet::text,
+                    array_to_string(readings, ',', 'null')
              FROM tasks WHERE id = 1",
             &[],
         )
@@ -190,6 +208,10 @@ async fn every_type_round_trips_with_a_value_and_with_null() {
     assert_eq!(text(5).as_deref(), Some("todo,in_progress"));
     assert_eq!(text(6).as_deref(), Some("5"));
     assert_eq!(text(7).as_deref(), Some("ada@example.com"));
+    assert_eq!(text(8).as_deref(), Some("10.1.2.3/16"));
+    assert_eq!(text(9).as_deref(), Some("16"));
+    assert_eq!(text(10).as_deref(), Some("2001:db8::/32"));
+    assert_eq!(text(11).as_deref(), Some("1,null,3"));
 }
 
 /// The ids of `acme`'s tasks matching `filter`, in order.
@@ -230,6 +252,10 @@ async fn each_type_is_compared_in_conditions() {
     assert_eq!(ids!(acme, Task::STARTS_AT.eq(full.starts_at)), [1]);
     assert_eq!(ids!(acme, Task::DONE_AT.lt(Some(Utc::now()))), [1]);
     assert_eq!(ids!(acme, Task::CLIENT_IP.eq(full.client_ip)), [1]);
+    assert_eq!(ids!(acme, Task::NETWORK.eq(full.network)), [1]);
+    assert_eq!(ids!(acme, Task::SUBNET.is_null()), [2]);
+    // Whole arrays compare element by element, NULL elements included.
+    assert_eq!(ids!(acme, Task::READINGS.eq(full.readings)), [1]);
     assert_eq!(ids!(acme, Task::META.eq(full.meta)), [1]);
     assert_eq!(ids!(acme, Task::EMAIL.eq(full.email)), [1]);
     assert_eq!(ids!(acme, Task::EMAIL.is_null()), [2]);
@@ -269,6 +295,13 @@ async fn arrays_are_searched_by_contains_overlaps_and_any() {
     assert_eq!(ids!(acme, Task::TAGS.has("eu")), [1, 3]);
     assert_eq!(ids!(acme, Task::SCORES.has(-1)), [1, 3]);
     assert_eq!(ids!(acme, Task::HISTORY.has(TaskStatus::Done)), [3]);
+    // Arrays holding NULLs: a NULL element matches no comparison.
+    assert_eq!(ids!(acme, Task::READINGS.has(Some(3))), [1, 3]);
+    assert!(ids!(acme, Task::READINGS.has(None)).is_empty());
+    assert_eq!(
+        ids!(acme, Task::READINGS.overlaps(vec![Some(1), Some(2)])),
+        [1, 3]
+    );
     assert_eq!(
         ids!(
             acme,
@@ -297,6 +330,9 @@ async fn updates_set_every_type_and_null() {
         .set(Task::DUE, full.due)
         .set(Task::DONE_AT, full.done_at)
         .set(Task::CLIENT_IP, "10.0.0.1".parse::<IpAddr>().ok())
+        .set(Task::NETWORK, "192.168.7.9/24".parse::<IpInet>().ok())
+        .set(Task::SUBNET, "192.168.7.0/24".parse::<IpCidr>().ok())
+        .set(Task::READINGS, vec![None, Some(-4)])
         .set(Task::SCORES, Some(vec![7]))
         .set(Task::META, full.meta.clone())
         .set(Task::EMAIL, full.email.clone())
@@ -310,6 +346,14 @@ async fn updates_set_every_type_and_null() {
     );
     assert_eq!(updated.client_ip, "10.0.0.1".parse().ok());
     assert_eq!(
+        (updated.network, updated.subnet, &updated.readings),
+        (
+            "192.168.7.9/24".parse().ok(),
+            "192.168.7.0/24".parse().ok(),
+            &vec![None, Some(-4)]
+        )
+    );
+    assert_eq!(
         (&updated.meta, &updated.email, &updated.scores),
         (&full.meta, &full.email, &Some(vec![7]))
     );
@@ -318,12 +362,15 @@ async fn updates_set_every_type_and_null() {
         .update::<Task>()
         .set(Task::DISCOUNT, None)
         .set(Task::CLIENT_IP, None)
+        .set(Task::NETWORK, None)
+        .set(Task::SUBNET, None)
         .set(Task::META, None)
         .set(Task::EMAIL, None)
         .set(Task::SCORES, None)
         .one()
         .await
         .unwrap();
+    assert_eq!((cleared.network, cleared.subnet), (None, None));
     assert_eq!(
         (
             cleared.discount,

@@ -392,6 +392,7 @@ impl<E: Entity, T: Array> Column<E, T> {
     /// ```
     pub fn contains<Src, I>(self, values: Vec<T::Element>) -> Filter<Src>
     where
+        Vec<T::Element>: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(values, |column, array| {
@@ -412,6 +413,7 @@ impl<E: Entity, T: Array> Column<E, T> {
     /// ```
     pub fn overlaps<Src, I>(self, values: Vec<T::Element>) -> Filter<Src>
     where
+        Vec<T::Element>: SqlValue,
         Src: Contains<E, I>,
     {
         self.compare(values, |column, array| {

@@ -16,6 +16,18 @@ mod chrono_types {
     impl ArrayElement for DateTime<Utc> {}
 }
 
+#[cfg(feature = "cidr")]
+mod cidr_types {
+    use cidr::{IpCidr, IpInet};
+
+    use crate::{ArrayElement, SqlValue};
+
+    impl SqlValue for IpInet {}
+    impl SqlValue for IpCidr {}
+    impl ArrayElement for IpInet {}
+    impl ArrayElement for IpCidr {}
+}
+
 #[cfg(feature = "decimal")]
 mod decimal_types {
     use rust_decimal::Decimal;

@@ -33,10 +33,12 @@ use crate::bind::Bind;
 /// Built in: `bool`, `i16`, `i32`, `i64`, `f32`, `f64`, `String`, `Vec<u8>`
 /// (`bytea`), `Uuid`, `serde_json::Value` and [`Json<T>`] (`jsonb` or `json`),
 /// `std::net::IpAddr` (`inet`), the `time` types, arrays `Vec<T>` of an
-/// [`ArrayElement`], `Option` of any of these (a nullable column); with the
+/// [`ArrayElement`] (`Vec<Option<T>>` for arrays holding NULLs), `Option` of
+/// any of these (a nullable column); with the
 /// `chrono` feature chrono's `NaiveDate`, `NaiveTime`, `NaiveDateTime` and
 /// `DateTime<Utc>`; with the `decimal` feature `rust_decimal::Decimal`
-/// (`numeric`). Enums map to PostgreSQL enums or text with
+/// (`numeric`); with the `cidr` feature `cidr::IpInet` (`inet` with its
+/// network) and `cidr::IpCidr` (`cidr`). Enums map to PostgreSQL enums or text with
 /// `#[derive(DbEnum)]`.
 ///
 /// `TenantId` is not one, and cannot be made one (neither the trait nor the
@@ -129,6 +131,9 @@ pub trait ArrayElement: SqlValue {}
 
 impl<T: ArrayElement> SqlValue for Vec<T> {}
 
+/// An array whose elements may be NULL, such as `'{1,NULL,3}'`.
+impl<T: ArrayElement> SqlValue for Vec<Option<T>> {}
+
 macro_rules! array_element {
     ($($ty:ty),* $(,)?) => {$(impl ArrayElement for $ty {})*};
 }
@@ -164,14 +169,22 @@ impl Text for Option<String> {}
     message = "this condition needs an array column, and this column holds `{Self}`"
 )]
 pub trait Array: SqlValue {
-    /// The type of one element.
-    type Element: ArrayElement;
+    /// The type of one element (`Option<T>` when elements may be NULL).
+    type Element: SqlValue;
 }
 
 impl<T: ArrayElement> Array for Vec<T> {
     type Element = T;
 }
 
+impl<T: ArrayElement> Array for Vec<Option<T>> {
+    type Element = Option<T>;
+}
+
 impl<T: ArrayElement> Array for Option<Vec<T>> {
     type Element = T;
+}
+
+impl<T: ArrayElement> Array for Option<Vec<Option<T>>> {
+    type Element = Option<T>;
 }

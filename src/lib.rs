@@ -95,7 +95,7 @@ pub mod guide;
 
 #[cfg(feature = "ops")]
 pub use tenantry_derive::embed_migrations;
-pub use tenantry_derive::{DbEnum, Entity};
+pub use tenantry_derive::{DbEnum, Entity, FromColumns};
 /// The privileged side: migrations, provisioning, suspension, the catalog
 /// audit (feature `ops`).
 #[cfg(feature = "ops")]
@@ -198,8 +198,8 @@ pub type GlobalSelect<'a, E, Src = (E, ()), Sel = Rows<E>> =
 /// The names most code needs: `use tenantry::prelude::*;`.
 pub mod prelude {
     pub use crate::{
-        ArrayElement, Config, DbEnum, Entity, Error, Global, GlobalScope, Json, SqlValue, Tenant,
-        TenantId, TenantScoped, TenantSelect, TenantTransaction, Tenantry, Uuid,
+        ArrayElement, Config, DbEnum, Entity, Error, FromColumns, Global, GlobalScope, Json,
+        SqlValue, Tenant, TenantId, TenantScoped, TenantSelect, TenantTransaction, Tenantry, Uuid,
     };
     pub use time::OffsetDateTime;
 }

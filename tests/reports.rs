@@ -6,7 +6,19 @@ mod support;
 
 use rust_decimal::Decimal;
 use support::projects::{Project, Task, database, seeded};
-use tenantry::{Filter, Tenant, TenantSelect};
+use tenantry::{Filter, FromColumns, Tenant, TenantSelect};
+
+/// One project's line of a report, read from its selected columns in order.
+#[derive(FromColumns, Debug, PartialEq)]
+struct ProjectLoad {
+    project: String,
+    tasks: i64,
+    hours: Option<i64>,
+}
+
+/// A single-column report line, as a tuple struct.
+#[derive(FromColumns, Debug, PartialEq)]
+struct Owner(Option<String>);
 
 #[tokio::test]
 async fn aggregates_and_groups_count_the_tenants_rows_only() {
@@ -98,6 +110,42 @@ async fn aggregates_and_groups_count_the_tenants_rows_only() {
         per_project,
         [("Idle".to_owned(), 0, None), ("Web".to_owned(), 3, Some(9))]
     );
+
+    // The same report into a struct of the application's, per tenant.
+    let load = |project: &str, tasks, hours| ProjectLoad {
+        project: project.to_owned(),
+        tasks,
+        hours,
+    };
+    for (tenant, expected) in [
+        (&acme, [load("Idle", 0, None), load("Web", 3, Some(9))]),
+        (
+            &globex,
+            [load("Busy", 3, Some(900)), load("Other", 1, Some(100))],
+        ),
+    ] {
+        let report = tenant
+            .select::<Project>()
+            .left_join::<Task>(Task::PROJECT_ID.eq_column(Project::ID))
+            .columns((Project::NAME, Task::ID.count(), Task::HOURS.sum()))
+            .group_by(Project::NAME)
+            .order_by(Project::NAME.asc())
+            .map_into::<ProjectLoad>()
+            .all()
+            .await
+            .unwrap();
+        assert_eq!(report, expected);
+    }
+    let owners = acme
+        .select::<Task>()
+        .columns(Task::OWNER)
+        .distinct()
+        .order_by(Task::OWNER.asc())
+        .map_into::<Owner>()
+        .all()
+        .await
+        .unwrap();
+    assert_eq!(owners, [Owner(Some("ada".to_owned())), Owner(None)]);
 
     let owners = acme
         .select::<Task>()

@@ -1,4 +1,5 @@
-//! `#[derive(Entity)]` for tenantry.
+//! `#[derive(Entity)]`, `#[derive(DbEnum)]`, `#[derive(FromColumns)]` and
+//! `embed_migrations!` for tenantry.
 //!
 //! Thin over three steps, each in its own module: `attributes` parses the
 //! `#[entity(...)]` attributes, `model` validates them into an entity model
@@ -10,6 +11,7 @@ use syn::{DeriveInput, parse_macro_input};
 mod attributes;
 mod db_enum;
 mod expand;
+mod from_columns;
 mod migrations;
 mod model;
 
@@ -71,6 +73,30 @@ pub fn derive_db_enum(input: TokenStream) -> TokenStream {
     let input = parse_macro_input!(input as DeriveInput);
     db_enum::DbEnumModel::from_input(&input)
         .map(|model| model.expand())
+        .unwrap_or_else(syn::Error::into_compile_error)
+        .into()
+}
+
+/// Fills a struct from a selected column list, field by field in order:
+/// `select.columns((A, B, C)).map_into::<Report>()` reads each row into a
+/// `Report` whose fields have the columns' types (a mismatch does not
+/// compile).
+///
+/// ```ignore
+/// #[derive(FromColumns)]
+/// pub struct Workload {
+///     pub owner: Option<String>,
+///     pub tasks: i64,
+///     pub hours: Option<i64>,
+/// }
+/// ```
+///
+/// Generates `From<(Option<String>, i64, Option<i64>)>` (`From<T>` for a
+/// single field). Tuple structs work alike.
+#[proc_macro_derive(FromColumns)]
+pub fn derive_from_columns(input: TokenStream) -> TokenStream {
+    let input = parse_macro_input!(input as DeriveInput);
+    from_columns::expand(&input)
         .unwrap_or_else(syn::Error::into_compile_error)
         .into()
 }

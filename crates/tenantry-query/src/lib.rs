@@ -53,7 +53,8 @@ pub use scope::{
 };
 pub use select::Select;
 pub use selection::{
-    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Nullable, Picked, Rows, Selection,
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, MappedInto, Nullable, Picked, Rows,
+    Selection,
 };
 pub use source::{Contains, CorrelatedIn, Here, Outer, OuterHere, There};
 pub use statement::{Operation, Statement};

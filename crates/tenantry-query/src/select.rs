@@ -11,7 +11,7 @@ use crate::filter::{Filter, Ordering};
 use crate::keyset::{Cursor, KeyList, Keyset};
 use crate::scope::{Context, ForeignSubquery, JoinableIn, Scope};
 use crate::selection::{
-    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, Picked, Rows, Selection,
+    ColumnList, ColumnsIn, GroupList, Joined, LeftJoined, MappedInto, Picked, Rows, Selection,
 };
 use crate::source::Outer;
 use crate::{Error, Operation, Statement};
@@ -403,6 +403,46 @@ impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
             .expr(Expr::col((C::TABLE, C::PRIMARY_KEY[0])).is_not_null())
             .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
         joined.retype()
+    }
+}
+
+impl<'s, K: Context, E: Entity, Src, L: ColumnList> Select<'s, K, E, Src, Picked<L>> {
+    /// Reads each row of the chosen columns into an `R` instead of a tuple:
+    /// a struct deriving `FromColumns`, whose fields follow the list's order
+    /// and types (a mismatch does not compile), or any `From` of the tuple.
+    /// The SQL is the column query's.
+    ///
+    /// ```
+    /// # use tenantry_query::{TenantId, TenantScoped};
+    /// # #[derive(tenantry_derive::Entity)]
+    /// # #[entity(table = "tasks", tenant_scoped, crate = "tenantry_query")]
+    /// # struct Task { #[entity(primary_key)] id: i64, tenant_id: TenantId, title: String, owner: Option<String>, hours: i32, tags: Vec<String> }
+    /// /// Hours booked per owner.
+    /// #[derive(tenantry_derive::FromColumns)]
+    /// struct Workload {
+    ///     owner: Option<String>,
+    ///     tasks: i64,
+    ///     hours: Option<i64>,
+    /// }
+    ///
+    /// let acme = TenantScoped::shared(TenantId::random());
+    /// let report = acme
+    ///     .select::<Task>()
+    ///     .columns((Task::OWNER, Task::ID.count(), Task::HOURS.sum()))
+    ///     .group_by(Task::OWNER)
+    ///     .map_into::<Workload>()
+    ///     .build()
+    ///     .unwrap();
+    /// assert_eq!(
+    ///     report.sql(),
+    ///     r#"SELECT "tasks"."owner", COUNT("tasks"."id"), SUM("tasks"."hours") FROM "public"."tasks" WHERE "tasks"."tenant_id" = $1 GROUP BY "tasks"."owner""#
+    /// );
+    /// ```
+    pub fn map_into<R>(self) -> Select<'s, K, E, Src, MappedInto<L, R>>
+    where
+        R: From<L::Output> + Send + 'static,
+    {
+        self.retype()
     }
 }
 

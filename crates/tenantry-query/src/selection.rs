@@ -72,6 +72,23 @@ impl<L: ColumnList> Selection for Picked<L> {
     }
 }
 
+/// Selects the columns of the list `L` and makes each row an `R`, built from
+/// the list's value or tuple by `From` (`#[derive(FromColumns)]` writes it
+/// for a struct whose fields follow the list's order and types).
+pub struct MappedInto<L, R>(PhantomData<fn() -> (L, R)>);
+
+impl<L, R> Selection for MappedInto<L, R>
+where
+    L: ColumnList,
+    R: From<L::Output> + Send + 'static,
+{
+    type Output = R;
+
+    fn decode<Row: RowReader>(row: &Row) -> Result<R, Error> {
+        L::decode_at(row, 0).map(R::from)
+    }
+}
+
 /// A column or a tuple of columns to select; rows decode into a value or a tuple.
 pub trait ColumnList: Send + 'static {
     /// The decoded row: `T` for one column, a tuple for several.
@@ -238,6 +255,12 @@ impl<E: Entity, C: Entity> std::fmt::Debug for Joined<E, C> {
 impl<E: Entity, C: Entity> std::fmt::Debug for LeftJoined<E, C> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(f, "LeftJoined<{}, {}>", E::TABLE, C::TABLE)
+    }
+}
+
+impl<L, R> std::fmt::Debug for MappedInto<L, R> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("MappedInto")
     }
 }
 

@@ -12,6 +12,9 @@
 //! Run with `cargo bench --bench build` (add e.g.
 //! `-- --warm-up-time 1 --measurement-time 3` for a quicker run) and compare the
 //! two estimates of each group: the ratio matters, not the absolute times.
+//! Each side is a function of its own, never inlined, so that an instruction
+//! count (which a busy machine does not disturb) can be read per side from a
+//! profile of `--profile-time` runs, divided by its calls.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
@@ -75,6 +78,7 @@ const INVOICE_COLUMNS: [&str; 7] = [
 
 // SELECT: three conditions, an ORDER BY and a LIMIT.
 
+#[inline(never)]
 fn select_tenantry(i: &Inputs) -> tenantry::Statement {
     i.scope
         .select::<Invoice>()
@@ -87,6 +91,7 @@ fn select_tenantry(i: &Inputs) -> tenantry::Statement {
         .expect("builds")
 }
 
+#[inline(never)]
 fn select_sea_query(i: &Inputs) -> (String, Values) {
     Query::select()
         .columns(INVOICE_COLUMNS.iter().map(|column| ("invoices", *column)))
@@ -113,10 +118,12 @@ fn new_invoice(i: &Inputs) -> NewInvoice {
     }
 }
 
+#[inline(never)]
 fn insert_tenantry(i: &Inputs, row: NewInvoice) -> tenantry::Statement {
     i.scope.insert(row).build().expect("builds")
 }
 
+#[inline(never)]
 fn insert_sea_query(i: &Inputs, row: NewInvoice) -> (String, Values) {
     Query::insert()
         .into_table(("public", "invoices"))
@@ -143,6 +150,7 @@ fn insert_sea_query(i: &Inputs, row: NewInvoice) -> (String, Values) {
 
 // UPDATE: two columns, one condition.
 
+#[inline(never)]
 fn update_tenantry(i: &Inputs) -> tenantry::Statement {
     i.scope
         .update::<Invoice>()
@@ -153,6 +161,7 @@ fn update_tenantry(i: &Inputs) -> tenantry::Statement {
         .expect("builds")
 }
 
+#[inline(never)]
 fn update_sea_query(i: &Inputs) -> (String, Values) {
     Query::update()
         .table(("public", "invoices"))
@@ -165,6 +174,7 @@ fn update_sea_query(i: &Inputs) -> (String, Values) {
 
 // JOIN: invoices joined with their customer, filtered on the customer.
 
+#[inline(never)]
 fn join_tenantry(i: &Inputs) -> tenantry::Statement {
     i.scope
         .select::<Invoice>()
@@ -174,6 +184,7 @@ fn join_tenantry(i: &Inputs) -> tenantry::Statement {
         .expect("builds")
 }
 
+#[inline(never)]
 fn join_sea_query(i: &Inputs) -> (String, Values) {
     Query::select()
         .columns(INVOICE_COLUMNS.iter().map(|column| ("invoices", *column)))
@@ -192,6 +203,7 @@ fn join_sea_query(i: &Inputs) -> (String, Values) {
 // REPORT: revenue per customer over a join, grouped, filtered on the
 // groups, ordered by the aggregate.
 
+#[inline(never)]
 fn report_tenantry(i: &Inputs) -> tenantry::Statement {
     i.scope
         .select::<Customer>()
@@ -210,6 +222,7 @@ fn report_tenantry(i: &Inputs) -> tenantry::Statement {
         .expect("builds")
 }
 
+#[inline(never)]
 fn report_sea_query(i: &Inputs) -> (String, Values) {
     let sum = || Func::sum(Expr::col(("invoices", "amount"))).cast_as("int8");
     Query::select()

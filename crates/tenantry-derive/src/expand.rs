@@ -71,6 +71,10 @@ fn entity_impl(model: &EntityModel) -> TokenStream {
         }
     };
     let columns = model.fields.iter().map(|field| &field.column);
+    let select_list = select_list(
+        table,
+        model.fields.iter().map(|field| field.column.as_str()),
+    );
     let primary_key = model
         .fields
         .iter()
@@ -86,6 +90,8 @@ fn entity_impl(model: &EntityModel) -> TokenStream {
             const TABLE: &'static str = #table;
             const KIND: #krate::__derive::EntityKind = #kind;
             const COLUMNS: &'static [&'static str] = &[#(#columns),*];
+            const SELECT_LIST: ::core::option::Option<&'static str> =
+                ::core::option::Option::Some(#select_list);
             const PRIMARY_KEY: &'static [&'static str] = &[#(#primary_key),*];
 
             fn from_row<R: #krate::__derive::RowReader>(
@@ -162,6 +168,18 @@ fn global_items(model: &EntityModel) -> TokenStream {
 }
 
 /// `impl Insertable for #row` setting `fields`, for entity `model`.
+/// The entity's columns as PostgreSQL reads them in a select list,
+/// qualified by the table and quoted (`"tasks"."id", "tasks"."title"`),
+/// written once here rather than at every statement.
+fn select_list<'a>(table: &str, columns: impl Iterator<Item = &'a str>) -> String {
+    let quote = |name: &str| format!("\"{}\"", name.replace('"', "\"\""));
+    let table = quote(table);
+    columns
+        .map(|column| format!("{table}.{}", quote(column)))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
 fn insertable_impl(model: &EntityModel, row: &syn::Ident, fields: &[&FieldModel]) -> TokenStream {
     let krate = &model.crate_path;
     let ident = &model.ident;
@@ -180,5 +198,26 @@ fn insertable_impl(model: &EntityModel, row: &syn::Ident, fields: &[&FieldModel]
                 [#(#values),*].into_iter()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::select_list;
+
+    #[test]
+    fn the_select_list_qualifies_and_quotes_each_column() {
+        assert_eq!(
+            select_list("tasks", ["id", "title"].into_iter()),
+            r#""tasks"."id", "tasks"."title""#
+        );
+    }
+
+    #[test]
+    fn a_quote_in_a_name_is_doubled_as_postgresql_reads_it() {
+        assert_eq!(
+            select_list(r#"odd"table"#, [r#"say "hi""#].into_iter()),
+            r#""odd""table"."say ""hi""""#
+        );
     }
 }

@@ -26,6 +26,12 @@ pub trait Entity: Sized + Send + Sync + 'static {
     const KIND: EntityKind;
     /// Every column, in field order; [`Entity::from_row`] reads them in this order.
     const COLUMNS: &'static [&'static str];
+    /// [`Entity::COLUMNS`] as a select list, qualified and quoted as
+    /// PostgreSQL's query builder writes them (`"tasks"."id", "tasks"."title"`):
+    /// the derive writes it once, so a SELECT of whole rows does not build
+    /// and quote every column again. `None` (the default, for a hand-written
+    /// implementation) lists the columns one by one.
+    const SELECT_LIST: Option<&'static str> = None;
     /// The primary-key columns.
     const PRIMARY_KEY: &'static [&'static str];
 

@@ -41,9 +41,8 @@ impl<'s, K: Context, E: Entity> Select<'s, K, E> {
     pub(crate) fn new(context: &'s K) -> Self {
         let scope = context.scope();
         let mut statement = Box::new(Query::select());
-        statement
-            .columns(E::COLUMNS.iter().map(|column| (E::TABLE, *column)))
-            .from(scope.table::<E>());
+        select_whole::<E>(&mut statement);
+        statement.from(scope.table::<E>());
         if let Some(tenant) = scope.tenant_condition::<E>() {
             statement.and_where(tenant);
         }
@@ -379,9 +378,7 @@ impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
         C: Entity + JoinableIn<K>,
     {
         let mut joined = self.join::<C>(JoinType::InnerJoin, on);
-        joined
-            .statement
-            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+        select_whole::<C>(&mut joined.statement);
         joined.retype()
     }
 
@@ -400,8 +397,8 @@ impl<'s, K: Context, E: Entity, Src> Select<'s, K, E, Src, Rows<E>> {
         // stored row's is never NULL: NULL here means no row matched.
         joined
             .statement
-            .expr(Expr::col((C::TABLE, C::PRIMARY_KEY[0])).is_not_null())
-            .columns(C::COLUMNS.iter().map(|column| (C::TABLE, *column)));
+            .expr(Expr::col((C::TABLE, C::PRIMARY_KEY[0])).is_not_null());
+        select_whole::<C>(&mut joined.statement);
         joined.retype()
     }
 }
@@ -491,6 +488,15 @@ where
         })
         .await
     }
+}
+
+/// Adds every column of `E` to the select list: the derive's ready-made
+/// list when there is one, else column by column.
+fn select_whole<E: Entity>(statement: &mut SelectStatement) {
+    match E::SELECT_LIST {
+        Some(list) => statement.expr(Expr::cust(list)),
+        None => statement.columns(E::COLUMNS.iter().map(|column| (E::TABLE, *column))),
+    };
 }
 
 impl<K, E: Entity, Src, Sel> std::fmt::Debug for Select<'_, K, E, Src, Sel> {

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use metrics_util::debugging::DebugValue;
 use support::capture::{self, Span};
-use support::placements::{SECOND, TENANT, World};
+use support::placements::{SECOND, TENANT, World, because};
 use support::{Customer, NewCustomer};
 use tenantry::ops::{NewTenant, PlacementKind};
 use tenantry::telemetry::{TelemetryConfig, metric};
@@ -377,4 +377,63 @@ async fn a_pool_only_tenant_is_named_by_its_id_in_the_default_tier() {
     assert_eq!(statement.get("db.namespace"), Some(database.name.as_str()));
     let usage = db.usage();
     assert_eq!(usage[0].name, id.to_string());
+}
+
+#[tokio::test]
+async fn provisioning_erasure_and_migration_steps_each_have_a_span_naming_the_tenant() {
+    let _turn = capture::turn().await;
+    let world = World::create().await;
+    capture::clear();
+    let record = provision(&world, "lifecycle", PlacementKind::Database, SECOND, "pro").await;
+    world
+        .operator
+        .erase(record.id, &because("telemetry test"))
+        .await
+        .unwrap();
+
+    let spans = capture::spans();
+    let id = record.id.to_string();
+    let steps = |process: &str| -> Vec<&str> {
+        named(&spans, "tenantry.step")
+            .into_iter()
+            .filter(|span| span.get("tenantry.process") == Some(process))
+            .inspect(|span| assert_eq!(span.get("tenant.id"), Some(id.as_str()), "{span:?}"))
+            .map(|span| span.get("tenantry.step").unwrap())
+            .collect()
+    };
+    assert_eq!(
+        steps("provisioning"),
+        [
+            "register",
+            "create_database",
+            "residency",
+            "seed",
+            "activate"
+        ]
+    );
+    assert_eq!(
+        steps("erasure"),
+        [
+            "fence",
+            "drop_placement",
+            "delete_rows",
+            "delete_rows",
+            "prove",
+            "record"
+        ]
+    );
+    let tenant_targets: Vec<_> = named(&spans, "tenantry.migration_target")
+        .into_iter()
+        .filter(|span| span.get("tenant.id") == Some(id.as_str()))
+        .collect();
+    assert_eq!(tenant_targets.len(), 1, "{spans:#?}");
+    let database = record.placement.database().unwrap().to_string();
+    assert_eq!(
+        tenant_targets[0].get("db.namespace"),
+        Some(format!("{database}|public").as_str())
+    );
+    assert_eq!(
+        tenant_targets[0].get("tenantry.migration_set"),
+        Some("tenant")
+    );
 }

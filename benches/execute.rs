@@ -20,6 +20,12 @@
 //! tenantry builds, on copies of the tables without RLS, and decodes the
 //! same entities by hand.
 //!
+//! `execute/telemetry/*` is the same point select with telemetry off (no
+//! `tracing` subscriber, no `metrics` recorder) and on (a subscriber
+//! formatting every span at DEBUG into a sink, and `metrics-util`'s
+//! debugging recorder), both installed for the bench's thread only: the
+//! statement's future runs there, so they see every statement.
+//!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
 //! side) and reports time per statement, so throughput is its inverse.
@@ -31,12 +37,17 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use criterion::{Criterion, criterion_group, criterion_main};
+use metrics_util::debugging::{DebugValue, DebuggingRecorder};
 use support::database::TestDatabase;
 use support::{Customer, Invoice, NewCustomer};
 use tenantry::query::Joined;
+use tenantry::telemetry::metric;
 use tenantry::{Config, TenantId, Tenantry};
 use tokio::runtime::Runtime;
 use tokio_postgres::{Client, NoTls, Statement};
+use tracing_subscriber::filter::LevelFilter;
+use tracing_subscriber::layer::SubscriberExt;
+use tracing_subscriber::{Layer, fmt};
 use uuid::Uuid;
 
 const CUSTOMERS: usize = 1_000;
@@ -137,11 +148,16 @@ fn context_begin(tenant: impl std::fmt::Display) -> String {
     )
 }
 
-fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
-    let mut group = c.benchmark_group("execute/point_select");
+/// Benches tenantry's point select, as `name` of `group`.
+fn tenantry_point_select(
+    group: &mut criterion::BenchmarkGroup<'_, criterion::measurement::WallTime>,
+    name: &str,
+    runtime: &Runtime,
+    fixture: &Fixture,
+) {
     let tenant = runtime.block_on(fixture.db.tenant(fixture.tenant)).unwrap();
     let mut next = 0;
-    group.bench_function("tenantry", |b| {
+    group.bench_function(name, |b| {
         b.to_async(runtime).iter(|| {
             next = (next + 1) % fixture.ids.len();
             let id = fixture.ids[next];
@@ -157,6 +173,12 @@ fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
             }
         })
     });
+}
+
+fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let mut group = c.benchmark_group("execute/point_select");
+    tenantry_point_select(&mut group, "tenantry", runtime, fixture);
+    let mut next = 0;
     let (client, select, _) = &fixture.raw[0];
     let tenant_uuid = fixture.tenant.as_uuid();
     group.bench_function("tokio_postgres", |b| {
@@ -195,6 +217,36 @@ fn point_select(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
         })
     });
     group.finish();
+}
+
+/// The point select without telemetry, then with a subscriber and a
+/// recorder installed, in the same run.
+fn telemetry(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
+    let mut group = c.benchmark_group("execute/telemetry");
+    tenantry_point_select(&mut group, "off", runtime, fixture);
+    let subscriber = tracing_subscriber::registry().with(
+        fmt::layer()
+            .with_writer(std::io::sink)
+            .with_filter(LevelFilter::DEBUG),
+    );
+    let recorder = DebuggingRecorder::new();
+    let snapshotter = recorder.snapshotter();
+    {
+        let _subscriber = tracing::subscriber::set_default(subscriber);
+        let _recorder = metrics::set_default_local_recorder(&recorder);
+        tenantry_point_select(&mut group, "on", runtime, fixture);
+    }
+    group.finish();
+    // Like for like: the "on" side recorded its statements.
+    let recorded = snapshotter
+        .snapshot()
+        .into_vec()
+        .into_iter()
+        .any(|(key, _, _, value)| {
+            key.key().name() == metric::OPERATION_DURATION
+                && matches!(value, DebugValue::Histogram(values) if !values.is_empty())
+        });
+    assert!(recorded, "the recorder saw no statement");
 }
 
 fn insert(c: &mut Criterion, runtime: &Runtime, fixture: &Fixture) {
@@ -480,6 +532,7 @@ fn benches(c: &mut Criterion) {
         .unwrap();
     let fixture = runtime.block_on(fixture());
     point_select(c, &runtime, &fixture);
+    telemetry(c, &runtime, &fixture);
     insert(c, &runtime, &fixture);
     throughput(c, &runtime, &fixture);
     page_query(c, &runtime, &fixture);

@@ -28,6 +28,7 @@
 //! 8. [`cli`]: `tenantry migrate`, `tenantry tenants list`, `tenantry
 //!    verify`, and their exit codes.
 //! 9. [`limits`]: what tenantry guarantees and what it does not.
+//! 10. [`telemetry`]: the spans, metrics and usage of every tenant.
 //!
 //! The runnable programs `examples/quickstart.rs` (two tenants in one
 //! database) and `examples/hybrid.rs` (one tenant in each placement on two
@@ -45,3 +46,4 @@ pub mod limits;
 pub mod operator;
 pub mod placements;
 pub mod queries;
+pub mod telemetry;

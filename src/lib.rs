@@ -104,7 +104,7 @@ pub use tenantry_postgres::{
     Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
     MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
     TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
-    Tenantry, TransactionExecutor, TransactionOptions, contract, registry,
+    Tenantry, TransactionExecutor, TransactionOptions, contract, registry, telemetry,
 };
 pub use tenantry_query::{
     ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,

@@ -3,6 +3,7 @@
 
 #![allow(dead_code)]
 
+pub mod capture;
 pub mod database;
 pub mod eventually;
 pub mod kills;

@@ -29,6 +29,7 @@ use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
 use crate::abandon::forget_seed;
 use crate::operator::Operator;
 use crate::reason::Reason;
+use crate::telemetry::Process;
 use crate::transaction::in_transaction;
 use crate::{Error, purge, registry, residency};
 use tenantry_postgres::Error as RuntimeError;
@@ -239,32 +240,35 @@ impl Operator {
         }
         // Its server first in the record.
         servers.sort_by_key(|(name, _)| *name != record.server);
-        let requested = self.fence_for_erasure(&main, &record, reason).await?;
+        let fence = self.fence_for_erasure(&main, &record, reason);
+        let requested = Process::Erasure.step(id, "fence", fence).await?;
         let home = &servers[0].1;
-        match &record.placement {
-            Placement::Pool => {}
+        let drop_own = match &record.placement {
+            Placement::Pool => None,
             Placement::Schema(schema) => {
-                home.batch_execute(&format!(
-                    "DROP SCHEMA IF EXISTS {} CASCADE",
-                    schema.quoted()
-                ))
-                .await?;
+                Some(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.quoted()))
             }
-            Placement::Database(database) => {
-                home.batch_execute(&format!(
-                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                    database.quoted()
-                ))
-                .await?;
-            }
+            Placement::Database(database) => Some(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                database.quoted()
+            )),
+        };
+        if let Some(drop_own) = drop_own {
+            let dropped = async { Ok(home.batch_execute(&drop_own).await?) };
+            Process::Erasure.step(id, "drop_placement", dropped).await?;
         }
         registry::forget_own_target(&main, &record).await?;
         for (_, client) in &servers {
-            let tables = purge::scoped_tables(client).await?;
-            purge::delete_rows(client, &tables, id, self.erase_batch_rows(), deleted).await?;
-            forget_seed(client, id).await?;
+            let purge = async {
+                let tables = purge::scoped_tables(client).await?;
+                purge::delete_rows(client, &tables, id, self.erase_batch_rows(), deleted).await?;
+                forget_seed(client, id).await
+            };
+            Process::Erasure.step(id, "delete_rows", purge).await?;
         }
-        let checks = self.prove(&servers, &record).await?;
+        let checks = Process::Erasure
+            .step(id, "prove", self.prove(&servers, &record))
+            .await?;
         let left: Vec<ErasureCheck> = checks
             .iter()
             .filter(|check| check.remaining != 0)
@@ -290,7 +294,9 @@ impl Operator {
             digest: String::new(),
         };
         proof.digest = proof.computed_digest();
-        insert(&main, &proof).await
+        Process::Erasure
+            .step(id, "record", insert(&main, &proof))
+            .await
     }
 
     /// Makes `record` erased in its placement (its writes refused, after

@@ -22,6 +22,7 @@ mod purge;
 mod reason;
 mod residency;
 mod set_kind;
+mod telemetry;
 mod template;
 mod transaction;
 

@@ -20,6 +20,7 @@ use std::future::Future;
 
 use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
+use tracing::Instrument;
 
 use tenantry_postgres::contract::POOL_SCHEMA;
 use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus, TenantTransaction};
@@ -32,6 +33,7 @@ use crate::migrate::{
 use crate::operator::Operator;
 use crate::registry::{self, TenantRef};
 use crate::residency;
+use crate::telemetry::{self, Process};
 use crate::template::TemplateLock;
 use tenantry_postgres::Error as RuntimeError;
 
@@ -192,15 +194,15 @@ impl Operator {
             }
             _ => tenant.id,
         };
-        let record = registry::register(
+        let register = registry::register(
             &main,
             id,
             &tenant.slug,
             &placement,
             &tenant.server,
             &tenant.plan,
-        )
-        .await?;
+        );
+        let record = Process::Provisioning.step(id, "register", register).await?;
         match record.status {
             TenantStatus::Active => return Ok(record),
             TenantStatus::Provisioning => {}
@@ -210,8 +212,10 @@ impl Operator {
         }
         let mut migrated = Vec::new();
         if let Placement::Database(database) = &record.placement {
+            let create = self.create_database(&record.server, database, migrations);
             migrated.extend(
-                self.create_database(&record.server, database, migrations)
+                Process::Provisioning
+                    .step(id, "create_database", create)
                     .await?,
             );
         }
@@ -220,21 +224,31 @@ impl Operator {
             Some(database) => self.connect(&record.server, Some(database)).await?,
         };
         if let Some(target) = Target::of_tenant(&record, &Identifier::new(POOL_SCHEMA)?) {
-            migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
+            let migrate = migrate_one(&client, &target, migrations, self.grant_roles());
+            migrated.push(
+                migrate
+                    .instrument(telemetry::migration_target(&target))
+                    .await?,
+            );
         }
         record_state(&main, &migrated).await?;
         // Its placement admits its writes from now on (the seed's first), while
         // the registry still serves it to no one.
-        residency::record(
+        let resident = residency::record(
             &client,
             record.id,
             &record.placement,
             TenantStatus::Active,
             self.fence_wait_limit(),
-        )
-        .await?;
-        self.seed_once(&record, seed).await?;
-        registry::set_status(&main, record.id, TenantStatus::Active).await?;
+        );
+        Process::Provisioning
+            .step(id, "residency", resident)
+            .await?;
+        Process::Provisioning
+            .step(id, "seed", self.seed_once(&record, seed))
+            .await?;
+        let activate = registry::set_status(&main, record.id, TenantStatus::Active);
+        Process::Provisioning.step(id, "activate", activate).await?;
         registry::find(&main, record.id)
             .await?
             .ok_or(RuntimeError::UnknownTenant { id: record.id }.into())

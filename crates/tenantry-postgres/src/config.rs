@@ -7,6 +7,7 @@ use std::time::Duration;
 use crate::Error;
 use crate::options::{ConnectOptions, apply_environment};
 use crate::routing::Routing;
+use crate::telemetry::TelemetryConfig;
 
 /// How tenantry connects to PostgreSQL.
 ///
@@ -37,6 +38,7 @@ pub struct Config {
     pub(crate) transaction_pooler: bool,
     pub(crate) statement_cache_size: NonZeroUsize,
     pub(crate) connection_lifetime: Duration,
+    pub(crate) telemetry: TelemetryConfig,
 }
 
 /// Prepared statements kept per connection unless configured otherwise.
@@ -74,7 +76,15 @@ impl Config {
             transaction_pooler: false,
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             connection_lifetime: Duration::from_secs(30 * 60),
+            telemetry: TelemetryConfig::default(),
         }
+    }
+
+    /// What spans, metrics and usage record (default:
+    /// [`TelemetryConfig::default`]).
+    pub fn telemetry(mut self, telemetry: TelemetryConfig) -> Self {
+        self.telemetry = telemetry;
+        self
     }
 
     /// Adds another server by name (`eu-1`, `shard-2`): the URL of its own

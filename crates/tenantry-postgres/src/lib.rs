@@ -25,6 +25,7 @@ mod routing;
 mod transport;
 
 pub mod contract;
+pub mod telemetry;
 
 pub use config::{Config, MAIN_SERVER};
 pub use error::{ConstraintKind, Error};

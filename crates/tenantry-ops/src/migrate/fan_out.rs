@@ -15,12 +15,14 @@ use futures_util::StreamExt;
 use futures_util::stream;
 use tenantry_query::Identifier;
 use tokio_postgres::Client;
+use tracing::Instrument;
 
 use super::apply::{Applied, apply_pending, has_version_table, survey_applied};
 use super::bootstrap::bootstrap;
 use super::{MigrationSet, Outcome, Target, TargetReport};
 use crate::Error;
 use crate::operator::Operator;
+use crate::telemetry;
 use crate::template::TemplateLock;
 
 /// How a run behaves.
@@ -203,13 +205,18 @@ async fn migrate_target(
     applied: &HashSet<i64>,
     grants: &[Identifier],
 ) -> Outcome {
+    let span = telemetry::migration_target(target);
     let outcome = on_database(
         operator,
         &target.server,
         target.database.as_ref(),
         async |client| apply_pending(client, target, set, applied, grants).await,
     )
+    .instrument(span.clone())
     .await;
+    if !matches!(outcome, Ok(Ok(_))) {
+        telemetry::migration_failed(&span);
+    }
     match outcome {
         Err(error) => failed(set, applied, &error.to_string()),
         Ok(Ok(versions)) => Outcome::applied(versions),

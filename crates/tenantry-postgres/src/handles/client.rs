@@ -14,6 +14,7 @@ use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
 use crate::routing::route::Route;
 use crate::routing::router::Router;
+use crate::telemetry::{Telemetry, TenantIdentity, TenantUsage};
 use crate::{Config, Error};
 
 /// A connection pool to one PostgreSQL database, and the entry point for
@@ -76,11 +77,13 @@ impl Tenantry {
                     .to_owned(),
             ));
         }
+        let telemetry = Arc::new(Telemetry::new(config.telemetry.clone()));
         let shared = Arc::new(Shared {
             router: through_registry.then(|| Arc::new(Router::default())),
             config,
             servers,
             privileged,
+            telemetry,
         });
         if let Some(router) = &shared.router {
             tokio::spawn(listen(
@@ -106,13 +109,18 @@ impl Tenantry {
         let route = match &self.shared.router {
             Some(router) => {
                 let citus = self.shared.config.is_citus();
-                router.route(&self.shared.servers, citus, id).await?
+                let telemetry = &self.shared.telemetry;
+                router
+                    .route(&self.shared.servers, citus, id, telemetry)
+                    .await?
             }
             None => Arc::new(Route::new(
                 id,
+                TenantIdentity::unregistered(id),
                 Placement::Pool,
                 self.shared.servers.main().clone(),
                 self.shared.config.citus,
+                &self.shared.telemetry,
             )),
         };
         Ok(Tenant::new(route, self.shared.clone()))
@@ -134,9 +142,11 @@ impl Tenantry {
         }
         let route = Route::new(
             record.id,
+            TenantIdentity::of(record),
             record.placement.clone(),
             self.shared.servers.named(&record.server)?,
             self.shared.config.is_citus(),
+            &self.shared.telemetry,
         );
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }
@@ -152,6 +162,14 @@ impl Tenantry {
             .router
             .as_ref()
             .map_or(0, |router| router.cached())
+    }
+
+    /// Every tenant's work over the usage window
+    /// ([`TelemetryConfig::usage_window`](crate::telemetry::TelemetryConfig::usage_window)),
+    /// the busiest (most time) first: statements, rows, errors, timeouts,
+    /// rejections and time, counted in this process on every placement.
+    pub fn usage(&self) -> Vec<TenantUsage> {
+        self.shared.telemetry.usage()
     }
 
     /// The handle for global entities.

@@ -5,6 +5,7 @@ use std::sync::Arc;
 use crate::Config;
 use crate::pool::Servers;
 use crate::routing::router::Router;
+use crate::telemetry::Telemetry;
 
 /// The servers and settings behind every handle.
 pub(crate) struct Shared {
@@ -15,4 +16,6 @@ pub(crate) struct Shared {
     /// Whether the main server's role skips row-level security (an
     /// operator's connection): only then may a handle bypass the registry.
     pub(crate) privileged: bool,
+    /// Spans, metrics and usage.
+    pub(crate) telemetry: Arc<Telemetry>,
 }

@@ -19,6 +19,7 @@ use crate::handles::transaction_closure::TransactionOptions;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
+use crate::telemetry::{Call, What};
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip. A statement whose connection was lost
@@ -46,8 +47,9 @@ impl TenantExecutor {
             .as_ref()
             .expect("only routes of the registry are revoked");
         let citus = self.shared.config.is_citus();
+        let telemetry = &self.shared.telemetry;
         let current = router
-            .route(&self.shared.servers, citus, self.route.tenant)
+            .route(&self.shared.servers, citus, self.route.tenant, telemetry)
             .await?;
         if current.same_place(&self.route) {
             Ok(current)
@@ -68,61 +70,46 @@ impl TenantExecutor {
     }
 }
 
-fn span(statement: &Statement) -> tracing::Span {
-    tracing::debug_span!(
-        "tenantry.statement",
-        tenant = ?statement.tenant(),
-        table = statement.table(),
-        operation = %statement.operation(),
-    )
-}
-
 impl Executor for TenantExecutor {
     type Error = Error;
     type Row = PgRow;
     type RowStream = BoxStream<'static, Result<PgRow, Error>>;
 
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
-        let span = span(&statement);
-        async {
-            let (statement, params) = (&statement, &params(&statement));
-            retried_if_unsent(|| async move {
-                let (route, lease) = self.connection_for(statement).await?;
-                let sql = statement.sql();
-                pipeline::query(&lease, &route.begin.statement, sql, &as_dyn(params)).await
-            })
-            .await
-            .map(wrap)
-        }
-        .instrument(span)
-        .await
+        let call = self.route.telemetry.statement(What::Built(&statement));
+        let (statement, params) = (&statement, &params(&statement));
+        let rows = retried_if_unsent(|| async move {
+            let (route, lease) = self.connection_for(statement).await?;
+            let sql = statement.sql();
+            pipeline::query(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+        });
+        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
-        let span = span(&statement);
-        async {
-            let (statement, params) = (&statement, &params(&statement));
-            retried_if_unsent(|| async move {
-                let (route, lease) = self.connection_for(statement).await?;
-                let sql = statement.sql();
-                pipeline::execute(&lease, &route.begin.statement, sql, &as_dyn(params)).await
-            })
-            .await
-        }
-        .instrument(span)
-        .await
+        let call = self.route.telemetry.statement(What::Built(&statement));
+        let (statement, params) = (&statement, &params(&statement));
+        let count = retried_if_unsent(|| async move {
+            let (route, lease) = self.connection_for(statement).await?;
+            let sql = statement.sql();
+            pipeline::execute(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+        });
+        call.observe(count, |count| *count).await
     }
 
+    /// The span and the metrics cover the statement until its first rows
+    /// can be read.
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
+        let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
-        let (lease, rows) = retried_if_unsent(|| async move {
+        let started = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
             let rows =
                 pipeline::stream(&lease, &route.begin.statement, sql, &as_dyn(params)).await?;
             Ok((lease, rows))
-        })
-        .await?;
+        });
+        let (lease, rows) = call.observe(started, |_| 0).await?;
         Ok(
             stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
                 let (lease, mut rows) = state?;
@@ -203,17 +190,29 @@ impl Tenant {
         &self,
         options: &TransactionOptions,
     ) -> Result<TenantTransaction, Error> {
+        let span = self.scoped.executor().route.telemetry.transaction();
         retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
+            let lease = route.lease().instrument(span.clone()).await?;
             TenantTransaction::begin(
                 lease,
                 self.scoped.scope().clone(),
                 &options.begin(&route.begin.hand_written.sql),
+                (route.clone(), span.clone()),
             )
             .await
         })
         .await
+        .inspect_err(|error| crate::telemetry::failed(&span, error))
+    }
+
+    /// Starts observing hand-written `sql` as the tenant's.
+    fn raw_call<'a>(&'a self, sql: &str) -> Call<'a> {
+        self.scoped
+            .executor()
+            .route
+            .telemetry
+            .statement(What::Raw(sql))
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
@@ -226,14 +225,14 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<PgRow>, Error> {
-        retried_if_unsent(|| async {
+        let call = self.raw_call(sql);
+        let rows = retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
             let lease = route.lease().await?;
             lease.runs_raw_sql();
             pipeline::query(&lease, &route.begin.hand_written, sql, params).await
-        })
-        .await
-        .map(wrap)
+        });
+        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -244,13 +243,14 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
-        retried_if_unsent(|| async {
+        let call = self.raw_call(sql);
+        let count = retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
             let lease = route.lease().await?;
             lease.runs_raw_sql();
             pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
-        })
-        .await
+        });
+        call.observe(count, |count| *count).await
     }
 }
 

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::ops::Deref;
 use std::pin::pin;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering as AtomicOrdering};
 use std::task::{Context, Poll, Waker};
 
@@ -12,12 +13,15 @@ use postgres_types::ToSql;
 use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tokio_postgres::Row;
 use tokio_postgres::error::SqlState;
+use tracing::Span;
 
 use crate::Error;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline::prepare;
 use crate::handles::row::{PgRow, wrap};
 use crate::pool::Lease;
+use crate::routing::route::Route;
+use crate::telemetry::{self, What};
 
 /// `COMMIT`, after a probe that fails in an aborted transaction. PostgreSQL
 /// answers the `COMMIT` of an aborted transaction with a rollback, not an
@@ -30,9 +34,28 @@ pub struct TransactionExecutor {
     lease: Lease,
     /// The scope of the transaction: the only one whose statements it runs.
     scope: Scope,
+    /// Where it runs, for its statements' telemetry.
+    route: Arc<Route>,
+    /// The transaction's span, open until it ends.
+    span: Span,
 }
 
 impl TransactionExecutor {
+    /// Observes `what`, run by `work`, in a span that is a child of the
+    /// transaction's; `rows` counts what it returned.
+    async fn observed<T>(
+        &self,
+        what: What<'_>,
+        work: impl Future<Output = Result<T, Error>>,
+        rows: impl FnOnce(&T) -> u64,
+    ) -> Result<T, Error> {
+        let call = {
+            let _transaction = self.span.enter();
+            self.route.telemetry.statement(what)
+        };
+        call.observe(work, rows).await
+    }
+
     async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
         let rows = async {
             let statement = prepare(&self.lease, sql, params).await?;
@@ -73,7 +96,9 @@ impl Executor for TransactionExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&self.scope)?;
         let params = params(&statement);
-        self.query(statement.sql(), &as_dyn(&params))
+        let params = as_dyn(&params);
+        let rows = self.query(statement.sql(), &params);
+        self.observed(What::Built(&statement), rows, |rows| rows.len() as u64)
             .await
             .map(wrap)
     }
@@ -81,7 +106,10 @@ impl Executor for TransactionExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&self.scope)?;
         let params = params(&statement);
-        TransactionExecutor::execute(self, statement.sql(), &as_dyn(&params)).await
+        let params = as_dyn(&params);
+        let count = TransactionExecutor::execute(self, statement.sql(), &params);
+        self.observed(What::Built(&statement), count, |count| *count)
+            .await
     }
 
     /// Inside a transaction the rows are collected first: the connection
@@ -130,7 +158,14 @@ pub struct TenantTransaction {
 }
 
 impl TenantTransaction {
-    pub(crate) async fn begin(lease: Lease, scope: Scope, begin: &str) -> Result<Self, Error> {
+    /// Begins a transaction on `lease` with `begin`, observed as the route's
+    /// in its span.
+    pub(crate) async fn begin(
+        lease: Lease,
+        scope: Scope,
+        begin: &str,
+        (route, span): (Arc<Route>, Span),
+    ) -> Result<Self, Error> {
         lease.begin_work();
         lease
             .client()
@@ -140,8 +175,13 @@ impl TenantTransaction {
         let tenant = scope
             .tenant()
             .expect("a tenant transaction is begun from a tenant's scope");
-        let scoped = TenantScoped::new(tenant, scope.schema().cloned())
-            .with_executor(TransactionExecutor { lease, scope });
+        let scoped =
+            TenantScoped::new(tenant, scope.schema().cloned()).with_executor(TransactionExecutor {
+                lease,
+                scope,
+                route,
+                span,
+            });
         Ok(Self {
             scoped,
             savepoints: AtomicU32::new(0),
@@ -177,11 +217,13 @@ impl TenantTransaction {
                 // Ends whatever the failure left open (only a warning when
                 // the failed COMMIT already ended it).
                 executor.end("ROLLBACK").await?;
-                Err(if aborted {
+                let error = if aborted {
                     Error::TransactionAborted
                 } else {
                     error
-                })
+                };
+                telemetry::failed(&executor.span, &error);
+                Err(error)
             }
         }
     }
@@ -202,7 +244,11 @@ impl TenantTransaction {
     ) -> Result<Vec<PgRow>, Error> {
         let executor = self.scoped.executor();
         executor.lease.runs_raw_sql();
-        executor.query(sql, params).await.map(wrap)
+        let rows = executor.query(sql, params);
+        executor
+            .observed(What::Raw(sql), rows, |rows| rows.len() as u64)
+            .await
+            .map(wrap)
     }
 
     /// Runs hand-written SQL in the transaction and returns the rows it
@@ -214,7 +260,10 @@ impl TenantTransaction {
     ) -> Result<u64, Error> {
         let executor = self.scoped.executor();
         executor.lease.runs_raw_sql();
-        executor.execute(sql, params).await
+        let count = executor.execute(sql, params);
+        executor
+            .observed(What::Raw(sql), count, |count| *count)
+            .await
     }
 }
 

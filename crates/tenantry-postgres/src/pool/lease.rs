@@ -72,6 +72,14 @@ impl Lease {
             .expect("the connection is only taken when the lease is dropped")
     }
 
+    /// The connections of the lease's pool now: (used, idle).
+    pub(crate) fn pool_status(&self) -> (usize, usize) {
+        let status = Object::pool(self.client()).map(|pool| pool.status());
+        status.map_or((1, 0), |status| {
+            (status.size - status.available, status.available)
+        })
+    }
+
     /// Whether prepared statements may be cached on this connection (not
     /// behind a transaction-mode pooler).
     pub(crate) fn caches_statements(&self) -> bool {

@@ -132,6 +132,11 @@ impl Server {
         self.budget.open()
     }
 
+    /// How the server is reached.
+    pub(crate) fn options(&self) -> &ConnectOptions {
+        &self.options
+    }
+
     /// The configured idle timeout.
     pub(crate) fn idle_timeout(&self) -> Duration {
         self.limits.idle_timeout

@@ -11,6 +11,7 @@ use crate::context::start::Begin;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::pool::Server;
+use crate::telemetry::{Telemetry, TenantIdentity, TenantTelemetry};
 
 /// A resolved tenant: built once per registry read, shared by its handles.
 pub(crate) struct Route {
@@ -19,23 +20,38 @@ pub(crate) struct Route {
     pub(crate) server: Arc<Server>,
     /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
     pub(crate) begin: Begin,
+    /// What its spans and metrics carry.
+    pub(crate) telemetry: TenantTelemetry,
     /// Set when the registry entry may have changed since the route was read.
     revoked: AtomicBool,
 }
 
 impl Route {
+    /// The route of `tenant` (known as `identity`) to `placement` on
+    /// `server`, observed by `telemetry`.
     pub(crate) fn new(
         tenant: TenantId,
+        identity: TenantIdentity,
         placement: Placement,
         server: Arc<Server>,
         citus: bool,
+        telemetry: &Arc<Telemetry>,
     ) -> Self {
         let begin = Begin::new(tenant, citus, placement.schema());
+        let telemetry = TenantTelemetry::new(
+            telemetry,
+            tenant,
+            identity,
+            &placement,
+            &server.name,
+            server.options(),
+        );
         Self {
             tenant,
             placement,
             server,
             begin,
+            telemetry,
             revoked: AtomicBool::new(false),
         }
     }
@@ -64,10 +80,14 @@ impl Route {
     }
 
     /// Borrows a connection where the tenant's rows are.
+    /// The wait is observed as the tenant's.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        match &self.placement {
-            Placement::Database(database) => self.server.lease_database(database).await,
-            Placement::Pool | Placement::Schema(_) => self.server.lease().await,
-        }
+        let lease = async {
+            match &self.placement {
+                Placement::Database(database) => self.server.lease_database(database).await,
+                Placement::Pool | Placement::Schema(_) => self.server.lease().await,
+            }
+        };
+        self.telemetry.pool_wait(lease, Lease::pool_status).await
     }
 }

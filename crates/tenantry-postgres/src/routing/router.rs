@@ -16,6 +16,7 @@ use std::time::Duration;
 
 use tenantry_query::TenantId;
 use tokio::sync::Notify;
+use tracing::Instrument;
 
 use super::registry;
 use super::route::Route;
@@ -24,6 +25,7 @@ use crate::context::pipeline;
 use crate::context::start::NO_CONTEXT;
 use crate::placement::TenantStatus;
 use crate::pool::Servers;
+use crate::telemetry::{Telemetry, TenantIdentity, registry_lookup};
 
 /// The cache of resolved tenants.
 #[derive(Default)]
@@ -39,12 +41,14 @@ pub(crate) struct Router {
 
 impl Router {
     /// The route of `id` among `servers` (on Citus if `citus`): from the
-    /// cache, or read from the registry on the main server.
+    /// cache, or read from the registry on the main server (in a span of
+    /// the lookup), observed by `telemetry`.
     pub(crate) async fn route(
         &self,
         servers: &Servers,
         citus: bool,
         id: TenantId,
+        telemetry: &Arc<Telemetry>,
     ) -> Result<Arc<Route>, Error> {
         let listening = self.listening.load(Ordering::Acquire);
         if listening {
@@ -53,19 +57,32 @@ impl Router {
             }
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let record = {
+        let span = registry_lookup(id);
+        let record = async {
             let lease = servers.main().lease().await?;
             let rows =
                 pipeline::query(&lease, &NO_CONTEXT, &registry::find_sql(), &[&id.as_uuid()])
                     .await?;
-            rows.first().map(registry::record).transpose()?
-        };
-        let record = record.ok_or(Error::UnknownTenant { id })?;
-        if record.status != TenantStatus::Active {
-            return Err(Error::not_serving(id, record.status));
+            let record = rows.first().map(registry::record).transpose()?;
+            let record = record.ok_or(Error::UnknownTenant { id })?;
+            if record.status != TenantStatus::Active {
+                return Err(Error::not_serving(id, record.status));
+            }
+            Ok(record)
         }
+        .instrument(span.clone())
+        .await
+        .inspect_err(|error| crate::telemetry::failed(&span, error))?;
         let server = servers.named(&record.server)?;
-        let route = Arc::new(Route::new(id, record.placement, server, citus));
+        let identity = TenantIdentity::of(&record);
+        let route = Arc::new(Route::new(
+            id,
+            identity,
+            record.placement,
+            server,
+            citus,
+            telemetry,
+        ));
         // A route that no notification can revoke later is handed out
         // revoked: its handles look the tenant up again for every statement.
         let cached = listening && {

@@ -1,0 +1,71 @@
+//! How a failed statement is told in spans, metrics and usage: a short,
+//! bounded `error.type`, the server's SQLSTATE, and whether it counts as a
+//! timeout or a rejection.
+
+use std::error::Error as _;
+
+use crate::Error;
+
+/// The `error.type` of `error`: one word per kind of failure.
+pub(crate) fn error_type(error: &Error) -> &'static str {
+    match error {
+        Error::Query(_) => "query",
+        Error::NotFound { .. } => "not_found",
+        Error::Config(_) => "config",
+        Error::PrivilegedRole { .. } => "privileged_role",
+        Error::Constraint { .. } => "constraint",
+        Error::PermissionDenied { .. } => "permission_denied",
+        Error::ParameterType { .. } => "parameter_type",
+        Error::ParameterCount { .. } => "parameter_count",
+        Error::StatementTimeout { .. } => "statement_timeout",
+        Error::Cancelled { .. } => "cancelled",
+        Error::ConnectionLost { .. } => "connection_lost",
+        Error::UnrecognisedGroup { .. } => "unrecognised_group",
+        Error::PoolTimeout { .. } => "pool_timeout",
+        Error::Connect { .. } => "connect",
+        Error::PoolClosed => "pool_closed",
+        Error::RoutingNotChosen => "routing_not_chosen",
+        Error::NoRegistry => "no_registry",
+        Error::RegistryInUse => "registry_in_use",
+        Error::UnknownTenant { .. } => "unknown_tenant",
+        Error::TenantNotActive { .. } => "tenant_not_active",
+        Error::TenantErased { .. } => "tenant_erased",
+        Error::TenantMoved { .. } => "tenant_moved",
+        Error::OutsidePlacement { .. } => "outside_placement",
+        Error::UnknownServer { .. } => "unknown_server",
+        Error::TransactionAborted => "transaction_aborted",
+        Error::Database { .. } => "database",
+    }
+}
+
+/// The SQLSTATE the server answered with (`db.response.status_code`), if
+/// the failure came from the server.
+pub(crate) fn status_code(error: &Error) -> Option<&str> {
+    let driver = error.source()?.downcast_ref::<tokio_postgres::Error>()?;
+    driver.code().map(|state| state.code())
+}
+
+/// How a statement ended, as usage and the counters count it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    /// It ran.
+    Done,
+    /// It failed.
+    Failed,
+    /// It failed for want of time (a statement or pool timeout).
+    TimedOut,
+    /// It was refused before it ran, for want of capacity.
+    Rejected,
+}
+
+impl Outcome {
+    /// How a call that returned `result` ended.
+    pub(crate) fn of<T>(result: &Result<T, Error>) -> Self {
+        match result {
+            Ok(_) => Outcome::Done,
+            Err(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
+            Err(Error::PoolClosed) => Outcome::Rejected,
+            Err(_) => Outcome::Failed,
+        }
+    }
+}

@@ -1,0 +1,6 @@
+//! The Citus suite, one concern per module.
+
+mod deployment;
+mod fixture;
+mod isolate;
+mod schemas;

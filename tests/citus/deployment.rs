@@ -7,7 +7,7 @@
 
 use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
 use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
-use tenantry::{Config, TenantRecord, Tenantry};
+use tenantry::{Config, Tenant, TenantRecord, Tenantry};
 
 use super::fixture::CitusDatabase;
 
@@ -71,5 +71,31 @@ impl Deployment {
         Tenantry::connect(self.database.app_config().registry())
             .await
             .expect("connect to the coordinator")
+    }
+
+    /// The application in Citus mode, through a relay on `port` in front of
+    /// the coordinator.
+    pub async fn connect_through(&self, port: u16) -> Tenantry {
+        let url = self.database.app_url().replace(
+            &format!(":{}/", self.database.cluster.coordinator.port),
+            &format!(":{port}/"),
+        );
+        let config = Config::new(&format!("{url}?sslmode=disable"))
+            .expect("relay config")
+            .citus(true)
+            .registry();
+        Tenantry::connect(config)
+            .await
+            .expect("connect through the relay")
+    }
+
+    /// Four pool tenants and their handles.
+    pub async fn four_pool_tenants(&self, db: &Tenantry) -> Vec<Tenant> {
+        let mut handles = Vec::new();
+        for name in ["a", "b", "c", "d"] {
+            let record = self.provision(name, PlacementKind::Pool).await;
+            handles.push(db.tenant(record.id).await.expect("route the tenant"));
+        }
+        handles
     }
 }

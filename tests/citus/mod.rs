@@ -4,3 +4,4 @@ mod deployment;
 mod fixture;
 mod isolate;
 mod schemas;
+mod tenants;

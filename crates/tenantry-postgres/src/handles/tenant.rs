@@ -209,6 +209,7 @@ impl Tenant {
             TenantTransaction::begin(
                 lease,
                 self.scoped.scope().clone(),
+                &route.begin.hand_written,
                 &options.begin(&route.begin.hand_written.sql),
             )
             .await

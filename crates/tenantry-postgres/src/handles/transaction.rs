@@ -16,6 +16,7 @@ use tokio_postgres::error::SqlState;
 use crate::Error;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline::prepare;
+use crate::context::start::TransactionStart;
 use crate::handles::row::{PgRow, wrap};
 use crate::pool::Lease;
 
@@ -130,11 +131,17 @@ pub struct TenantTransaction {
 }
 
 impl TenantTransaction {
-    pub(crate) async fn begin(lease: Lease, scope: Scope, begin: &str) -> Result<Self, Error> {
+    /// Opens the transaction on `lease` with `begin`, the statements of
+    /// `start` (its `BEGIN` perhaps amended by options).
+    pub(crate) async fn begin(
+        lease: Lease,
+        scope: Scope,
+        start: &TransactionStart,
+        begin: &str,
+    ) -> Result<Self, Error> {
         lease.begin_work();
-        lease
-            .client()
-            .batch_execute(begin)
+        start
+            .send(lease.client(), begin)
             .await
             .map_err(|error| lease.failed(error.into()))?;
         let tenant = scope

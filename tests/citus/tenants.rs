@@ -275,6 +275,30 @@ async fn a_transaction_start_replays_nothing_on_the_workers() {
 }
 
 #[tokio::test]
+async fn a_constraint_broken_on_a_worker_is_named() {
+    let Some(deployment) = Deployment::create().await else {
+        return;
+    };
+    let db = deployment.connect().await;
+    let tenant = &deployment.four_pool_tenants(&db).await[0];
+    seed(tenant, "a").await;
+    let duplicate = tenant
+        .insert(NewCustomer {
+            id: CUSTOMERS[0],
+            name: "again".to_owned(),
+            email: None,
+        })
+        .exec()
+        .await;
+    match duplicate {
+        Err(Error::Constraint { constraint, .. }) => {
+            assert_eq!(constraint.as_deref(), Some("customers_pkey"));
+        }
+        other => panic!("expected a unique violation, got {other:?}"),
+    }
+}
+
+#[tokio::test]
 async fn a_write_for_another_tenant_is_rejected_on_the_worker() {
     let Some(deployment) = Deployment::create().await else {
         return;

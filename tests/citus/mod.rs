@@ -3,5 +3,6 @@
 mod deployment;
 mod fixture;
 mod isolate;
+mod operator;
 mod schemas;
 mod tenants;

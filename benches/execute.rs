@@ -20,12 +20,18 @@
 //! tenantry builds, on copies of the tables without RLS, and decodes the
 //! same entities by hand.
 //!
+//! `execute/citus/point_select/*` runs when `TENANTRY_TEST_CITUS_URL` names a
+//! Citus coordinator (see the module).
+//!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
 //! side) and reports time per statement, so throughput is its inverse.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "execute/citus.rs"]
+mod citus;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -484,6 +490,7 @@ fn benches(c: &mut Criterion) {
     throughput(c, &runtime, &fixture);
     page_query(c, &runtime, &fixture);
     drop(fixture);
+    citus::point_select(c, &runtime);
 }
 
 criterion_group!(execute, benches);

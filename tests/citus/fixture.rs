@@ -2,6 +2,9 @@
 //! `TENANTRY_TEST_CITUS_URL`, with an ordinary application role, dropped
 //! (with every distributed object in it) when the test ends.
 
+use std::io::Write;
+use std::sync::Once;
+
 use tenantry::Config;
 use tenantry_test_support::citus::{self, Cluster, Node};
 use tenantry_test_support::servers::connect;
@@ -30,10 +33,15 @@ impl CitusDatabase {
     /// no cluster is configured.
     pub async fn create() -> Option<Self> {
         let Some(url) = citus::coordinator_url() else {
-            println!(
-                "Citus suite NOT RUN: set {} to a Citus coordinator's superuser URL",
-                citus::URL_VARIABLE
-            );
+            // Once, and past the test harness's capture, which would hide it.
+            static SAID: Once = Once::new();
+            SAID.call_once(|| {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "the Citus suite was NOT RUN: set {} to a Citus coordinator's superuser URL",
+                    citus::URL_VARIABLE
+                );
+            });
             return None;
         };
         let cluster = Cluster::at(&url).await;

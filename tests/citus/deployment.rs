@@ -89,10 +89,10 @@ impl Deployment {
             .expect("connect through the relay")
     }
 
-    /// Four pool tenants and their handles.
-    pub async fn four_pool_tenants(&self, db: &Tenantry) -> Vec<Tenant> {
+    /// Pool tenants called `names`, and their handles.
+    pub async fn pool_tenants(&self, db: &Tenantry, names: &[&str]) -> Vec<Tenant> {
         let mut handles = Vec::new();
-        for name in ["a", "b", "c", "d"] {
+        for name in names {
             let record = self.provision(name, PlacementKind::Pool).await;
             handles.push(db.tenant(record.id).await.expect("route the tenant"));
         }

@@ -225,8 +225,8 @@ async fn four_tenants_each_reach_only_their_own_rows_on_one_shard() {
     };
     let tap = WireTap::start(deployment.database.cluster.coordinator.port).await;
     let db = deployment.connect_through(tap.port).await;
-    let tenants = deployment.four_pool_tenants(&db).await;
     let labels = ["a", "b", "c", "d"];
+    let tenants = deployment.pool_tenants(&db, &labels).await;
     for (tenant, label) in tenants.iter().zip(labels) {
         seed(tenant, label).await;
     }
@@ -260,7 +260,7 @@ async fn a_transaction_start_replays_nothing_on_the_workers() {
     };
     let tap = WireTap::start(deployment.database.cluster.coordinator.port).await;
     let db = deployment.connect_through(tap.port).await;
-    let tenant = &deployment.four_pool_tenants(&db).await[0];
+    let tenant = &deployment.pool_tenants(&db, &["a"]).await[0];
     seed(tenant, "a").await;
     for _ in 0..3 {
         let transaction = tenant.transaction().await.unwrap();
@@ -280,7 +280,7 @@ async fn a_constraint_broken_on_a_worker_is_named() {
         return;
     };
     let db = deployment.connect().await;
-    let tenant = &deployment.four_pool_tenants(&db).await[0];
+    let tenant = &deployment.pool_tenants(&db, &["a"]).await[0];
     seed(tenant, "a").await;
     let duplicate = tenant
         .insert(NewCustomer {
@@ -304,7 +304,7 @@ async fn a_write_for_another_tenant_is_rejected_on_the_worker() {
         return;
     };
     let db = deployment.connect().await;
-    let tenants = deployment.four_pool_tenants(&db).await;
+    let tenants = deployment.pool_tenants(&db, &["a", "b"]).await;
     let (mine, theirs) = (&tenants[0], &tenants[1]);
     let written = mine
         .raw_execute(
@@ -334,7 +334,7 @@ async fn without_citus_mode_nothing_is_visible_or_writable() {
         return;
     };
     let db = deployment.connect().await;
-    let tenant = &deployment.four_pool_tenants(&db).await[0];
+    let tenant = &deployment.pool_tenants(&db, &["a"]).await[0];
     seed(tenant, "a").await;
     let blind =
         tenantry::Tenantry::connect(deployment.database.app_config().citus(false).registry())

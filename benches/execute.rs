@@ -26,12 +26,18 @@
 //! debugging recorder), both installed for the bench's thread only: the
 //! statement's future runs there, so they see every statement.
 //!
+//! `execute/citus/point_select/*` runs when `TENANTRY_TEST_CITUS_URL` names a
+//! Citus coordinator (see the module).
+//!
 //! `execute/point_select/*` and `execute/insert/*` are single-task latency;
 //! `execute/throughput_16/*` runs 16 concurrent tasks (16 connections each
 //! side) and reports time per statement, so throughput is its inverse.
 
 #[path = "../tests/support/mod.rs"]
 mod support;
+
+#[path = "execute/citus.rs"]
+mod citus;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -537,6 +543,7 @@ fn benches(c: &mut Criterion) {
     throughput(c, &runtime, &fixture);
     page_query(c, &runtime, &fixture);
     drop(fixture);
+    citus::point_select(c, &runtime);
 }
 
 criterion_group!(execute, benches);

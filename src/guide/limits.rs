@@ -46,8 +46,12 @@
 //! - **The operator is privileged by design**: keep its credentials out of
 //!   the application, and review the migrations it runs.
 //! - **Not yet**: TLS (see [`connecting`](super::connecting#tls-not-yet)),
-//!   per-tenant resource limits (one tenant's load can slow the others on
-//!   its server), and tests on Citus.
+//!   and per-tenant resource limits (one tenant's load can slow the others
+//!   on its server).
+//! - **On Citus, distributed tables have no write fence** (Citus refuses
+//!   triggers on them): a pool tenant's transaction begun before its
+//!   suspension can still write there; row-level security on every shard
+//!   still keeps it to its own rows.
 //! - On a server whose messages are not in English, a statement timeout is
 //!   reported as [`Error::Cancelled`]: PostgreSQL gives both the same code.
 //! - `cargo build` notices a new migration file only with a build script

@@ -61,6 +61,26 @@
 //! SELECT tenantry.isolate_table('tasks');     -- row-level security, forced, and the write fence
 //! ```
 //!
+//! On a Citus cluster (the operator connected to the coordinator), a tenant
+//! table is distributed instead, and a global table made a reference table,
+//! by helpers that isolate in the order Citus accepts:
+//!
+//! ```sql
+//! SELECT tenantry.tenant_key('tasks', 'id');
+//! SELECT tenantry.distribute_table('tasks');  -- by tenant_id, co-located; row-level security on every shard
+//! SELECT tenantry.tenant_reference('tasks', '{project_id}', 'projects', '{id}');  -- after both are distributed
+//! SELECT tenantry.reference_table('plans');   -- in the shared set: a copy on every node
+//! ```
+//!
+//! Where Citus is not installed (a tenant's own database, the template) or
+//! the table is already distributed (in a schema tenant's schema),
+//! `distribute_table` only isolates, so one migration set serves every
+//! placement. A schema tenant's schema is made a distributed schema
+//! (schema-based sharding): its tables live together on one node, and its
+//! statements are routed there. Citus refuses triggers on distributed
+//! tables, so they have no write fence; `verify` reads each shard's
+//! row-level security on its worker instead.
+//!
 //! [`embed_migrations!`](crate::embed_migrations) embeds a directory of
 //! them, relative to the crate's `Cargo.toml`, as a
 //! [`MigrationSet`](crate::ops::migrate::MigrationSet), checked and ordered

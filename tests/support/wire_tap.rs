@@ -1,6 +1,7 @@
 //! A transparent TCP relay in front of the real server that counts protocol
-//! messages: how many groups the client ended (Sync, simple Query) and how
-//! many times the server answered ReadyForQuery. Bytes pass unchanged.
+//! messages: how many groups the client ended (Sync, simple Query), how
+//! many times the server answered ReadyForQuery, and how many notices and
+//! warnings it sent. Bytes pass unchanged.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -16,6 +17,8 @@ pub struct Counts {
     pub groups_sent: AtomicUsize,
     /// ReadyForQuery messages from the server.
     pub ready_for_query: AtomicUsize,
+    /// NoticeResponse messages (notices and warnings) from the server.
+    pub notices: AtomicUsize,
 }
 
 impl Counts {
@@ -98,6 +101,7 @@ async fn relay(mut from: OwnedReadHalf, mut to: OwnedWriteHalf, counts: Arc<Coun
                 let counter = match (side, pending[0]) {
                     (Side::Client, b'S' | b'Q') => Some(&counts.groups_sent),
                     (Side::Server, b'Z') => Some(&counts.ready_for_query),
+                    (Side::Server, b'N') => Some(&counts.notices),
                     _ => None,
                 };
                 if let Some(counter) = counter {

@@ -15,6 +15,7 @@
 #![warn(missing_debug_implementations)]
 
 mod abandon;
+mod citus;
 mod error;
 mod lifecycle;
 mod operator;

@@ -37,6 +37,7 @@ mod deployment;
 mod findings;
 mod messages;
 mod queries;
+mod shards;
 mod unqualified;
 
 use crate::Error;
@@ -86,7 +87,11 @@ impl Default for VerifyOptions {
 ///   ([`Finding::RowSecurityNotForced`]);
 /// * in a database with tenantry's write fence (see `tenantry.isolate_table`),
 ///   the fence on every insert, update and delete
-///   ([`Finding::WritesNotFenced`]);
+///   ([`Finding::WritesNotFenced`]), except on a table Citus distributes
+///   (Citus refuses triggers on those);
+/// * on a Citus coordinator, row-level security enabled and forced, with a
+///   policy, on every shard of a distributed table, as the worker holding it
+///   reports ([`Finding::ShardNotIsolated`]);
 /// * permissive policies applying to the application roles (through `PUBLIC`
 ///   or a role whose privileges each one has) that together give a `USING`
 ///   clause for `SELECT`, `UPDATE` and `DELETE` ([`Finding::MissingUsing`])

@@ -63,7 +63,9 @@ pub enum Error {
     Constraint {
         /// Which kind of rule.
         kind: ConstraintKind,
-        /// The constraint's name, when the server gave it.
+        /// The constraint's name, when the server gave it: from a Citus
+        /// worker, which gives it in the message only and for the shard,
+        /// the name as declared (without the shard's suffix).
         constraint: Option<String>,
         /// The server's error.
         #[source]
@@ -377,7 +379,10 @@ impl Error {
         if let Some(kind) = kind {
             return Error::Constraint {
                 kind,
-                constraint: db_error.constraint().map(str::to_owned),
+                constraint: db_error
+                    .constraint()
+                    .map(str::to_owned)
+                    .or_else(|| constraint_in_message(db_error.message())),
                 source,
             };
         }
@@ -390,6 +395,20 @@ impl Error {
             _ => Error::Database { source },
         }
     }
+}
+
+/// The constraint a message names (`... violates unique constraint
+/// "invoices_pkey_102008"`), without a Citus shard's `_<shard id>` suffix:
+/// errors a Citus coordinator relays from a worker give no constraint
+/// field, and the worker's constraint is the shard's copy of the declared one.
+fn constraint_in_message(message: &str) -> Option<String> {
+    let (_, rest) = message.split_once(" constraint \"")?;
+    let (name, _) = rest.split_once('"')?;
+    let declared = name
+        .rsplit_once('_')
+        .filter(|(_, shard)| !shard.is_empty() && shard.bytes().all(|byte| byte.is_ascii_digit()))
+        .map_or(name, |(declared, _)| declared);
+    Some(declared.to_owned())
 }
 
 /// The error of a write the residency fence refused (see
@@ -477,5 +496,35 @@ impl Error {
             }
             _ => false,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::constraint_in_message;
+
+    #[test]
+    fn names_the_declared_constraint_of_a_shard() {
+        let named = |message: &str| constraint_in_message(message);
+        assert_eq!(
+            named(r#"duplicate key value violates unique constraint "customers_pkey_102008""#),
+            Some("customers_pkey".to_owned())
+        );
+        assert_eq!(
+            named(
+                r#"insert or update on table "invoices_102041" violates foreign key constraint "invoices_tenant_id_customer_id_fkey_102041""#
+            ),
+            Some("invoices_tenant_id_customer_id_fkey".to_owned())
+        );
+        assert_eq!(
+            named(r#"new row for relation "t" violates check constraint "amount_positive""#),
+            Some("amount_positive".to_owned())
+        );
+        assert_eq!(
+            named(
+                r#"null value in column "name" of relation "customers_102010" violates not-null constraint"#
+            ),
+            None
+        );
     }
 }

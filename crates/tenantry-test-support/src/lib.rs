@@ -3,9 +3,10 @@
 //! they run, and throwaway databases and roles named after the test process,
 //! so that parallel tests never meet and a killed run's leftovers are dropped
 //! by the next; and servers of a test's own, with TLS certificates the test
-//! makes. Not published.
+//! makes; and throwaway databases on a Citus cluster. Not published.
 
 pub mod certificates;
+pub mod citus;
 pub mod cluster;
 pub mod local_server;
 pub mod servers;

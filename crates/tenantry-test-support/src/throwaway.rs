@@ -52,6 +52,14 @@ impl Family {
     /// Drops what tests of this family left behind on `admin`'s server when
     /// their process no longer runs.
     pub async fn drop_abandoned(self, admin: &Client) {
+        for names in self.abandoned(admin).await {
+            names.drop_from(admin).await;
+        }
+    }
+
+    /// The names of tests of this family that left something on `admin`'s
+    /// server and whose process no longer runs.
+    pub async fn abandoned(self, admin: &Client) -> Vec<Throwaway> {
         let like = |start: &str| format!("{}%", start.replace('_', "\\_"));
         let Ok(rows) = admin
             .query(
@@ -61,8 +69,9 @@ impl Family {
             )
             .await
         else {
-            return;
+            return Vec::new();
         };
+        let mut abandoned: Vec<Throwaway> = Vec::new();
         for row in rows {
             let name: String = row.get(0);
             let rest = name
@@ -77,14 +86,24 @@ impl Family {
             let running = pid
                 .parse::<u32>()
                 .is_ok_and(|pid| std::path::Path::new(&format!("/proc/{pid}")).exists());
-            if !running && n.parse::<usize>().is_ok() {
-                self.named(&format!("{pid}_{n}")).drop_from(admin).await;
+            let suffix = format!("{pid}_{n}");
+            if !running
+                && n.parse::<usize>().is_ok()
+                && abandoned.iter().all(|names| names.suffix != suffix)
+            {
+                abandoned.push(self.named(&suffix));
             }
         }
+        abandoned
     }
 }
 
 impl Throwaway {
+    /// The family these names belong to.
+    pub fn family(&self) -> Family {
+        self.family
+    }
+
     /// The test database.
     pub fn database(&self) -> String {
         format!("{}{}", self.family.prefix, self.suffix)

@@ -168,12 +168,19 @@ async fn advisory(client: &Client, target: &Target, function: &str) -> Result<bo
 /// Creates `target`'s schema if it is missing, under the target's lock: a
 /// runner applying a migration may be creating it in a transaction not yet
 /// committed, and a `CREATE SCHEMA IF NOT EXISTS` beside it would fail.
+///
+/// A schema tenant's schema is made by `tenantry.create_tenant_schema`:
+/// on Citus, a distributed schema (see [`crate::citus`]).
 pub(crate) async fn create_schema(client: &Client, target: &Target) -> Result<(), Error> {
     let schema = target.schema.quoted();
+    let sql = if target.tenant.is_some() && target.database.is_none() {
+        // Identifiers hold no quote: they are safe in a literal.
+        format!("SELECT tenantry.create_tenant_schema('{}')", target.schema)
+    } else {
+        format!("CREATE SCHEMA IF NOT EXISTS {schema}")
+    };
     under_target_lock(client, target, async || {
-        Ok(client
-            .batch_execute(&format!("CREATE SCHEMA IF NOT EXISTS {schema}"))
-            .await?)
+        Ok(client.batch_execute(&sql).await?)
     })
     .await
 }

@@ -6,6 +6,7 @@ use tokio_postgres::Client;
 use tenantry_postgres::contract::current_tenant_expression;
 
 use crate::Error;
+use crate::citus::{DISTRIBUTED, HELPERS as CITUS_HELPERS};
 use crate::residency::{FENCE_TRIGGER, bootstrap_sql as residency_sql};
 
 /// Serialises bootstrapping among concurrent runners.
@@ -17,7 +18,9 @@ const BOOTSTRAP_LOCK: i64 = 0x7465_6e61_6e74_7279; // "tenantry"
 /// `USING` and `WITH CHECK`, and the write fence of [`crate::residency`]), `tenantry.tenant_key('t', 'id')` (a primary key
 /// led by `tenant_id`) and `tenantry.tenant_reference('t', '{customer_id}',
 /// 'customers', '{id}')` (a foreign key that includes `tenant_id` on both
-/// sides, so a row can never point at another tenant's, plus its index).
+/// sides, so a row can never point at another tenant's, plus its index);
+/// and on a Citus cluster `tenantry.distribute_table('t')` and
+/// `tenantry.reference_table('t')` (see [`crate::citus`]).
 ///
 /// It also stops `PUBLIC` from executing the functions the operator creates
 /// in this database from now on (in any schema: a per-schema default cannot
@@ -44,6 +47,7 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
              tenant text PRIMARY KEY,
              seeded_at timestamptz NOT NULL DEFAULT now()
          );
+         {DISTRIBUTED}
          CREATE OR REPLACE FUNCTION tenantry.isolate_table(target regclass, tenant_column name DEFAULT 'tenant_id')
          RETURNS void LANGUAGE plpgsql AS $body$
          BEGIN
@@ -53,9 +57,12 @@ pub(crate) async fn bootstrap(client: &Client) -> Result<(), Error> {
              EXECUTE format(
                  'CREATE POLICY tenantry_tenant_isolation ON %s USING (%I = {current}) WITH CHECK (%I = {current})',
                  target, tenant_column, tenant_column);
-             {FENCE_TRIGGER}
+             IF NOT tenantry.distributed(target) THEN
+                 {FENCE_TRIGGER}
+             END IF;
          END
          $body$;
+         {CITUS_HELPERS}
          {residency}
          CREATE OR REPLACE FUNCTION tenantry.column_list(columns name[]) RETURNS text
          LANGUAGE sql IMMUTABLE AS $body$

@@ -23,6 +23,7 @@ pub(super) fn audit(catalog: &Catalog, options: &VerifyOptions) -> Vec<Finding> 
     for table in &catalog.tables {
         row_security(catalog, table, &mut findings);
         fence(table, &mut findings);
+        shards(catalog, table, &mut findings);
         indexes(catalog, table, column, &mut findings);
     }
     keys(catalog, &tables, column, &mut findings);
@@ -40,6 +41,21 @@ fn fence(table: &Table, findings: &mut Vec<Finding>) {
         findings.push(Finding::WritesNotFenced {
             schema: table.schema.clone(),
             table: table.name.clone(),
+        });
+    }
+}
+
+/// On Citus, each shard of the table isolated where it is.
+fn shards(catalog: &Catalog, table: &Table, findings: &mut Vec<Finding>) {
+    let shards = catalog
+        .shards
+        .iter()
+        .filter(|shard| shard.table == table.oid);
+    for shard in shards.filter(|shard| !shard.isolated) {
+        findings.push(Finding::ShardNotIsolated {
+            schema: table.schema.clone(),
+            table: table.name.clone(),
+            shard: shard.id,
         });
     }
 }

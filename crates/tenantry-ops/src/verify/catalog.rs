@@ -12,6 +12,7 @@ use super::queries::{
     DEFINER_FUNCTIONS, EXCLUSIONS, FOREIGN_KEYS, INDEXES, POLICIES, RELATION_NAMES, ROLES,
     TABLE_PRIVILEGES, TABLES, TRIGGERS, VIEWS,
 };
+use super::shards::{self, Shard};
 use crate::Error;
 use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_LOOKUP, TENANTS_RECORDED};
 
@@ -135,6 +136,8 @@ pub(super) struct Role {
 /// Everything the audit looks at.
 pub(super) struct Catalog {
     pub(super) tables: Vec<Table>,
+    /// On Citus, the shards of the distributed scoped tables.
+    pub(super) shards: Vec<Shard>,
     pub(super) policies: Vec<Policy>,
     pub(super) indexes: Vec<Index>,
     pub(super) foreign_keys: Vec<ForeignKey>,
@@ -202,19 +205,29 @@ impl Catalog {
             grants,
             definer_functions,
         ]: [Vec<Row>; 11] = results.try_into().expect("one result per query");
+        let oids: Vec<Oid> = tables.iter().map(|row| row.get(0)).collect();
+        let shards = shards::read(client, &oids).await?;
+        // Citus refuses triggers on distributed tables: no fence is expected.
+        let distributed = shards::distributed(&shards);
         Ok(Self {
             tables: tables
                 .iter()
-                .map(|row| Table {
-                    oid: row.get(0),
-                    schema: row.get(1),
-                    name: row.get(2),
-                    row_security: row.get(3),
-                    forced: row.get(4),
-                    tenant_attnum: row.get(5),
-                    fenced: row.get(6),
+                .map(|row| {
+                    let oid = row.get(0);
+                    Table {
+                        oid,
+                        schema: row.get(1),
+                        name: row.get(2),
+                        row_security: row.get(3),
+                        forced: row.get(4),
+                        tenant_attnum: row.get(5),
+                        fenced: row
+                            .get::<_, Option<bool>>(6)
+                            .filter(|_| !distributed.contains(&oid)),
+                    }
                 })
                 .collect(),
+            shards,
             policies: policies
                 .iter()
                 .map(|row| Policy {

@@ -34,6 +34,18 @@ pub enum Finding {
         /// The table.
         table: String,
     },
+    /// On Citus, a shard of a distributed table does not have row-level
+    /// security enabled and forced with a policy on the worker that holds
+    /// it: statements routed there are not isolated, whatever the
+    /// coordinator's table says.
+    ShardNotIsolated {
+        /// The table's schema.
+        schema: String,
+        /// The table.
+        table: String,
+        /// The shard's id.
+        shard: i64,
+    },
     /// No permissive policy that applies to the application roles has a
     /// `USING` clause for these commands: which rows they see is not
     /// restricted to the tenant (with no such policy at all, they see none).
@@ -239,6 +251,7 @@ impl Finding {
             Self::RowSecurityDisabled { schema, table }
             | Self::RowSecurityNotForced { schema, table }
             | Self::WritesNotFenced { schema, table }
+            | Self::ShardNotIsolated { schema, table, .. }
             | Self::MissingUsing { schema, table, .. }
             | Self::MissingWithCheck { schema, table, .. }
             | Self::NoTenantIndex { schema, table, .. }
@@ -275,6 +288,7 @@ impl Finding {
             Self::RegistryAccessible { .. } => 11,
             Self::DefinerFunction { .. } => 12,
             Self::WritesNotFenced { .. } => 13,
+            Self::ShardNotIsolated { .. } => 14,
         }
     }
 

@@ -31,6 +31,17 @@ impl fmt::Display for Finding {
                     "{table} is not guarded by tenantry's write fence, so a tenant can write its rows here from another placement, and a suspended tenant can still write: run `SELECT tenantry.isolate_table('{table}')`"
                 )
             }
+            Self::ShardNotIsolated {
+                schema,
+                table,
+                shard,
+            } => {
+                let table = qualified(schema, table);
+                write!(
+                    f,
+                    "shard {shard} of {table} does not have row-level security enabled and forced with a policy on its Citus worker, so statements routed to it are not isolated: run `SELECT tenantry.isolate_table('{table}')`"
+                )
+            }
             Self::MissingUsing {
                 schema,
                 table,

@@ -13,7 +13,9 @@
 //!   statements sent through a transaction-mode pooler (as configured with
 //!   `Config::transaction_pooler`), and every tenant's
 //!   statements on Citus, where `SET LOCAL` inside a transaction block is
-//!   propagated to the workers (`set_config(.., true)` is not). `SET LOCAL`
+//!   propagated to the workers (`set_config(.., true)` is not), each
+//!   statement a query of its own, since Citus sends the text of the query
+//!   holding a propagated `SET LOCAL` to the workers. `SET LOCAL`
 //!   takes no bind parameter, so the literal is rendered from the typed
 //!   tenant id only (a UUID: hex digits and hyphens), and it is sent on the
 //!   unnamed statement (or as a simple query), never as a named prepared

@@ -164,7 +164,7 @@ async fn begin_and_prepare(
 ) -> Result<Statement, Error> {
     let client = lease.client();
     lease.begin_work();
-    let (begun, prepared) = join(client.batch_execute(&start.sql), client.prepare(sql)).await;
+    let (begun, prepared) = join(start.send(client, &start.sql), client.prepare(sql)).await;
     let checked = begun
         .and(prepared)
         .map_err(|error| Error::from(error).unsent())

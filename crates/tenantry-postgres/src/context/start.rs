@@ -3,7 +3,9 @@
 
 use std::sync::LazyLock;
 
+use futures_util::future::join_all;
 use tenantry_query::{Identifier, TenantId};
+use tokio_postgres::Client;
 
 use crate::contract::TENANT_SETTING;
 use crate::transport::wire::ContextMessages;
@@ -23,6 +25,8 @@ pub(crate) struct TransactionStart {
     /// statement whose message group is its implicit transaction; `None`
     /// where a transaction block is needed (Citus, hand-written SQL).
     pub(crate) in_group: Option<ContextMessages>,
+    /// Whether [`sql`](Self::sql) goes as one query per statement (Citus).
+    separately: bool,
 }
 
 impl TransactionStart {
@@ -31,7 +35,30 @@ impl TransactionStart {
             sql: statements.join("; "),
             messages: ContextMessages::new(statements.iter().map(String::as_str)),
             in_group,
+            separately: false,
         }
+    }
+
+    /// Sends `sql`, this start's statements (its `BEGIN` perhaps amended by
+    /// transaction options): as one simple query, or on Citus each as a
+    /// query of its own, pipelined in the same round trip. Citus sends the
+    /// text of the query that holds a propagated `SET LOCAL` to the workers,
+    /// so a query of several statements would replay its `BEGIN` on each.
+    pub(crate) async fn send(
+        &self,
+        client: &Client,
+        sql: &str,
+    ) -> Result<(), tokio_postgres::Error> {
+        if !self.separately {
+            return client.batch_execute(sql).await;
+        }
+        // The statements are rendered here: none holds "; " of its own.
+        let sent = join_all(
+            sql.split("; ")
+                .map(|statement| client.batch_execute(statement)),
+        )
+        .await;
+        sent.into_iter().collect()
     }
 }
 
@@ -69,7 +96,10 @@ impl Begin {
         // is the tenant's own, always prepared and planned under its path.
         let in_group =
             (!citus).then(|| context_for_group(&tenant.to_string(), &placement_path(schema)));
-        let hand_written = TransactionStart::new(&opening, None);
+        let hand_written = TransactionStart {
+            separately: citus,
+            ..TransactionStart::new(&opening, None)
+        };
         // The same statements, encoded once; only a built statement may
         // carry the context without a transaction block.
         let statement = TransactionStart {

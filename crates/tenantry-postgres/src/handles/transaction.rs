@@ -167,9 +167,10 @@ impl TenantTransaction {
         (route, span): (Arc<Route>, Span),
     ) -> Result<Self, Error> {
         lease.begin_work();
-        lease
-            .client()
-            .batch_execute(begin)
+        route
+            .begin
+            .hand_written
+            .send(lease.client(), begin)
             .await
             .map_err(|error| lease.failed(error.into()))?;
         let tenant = scope

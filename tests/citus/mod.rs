@@ -1,0 +1,8 @@
+//! The Citus suite, one concern per module.
+
+mod deployment;
+mod fixture;
+mod isolate;
+mod operator;
+mod schemas;
+mod tenants;

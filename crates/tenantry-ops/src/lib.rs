@@ -23,6 +23,7 @@ mod reason;
 mod residency;
 mod set_kind;
 mod template;
+mod tier;
 mod transaction;
 
 pub mod erasure;

@@ -9,6 +9,7 @@ use crate::config::MAIN_SERVER;
 use crate::handles::global::Global;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::Tenant;
+use crate::limits::gates::Gates;
 use crate::placement::{Placement, TenantRecord};
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
@@ -78,6 +79,7 @@ impl Tenantry {
         }
         let shared = Arc::new(Shared {
             router: through_registry.then(|| Arc::new(Router::default())),
+            gates: Gates::new(config.tiers.clone()),
             config,
             servers,
             privileged,
@@ -106,13 +108,16 @@ impl Tenantry {
         let route = match &self.shared.router {
             Some(router) => {
                 let citus = self.shared.config.is_citus();
-                router.route(&self.shared.servers, citus, id).await?
+                router
+                    .route(&self.shared.servers, &self.shared.gates, citus, id)
+                    .await?
             }
             None => Arc::new(Route::new(
                 id,
                 Placement::Pool,
                 self.shared.servers.main().clone(),
                 self.shared.config.citus,
+                (&self.shared.gates, ""),
             )),
         };
         Ok(Tenant::new(route, self.shared.clone()))
@@ -137,6 +142,7 @@ impl Tenantry {
             record.placement.clone(),
             self.shared.servers.named(&record.server)?,
             self.shared.config.is_citus(),
+            (&self.shared.gates, &record.plan),
         );
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::Config;
+use crate::limits::gates::Gates;
 use crate::pool::Servers;
 use crate::routing::router::Router;
 
@@ -15,4 +16,6 @@ pub(crate) struct Shared {
     /// Whether the main server's role skips row-level security (an
     /// operator's connection): only then may a handle bypass the registry.
     pub(crate) privileged: bool,
+    /// Every tenant's limits in force.
+    pub(crate) gates: Gates,
 }

@@ -47,7 +47,12 @@ impl TenantExecutor {
             .expect("only routes of the registry are revoked");
         let citus = self.shared.config.is_citus();
         let current = router
-            .route(&self.shared.servers, citus, self.route.tenant)
+            .route(
+                &self.shared.servers,
+                &self.shared.gates,
+                citus,
+                self.route.tenant,
+            )
             .await?;
         if current.same_place(&self.route) {
             Ok(current)

@@ -8,6 +8,8 @@ use tenantry_query::{Identifier, TenantId};
 
 use crate::Error;
 use crate::context::start::Begin;
+use crate::limits::gate::Gate;
+use crate::limits::gates::Gates;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::pool::Server;
@@ -19,23 +21,31 @@ pub(crate) struct Route {
     pub(crate) server: Arc<Server>,
     /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
     pub(crate) begin: Begin,
+    /// The tenant's limits, checked before a connection is taken.
+    pub(crate) gate: Arc<Gate>,
     /// Set when the registry entry may have changed since the route was read.
     revoked: AtomicBool,
 }
 
 impl Route {
+    /// The route of `tenant`, of tier `tier` (limits from `gates`), in
+    /// `placement` on `server`.
     pub(crate) fn new(
         tenant: TenantId,
         placement: Placement,
         server: Arc<Server>,
         citus: bool,
+        (gates, tier): (&Gates, &str),
     ) -> Self {
-        let begin = Begin::new(tenant, citus, placement.schema());
+        let gate = gates.gate(tenant, tier, server.pool_size(&placement));
+        let timeout = gate.limits().statement_timeout;
+        let begin = Begin::new(tenant, citus, placement.schema(), timeout);
         Self {
             tenant,
             placement,
             server,
             begin,
+            gate,
             revoked: AtomicBool::new(false),
         }
     }
@@ -63,11 +73,14 @@ impl Route {
         self.placement.schema().cloned()
     }
 
-    /// Borrows a connection where the tenant's rows are.
+    /// Borrows a connection where the tenant's rows are, once its limits
+    /// let the statement through.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        match &self.placement {
+        let admission = self.gate.admit().await?;
+        let lease = match &self.placement {
             Placement::Database(database) => self.server.lease_database(database).await,
             Placement::Pool | Placement::Schema(_) => self.server.lease().await,
-        }
+        };
+        Ok(lease?.admitted(admission))
     }
 }

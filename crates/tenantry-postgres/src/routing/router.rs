@@ -22,6 +22,7 @@ use super::route::Route;
 use crate::Error;
 use crate::context::pipeline;
 use crate::context::start::NO_CONTEXT;
+use crate::limits::gates::Gates;
 use crate::placement::TenantStatus;
 use crate::pool::Servers;
 
@@ -38,11 +39,13 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// The route of `id` among `servers` (on Citus if `citus`): from the
-    /// cache, or read from the registry on the main server.
+    /// The route of `id` among `servers` (on Citus if `citus`), with its
+    /// tier's limits from `gates`: from the cache, or read from the registry
+    /// on the main server.
     pub(crate) async fn route(
         &self,
         servers: &Servers,
+        gates: &Gates,
         citus: bool,
         id: TenantId,
     ) -> Result<Arc<Route>, Error> {
@@ -65,7 +68,8 @@ impl Router {
             return Err(Error::not_serving(id, record.status));
         }
         let server = servers.named(&record.server)?;
-        let route = Arc::new(Route::new(id, record.placement, server, citus));
+        let tier = (gates, record.plan.as_str());
+        let route = Arc::new(Route::new(id, record.placement, server, citus, tier));
         // A route that no notification can revoke later is handed out
         // revoked: its handles look the tenant up again for every statement.
         let cached = listening && {

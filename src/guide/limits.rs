@@ -46,8 +46,11 @@
 //! - **The operator is privileged by design**: keep its credentials out of
 //!   the application, and review the migrations it runs.
 //! - **Not yet**: TLS (see [`connecting`](super::connecting#tls-not-yet)),
-//!   per-tenant resource limits (one tenant's load can slow the others on
-//!   its server), and tests on Citus.
+//!   and tests on Citus.
+//! - **Limits are per process** (see [`neighbours`](super::neighbours)):
+//!   several processes give each tenant its rate and concurrency in each;
+//!   a statement's first preparation on a connection runs under the
+//!   server's timeout, not its tenant's.
 //! - On a server whose messages are not in English, a statement timeout is
 //!   reported as [`Error::Cancelled`]: PostgreSQL gives both the same code.
 //! - `cargo build` notices a new migration file only with a build script

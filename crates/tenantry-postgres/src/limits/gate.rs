@@ -64,25 +64,28 @@ impl Gate {
     }
 
     /// Lets one statement through, at once or after waiting its turn up to
-    /// the tier's queue.
+    /// the tier's queue. Within its limits, a statement reads no clock.
     pub(crate) async fn admit(&self) -> Result<Admission, Error> {
-        let deadline = Instant::now() + self.limits.queue;
+        let mut deadline = None;
         if let Some(rate) = &self.rate {
-            self.within_rate(rate, deadline).await?;
+            self.within_rate(rate, &mut deadline).await?;
         }
         let slot = match &self.slots {
             None => None,
             Some((slots, cap)) => Some(match slots.clone().try_acquire_owned() {
                 Ok(slot) => slot,
-                Err(_) => tokio::time::timeout_at(deadline, slots.clone().acquire_owned())
-                    .await
-                    .ok()
-                    .and_then(Result::ok)
-                    .ok_or(Error::TooManyStatements {
-                        tenant: self.tenant,
-                        limit: *cap,
-                        waited: self.limits.queue,
-                    })?,
+                Err(_) => {
+                    let deadline = *deadline.get_or_insert_with(|| self.deadline());
+                    tokio::time::timeout_at(deadline, slots.clone().acquire_owned())
+                        .await
+                        .ok()
+                        .and_then(Result::ok)
+                        .ok_or(Error::TooManyStatements {
+                            tenant: self.tenant,
+                            limit: *cap,
+                            waited: self.limits.queue,
+                        })?
+                }
             }),
         };
         Ok(Admission {
@@ -92,12 +95,17 @@ impl Gate {
         })
     }
 
-    /// Takes a cell of the rate's bucket, waiting for one until `deadline`
-    /// if it refills by then.
+    /// The end of the queue for a statement that must wait from now.
+    fn deadline(&self) -> Instant {
+        Instant::now() + self.limits.queue
+    }
+
+    /// Takes a cell of the rate's bucket, waiting for one until the
+    /// `deadline` (set at the first refusal) if it refills by then.
     async fn within_rate(
         &self,
         rate: &DefaultDirectRateLimiter,
-        deadline: Instant,
+        deadline: &mut Option<Instant>,
     ) -> Result<(), Error> {
         loop {
             let Err(refused) = rate.check() else {
@@ -105,6 +113,7 @@ impl Gate {
             };
             let retry_after = refused.wait_time_from(rate.clock().now());
             let retry_after = retry_after.max(Duration::from_millis(1));
+            let deadline = *deadline.get_or_insert_with(|| self.deadline());
             if Instant::now() + retry_after > deadline {
                 return Err(Error::RateLimited {
                     tenant: self.tenant,

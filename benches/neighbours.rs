@@ -9,8 +9,10 @@
 //!
 //! Criterion reports the quiet tenants' mean latency in each setting
 //! (`neighbours/quiet/{alone,noisy,noisy_limited}`); the bench then prints
-//! their p99 in each, relative to alone. The noisy tenant's limits: two
-//! concurrent statements, 40 a second (burst 10), refused beyond that.
+//! their p99 in each, relative to alone. The noisy tenant's limits: one
+//! statement at a time, 10 a second (burst 5), refused beyond that. Each
+//! measurement runs at least `MIN_ROUNDS` rounds of the quiet tenants, so
+//! that the noise builds up however few iterations criterion asks for.
 //!
 //! `neighbours/point_select/{unlimited,limited}` is the cost of the limits'
 //! check on one point select: the same tenant, without limits and with a
@@ -41,8 +43,10 @@ const QUIET_INTERVAL: Duration = Duration::from_millis(50);
 const NOISY_INTERVAL: Duration = Duration::from_micros(2_500);
 /// The most heavy queries the noisy tenant has waiting at once (its own
 /// client's queue).
-const NOISY_IN_FLIGHT: usize = 64;
+const NOISY_IN_FLIGHT: usize = 16;
 const POOL: usize = 16;
+/// The fewest point selects each quiet tenant runs per measurement.
+const MIN_ROUNDS: u64 = 5;
 const HEAVY: &str = "SELECT count(*) FROM customers WHERE name LIKE '%77%'";
 
 struct Fixture {
@@ -55,8 +59,8 @@ struct Fixture {
 
 fn noisy_limits() -> Limits {
     Limits::default()
-        .concurrent_statements(2)
-        .rate(NonZeroU32::new(40).unwrap(), NonZeroU32::new(10).unwrap())
+        .concurrent_statements(1)
+        .rate(NonZeroU32::new(10).unwrap(), NonZeroU32::new(5).unwrap())
         .statement_timeout(Duration::from_secs(2))
 }
 
@@ -152,7 +156,7 @@ async fn quiet_load(
         ))),
         None => None,
     };
-    let per_tenant = statements.div_ceil(QUIET_TENANTS as u64);
+    let per_tenant = statements.div_ceil(QUIET_TENANTS as u64).max(MIN_ROUNDS);
     let mut tasks = Vec::new();
     for (tenant, ids) in &fixture.quiet {
         let tenant = db.tenant(*tenant).await.unwrap();

@@ -27,8 +27,10 @@
 )]
 //! 8. [`cli`]: `tenantry migrate`, `tenantry tenants list`, `tenantry
 //!    verify`, and their exit codes.
-//! 9. [`limits`]: what tenantry guarantees and what it does not.
-//! 10. [`telemetry`]: the spans, metrics and usage of every tenant.
+//! 9. [`neighbours`]: limits per tier and per tenant (statement timeout,
+//!    rate, concurrency, connection share), changed at run time.
+//! 10. [`limits`]: what tenantry guarantees and what it does not.
+//! 11. [`telemetry`]: the spans, metrics and usage of every tenant.
 //!
 //! The runnable programs `examples/quickstart.rs` (two tenants in one
 //! database) and `examples/hybrid.rs` (one tenant in each placement on two
@@ -40,6 +42,7 @@ pub mod entities;
 pub mod hand_written_sql;
 pub mod handles;
 pub mod limits;
+pub mod neighbours;
 #[cfg(feature = "ops")]
 // Its build script example needs the `fn main` of a build script.
 #[allow(clippy::needless_doctest_main)]

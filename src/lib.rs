@@ -102,7 +102,7 @@ pub use tenantry_derive::{DbEnum, Entity, FromColumns};
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
     Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
-    MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
+    Limits, MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
     TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
     Tenantry, TransactionExecutor, TransactionOptions, contract, registry, telemetry,
 };

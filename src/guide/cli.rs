@@ -1,5 +1,5 @@
-//! The `tenantry` command: `migrate`, `tenants` (list, provision, suspend,
-//! resume, erase, abandon, show, erasure-report), `verify`.
+//! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier,
+//! suspend, resume, erase, abandon, show, erasure-report), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
 //! the command line (from a checkout: `cargo install --path
@@ -57,6 +57,7 @@
 //! ```sh
 //! tenantry tenants provision acme --placement schema --on eu-1 --plan gold
 //! tenantry tenants show acme --json
+//! tenantry tenants set-tier acme enterprise
 //! tenantry tenants suspend acme --actor billing --reason "invoice 117 unpaid" --reference BILL-117
 //! tenantry tenants resume acme --actor billing --reason paid
 //! tenantry tenants abandon half_made
@@ -66,7 +67,9 @@
 //!
 //! A tenant is named by its id or its slug. `provision` reads the tenant
 //! migrations like `migrate` (`--migrations DIR`), and completes a slug whose
-//! provisioning died. `suspend`, `resume` and `erase` record `--actor`
+//! provisioning died. `set-tier` moves a tenant to another tier (its plan):
+//! every application applies that tier's limits from its next statement.
+//! `suspend`, `resume` and `erase` record `--actor`
 //! (or `TENANTRY_ACTOR`), `--reason` and `--reference`. `erase` does nothing
 //! without `--yes`, counts the rows it deletes on a terminal, and prints the
 //! proof that `erasure-report` prints again later (the digest is checked

@@ -45,13 +45,14 @@
 //!   runs on it again (`verify` reports one without it).
 //! - **The operator is privileged by design**: keep its credentials out of
 //!   the application, and review the migrations it runs.
-//! - **Not yet**: TLS (see [`connecting`](super::connecting#tls-not-yet)),
-//!   and per-tenant resource limits (one tenant's load can slow the others
-//!   on its server).
 //! - **On Citus, distributed tables have no write fence** (Citus refuses
 //!   triggers on them): a pool tenant's transaction begun before its
 //!   suspension can still write there; row-level security on every shard
 //!   still keeps it to its own rows.
+//! - **Limits are per process** (see [`neighbours`](super::neighbours)):
+//!   several processes give each tenant its rate and concurrency in each;
+//!   a statement's first preparation on a connection runs under the
+//!   server's timeout, not its tenant's.
 //! - On a server whose messages are not in English, a statement timeout is
 //!   reported as [`Error::Cancelled`]: PostgreSQL gives both the same code.
 //! - `cargo build` notices a new migration file only with a build script

@@ -102,6 +102,9 @@ pub(crate) enum TenantsCommand {
     Suspend(ChangeArgs),
     /// Resumes a suspended tenant.
     Resume(ChangeArgs),
+    /// Moves a tenant to another tier (its plan): every application applies
+    /// that tier's limits from the tenant's next statement.
+    SetTier(TierArgs),
     /// Erases a tenant and everything of it on every server, for ever, then
     /// prints the proof (see `erasure-report`).
     Erase(EraseArgs),
@@ -141,6 +144,17 @@ pub(crate) struct ChangeArgs {
     /// A reference elsewhere: a ticket, a request.
     #[arg(long)]
     pub(crate) reference: Option<String>,
+}
+
+/// `tenantry tenants set-tier`.
+#[derive(Debug, Args)]
+pub(crate) struct TierArgs {
+    /// The tenant.
+    #[command(flatten)]
+    pub(crate) tenant: TenantArgs,
+    /// Its new tier (`free`, `pro`, `enterprise` or any configured name).
+    #[arg(value_name = "TIER")]
+    pub(crate) tier: String,
 }
 
 /// `tenantry tenants erase`.

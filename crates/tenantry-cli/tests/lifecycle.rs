@@ -1,4 +1,4 @@
-//! `tenantry tenants provision | show | suspend | resume | abandon | erase |
+//! `tenantry tenants provision | show | set-tier | suspend | resume | abandon | erase |
 //! erasure-report`: a tenant's life from the command line, as text and JSON,
 //! with the exit codes of the other commands.
 
@@ -42,6 +42,19 @@ fn a_tenant_is_provisioned_suspended_resumed_and_erased_from_the_command_line() 
     assert_eq!(provisioned["schema"], "tenant_acme");
     assert_eq!(provisioned["status"], "active");
     let id = provisioned["id"].as_str().unwrap().to_owned();
+    assert_eq!(provisioned["plan"], "gold");
+    let tiered = scratch
+        .run(&["tenants", "set-tier", "acme", "enterprise", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(tiered["plan"], "enterprise");
+    let blank = scratch.run(&["tenants", "set-tier", "acme", " "]);
+    blank.expect_code(1);
+    assert!(
+        blank.stderr.contains("may not be blank"),
+        "{}",
+        blank.stderr
+    );
     scratch.query(&format!(
         "INSERT INTO tenant_acme.customers SELECT '{id}', gen_random_uuid() FROM generate_series(1, 5)"
     ));

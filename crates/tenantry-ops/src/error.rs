@@ -34,6 +34,9 @@ pub enum Error {
         /// `actor`, `reason` or `reference`.
         field: &'static str,
     },
+    /// A tier change named no tier; nothing changed.
+    #[error("a tenant's tier may not be blank")]
+    BlankTier,
     /// No tenant has this slug.
     #[error("no tenant has the slug {slug:?}")]
     UnknownSlug {

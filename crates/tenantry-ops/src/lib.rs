@@ -25,6 +25,7 @@ mod residency;
 mod set_kind;
 mod telemetry;
 mod template;
+mod tier;
 mod transaction;
 
 pub mod erasure;

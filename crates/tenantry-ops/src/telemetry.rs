@@ -35,6 +35,7 @@ fn error_type(error: &Error) -> &'static str {
         Error::Runtime(_) => "runtime",
         Error::FenceTimeout { .. } => "fence_timeout",
         Error::BlankReason { .. } => "blank_reason",
+        Error::BlankTier => "blank_tier",
         Error::UnknownSlug { .. } => "unknown_slug",
         Error::NotProvisioning { .. } => "not_provisioning",
         Error::ErasureIncomplete { .. } => "erasure_incomplete",

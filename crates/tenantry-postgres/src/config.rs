@@ -4,7 +4,11 @@ use std::num::NonZeroUsize;
 use std::str::FromStr;
 use std::time::Duration;
 
+use tenantry_query::TenantId;
+
 use crate::Error;
+use crate::limits::tier::Limits;
+use crate::limits::tiers::Tiers;
 use crate::options::{ConnectOptions, apply_environment};
 use crate::routing::Routing;
 use crate::telemetry::TelemetryConfig;
@@ -39,6 +43,7 @@ pub struct Config {
     pub(crate) statement_cache_size: NonZeroUsize,
     pub(crate) connection_lifetime: Duration,
     pub(crate) telemetry: TelemetryConfig,
+    pub(crate) tiers: Tiers,
 }
 
 /// Prepared statements kept per connection unless configured otherwise.
@@ -77,6 +82,7 @@ impl Config {
             statement_cache_size: DEFAULT_STATEMENT_CACHE_SIZE,
             connection_lifetime: Duration::from_secs(30 * 60),
             telemetry: TelemetryConfig::default(),
+            tiers: Tiers::default(),
         }
     }
 
@@ -320,6 +326,37 @@ impl Config {
     /// workers (`citus.propagate_set_commands = 'local'`).
     pub fn citus(mut self, citus: bool) -> Self {
         self.citus = citus;
+        self
+    }
+
+    /// The limits of the tenants of tier `tier` (their registry `plan`:
+    /// `free`, `pro`, `enterprise` or any other name).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// # use tenantry_postgres::{Config, Limits};
+    ///
+    /// let config = Config::new("postgres://app@localhost/saas")
+    ///     .unwrap()
+    ///     .tier("free", Limits::default().statement_timeout(Duration::from_secs(5)))
+    ///     .tier("enterprise", Limits::default().statement_timeout(Duration::from_secs(60)));
+    /// # let _ = config;
+    /// ```
+    pub fn tier(mut self, tier: &str, limits: Limits) -> Self {
+        self.tiers.by_tier.insert(tier.to_owned(), limits);
+        self
+    }
+
+    /// The limits of tenant `id`, in place of its tier's.
+    pub fn tenant_limits(mut self, id: TenantId, limits: Limits) -> Self {
+        self.tiers.by_tenant.insert(id, limits);
+        self
+    }
+
+    /// The limits of tenants whose tier has none configured (default:
+    /// unlimited), and of every tenant in a pool-only deployment.
+    pub fn default_limits(mut self, limits: Limits) -> Self {
+        self.tiers.otherwise = limits;
         self
     }
 

@@ -98,9 +98,19 @@ pub enum Error {
         /// Values given.
         given: usize,
     },
-    /// The statement ran longer than its `statement_timeout`.
-    #[error("statement cancelled after exceeding its time limit")]
+    /// The statement ran longer than its `statement_timeout`: its tenant's
+    /// limit ([`Limits::statement_timeout`](crate::Limits::statement_timeout)),
+    /// or one the server or role sets.
+    #[error(
+        "statement cancelled after exceeding its time limit{}{}",
+        tenant.map(|tenant| format!(" (tenant {tenant})")).unwrap_or_default(),
+        limit.map(|limit| format!(" of {limit:?}")).unwrap_or_default(),
+    )]
     StatementTimeout {
+        /// The tenant whose statement it was (`None` for a global statement).
+        tenant: Option<TenantId>,
+        /// The tenant's limit (`None`: a limit set by the server or role).
+        limit: Option<Duration>,
         /// The server's error.
         #[source]
         source: tokio_postgres::Error,
@@ -160,6 +170,28 @@ pub enum Error {
         expected: String,
         /// What it held.
         found: String,
+    },
+    /// The tenant sent statements faster than its rate
+    /// ([`Limits::rate`](crate::Limits::rate)) allows; nothing was sent.
+    #[error("tenant {tenant} is over its statement rate: retry after {retry_after:?}")]
+    RateLimited {
+        /// The tenant.
+        tenant: TenantId,
+        /// When the rate allows its next statement.
+        retry_after: Duration,
+    },
+    /// The tenant already runs as many statements as its limits allow
+    /// ([`Limits::concurrent_statements`](crate::Limits::concurrent_statements),
+    /// [`Limits::connection_share`](crate::Limits::connection_share)), and
+    /// none ended within its queue; nothing was sent.
+    #[error("tenant {tenant} already runs its {limit} concurrent statements (waited {waited:?})")]
+    TooManyStatements {
+        /// The tenant.
+        tenant: TenantId,
+        /// How many it may run at once.
+        limit: usize,
+        /// How long the call waited for one of them to end.
+        waited: Duration,
     },
     /// No pooled connection became free in time.
     #[error("no database connection became available within {waited:?}")]
@@ -389,7 +421,11 @@ impl Error {
         match *db_error.code() {
             SqlState::INSUFFICIENT_PRIVILEGE => Error::PermissionDenied { source },
             SqlState::QUERY_CANCELED if db_error.message() == STATEMENT_TIMEOUT_MESSAGE => {
-                Error::StatementTimeout { source }
+                Error::StatementTimeout {
+                    tenant: None,
+                    limit: None,
+                    source,
+                }
             }
             SqlState::QUERY_CANCELED => Error::Cancelled { source },
             _ => Error::Database { source },

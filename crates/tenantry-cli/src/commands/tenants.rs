@@ -32,6 +32,12 @@ pub(crate) async fn run(
             let tenant = tenant(&operator, &args.tenant).await?;
             printed(operator.resume(tenant.id, &reason).await, args.tenant.json)
         }
+        TenantsCommand::SetTier(args) => printed(
+            operator
+                .set_tier(TenantRef::from(args.tenant.tenant.as_str()), &args.tier)
+                .await,
+            args.tenant.json,
+        ),
         TenantsCommand::Erase(args) => erase(&operator, args).await,
         TenantsCommand::Abandon(args) => printed(
             operator

@@ -2,6 +2,7 @@
 //! context, rendered once per route (see the module above for the forms).
 
 use std::sync::LazyLock;
+use std::time::Duration;
 
 use futures_util::future::join_all;
 use tenantry_query::{Identifier, TenantId};
@@ -62,10 +63,17 @@ impl TransactionStart {
     }
 }
 
-/// Sets `tenant` (the text of its id, or empty for none) and pins `path`
-/// for the rest of a message group.
-fn context_for_group(tenant: &str, path: &str) -> ContextMessages {
-    ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant, path])
+/// Sets `tenant` (the text of its id, or empty for none), pins `path` and
+/// sets `timeout` (if any) for the rest of a message group.
+fn context_for_group(tenant: &str, path: &str, timeout: Option<Duration>) -> ContextMessages {
+    let timeout = timeout.map(timeout_setting).unwrap_or_default();
+    ContextMessages::shared_row(CONTEXT_FOR_GROUP, &[tenant, path, &timeout])
+}
+
+/// A statement timeout as `statement_timeout` takes it, in milliseconds
+/// (at least one: zero would mean none).
+fn timeout_setting(timeout: Duration) -> String {
+    format!("{}ms", timeout.as_millis().max(1))
 }
 
 /// The `search_path` of a placement: the tenant's schema (or `public`), then
@@ -87,15 +95,27 @@ pub(crate) struct Begin {
 }
 
 impl Begin {
-    /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`).
-    pub(crate) fn new(tenant: TenantId, citus: bool, schema: Option<&Identifier>) -> Self {
+    /// The `BEGIN`s of `tenant`, whose tables are in `schema` (or `public`),
+    /// whose statements stop after `timeout` (if any).
+    pub(crate) fn new(
+        tenant: TenantId,
+        citus: bool,
+        schema: Option<&Identifier>,
+        timeout: Option<Duration>,
+    ) -> Self {
         let mut opening = vec!["BEGIN".to_owned()];
         opening.extend(context_statements(tenant, citus, schema));
+        opening.extend(timeout.map(|timeout| {
+            format!(
+                "SET LOCAL statement_timeout = '{}'",
+                timeout_setting(timeout)
+            )
+        }));
         // On Citus the context must be `SET LOCAL` in a transaction block.
         // A schema tenant's built statements name its schema, so their text
         // is the tenant's own, always prepared and planned under its path.
-        let in_group =
-            (!citus).then(|| context_for_group(&tenant.to_string(), &placement_path(schema)));
+        let in_group = (!citus)
+            .then(|| context_for_group(&tenant.to_string(), &placement_path(schema), timeout));
         let hand_written = TransactionStart {
             separately: citus,
             ..TransactionStart::new(&opening, None)
@@ -141,7 +161,7 @@ pub(crate) static BEGIN_WITHOUT_TENANT: LazyLock<TransactionStart> = LazyLock::n
             CLEAR_TENANT.to_owned(),
             PIN_SHARED_PATH.to_owned(),
         ],
-        Some(context_for_group("", SHARED_PATH)),
+        Some(context_for_group("", SHARED_PATH, None)),
     )
 });
 
@@ -159,7 +179,7 @@ mod tests {
     #[test]
     fn renders_only_the_uuid() {
         let tenant: TenantId = TENANT.parse().unwrap();
-        let begin = Begin::new(tenant, false, None);
+        let begin = Begin::new(tenant, false, None, None);
         assert_eq!(begin.statement.sql, begin.hand_written.sql);
         assert_eq!(
             begin.hand_written.sql,
@@ -168,13 +188,13 @@ mod tests {
             )
         );
         assert_eq!(
-            Begin::new(tenant, true, None).statement.sql,
+            Begin::new(tenant, true, None, None).statement.sql,
             format!(
                 "BEGIN; SET LOCAL citus.propagate_set_commands = 'local'; SET LOCAL tenantry.tenant_id = '{TENANT}'; SET LOCAL search_path = public, pg_temp"
             )
         );
         let schema = Identifier::new("tenant_acme").unwrap();
-        let begin = Begin::new(tenant, false, Some(&schema));
+        let begin = Begin::new(tenant, false, Some(&schema), None);
         assert_eq!(
             begin.hand_written.sql,
             format!(
@@ -201,7 +221,7 @@ mod tests {
         let tenant: TenantId = TENANT.parse().unwrap();
         let schema = Identifier::new("tenant_acme").unwrap();
         for schema in [None, Some(&schema)] {
-            let begin = Begin::new(tenant, false, schema);
+            let begin = Begin::new(tenant, false, schema, None);
             let path = placement_path(schema);
             assert!(
                 begin
@@ -218,13 +238,34 @@ mod tests {
     #[test]
     fn only_built_statements_off_citus_skip_the_transaction_block() {
         let tenant: TenantId = TENANT.parse().unwrap();
-        let begin = Begin::new(tenant, false, None);
+        let begin = Begin::new(tenant, false, None, None);
         let in_group = begin.statement.in_group.expect("built, not Citus");
         let bound = String::from_utf8_lossy(in_group.bytes());
         assert!(bound.contains(TENANT), "the tenant id is bound: {bound:?}");
         assert_eq!(in_group.responses(), 3);
         assert!(begin.hand_written.in_group.is_none());
-        assert!(Begin::new(tenant, true, None).statement.in_group.is_none());
+        assert!(
+            Begin::new(tenant, true, None, None)
+                .statement
+                .in_group
+                .is_none()
+        );
+    }
+
+    #[test]
+    fn a_timeout_is_set_in_both_forms() {
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let begin = Begin::new(tenant, false, None, Some(Duration::from_secs(5)));
+        assert!(
+            begin
+                .hand_written
+                .sql
+                .ends_with("; SET LOCAL statement_timeout = '5000ms'")
+        );
+        let in_group = begin.statement.in_group.expect("built, not Citus");
+        let bound = String::from_utf8_lossy(in_group.bytes());
+        assert!(bound.contains("5000ms"), "the timeout is bound: {bound:?}");
+        assert_eq!(timeout_setting(Duration::from_micros(10)), "1ms");
     }
 
     #[test]
@@ -234,13 +275,14 @@ mod tests {
                 .sql
                 .contains(&format!("SET LOCAL {TENANT_SETTING} = ''"))
         );
-        // In the group, two values are bound: the empty text, then the path.
+        // In the group, three values are bound: the empty text, then the
+        // path, then no timeout.
         let in_group = BEGIN_WITHOUT_TENANT.in_group.as_ref().unwrap().bytes();
-        let two_values_the_first_empty = b"\0\x02\0\0\0\0";
+        let three_values_the_first_empty = b"\0\x03\0\0\0\0";
         assert!(
             in_group
                 .windows(6)
-                .any(|bytes| bytes == two_values_the_first_empty)
+                .any(|bytes| bytes == three_values_the_first_empty)
         );
     }
 }

@@ -9,6 +9,7 @@ use crate::config::MAIN_SERVER;
 use crate::handles::global::Global;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::Tenant;
+use crate::limits::gates::Gates;
 use crate::placement::{Placement, TenantRecord};
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
@@ -80,6 +81,7 @@ impl Tenantry {
         let telemetry = Arc::new(Telemetry::new(config.telemetry.clone()));
         let shared = Arc::new(Shared {
             router: through_registry.then(|| Arc::new(Router::default())),
+            gates: Gates::new(config.tiers.clone()),
             config,
             servers,
             privileged,
@@ -111,7 +113,13 @@ impl Tenantry {
                 let citus = self.shared.config.is_citus();
                 let telemetry = &self.shared.telemetry;
                 router
-                    .route(&self.shared.servers, citus, id, telemetry)
+                    .route(
+                        &self.shared.servers,
+                        &self.shared.gates,
+                        citus,
+                        id,
+                        telemetry,
+                    )
                     .await?
             }
             None => Arc::new(Route::new(
@@ -121,6 +129,7 @@ impl Tenantry {
                 self.shared.servers.main().clone(),
                 self.shared.config.citus,
                 &self.shared.telemetry,
+                (&self.shared.gates, ""),
             )),
         };
         Ok(Tenant::new(route, self.shared.clone()))
@@ -147,6 +156,7 @@ impl Tenantry {
             self.shared.servers.named(&record.server)?,
             self.shared.config.is_citus(),
             &self.shared.telemetry,
+            (&self.shared.gates, &record.plan),
         );
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }

@@ -3,6 +3,7 @@
 use std::sync::Arc;
 
 use crate::Config;
+use crate::limits::gates::Gates;
 use crate::pool::Servers;
 use crate::routing::router::Router;
 use crate::telemetry::Telemetry;
@@ -18,4 +19,6 @@ pub(crate) struct Shared {
     pub(crate) privileged: bool,
     /// Spans, metrics and usage.
     pub(crate) telemetry: Arc<Telemetry>,
+    /// Every tenant's limits in force.
+    pub(crate) gates: Gates,
 }

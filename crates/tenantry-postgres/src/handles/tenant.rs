@@ -49,7 +49,13 @@ impl TenantExecutor {
         let citus = self.shared.config.is_citus();
         let telemetry = &self.shared.telemetry;
         let current = router
-            .route(&self.shared.servers, citus, self.route.tenant, telemetry)
+            .route(
+                &self.shared.servers,
+                &self.shared.gates,
+                citus,
+                self.route.tenant,
+                telemetry,
+            )
             .await?;
         if current.same_place(&self.route) {
             Ok(current)

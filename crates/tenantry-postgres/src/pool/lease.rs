@@ -7,6 +7,7 @@ use deadpool::managed::{Object, PoolError};
 
 use super::manager::{BudgetedManager, ConnectError, Pool};
 use crate::Error;
+use crate::limits::admission::Admission;
 
 /// A connection borrowed from the pool.
 ///
@@ -35,6 +36,9 @@ pub(crate) struct Lease {
     /// The bytes the connection had written when the current statement was
     /// about to be sent (see [`Lease::sending`]).
     written_before: AtomicU64,
+    /// What the tenant's limits let through, held until the connection is
+    /// back (`None` outside a tenant's context).
+    admission: Option<Admission>,
 }
 
 impl Lease {
@@ -62,7 +66,14 @@ impl Lease {
             ran_raw_sql: AtomicBool::new(false),
             statements_in_flight: AtomicUsize::new(0),
             written_before: AtomicU64::new(written),
+            admission: None,
         })
+    }
+
+    /// The lease of a tenant's statement that `admission` let through.
+    pub(crate) fn admitted(mut self, admission: Admission) -> Self {
+        self.admission = Some(admission);
+        self
     }
 
     /// The connection.
@@ -156,7 +167,10 @@ impl Lease {
                     source,
                 }
             }
-            other => other,
+            other => match &self.admission {
+                Some(admission) => admission.explain(other),
+                None => other,
+            },
         }
     }
 }

@@ -24,6 +24,7 @@ use super::lease::Lease;
 use super::manager::{BudgetedClient, BudgetedManager, CONNECT_TIMEOUT, Pool};
 use crate::Error;
 use crate::options::ConnectOptions;
+use crate::placement::Placement;
 
 /// Limits on a server's connections.
 #[derive(Debug, Clone, Copy)]
@@ -125,6 +126,14 @@ impl Server {
             pool.retain(stale);
             pool.status().size > 0 || used.elapsed() < idle
         });
+    }
+
+    /// The size of the pool that serves `placement`'s statements.
+    pub(crate) fn pool_size(&self, placement: &Placement) -> usize {
+        match placement {
+            Placement::Database(_) => self.limits.database_pool_size,
+            Placement::Pool | Placement::Schema(_) => self.limits.main_pool_size,
+        }
     }
 
     /// Connections open to this server now, across every pool.

@@ -8,6 +8,8 @@ use tenantry_query::{Identifier, TenantId};
 
 use crate::Error;
 use crate::context::start::Begin;
+use crate::limits::gate::Gate;
+use crate::limits::gates::Gates;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::pool::Server;
@@ -22,13 +24,16 @@ pub(crate) struct Route {
     pub(crate) begin: Begin,
     /// What its spans and metrics carry.
     pub(crate) telemetry: TenantTelemetry,
+    /// The tenant's limits, checked before a connection is taken.
+    pub(crate) gate: Arc<Gate>,
     /// Set when the registry entry may have changed since the route was read.
     revoked: AtomicBool,
 }
 
 impl Route {
     /// The route of `tenant` (known as `identity`) to `placement` on
-    /// `server`, observed by `telemetry`.
+    /// `server`, observed by `telemetry`, of tier `tier` (limits from
+    /// `gates`).
     pub(crate) fn new(
         tenant: TenantId,
         identity: TenantIdentity,
@@ -36,8 +41,11 @@ impl Route {
         server: Arc<Server>,
         citus: bool,
         telemetry: &Arc<Telemetry>,
+        (gates, tier): (&Gates, &str),
     ) -> Self {
-        let begin = Begin::new(tenant, citus, placement.schema());
+        let gate = gates.gate(tenant, tier, server.pool_size(&placement));
+        let timeout = gate.limits().statement_timeout;
+        let begin = Begin::new(tenant, citus, placement.schema(), timeout);
         let telemetry = TenantTelemetry::new(
             telemetry,
             tenant,
@@ -52,6 +60,7 @@ impl Route {
             server,
             begin,
             telemetry,
+            gate,
             revoked: AtomicBool::new(false),
         }
     }
@@ -79,15 +88,18 @@ impl Route {
         self.placement.schema().cloned()
     }
 
-    /// Borrows a connection where the tenant's rows are.
-    /// The wait is observed as the tenant's.
+    /// Borrows a connection where the tenant's rows are, once its limits
+    /// let the statement through. The wait for the connection is observed
+    /// as the tenant's.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
+        let admission = self.gate.admit().await?;
         let lease = async {
             match &self.placement {
                 Placement::Database(database) => self.server.lease_database(database).await,
                 Placement::Pool | Placement::Schema(_) => self.server.lease().await,
             }
         };
-        self.telemetry.pool_wait(lease, Lease::pool_status).await
+        let lease = self.telemetry.pool_wait(lease, Lease::pool_status).await?;
+        Ok(lease.admitted(admission))
     }
 }

@@ -23,6 +23,7 @@ use super::route::Route;
 use crate::Error;
 use crate::context::pipeline;
 use crate::context::start::NO_CONTEXT;
+use crate::limits::gates::Gates;
 use crate::placement::TenantStatus;
 use crate::pool::Servers;
 use crate::telemetry::{Telemetry, TenantIdentity, registry_lookup};
@@ -40,12 +41,13 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// The route of `id` among `servers` (on Citus if `citus`): from the
-    /// cache, or read from the registry on the main server (in a span of
-    /// the lookup), observed by `telemetry`.
+    /// The route of `id` among `servers` (on Citus if `citus`), with its
+    /// tier's limits from `gates`: from the cache, or read from the registry
+    /// on the main server (in a span of the lookup), observed by `telemetry`.
     pub(crate) async fn route(
         &self,
         servers: &Servers,
+        gates: &Gates,
         citus: bool,
         id: TenantId,
         telemetry: &Arc<Telemetry>,
@@ -75,6 +77,7 @@ impl Router {
         .inspect_err(|error| crate::telemetry::failed(&span, error))?;
         let server = servers.named(&record.server)?;
         let identity = TenantIdentity::of(&record);
+        let tier = (gates, record.plan.as_str());
         let route = Arc::new(Route::new(
             id,
             identity,
@@ -82,6 +85,7 @@ impl Router {
             server,
             citus,
             telemetry,
+            tier,
         ));
         // A route that no notification can revoke later is handed out
         // revoked: its handles look the tenant up again for every statement.

@@ -22,6 +22,8 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::ConnectionLost { .. } => "connection_lost",
         Error::UnrecognisedGroup { .. } => "unrecognised_group",
         Error::PoolTimeout { .. } => "pool_timeout",
+        Error::RateLimited { .. } => "rate_limited",
+        Error::TooManyStatements { .. } => "too_many_statements",
         Error::Connect { .. } => "connect",
         Error::PoolClosed => "pool_closed",
         Error::RoutingNotChosen => "routing_not_chosen",
@@ -54,7 +56,8 @@ pub(crate) enum Outcome {
     Failed,
     /// It failed for want of time (a statement or pool timeout).
     TimedOut,
-    /// It was refused before it ran, for want of capacity.
+    /// It was refused before it ran: over the tenant's limits, or for want of
+    /// capacity.
     Rejected,
 }
 
@@ -64,7 +67,9 @@ impl Outcome {
         match result {
             Ok(_) => Outcome::Done,
             Err(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
-            Err(Error::PoolClosed) => Outcome::Rejected,
+            Err(
+                Error::PoolClosed | Error::RateLimited { .. } | Error::TooManyStatements { .. },
+            ) => Outcome::Rejected,
             Err(_) => Outcome::Failed,
         }
     }

@@ -16,11 +16,14 @@ pub(crate) const SHARED_STATEMENTS: [&str; 5] = [
 /// The path of statements on shared tables and of global statements.
 pub(crate) const PIN_SHARED_PATH: &str = "SET LOCAL search_path = public, pg_temp";
 
-/// Sets the tenant (the first bound text, empty for none) and the path (the
-/// second) until the end of the transaction: here, the implicit transaction
+/// Sets the tenant (the first bound text, empty for none), the path (the
+/// second) and the statement timeout (the third, empty to keep the one in
+/// force) until the end of the transaction: here, the implicit transaction
 /// of one message group.
 pub(crate) const CONTEXT_FOR_GROUP: &str = "SELECT set_config('tenantry.tenant_id', $1, true), \
-     set_config('search_path', $2, true)";
+     set_config('search_path', $2, true), \
+     set_config('statement_timeout', \
+     COALESCE(NULLIF($3, ''), current_setting('statement_timeout')), true)";
 
 /// The path of shared tables, as [`PIN_SHARED_PATH`] sets it.
 pub(crate) const SHARED_PATH: &str = "public, pg_temp";

@@ -6,6 +6,8 @@ mod support;
 
 mod lifecycle {
     mod erasure;
+    mod erasure_fixtures;
+    mod erasure_kills;
     mod provisioning;
     mod suspension;
 }

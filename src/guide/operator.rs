@@ -170,6 +170,10 @@
 //! [`Seed`](crate::ops::Seed) once for its initial rows: the seed gets a
 //! [`TenantTransaction`](crate::TenantTransaction) of the new tenant and
 //! builds them with the builder, committed with the seed's marker.
+//! [`Operator::provision_with_progress`] reports each
+//! [`ProvisionStep`](crate::ops::ProvisionStep) as it ends (registered,
+//! database created, migrated, writes admitted, seeded, active), for a
+//! progress bar.
 //!
 //! # Suspending and resuming
 //!
@@ -274,6 +278,7 @@
 //! [`Operator::tenants`]: crate::ops::Operator::tenants
 //! [`Operator::provision`]: crate::ops::Operator::provision
 //! [`Operator::provision_with`]: crate::ops::Operator::provision_with
+//! [`Operator::provision_with_progress`]: crate::ops::Operator::provision_with_progress
 //! [`Operator::abandon_provisioning`]: crate::ops::Operator::abandon_provisioning
 //! [`Operator::erase`]: crate::ops::Operator::erase
 //! [`Operator::erase_batch`]: crate::ops::Operator::erase_batch

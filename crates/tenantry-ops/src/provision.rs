@@ -30,6 +30,7 @@ use crate::migrate::{
     create_schema, grant, record_state,
 };
 use crate::operator::Operator;
+use crate::provision_step::ProvisionStep;
 use crate::registry::{self, TenantRef};
 use crate::residency;
 use crate::template::TemplateLock;
@@ -168,6 +169,19 @@ impl Operator {
         migrations: &MigrationSet,
         seed: &impl Seed,
     ) -> Result<TenantRecord, Error> {
+        self.provision_with_progress(tenant, migrations, seed, &|_| {})
+            .await
+    }
+
+    /// [`Operator::provision_with`], calling `done` as each step ends (a
+    /// tenant active already reports none).
+    pub async fn provision_with_progress(
+        &self,
+        tenant: &NewTenant,
+        migrations: &MigrationSet,
+        seed: &impl Seed,
+        done: &(dyn Fn(ProvisionStep) + Sync),
+    ) -> Result<TenantRecord, Error> {
         let placement = tenant.placement()?;
         self.servers()
             .contains(&tenant.server)
@@ -208,12 +222,14 @@ impl Operator {
                 return Err(RuntimeError::not_serving(record.id, status).into());
             }
         }
+        done(ProvisionStep::Registered);
         let mut migrated = Vec::new();
         if let Placement::Database(database) = &record.placement {
             migrated.extend(
                 self.create_database(&record.server, database, migrations)
                     .await?,
             );
+            done(ProvisionStep::DatabaseCreated);
         }
         let client = match record.placement.database() {
             None => server,
@@ -223,6 +239,7 @@ impl Operator {
             migrated.push(migrate_one(&client, &target, migrations, self.grant_roles()).await?);
         }
         record_state(&main, &migrated).await?;
+        done(ProvisionStep::Migrated);
         // Its placement admits its writes from now on (the seed's first), while
         // the registry still serves it to no one.
         residency::record(
@@ -233,8 +250,11 @@ impl Operator {
             self.fence_wait_limit(),
         )
         .await?;
+        done(ProvisionStep::Fenced);
         self.seed_once(&record, seed).await?;
+        done(ProvisionStep::Seeded);
         registry::set_status(&main, record.id, TenantStatus::Active).await?;
+        done(ProvisionStep::Active);
         registry::find(&main, record.id)
             .await?
             .ok_or(RuntimeError::UnknownTenant { id: record.id }.into())

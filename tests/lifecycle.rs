@@ -8,6 +8,7 @@ mod lifecycle {
     mod erasure;
     mod erasure_fixtures;
     mod erasure_kills;
+    mod erasure_references;
     mod provisioning;
     mod suspension;
 }

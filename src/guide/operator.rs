@@ -209,16 +209,21 @@
 //! handle, old or new, then gets [`Error::TenantErased`](crate::Error::TenantErased)),
 //! drops its own schema or database, and deletes its rows from every table
 //! with the `tenant_id` column of every server's own database (the pool's
-//! and the shared tables that refer to a tenant, found from the catalog,
+//! and the shared tables that refer to a tenant), and the rows of tables
+//! without the column whose foreign keys lead to those, directly or through
+//! another such table (a `shared.payments` row of one of the tenant's
+//! invoices, and that payment's receipts), all found from the catalog,
 //! children before parents, in batches of [`Operator::erase_batch`] rows
-//! that commit on their own). It then counts what is left in each of those
+//! that commit on their own. A key declared `ON DELETE SET NULL` or `SET
+//! DEFAULT` says its row outlives its target: the row stays, without the
+//! reference. It then counts what is left in each of those
 //! tables on every server and checks that the schema or database is gone,
 //! and writes an [`ErasureRecord`](crate::ops::ErasureRecord) (tenant,
 //! placement, servers, every check with its count, when, who, why, and a
 //! SHA-256 digest of it all) to the registry's `erasures` table, which no
 //! role may change. Anything left is `ops::Error::ErasureIncomplete`, and no
 //! record is written. Killed at any point, it finishes when run again (the
-//! reason first given is kept); erased already, it returns the record. The
+//! reason first given is kept, once the fence is up); erased already, it returns the record. The
 //! tenant's registry row is its tombstone: it cannot be changed or removed,
 //! and its id and slug are never provisioned again.
 //!

@@ -103,8 +103,8 @@ pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
     Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
     MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
-    TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantStatus, TenantTransaction,
-    Tenantry, TransactionExecutor, TransactionOptions, contract, registry,
+    TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantRef, TenantStatus,
+    TenantTransaction, Tenantry, TransactionExecutor, TransactionOptions, contract, registry,
 };
 pub use tenantry_query::{
     ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,

@@ -18,6 +18,14 @@ mod quickstart;
 )]
 mod hybrid;
 
+#[path = "../examples/jobs.rs"]
+#[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each example has its own `setup`, as it does when built alone"
+)]
+mod jobs;
+
 use tenantry_test_support::local_server::{ensure_cluster, ensure_running};
 use tenantry_test_support::servers::{SECOND_PORT, admin_url, main_port, url_for};
 use tokio_postgres::{Client, NoTls};
@@ -67,6 +75,15 @@ async fn hybrid_shows_each_placement_its_own_rows() {
     let second_url = url_for(SECOND_PORT, "postgres", "postgres");
     if let Err(error) = hybrid::run(&admin_url, &second_url).await {
         panic!("the hybrid example failed: {error}");
+    }
+}
+
+#[tokio::test]
+async fn jobs_resume_their_tenant_when_they_run() {
+    let admin_url = main_server();
+    let _turn = take_turn(&admin_url).await;
+    if let Err(error) = jobs::run(&admin_url).await {
+        panic!("the jobs example failed: {error}");
     }
 }
 

@@ -24,31 +24,17 @@
 //! and dropping the databases and the role) is in `setup/`.
 
 mod setup;
+pub mod tasks;
 
 use std::process::ExitCode;
 
 use setup::{Result, with_setting};
-use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
-use tenantry::ops::{Migrations, NewTenant, Operator, PlacementKind};
+use tenantry::ops::{NewTenant, Operator, PlacementKind};
 use tenantry::prelude::*;
 use tenantry::{MAIN_SERVER, Tenant, TenantRecord};
 use tokio_postgres::Client;
 
-/// A task of one tenant.
-#[derive(Entity, Debug, Clone)]
-#[entity(table = "tasks", tenant_scoped)]
-pub struct Task {
-    /// Unique within its tenant.
-    #[entity(primary_key)]
-    pub id: Uuid,
-    /// Its tenant, supplied by the scope.
-    pub tenant_id: TenantId,
-    /// What is to be done.
-    pub title: String,
-}
-
-/// The tenant tables: `tasks`, under row-level security.
-static TENANT: MigrationSet = tenantry::embed_migrations!("examples/migrations/tenant");
+use tasks::{NewTask, TENANT, Task};
 
 /// The example's database on each server: the registry (on the main server),
 /// the shared tables, the schema tenants.
@@ -144,16 +130,7 @@ async fn operate(main_url: &str, second_url: &str) -> Result<Vec<TenantRecord>> 
     let operator = Operator::new(Config::new(main_url)?.server(SECOND, second_url)?)
         .grant_to(APP_ROLE)?
         .template_database(TEMPLATE)?;
-    let migrations = Migrations {
-        shared: MigrationSet::new(&[]), // no global tables
-        tenant: TENANT.clone(),
-    };
-    let report = operator
-        .migrate(&migrations, MigrateOptions::default())
-        .await?;
-    if !report.is_success() {
-        return Err(format!("migrations failed: {report:#?}").into());
-    }
+    tasks::migrate(&operator).await?;
     println!("migrated both servers");
     let mut tenants = Vec::new();
     for (slug, placement, server) in TENANTS {

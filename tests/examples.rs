@@ -26,6 +26,14 @@ mod hybrid;
 )]
 mod telemetry;
 
+#[path = "../examples/jobs.rs"]
+#[expect(dead_code, reason = "the test calls `run`: `main` is the example's")]
+#[expect(
+    clippy::duplicate_mod,
+    reason = "each example has its own `setup`, as it does when built alone"
+)]
+mod jobs;
+
 use tenantry_test_support::local_server::{ensure_cluster, ensure_running};
 use tenantry_test_support::servers::{SECOND_PORT, admin_url, main_port, url_for};
 use tokio_postgres::{Client, NoTls};
@@ -84,6 +92,15 @@ async fn telemetry_counts_each_tenants_usage() {
     let _turn = take_turn(&admin_url).await;
     if let Err(error) = telemetry::run(&admin_url).await {
         panic!("the telemetry example failed: {error}");
+    }
+}
+
+#[tokio::test]
+async fn jobs_resume_their_tenant_when_they_run() {
+    let admin_url = main_server();
+    let _turn = take_turn(&admin_url).await;
+    if let Err(error) = jobs::run(&admin_url).await {
+        panic!("the jobs example failed: {error}");
     }
 }
 

@@ -6,6 +6,9 @@ mod support;
 
 mod lifecycle {
     mod erasure;
+    mod erasure_fixtures;
+    mod erasure_kills;
+    mod erasure_references;
     mod provisioning;
     mod suspension;
 }

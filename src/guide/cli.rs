@@ -66,14 +66,16 @@
 //! ```
 //!
 //! A tenant is named by its id or its slug. `provision` reads the tenant
-//! migrations like `migrate` (`--migrations DIR`), and completes a slug whose
-//! provisioning died. `set-tier` moves a tenant to another tier (its plan):
-//! every application applies that tier's limits from its next statement.
+//! migrations like `migrate` (`--migrations DIR`), completes a slug whose
+//! provisioning died, and shows its steps on a terminal. `set-tier` moves a
+//! tenant to another tier (its plan): every application applies that tier's
+//! limits from its next statement.
 //! `suspend`, `resume` and `erase` record `--actor`
 //! (or `TENANTRY_ACTOR`), `--reason` and `--reference`. `erase` does nothing
 //! without `--yes`, counts the rows it deletes on a terminal, and prints the
 //! proof that `erasure-report` prints again later (the digest is checked
-//! against the fields). Each prints JSON with `--json`. Exit codes: 0 done,
+//! against the fields). Each prints JSON with `--json` (and then draws no
+//! progress, even on a terminal). Exit codes: 0 done,
 //! 1 refused (a tenant in the wrong status, erased, unknown, an erasure
 //! that left something), 2 on usage and connection errors (`erase` without
 //! `--yes`, a server that cannot be reached).

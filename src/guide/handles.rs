@@ -224,6 +224,37 @@
 //! }
 //! ```
 //!
+//! # Background jobs
+//!
+//! A job carries its tenant as a [`TenantRef`](crate::TenantRef): it
+//! serializes (serde) as the tenant's id and holds nothing else, and
+//! [`Tenantry::resume`](crate::Tenantry::resume) resolves it through the
+//! registry when the job runs. A job enqueued before its tenant moved runs
+//! in the new place; one whose tenant was suspended or erased since gets
+//! [`Error::TenantNotActive`] or [`Error::TenantErased`]. No tenant is ever
+//! ambient (no task-local or thread-local context), so jobs of many tenants
+//! may run interleaved on one worker; `examples/jobs.rs` runs a queue on a
+//! tokio channel.
+//!
+//! ```no_run
+//! # async fn demo(db: tenantry::Tenantry, tenant: tenantry::Tenant) -> Result<(), tenantry::Error> {
+//! use tenantry::TenantRef;
+//!
+//! #[derive(serde::Serialize, serde::Deserialize)]
+//! struct CloseMonth {
+//!     tenant: TenantRef,
+//!     month: u8,
+//! }
+//!
+//! // In the request: only the reference goes into the queue.
+//! let payload = serde_json::to_string(&CloseMonth { tenant: tenant.to_ref(), month: 11 }).unwrap();
+//! // In the worker, later, maybe in another process:
+//! let job: CloseMonth = serde_json::from_str(&payload).unwrap();
+//! let tenant = db.resume(job.tenant).await?; // where it lives now, if it is still served
+//! # let _ = tenant;
+//! # Ok(()) }
+//! ```
+//!
 //! # Errors
 //!
 //! Everything that runs returns [`Error`] (building alone returns

@@ -190,6 +190,10 @@
 //! [`Seed`](crate::ops::Seed) once for its initial rows: the seed gets a
 //! [`TenantTransaction`](crate::TenantTransaction) of the new tenant and
 //! builds them with the builder, committed with the seed's marker.
+//! [`Operator::provision_with_progress`] reports each
+//! [`ProvisionStep`](crate::ops::ProvisionStep) as it ends (registered,
+//! database created, migrated, writes admitted, seeded, active), for a
+//! progress bar.
 //!
 //! # Suspending and resuming
 //!
@@ -225,16 +229,21 @@
 //! handle, old or new, then gets [`Error::TenantErased`](crate::Error::TenantErased)),
 //! drops its own schema or database, and deletes its rows from every table
 //! with the `tenant_id` column of every server's own database (the pool's
-//! and the shared tables that refer to a tenant, found from the catalog,
+//! and the shared tables that refer to a tenant), and the rows of tables
+//! without the column whose foreign keys lead to those, directly or through
+//! another such table (a `shared.payments` row of one of the tenant's
+//! invoices, and that payment's receipts), all found from the catalog,
 //! children before parents, in batches of [`Operator::erase_batch`] rows
-//! that commit on their own). It then counts what is left in each of those
+//! that commit on their own. A key declared `ON DELETE SET NULL` or `SET
+//! DEFAULT` says its row outlives its target: the row stays, without the
+//! reference. It then counts what is left in each of those
 //! tables on every server and checks that the schema or database is gone,
 //! and writes an [`ErasureRecord`](crate::ops::ErasureRecord) (tenant,
 //! placement, servers, every check with its count, when, who, why, and a
 //! SHA-256 digest of it all) to the registry's `erasures` table, which no
 //! role may change. Anything left is `ops::Error::ErasureIncomplete`, and no
 //! record is written. Killed at any point, it finishes when run again (the
-//! reason first given is kept); erased already, it returns the record. The
+//! reason first given is kept, once the fence is up); erased already, it returns the record. The
 //! tenant's registry row is its tombstone: it cannot be changed or removed,
 //! and its id and slug are never provisioned again.
 //!
@@ -294,6 +303,7 @@
 //! [`Operator::tenants`]: crate::ops::Operator::tenants
 //! [`Operator::provision`]: crate::ops::Operator::provision
 //! [`Operator::provision_with`]: crate::ops::Operator::provision_with
+//! [`Operator::provision_with_progress`]: crate::ops::Operator::provision_with_progress
 //! [`Operator::abandon_provisioning`]: crate::ops::Operator::abandon_provisioning
 //! [`Operator::erase`]: crate::ops::Operator::erase
 //! [`Operator::erase_batch`]: crate::ops::Operator::erase_batch

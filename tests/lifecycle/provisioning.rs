@@ -3,7 +3,9 @@
 //! nothing of anyone else touched; an unreachable server fails the call
 //! before anything is written.
 
-use tenantry::ops::{Error as OpsError, NewTenant, PlacementKind, Seed};
+use std::sync::Mutex;
+
+use tenantry::ops::{Error as OpsError, NewTenant, PlacementKind, ProvisionStep, Seed};
 use tenantry::{
     Config, Error, MAIN_SERVER, Placement, TenantRecord, TenantStatus, TenantTransaction,
 };
@@ -24,6 +26,20 @@ impl Seed for Customers {
             tenant.raw_execute("SELECT 1 / 0", &[]).await?;
         }
         Ok(())
+    }
+}
+
+/// The steps a provisioning reported.
+#[derive(Default)]
+struct Steps(Mutex<Vec<ProvisionStep>>);
+
+impl Steps {
+    fn done(&self, step: ProvisionStep) {
+        self.0.lock().unwrap().push(step);
+    }
+
+    fn take(&self) -> Vec<ProvisionStep> {
+        std::mem::take(&mut self.0.lock().unwrap())
     }
 }
 
@@ -102,13 +118,32 @@ async fn a_provisioning_that_died_is_completed_under_its_first_id_by_slug() {
     for (name, kind, server) in SPOTS {
         let slug = world.slug(name);
         let first = NewTenant::new(&slug, kind).on_server(server);
+        let steps = Steps::default();
         let died = world
             .operator
-            .provision_with(&first, &TENANT, &Customers { fails: true })
+            .provision_with_progress(&first, &TENANT, &Customers { fails: true }, &|step| {
+                steps.done(step)
+            })
             .await;
         assert!(
             matches!(died, Err(OpsError::Runtime(_))),
             "{name}: {died:?}"
+        );
+        let mut every = vec![ProvisionStep::Registered];
+        if kind == PlacementKind::Database {
+            every.push(ProvisionStep::DatabaseCreated);
+        }
+        every.extend([
+            ProvisionStep::Migrated,
+            ProvisionStep::Fenced,
+            ProvisionStep::Seeded,
+            ProvisionStep::Active,
+        ]);
+        assert_eq!(every.len() as u64, ProvisionStep::count(kind), "{name}");
+        assert_eq!(
+            steps.take(),
+            every[..every.len() - 2],
+            "{name}: the steps before the seed failed"
         );
         assert_eq!(
             registered(&world, &slug).await,
@@ -120,9 +155,12 @@ async fn a_provisioning_that_died_is_completed_under_its_first_id_by_slug() {
         assert_ne!(again.id, first.id);
         let record = world
             .operator
-            .provision_with(&again, &TENANT, &Customers { fails: false })
+            .provision_with_progress(&again, &TENANT, &Customers { fails: false }, &|step| {
+                steps.done(step)
+            })
             .await
             .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(steps.take(), every, "{name}: every step, done again");
         assert_eq!(
             (record.id, record.status),
             (first.id, TenantStatus::Active),

@@ -1,11 +1,13 @@
-//! A progress bar over migration targets, and a count of the rows an
-//! erasure deleted, drawn on standard error only when it is a terminal
+//! A progress bar over migration targets, one over the steps of a
+//! provisioning, and a count of the rows an erasure deleted, drawn on
+//! standard error only when it is a terminal and the output is not JSON
 //! (never into pipes, logs or JSON consumers).
 
 use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
+use tenantry_ops::ProvisionStep;
 use tenantry_ops::migrate::TargetReport;
 
 /// Counts finished targets.
@@ -63,27 +65,67 @@ impl Progress {
     }
 }
 
-/// A count of the rows an erasure deleted, drawn on standard error only
-/// when it is a terminal.
+/// `bar` styled with `template` and ticking on its own (its elapsed time
+/// moves during a long step), or a hidden bar when standard error is not a
+/// terminal or the output is `json`.
+fn ticking(json: bool, bar: impl FnOnce() -> ProgressBar, template: &str) -> ProgressBar {
+    if json || !Progress::wanted() {
+        return ProgressBar::hidden();
+    }
+    let bar = bar();
+    bar.set_style(
+        ProgressStyle::with_template(template)
+            .expect("a valid template")
+            .progress_chars("=> "),
+    );
+    bar.enable_steady_tick(std::time::Duration::from_millis(120));
+    bar
+}
+
+/// The steps of a provisioning done, with the last one's name.
+pub(crate) struct Steps {
+    bar: ProgressBar,
+}
+
+impl Steps {
+    /// A bar of `total` steps, or a hidden one.
+    pub(crate) fn new(total: u64, json: bool) -> Self {
+        Self {
+            bar: ticking(
+                json,
+                || ProgressBar::new(total),
+                "{elapsed:>4} [{bar:40}] {pos}/{len} steps  {msg}",
+            ),
+        }
+    }
+
+    /// Records `step` done.
+    pub(crate) fn done(&self, step: ProvisionStep) {
+        self.bar.set_message(step.describe());
+        self.bar.inc(1);
+    }
+
+    /// Removes the bar before the outcome is printed.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// A count of the rows an erasure deleted.
 pub(crate) struct RowsDeleted {
     bar: ProgressBar,
 }
 
 impl RowsDeleted {
     /// A spinner with the count, or a hidden one.
-    pub(crate) fn new() -> Self {
-        if !Progress::wanted() {
-            return Self {
-                bar: ProgressBar::hidden(),
-            };
+    pub(crate) fn new(json: bool) -> Self {
+        Self {
+            bar: ticking(
+                json,
+                ProgressBar::new_spinner,
+                "{elapsed:>4} {spinner} {pos} rows deleted",
+            ),
         }
-        let bar = ProgressBar::new_spinner();
-        bar.set_style(
-            ProgressStyle::with_template("{elapsed:>4} {spinner} {pos} rows deleted")
-                .expect("a valid template"),
-        );
-        bar.enable_steady_tick(std::time::Duration::from_millis(120));
-        Self { bar }
     }
 
     /// Counts `rows` more.

@@ -222,3 +222,63 @@ fn abandon_removes_a_dead_provisioning_and_refuses_anything_else() {
         .run(&["tenants", "erasure-report", "alive"])
         .expect_code(1);
 }
+
+#[test]
+fn provisioning_and_erasure_show_progress_on_a_terminal_unless_the_output_is_json() {
+    let scratch = with_customers();
+    let directory = scratch.migrations().to_str().unwrap().to_owned();
+    let provision = |slug: &'static str, json: bool| {
+        let mut args = vec![
+            "tenants",
+            "provision",
+            slug,
+            "--placement",
+            "schema",
+            "--migrations",
+            &directory,
+        ];
+        if json {
+            args.push("--json");
+        }
+        args
+    };
+    let drawn = scratch.run_on_terminal(&provision("drawn", false));
+    let screen = &drawn.expect_code(0).stdout;
+    assert!(
+        screen.contains("/5 steps"),
+        "no bar on a terminal: {screen:?}"
+    );
+    assert!(screen.contains("tenant_drawn"), "{screen:?}");
+
+    let json = scratch.run_on_terminal(&provision("as_json", true));
+    let screen = &json.expect_code(0).stdout;
+    assert!(
+        !screen.contains("steps"),
+        "a bar in JSON output: {screen:?}"
+    );
+    assert!(screen.contains("\"slug\": \"as_json\""), "{screen:?}");
+
+    let piped = scratch.run(&provision("piped", false));
+    assert_eq!(piped.expect_code(0).stderr, "", "a bar into a pipe");
+    assert!(piped.stdout.contains("tenant_piped"), "{}", piped.stdout);
+
+    let erase = |slug: &'static str, json: bool| {
+        let mut args = vec![
+            "tenants", "erase", slug, "--actor", "dpo", "--reason", "request", "--yes",
+        ];
+        if json {
+            args.push("--json");
+        }
+        scratch.run_on_terminal(&args)
+    };
+    let screen = &erase("drawn", false).expect_code(0).stdout.clone();
+    assert!(
+        screen.contains("rows deleted"),
+        "no count on a terminal: {screen:?}"
+    );
+    let screen = &erase("as_json", true).expect_code(0).stdout.clone();
+    assert!(
+        !screen.contains("rows deleted"),
+        "a count in JSON output: {screen:?}"
+    );
+}

@@ -48,7 +48,7 @@ impl Operator {
                     .await?;
             }
         }
-        let tables = purge::scoped_tables(&server).await?;
+        let tables = purge::tenant_tables(&server).await?;
         purge::delete_rows(
             &server,
             &tables,

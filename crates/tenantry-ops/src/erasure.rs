@@ -5,10 +5,14 @@
 //! so every handle gets [`tenantry::Error::TenantErased`] from then on); it
 //! drops the tenant's own schema or database, then deletes its rows from
 //! every table with the tenant column in every server's own database (the
-//! shared pool's and the shared tables that refer to a tenant, found from
-//! the catalog, children before parents, in batches that commit on their
-//! own). Then it proves the erasure: it counts the tenant's rows left in each
-//! of those tables on every server, checks that its schema or database no
+//! shared pool's and the shared tables that refer to a tenant), and the
+//! rows of tables without it whose foreign keys refer to those, directly or
+//! through another such table, and would keep them or go with them (`NO
+//! ACTION`, `RESTRICT`, `CASCADE`; a `SET NULL` or `SET DEFAULT` key lets
+//! its row outlive the tenant's), all found from the catalog, children
+//! before parents, in batches that commit on their own. Then it proves the erasure: it
+//! counts the tenant's rows left in each of those tables on every server,
+//! checks that its schema or database no
 //! longer exists, and writes an [`ErasureRecord`] with a SHA-256 digest to
 //! the registry's append-only `erasures` table. Killed at any point and run
 //! again, it finishes; it never returns a record with anything left.
@@ -260,7 +264,7 @@ impl Operator {
         registry::forget_own_target(&main, &record).await?;
         for (_, client) in &servers {
             let purge = async {
-                let tables = purge::scoped_tables(client).await?;
+                let tables = purge::tenant_tables(client).await?;
                 purge::delete_rows(client, &tables, id, self.erase_batch_rows(), deleted).await?;
                 forget_seed(client, id).await
             };
@@ -347,7 +351,7 @@ impl Operator {
         let mut checks = Vec::new();
         for (server, client) in servers {
             let database = self.database_name(server)?;
-            let tables = purge::scoped_tables(client).await?;
+            let tables = purge::tenant_tables(client).await?;
             let counts = purge::count_rows(client, &tables, record.id).await?;
             for (table, remaining) in tables.iter().zip(counts) {
                 checks.push(ErasureCheck {

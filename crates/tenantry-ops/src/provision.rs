@@ -31,6 +31,7 @@ use crate::migrate::{
     create_schema, grant, record_state,
 };
 use crate::operator::Operator;
+use crate::provision_step::ProvisionStep;
 use crate::registry::{self, TenantRef};
 use crate::residency;
 use crate::telemetry::{self, Process};
@@ -170,6 +171,19 @@ impl Operator {
         migrations: &MigrationSet,
         seed: &impl Seed,
     ) -> Result<TenantRecord, Error> {
+        self.provision_with_progress(tenant, migrations, seed, &|_| {})
+            .await
+    }
+
+    /// [`Operator::provision_with`], calling `done` as each step ends (a
+    /// tenant active already reports none).
+    pub async fn provision_with_progress(
+        &self,
+        tenant: &NewTenant,
+        migrations: &MigrationSet,
+        seed: &impl Seed,
+        done: &(dyn Fn(ProvisionStep) + Sync),
+    ) -> Result<TenantRecord, Error> {
         let placement = tenant.placement()?;
         self.servers()
             .contains(&tenant.server)
@@ -210,6 +224,7 @@ impl Operator {
                 return Err(RuntimeError::not_serving(record.id, status).into());
             }
         }
+        done(ProvisionStep::Registered);
         let mut migrated = Vec::new();
         if let Placement::Database(database) = &record.placement {
             let create = self.create_database(&record.server, database, migrations);
@@ -218,6 +233,7 @@ impl Operator {
                     .step(id, "create_database", create)
                     .await?,
             );
+            done(ProvisionStep::DatabaseCreated);
         }
         let client = match record.placement.database() {
             None => server,
@@ -232,6 +248,7 @@ impl Operator {
             );
         }
         record_state(&main, &migrated).await?;
+        done(ProvisionStep::Migrated);
         // Its placement admits its writes from now on (the seed's first), while
         // the registry still serves it to no one.
         let resident = residency::record(
@@ -244,11 +261,14 @@ impl Operator {
         Process::Provisioning
             .step(id, "residency", resident)
             .await?;
+        done(ProvisionStep::Fenced);
         Process::Provisioning
             .step(id, "seed", self.seed_once(&record, seed))
             .await?;
+        done(ProvisionStep::Seeded);
         let activate = registry::set_status(&main, record.id, TenantStatus::Active);
         Process::Provisioning.step(id, "activate", activate).await?;
+        done(ProvisionStep::Active);
         registry::find(&main, record.id)
             .await?
             .ok_or(RuntimeError::UnknownTenant { id: record.id }.into())

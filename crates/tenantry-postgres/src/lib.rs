@@ -34,6 +34,7 @@ pub use handles::client::Tenantry;
 pub use handles::global::{Global, GlobalExecutor};
 pub use handles::row::PgRow;
 pub use handles::tenant::{Tenant, TenantExecutor};
+pub use handles::tenant_ref::TenantRef;
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
 pub use handles::transaction_closure::{Isolation, TransactionOptions, TransactionWork};
 pub use limits::tier::Limits;

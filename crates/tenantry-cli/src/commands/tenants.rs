@@ -1,6 +1,8 @@
 //! `tenantry tenants ...`: the registry, and each tenant's life.
 
-use tenantry_ops::{Error, NewTenant, Operator, PlacementKind, Reason, TenantRef};
+use tenantry_ops::{
+    Error, NewTenant, NoSeed, Operator, PlacementKind, ProvisionStep, Reason, TenantRef,
+};
 use tenantry_postgres::TenantRecord;
 use tokio_postgres::error::SqlState;
 
@@ -9,7 +11,7 @@ use crate::args::{
 };
 use crate::exit::{Fatal, Status, describe};
 use crate::migrations;
-use crate::progress::RowsDeleted;
+use crate::progress::{RowsDeleted, Steps};
 use crate::render::{erasure, tenants};
 
 /// Runs `tenantry tenants <command>`.
@@ -133,10 +135,14 @@ async fn provision(
                 .map_err(|_| Fatal::new(format!("--id {id:?} is not a UUID")))?,
         );
     }
-    printed(
-        operator.provision(&tenant, &migrations.tenant).await,
-        args.json,
-    )
+    let progress = Steps::new(ProvisionStep::count(placement), args.json);
+    let provisioned = operator
+        .provision_with_progress(&tenant, &migrations.tenant, &NoSeed, &|step| {
+            progress.done(step)
+        })
+        .await;
+    progress.finish();
+    printed(provisioned, args.json)
 }
 
 async fn erase(operator: &Operator, args: &EraseArgs) -> Result<Status, Fatal> {
@@ -146,7 +152,7 @@ async fn erase(operator: &Operator, args: &EraseArgs) -> Result<Status, Fatal> {
         ));
     }
     let tenant = tenant(operator, &args.change.tenant).await?;
-    let progress = RowsDeleted::new();
+    let progress = RowsDeleted::new(args.change.tenant.json);
     let erased = operator
         .erase_with_progress(tenant.id, &reason(&args.change), &|rows| {
             progress.deleted(rows)

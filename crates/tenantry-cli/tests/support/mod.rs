@@ -33,6 +33,13 @@ fn url(port: Option<u16>, database: &str) -> String {
     superuser_url(port.unwrap_or_else(main_port), database)
 }
 
+/// `command` without the environment variables that would connect it.
+fn without_connection_variables(command: &mut Command) -> &mut Command {
+    command
+        .env_remove("DATABASE_URL")
+        .env_remove("TENANTRY_APP_ROLE")
+}
+
 /// What a run of the binary did.
 pub struct Run {
     pub code: i32,
@@ -150,25 +157,53 @@ impl Scratch {
 
     /// Runs `tenantry` with the connection flags, then `args`.
     pub fn run(&self, args: &[&str]) -> Run {
+        Run::of(self.command(args).output().expect("run tenantry"))
+    }
+
+    /// Runs `tenantry` as [`Scratch::run`] does, with a terminal (made by
+    /// `script`) for its standard output and error: what a person at a
+    /// terminal sees, escape sequences and all, is in `stdout`.
+    pub fn run_on_terminal(&self, args: &[&str]) -> Run {
+        let command = self.command(args);
+        let line: Vec<String> = std::iter::once(command.get_program())
+            .chain(command.get_args())
+            .map(|word| {
+                let word = word.to_str().expect("UTF-8 argument");
+                format!("'{}'", word.replace('\'', "'\\''"))
+            })
+            .collect();
+        Run::of(
+            without_connection_variables(&mut Command::new("script"))
+                .args([
+                    "--quiet",
+                    "--return",
+                    "--command",
+                    &line.join(" "),
+                    "/dev/null",
+                ])
+                .output()
+                .expect("run tenantry under script"),
+        )
+    }
+
+    /// The command running `tenantry` with the connection flags, then `args`.
+    fn command(&self, args: &[&str]) -> Command {
         let mut command = Command::new(env!("CARGO_BIN_EXE_tenantry"));
-        command
-            .env_remove("DATABASE_URL")
-            .env_remove("TENANTRY_APP_ROLE")
+        without_connection_variables(&mut command)
             .args(["--database-url", &self.url()])
             .args(["--app-role", &self.app_role])
             .args(["--template-database", &self.template]);
         if self.ports.contains(&Some(SECOND_PORT)) {
             command.args(["--server", &format!("{SECOND}={}", self.second_url())]);
         }
-        Run::of(command.args(args).output().expect("run tenantry"))
+        command.args(args);
+        command
     }
 
     /// Runs `tenantry` with exactly `args`, and no connection settings.
     pub fn run_bare(args: &[&str]) -> Run {
         Run::of(
-            Command::new(env!("CARGO_BIN_EXE_tenantry"))
-                .env_remove("DATABASE_URL")
-                .env_remove("TENANTRY_APP_ROLE")
+            without_connection_variables(&mut Command::new(env!("CARGO_BIN_EXE_tenantry")))
                 .args(args)
                 .output()
                 .expect("run tenantry"),

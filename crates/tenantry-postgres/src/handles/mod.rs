@@ -1,5 +1,6 @@
 //! What an application holds: the connected library, a tenant's handle, the
-//! global handle, a tenant transaction, and the rows they return.
+//! global handle, a tenant transaction, the rows they return, and the
+//! reference to a tenant a background job carries.
 
 pub(crate) mod client;
 pub(crate) mod global;
@@ -7,5 +8,6 @@ mod retry;
 pub(crate) mod row;
 pub(crate) mod shared;
 pub(crate) mod tenant;
+pub(crate) mod tenant_ref;
 pub(crate) mod transaction;
 pub(crate) mod transaction_closure;

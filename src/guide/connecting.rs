@@ -191,13 +191,20 @@
 //! against a coordinator and two workers in continuous integration (see the
 //! operator's page for migrations on Citus).
 //!
-//! # TLS: not yet
+//! # TLS
 //!
-//! tenantry does not speak TLS yet: every connection is unencrypted, and a
-//! URL with `sslmode=require` fails to connect (the default
-//! `sslmode=prefer` connects without TLS). Until it does, keep the database
-//! on a private network, or reach it through a local proxy that speaks TLS
-//! to the server.
+//! Connection strings have libpq's meaning, TLS included, for every
+//! connection tenantry opens (pools, tenant databases, the registry's
+//! listener, cancel requests, the operator and the command line): `sslmode`
+//! `disable`, `prefer` (the default), `require`, `verify-ca` or
+//! `verify-full`, with `sslrootcert` (a file, or `system`), `sslcert` and
+//! `sslkey` for a client certificate, and the protocol bounds. TLS (rustls)
+//! is negotiated beneath the stream that carries each statement's tenant
+//! context, so statements keep their one round trip. A setting tenantry
+//! does not support is refused when read, never ignored; a connection that
+//! cannot be opened is [`Error::Connect`](crate::Error::Connect), with the
+//! failure's kind (a certificate not trusted, a host name that does not
+//! match, a server without TLS under `require`, ...).
 //!
 //! [`Config`]: crate::Config
 //! [`Config::new`]: crate::Config::new

@@ -14,6 +14,21 @@ use crate::exit::Fatal;
 /// Where the shipped binary looks when `--migrations` is not given.
 pub(crate) const DEFAULT_DIRECTORY: &str = "migrations";
 
+/// The migrations a command runs: those the binary embeds, else those of
+/// `--migrations` (or the default directory); both at once is an error.
+pub(crate) fn choose(
+    embedded: Option<Migrations>,
+    directory: Option<&Path>,
+) -> Result<Migrations, Fatal> {
+    match (embedded, directory) {
+        (Some(_), Some(_)) => Err(Fatal::new(
+            "this binary embeds its migrations; --migrations does not apply",
+        )),
+        (Some(embedded), None) => Ok(embedded),
+        (None, directory) => load(directory.unwrap_or(DEFAULT_DIRECTORY.as_ref())),
+    }
+}
+
 /// Both sets of `directory`.
 pub(crate) fn load(directory: &Path) -> Result<Migrations, Fatal> {
     let set = |name: &str| {

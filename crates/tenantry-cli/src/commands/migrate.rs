@@ -20,19 +20,7 @@ pub(crate) async fn run(
     embedded: Option<Migrations>,
 ) -> Result<Status, Fatal> {
     let operator = connection.operator()?;
-    let migrations = match (embedded, &args.migrations) {
-        (Some(_), Some(_)) => {
-            return Err(Fatal::new(
-                "this binary embeds its migrations; --migrations does not apply",
-            ));
-        }
-        (Some(embedded), None) => embedded,
-        (None, directory) => migrations::load(
-            directory
-                .as_deref()
-                .unwrap_or(migrations::DEFAULT_DIRECTORY.as_ref()),
-        )?,
-    };
+    let migrations = migrations::choose(embedded, args.migrations.as_deref())?;
     check_reachable(&connection.servers()?).await?;
     let options = MigrateOptions {
         concurrency: usize::from(args.concurrency),

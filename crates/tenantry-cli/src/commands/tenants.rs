@@ -108,19 +108,7 @@ async fn provision(
     args: &ProvisionArgs,
     embedded: Option<tenantry_ops::Migrations>,
 ) -> Result<Status, Fatal> {
-    let migrations = match (embedded, &args.migrations) {
-        (Some(_), Some(_)) => {
-            return Err(Fatal::new(
-                "this binary embeds its migrations; --migrations does not apply",
-            ));
-        }
-        (Some(embedded), None) => embedded,
-        (None, directory) => migrations::load(
-            directory
-                .as_deref()
-                .unwrap_or(migrations::DEFAULT_DIRECTORY.as_ref()),
-        )?,
-    };
+    let migrations = migrations::choose(embedded, args.migrations.as_deref())?;
     let placement = match args.placement {
         Placement::Pool => PlacementKind::Pool,
         Placement::Schema => PlacementKind::Schema,

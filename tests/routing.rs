@@ -184,12 +184,15 @@ async fn unknown_and_inactive_tenants_are_refused() {
     );
     // Nor can the application make a handle that skips the registry: that
     // is for the operator's privileged connection.
-    assert!(matches!(db.tenant_at(&record), Err(Error::Config(_))));
+    assert!(matches!(db.tenant_at(&record).await, Err(Error::Config(_))));
     // Allowing a privileged role does not make an ordinary role one.
     let allowed = Tenantry::connect(world.app_config().allow_privileged_role())
         .await
         .unwrap();
-    assert!(matches!(allowed.tenant_at(&record), Err(Error::Config(_))));
+    assert!(matches!(
+        allowed.tenant_at(&record).await,
+        Err(Error::Config(_))
+    ));
 }
 
 #[tokio::test]

@@ -1,5 +1,6 @@
 //! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier,
-//! suspend, resume, erase, abandon, show, erasure-report), `verify`.
+//! suspend, resume, erase, abandon, show, erasure-report), `servers` (list,
+//! add, remove), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
 //! the command line (from a checkout: `cargo install --path
@@ -79,6 +80,21 @@
 //! 1 refused (a tenant in the wrong status, erased, unknown, an erasure
 //! that left something), 2 on usage and connection errors (`erase` without
 //! `--yes`, a server that cannot be reached).
+//!
+//! # `tenantry servers`
+//!
+//! ```sh
+//! tenantry servers add eu-2 postgres://db-eu-2.internal/saas --actor alice   # then migrated
+//! tenantry servers list --json
+//! tenantry servers remove eu-2
+//! ```
+//!
+//! Servers recorded in the registry, beside those of `--server`: `add`
+//! refuses a URL with a password (each application supplies its own
+//! credentials) and a server that does not answer, records it, and applies
+//! the tenant migrations to it (as `Operator::add_server`); every running
+//! application routes to it from then on without a restart. `remove` is
+//! refused while any tenant's registry row names the server.
 //!
 //! # `tenantry verify`
 //!

@@ -102,8 +102,8 @@
 //! [`Tenantry::tenant`] fails with [`Error::UnknownTenant`] for an id the
 //! registry does not have, [`Error::TenantNotActive`] for a tenant that is
 //! being provisioned, suspended, moving or erased, and
-//! [`Error::UnknownServer`] for one on a server the configuration does not
-//! name. A handle made before its tenant was suspended or moved is refused
+//! [`Error::UnknownServer`] for one on a server that neither the
+//! configuration nor the registry names. A handle made before its tenant was suspended or moved is refused
 //! at its next statement ([`Error::TenantNotActive`],
 //! [`Error::TenantMoved`]): get a new one.
 //!
@@ -111,6 +111,28 @@
 //! tenant of the main server, as in the quickstart; [`Tenantry::connect`]
 //! refuses it ([`Error::RegistryInUse`]) once the registry records a tenant
 //! (see [`connecting`](super::connecting)).
+//!
+//! # Servers added at run time
+//!
+//! Giving a tenant a server of its own need not be a configuration change
+//! and a restart of every instance. The operator records the server in the
+//! registry, by name and address only (`Operator::add_server`, or
+//! `tenantry servers add eu-2 postgres://eu-2.internal/saas`), and applies
+//! the tenant migrations to it; from then on tenants can be provisioned or
+//! moved there. A running instance that meets a tenant on a server its
+//! configuration does not name reads the server's address through
+//! `tenantry_control.server_by_name` (the only access its role has), opens
+//! a pool for it under its own budget, and keeps it until the registry
+//! announces a change to that server. A configured server of the same name
+//! wins.
+//!
+//! The registry holds no secret: a URL with a password is refused. Each
+//! process supplies its own credentials through a [`ServerCredentials`]
+//! provider ([`Config::server_credentials`]); the default,
+//! [`EnvironmentCredentials`], reads `TENANTRY_SERVER_<NAME>_USER` and
+//! `TENANTRY_SERVER_<NAME>_PASSWORD` and falls back to the main server's
+//! role and password. TLS settings are the main server's unless the
+//! recorded URL names its own.
 //!
 //! # Connections
 //!
@@ -162,6 +184,12 @@
 //! [`Placement::Database`]: crate::Placement::Database
 //! [`Config::new`]: crate::Config::new
 //! [`Config::server`]: crate::Config::server
+//! [`Config::server_credentials`]: crate::Config::server_credentials
+//! [`ServerCredentials`]: crate::ServerCredentials
+//! [`EnvironmentCredentials`]: crate::EnvironmentCredentials
+//! [`Config::server_credentials`]: crate::Config::server_credentials
+//! [`ServerCredentials`]: crate::ServerCredentials
+//! [`EnvironmentCredentials`]: crate::EnvironmentCredentials
 //! [`Config::registry`]: crate::Config::registry
 //! [`Config::pool_only`]: crate::Config::pool_only
 //! [`Config::registry_heartbeat`]: crate::Config::registry_heartbeat

@@ -57,6 +57,13 @@ pub(crate) enum Command {
         #[command(subcommand)]
         command: TenantsCommand,
     },
+    /// Servers added to the registry at run time, which every running
+    /// application learns without a restart.
+    Servers {
+        /// What to do with them.
+        #[command(subcommand)]
+        command: ServersCommand,
+    },
     /// Audits the catalog of every database (each server's own, each
     /// template, every tenant database) for what would let one tenant reach
     /// another's rows (row-level security, policies, tenant-led indexes and
@@ -116,6 +123,49 @@ pub(crate) enum TenantsCommand {
     /// The proof of a tenant's erasure: every table and object checked with
     /// what was left, who asked, why, when, and the record's digest.
     ErasureReport(TenantArgs),
+}
+
+/// `tenantry servers ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ServersCommand {
+    /// Every server the registry records (not those given with `--server`).
+    List {
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Records a server (its URL without a password: each application
+    /// supplies its credentials) once it answers, then applies the tenant
+    /// migrations to it.
+    Add(AddServerArgs),
+    /// Removes a server that no tenant lives on.
+    Remove {
+        /// The server's name.
+        #[arg(value_name = "NAME")]
+        name: String,
+    },
+}
+
+/// `tenantry servers add`.
+#[derive(Debug, Args)]
+pub(crate) struct AddServerArgs {
+    /// Its name (`eu-1`): what `tenants provision --on` and tenants'
+    /// registry rows call it.
+    #[arg(value_name = "NAME")]
+    pub(crate) name: String,
+    /// The URL of its own database, without a password.
+    #[arg(value_name = "URL")]
+    pub(crate) url: String,
+    /// Who adds it (recorded).
+    #[arg(long, env = "TENANTRY_ACTOR")]
+    pub(crate) actor: String,
+    /// The directory holding `shared/` and `tenant/` migrations [default:
+    /// migrations].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) migrations: Option<PathBuf>,
+    /// Print JSON instead of text.
+    #[arg(long)]
+    pub(crate) json: bool,
 }
 
 /// A tenant, and how to print the outcome.

@@ -8,6 +8,7 @@ mod support;
 
 use serde_json::{Value, json};
 use support::{SECOND, Scratch};
+use tenantry_ops::migrate::CONTROL_MIGRATIONS;
 use tenantry_postgres::MAIN_SERVER;
 
 const PLANS: &str = "CREATE TABLE plans (id text PRIMARY KEY, seats integer NOT NULL);";
@@ -67,12 +68,18 @@ fn migrate_applies_every_set_and_a_second_run_finds_everything_current() {
     assert_eq!(counts(&document), (3, 0, 0, 3, 0), "{document:#}");
     assert_eq!(document["success"], true);
     assert_eq!(document["dry_run"], false);
+    let control: Vec<i64> = CONTROL_MIGRATIONS
+        .migrations()
+        .iter()
+        .map(|migration| migration.version())
+        .collect();
     assert_eq!(
         target(&document, "control", MAIN_SERVER, "tenantry_control"),
         &json!({
             "set": "control", "server": "main", "database": null, "schema": "tenantry_control",
-            "tenant": null, "outcome": "applied", "versions": [1, 2, 3, 4, 5, 6],
-            "failed_version": null, "error": null, "unknown": [], "schema_version": 6,
+            "tenant": null, "outcome": "applied", "versions": control,
+            "failed_version": null, "error": null, "unknown": [],
+            "schema_version": CONTROL_MIGRATIONS.latest(),
         })
     );
     assert_eq!(

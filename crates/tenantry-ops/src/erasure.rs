@@ -238,7 +238,7 @@ impl Operator {
         // Every server first: one that cannot be reached fails the call
         // before anything changes.
         let mut servers = Vec::new();
-        for name in self.servers() {
+        for name in self.servers().await? {
             let client = self.connect(&name, None).await?;
             servers.push((name, client));
         }
@@ -350,7 +350,7 @@ impl Operator {
     ) -> Result<Vec<ErasureCheck>, Error> {
         let mut checks = Vec::new();
         for (server, client) in servers {
-            let database = self.database_name(server)?;
+            let database = self.database_name(server).await?;
             let tables = purge::tenant_tables(client).await?;
             let counts = purge::count_rows(client, &tables, record.id).await?;
             for (table, remaining) in tables.iter().zip(counts) {
@@ -379,7 +379,7 @@ impl Operator {
         if let Some((object, sql, name)) = own {
             checks.push(ErasureCheck {
                 server: server.clone(),
-                database: self.database_name(server)?,
+                database: self.database_name(server).await?,
                 object,
                 remaining: home.query_one(sql, &[&name.as_str()]).await?.get(0),
             });

@@ -103,6 +103,35 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+    /// A server to add to the registry has a name that is not a lower-case
+    /// word (`eu-1`, `shard_2`: a letter, then up to 39 letters, digits, `-`
+    /// or `_`), or is `main`; nothing was recorded.
+    #[error(
+        "{name:?} is not a server name: a lower-case letter, then up to 39 letters, digits, - or _, and not main"
+    )]
+    InvalidServerName {
+        /// The name given.
+        name: String,
+    },
+    /// A server of this name is configured or recorded already, elsewhere;
+    /// nothing was recorded.
+    #[error("server {name:?} exists already, at {existing}")]
+    ServerExists {
+        /// The name.
+        name: String,
+        /// Where the server of that name is (its connection string, or
+        /// `the operator's configuration`).
+        existing: String,
+    },
+    /// A server cannot be removed from the registry while tenants live or
+    /// lived on it (an erased tenant's tombstone names its server too).
+    #[error("server {name:?} still holds {tenants} tenant(s); nothing was removed")]
+    ServerInUse {
+        /// The server.
+        name: String,
+        /// How many registry rows name it.
+        tenants: i64,
+    },
     /// Auditing one database of the deployment failed (it could not be
     /// reached or its catalog read), so the audit is incomplete.
     #[error("cannot verify database {database:?} on server {server:?}: {source}")]

@@ -2,6 +2,8 @@
 //! and lists tenants. It connects as a role that owns the schemas and may
 //! create databases (the application's role must not).
 
+use std::collections::HashMap;
+use std::sync::Mutex;
 use std::time::Duration;
 
 use tenantry_query::Identifier;
@@ -13,7 +15,6 @@ use tokio::sync::OnceCell;
 
 use crate::Error;
 use crate::registry::{self, TenantRef};
-use tenantry_postgres::Error as RuntimeError;
 
 /// The name of the template database kept on each server for new database tenants.
 pub const TEMPLATE_DATABASE: &str = "tenantry_template";
@@ -48,6 +49,8 @@ pub struct Operator {
     /// The runtime on the operator's own connections, opened on first use:
     /// how the operator works inside one tenant (seeding it).
     runtime: OnceCell<Tenantry>,
+    /// Servers the registry records, as last read (see [`Operator::servers`]).
+    pub(crate) registered: Mutex<HashMap<String, ConnectOptions>>,
 }
 
 /// How long a status change waits for a tenant's writing transactions by
@@ -65,6 +68,7 @@ impl Operator {
             fence_wait: DEFAULT_FENCE_WAIT,
             erase_batch: crate::purge::BATCH_ROWS,
             runtime: OnceCell::new(),
+            registered: Mutex::default(),
         }
     }
 
@@ -134,55 +138,17 @@ impl Operator {
             .await?)
     }
 
+    /// The configuration the operator connects with.
+    pub(crate) fn config(&self) -> &Config {
+        &self.config
+    }
+
     pub(crate) fn template(&self) -> &Identifier {
         &self.template
     }
 
     pub(crate) fn grant_roles(&self) -> &[Identifier] {
         &self.grant_to
-    }
-
-    fn server_config(&self, server: &str) -> Result<&ConnectOptions, Error> {
-        self.config
-            .all_servers()
-            .find(|(name, _)| *name == server)
-            .map(|(_, config)| config)
-            .ok_or_else(|| {
-                RuntimeError::UnknownServer {
-                    name: server.to_owned(),
-                }
-                .into()
-            })
-    }
-
-    /// The name of `server`'s own database (libpq's default: the user's name).
-    pub(crate) fn database_name(&self, server: &str) -> Result<String, Error> {
-        let config = self.server_config(server)?;
-        Ok(config
-            .get_dbname()
-            .or(config.get_user())
-            .unwrap_or("postgres")
-            .to_owned())
-    }
-
-    /// The names of every configured server, `main` first.
-    pub fn servers(&self) -> Vec<String> {
-        self.config
-            .all_servers()
-            .map(|(name, _)| name.to_owned())
-            .collect()
-    }
-
-    fn database_config(
-        &self,
-        server: &str,
-        database: Option<&Identifier>,
-    ) -> Result<ConnectOptions, Error> {
-        let config = self.server_config(server)?.clone();
-        Ok(match database {
-            Some(database) => config.dbname(database.as_str()),
-            None => config,
-        })
     }
 
     /// A new connection to `database` on `server` (its own database if
@@ -192,7 +158,11 @@ impl Operator {
         server: &str,
         database: Option<&Identifier>,
     ) -> Result<Client, Error> {
-        Ok(self.database_config(server, database)?.connect().await?)
+        Ok(self
+            .database_options(server, database)
+            .await?
+            .connect()
+            .await?)
     }
 
     /// The registry row of `tenant`, by id or slug, with its migration state
@@ -212,7 +182,7 @@ impl Operator {
 impl std::fmt::Debug for Operator {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Operator")
-            .field("servers", &self.servers())
+            .field("servers", &self.configured_servers())
             .field("grant_to", &self.grant_to)
             .field("shared_schema", &self.shared_schema)
             .field("template", &self.template)

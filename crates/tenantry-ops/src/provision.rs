@@ -185,12 +185,8 @@ impl Operator {
         done: &(dyn Fn(ProvisionStep) + Sync),
     ) -> Result<TenantRecord, Error> {
         let placement = tenant.placement()?;
-        self.servers()
-            .contains(&tenant.server)
-            .then_some(())
-            .ok_or_else(|| RuntimeError::UnknownServer {
-                name: tenant.server.clone(),
-            })?;
+        // An unknown server is refused before anything is written.
+        self.server_config(&tenant.server).await?;
         let main = self.connect(MAIN_SERVER, None).await?;
         // An unreachable server fails the call before anything is written.
         let server = self.connect(&tenant.server, None).await?;
@@ -369,7 +365,7 @@ impl Operator {
         if seed.writes_nothing() {
             return Ok(());
         }
-        let tenant = self.runtime().await?.tenant_at(record)?;
+        let tenant = self.runtime().await?.tenant_at(record).await?;
         let transaction = tenant.transaction().await?;
         let inserted = transaction
             .raw_execute(

@@ -44,6 +44,9 @@ fn error_type(error: &Error) -> &'static str {
         Error::TenantExists { .. } => "tenant_exists",
         Error::MigrationChanged { .. } => "migration_changed",
         Error::NonTransactionalMigrationFailed { .. } => "non_transactional_migration_failed",
+        Error::InvalidServerName { .. } => "invalid_server_name",
+        Error::ServerExists { .. } => "server_exists",
+        Error::ServerInUse { .. } => "server_in_use",
         Error::Verify { .. } => "verify",
     }
 }

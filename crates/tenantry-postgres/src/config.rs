@@ -9,7 +9,9 @@ use tenantry_query::TenantId;
 use crate::Error;
 use crate::limits::tier::Limits;
 use crate::limits::tiers::Tiers;
-use crate::options::{ConnectOptions, apply_environment};
+use crate::options::{
+    ConnectOptions, Credentials, CredentialsProvider, ServerCredentials, apply_environment,
+};
 use crate::routing::Routing;
 use crate::telemetry::TelemetryConfig;
 
@@ -44,6 +46,7 @@ pub struct Config {
     pub(crate) connection_lifetime: Duration,
     pub(crate) telemetry: TelemetryConfig,
     pub(crate) tiers: Tiers,
+    pub(crate) server_credentials: CredentialsProvider,
 }
 
 /// Prepared statements kept per connection unless configured otherwise.
@@ -83,6 +86,7 @@ impl Config {
             connection_lifetime: Duration::from_secs(30 * 60),
             telemetry: TelemetryConfig::default(),
             tiers: Tiers::default(),
+            server_credentials: CredentialsProvider::default(),
         }
     }
 
@@ -110,6 +114,25 @@ impl Config {
         }
         self.servers.push((name.to_owned(), options));
         Ok(self)
+    }
+
+    /// Where the credentials of servers added to the registry at run time
+    /// come from (default: [`EnvironmentCredentials`](crate::EnvironmentCredentials),
+    /// falling back to the main server's role and password). A configured
+    /// server ([`Config::server`]) of the same name is used instead of the
+    /// registry's.
+    pub fn server_credentials(mut self, provider: impl ServerCredentials) -> Self {
+        self.server_credentials = CredentialsProvider(std::sync::Arc::new(provider));
+        self
+    }
+
+    /// The settings of server `name`, which the registry records at `url`
+    /// (without credentials): completed with this configuration's
+    /// credentials provider and, unless `url` names its own, the main
+    /// server's TLS settings.
+    pub async fn registered_server(&self, name: &str, url: &str) -> Result<ConnectOptions, Error> {
+        let credentials: Credentials = self.server_credentials.0.credentials(name).await?;
+        ConnectOptions::registered(url, &self.postgres, credentials)
     }
 
     /// Routes tenants through the tenant registry (the `tenantry_control`

@@ -37,8 +37,18 @@ pub const TENANT_LOOKUP: &str = "tenant_by_id";
 /// sure that no registered tenant would be routed to the shared tables.
 pub const TENANTS_RECORDED: &str = "has_tenants";
 
-/// The channel registry changes are announced on (payload: the tenant id).
+/// The function that returns the connection string (without credentials)
+/// of a server added at run time, by name: how the application learns
+/// servers that its configuration does not name.
+pub const SERVER_LOOKUP: &str = "server_by_name";
+
+/// The channel registry changes are announced on (payload: the tenant id,
+/// or [`SERVER_CHANGE_PREFIX`] and a server's name).
 pub const CHANGES_CHANNEL: &str = "tenantry_registry";
+
+/// What a notification of a change to a server added at run time starts
+/// with, before the server's name.
+pub const SERVER_CHANGE_PREFIX: &str = "server:";
 
 /// The schema tenantry keeps its own objects in, in every migrated database.
 pub const TENANTRY_SCHEMA: &str = "tenantry";

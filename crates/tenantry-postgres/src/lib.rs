@@ -38,7 +38,10 @@ pub use handles::tenant_ref::TenantRef;
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
 pub use handles::transaction_closure::{Isolation, TransactionOptions, TransactionWork};
 pub use limits::tier::Limits;
-pub use options::{ConnectOptions, RootCerts, SslMode, TargetSessionAttrs};
+pub use options::{
+    ConnectOptions, Credentials, EnvironmentCredentials, RootCerts, ServerCredentials, SslMode,
+    TargetSessionAttrs,
+};
 pub use placement::{MigrationFailure, Placement, StatusChange, TenantRecord, TenantStatus};
 pub use routing::registry;
 pub use transport::ConnectFailure;

@@ -65,5 +65,6 @@ async fn estimate_targets(operator: &Operator) -> u64 {
             tenant.status != TenantStatus::Erased && tenant.placement != Placement::Pool
         })
         .count();
-    (2 + 2 * operator.servers().len() + own) as u64
+    let servers = operator.servers().await.map_or(1, |servers| servers.len());
+    (2 + 2 * servers + own) as u64
 }

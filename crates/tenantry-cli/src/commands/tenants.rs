@@ -6,10 +6,11 @@ use tenantry_ops::{
 use tenantry_postgres::TenantRecord;
 use tokio_postgres::error::SqlState;
 
+use super::refused;
 use crate::args::{
     ChangeArgs, ConnectionArgs, EraseArgs, Placement, ProvisionArgs, TenantArgs, TenantsCommand,
 };
-use crate::exit::{Fatal, Status, describe};
+use crate::exit::{Fatal, Status};
 use crate::migrations;
 use crate::progress::{RowsDeleted, Steps};
 use crate::render::{erasure, tenants};
@@ -91,16 +92,6 @@ fn printed(outcome: Result<TenantRecord, Error>, json: bool) -> Result<Status, F
         }
         Err(error) => refused(error),
     }
-}
-
-/// An operation that failed: fatal if a server could not be reached,
-/// refused (exit 1) otherwise.
-fn refused(error: Error) -> Result<Status, Fatal> {
-    if let Error::Runtime(tenantry_postgres::Error::Connect { .. }) = error {
-        return Err(Fatal::because("cannot reach a server", &error));
-    }
-    eprintln!("error: {}", describe(&error));
-    Ok(Status::Failure)
 }
 
 async fn provision(

@@ -90,7 +90,7 @@ impl<'a> FailureLine<'a> {
     }
 }
 
-fn timestamp(at: OffsetDateTime) -> String {
+pub(super) fn timestamp(at: OffsetDateTime) -> String {
     at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 

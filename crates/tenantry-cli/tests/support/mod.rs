@@ -84,6 +84,8 @@ pub struct Scratch {
     pub template: String,
     /// The ports of the servers the database exists on (`None`: main).
     ports: Vec<Option<u16>>,
+    /// Whether the second server is given to the commands (`--server`).
+    second_configured: bool,
     names: Throwaway,
     migrations: tempfile::TempDir,
 }
@@ -106,6 +108,7 @@ impl Scratch {
             app_role: names.app_role(),
             template: format!("{}_template", names.database()),
             ports: Vec::new(),
+            second_configured: false,
             names,
             migrations,
         };
@@ -113,8 +116,17 @@ impl Scratch {
         scratch
     }
 
-    /// The same database and role on the second server too.
+    /// The same database and role on the second server too, given to every
+    /// command as server `eu-1`.
     pub fn with_second_server(mut self) -> Self {
+        self.create_on(Some(SECOND_PORT));
+        self.second_configured = true;
+        self
+    }
+
+    /// The same database and role on the second server, which no command
+    /// is told of (for a server added to the registry).
+    pub fn with_unconfigured_second_server(mut self) -> Self {
         self.create_on(Some(SECOND_PORT));
         self
     }
@@ -193,7 +205,7 @@ impl Scratch {
             .args(["--database-url", &self.url()])
             .args(["--app-role", &self.app_role])
             .args(["--template-database", &self.template]);
-        if self.ports.contains(&Some(SECOND_PORT)) {
+        if self.second_configured {
             command.args(["--server", &format!("{SECOND}={}", self.second_url())]);
         }
         command.args(args);
@@ -250,7 +262,7 @@ impl Scratch {
     /// An operator like the binary's, through the library.
     pub fn operator(&self) -> Operator {
         let mut config = Config::new(&self.url()).expect("URL");
-        if self.ports.contains(&Some(SECOND_PORT)) {
+        if self.second_configured {
             config = config.server(SECOND, &self.second_url()).expect("server");
         }
         Operator::new(config)

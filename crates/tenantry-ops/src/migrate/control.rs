@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 6] = [
+static CONTROL: [Migration; 7] = [
     Migration::new(
         1,
         "create_tenants",
@@ -151,6 +151,36 @@ END
 $$;
 CREATE TRIGGER keep_tombstone BEFORE UPDATE OR DELETE ON tenants
     FOR EACH ROW WHEN (OLD.status = 'erased') EXECUTE FUNCTION keep_tombstone();
+"#,
+    ),
+    // Servers added at run time, beside those of each process's
+    // configuration: a name and a connection string without credentials
+    // (each process supplies its own). A change is announced on the
+    // registry's channel (payload `server:<name>`), and the application
+    // roles may execute the lookup of one server's address, not read the
+    // table.
+    Migration::new(
+        10,
+        "record_servers",
+        r#"
+CREATE TABLE servers (
+    name text PRIMARY KEY CHECK (name ~ '^[a-z][a-z0-9_-]{0,39}$'),
+    url text NOT NULL CHECK (btrim(url) <> ''),
+    added_by text NOT NULL CHECK (btrim(added_by) <> ''),
+    added_at timestamptz NOT NULL DEFAULT now()
+);
+CREATE FUNCTION announce_server_change() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM pg_notify('tenantry_registry', 'server:' || COALESCE(NEW.name, OLD.name));
+    RETURN NULL;
+END
+$$;
+CREATE TRIGGER announce_server_change AFTER INSERT OR UPDATE OR DELETE ON servers
+    FOR EACH ROW EXECUTE FUNCTION announce_server_change();
+CREATE FUNCTION server_by_name(server text) RETURNS text
+    LANGUAGE sql STABLE SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT url FROM tenantry_control.servers WHERE name = server $$;
+REVOKE EXECUTE ON FUNCTION server_by_name(text) FROM PUBLIC;
 "#,
     ),
 ];

@@ -109,24 +109,53 @@ impl Operator {
         Ok(report)
     }
 
+    /// Applies `migrations.tenant` to the targets of `server` alone (its
+    /// pool tables, and its template if it has one), and records their
+    /// state: how a server added at run time is made ready for tenants.
+    pub(crate) async fn migrate_server(
+        &self,
+        server: &str,
+        migrations: &Migrations,
+        options: MigrateOptions,
+    ) -> Result<MigrationReport, Error> {
+        let targets = self.server_targets(server).await?;
+        let mut report = MigrationReport::default();
+        report
+            .targets
+            .extend(fan_out::run(self, &migrations.tenant, targets, options, &|_| {}).await);
+        if !options.dry_run {
+            let client = self.connect(MAIN_SERVER, None).await?;
+            record_state(&client, &report.targets).await?;
+        }
+        Ok(report)
+    }
+
+    /// The targets of the tenant set on `server` itself: its pool tables,
+    /// and its template if it has one.
+    async fn server_targets(&self, server: &str) -> Result<Vec<Target>, Error> {
+        let target = |database: Option<Identifier>| -> Result<Target, Error> {
+            Ok(Target {
+                set: SetKind::Tenant,
+                server: server.to_owned(),
+                database,
+                schema: Identifier::new(POOL_SCHEMA)?,
+                tenant: None,
+            })
+        };
+        let mut targets = vec![target(None)?];
+        if self.template_exists(server).await? {
+            targets.push(target(Some(self.template().clone()))?);
+        }
+        Ok(targets)
+    }
+
     /// Every target of the tenant set: the pool tables and the template of
     /// each server, and every tenant that is not erased.
     async fn tenant_targets(&self, dry_run: bool) -> Result<Vec<Target>, Error> {
         let public = Identifier::new(POOL_SCHEMA)?;
-        let template = self.template().clone();
         let mut targets = Vec::new();
-        for server in self.servers() {
-            let target = |database: Option<Identifier>| Target {
-                set: SetKind::Tenant,
-                server: server.clone(),
-                database,
-                schema: public.clone(),
-                tenant: None,
-            };
-            targets.push(target(None));
-            if self.template_exists(&server).await? {
-                targets.push(target(Some(template.clone())));
-            }
+        for server in self.servers().await? {
+            targets.extend(self.server_targets(&server).await?);
         }
         let client = self.connect(MAIN_SERVER, None).await?;
         let registered = if dry_run && !registry::exists(&client).await? {

@@ -105,7 +105,7 @@ impl Operator {
     /// Every database to audit, in report order.
     async fn audit_targets(&self) -> Result<Vec<AuditTarget>, Error> {
         let mut targets = Vec::new();
-        for server in self.servers() {
+        for server in self.servers().await? {
             let template = self.template_exists(&server).await?;
             targets.push(AuditTarget {
                 server: server.clone(),
@@ -156,7 +156,7 @@ impl Operator {
     ) -> Result<DatabaseFindings, Error> {
         let database = match &target.database {
             Some(database) => database.as_str().to_owned(),
-            None => self.database_name(&target.server)?,
+            None => self.database_name(&target.server).await?,
         };
         let found = on_database(
             self,

@@ -15,6 +15,7 @@ use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
 use crate::routing::route::Route;
 use crate::routing::router::Router;
+use crate::routing::server_lookup;
 use crate::telemetry::{Telemetry, TenantIdentity, TenantUsage};
 use crate::{Config, Error};
 
@@ -56,12 +57,13 @@ impl Tenantry {
             allow_privileged_role: config.allow_privileged_role,
             connection_lifetime: config.connection_lifetime,
         };
-        let servers = Servers::new(
+        let servers = Arc::new(Servers::new(
             MAIN_SERVER,
             config
                 .all_servers()
                 .map(|(name, options)| Server::new(name.to_owned(), options.clone(), limits)),
-        );
+            limits,
+        ));
         // A first connection to every server: each is refused if its role
         // skips row-level security (unless allowed).
         for server in servers.all() {
@@ -90,7 +92,7 @@ impl Tenantry {
         if let Some(router) = &shared.router {
             tokio::spawn(listen(
                 Arc::downgrade(router),
-                Arc::downgrade(shared.servers.main()),
+                Arc::downgrade(&shared.servers),
                 shared.config.listener().clone(),
                 shared.config.registry_heartbeat,
             ));
@@ -110,15 +112,13 @@ impl Tenantry {
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {
         let route = match &self.shared.router {
             Some(router) => {
-                let citus = self.shared.config.is_citus();
-                let telemetry = &self.shared.telemetry;
                 router
                     .route(
                         &self.shared.servers,
+                        &self.shared.config,
                         &self.shared.gates,
-                        citus,
                         id,
-                        telemetry,
+                        &self.shared.telemetry,
                     )
                     .await?
             }
@@ -142,7 +142,7 @@ impl Tenantry {
     /// [`Config::allow_privileged_role`]) gets one, so it reaches nothing its
     /// role could not read anyway; an application resolves tenants with
     /// [`Tenantry::tenant`].
-    pub fn tenant_at(&self, record: &TenantRecord) -> Result<Tenant, Error> {
+    pub async fn tenant_at(&self, record: &TenantRecord) -> Result<Tenant, Error> {
         if !self.shared.privileged {
             return Err(Error::Config(
                 "a handle bypassing the registry is for the operator's privileged connection"
@@ -153,7 +153,8 @@ impl Tenantry {
             record.id,
             TenantIdentity::of(record),
             record.placement.clone(),
-            self.shared.servers.named(&record.server)?,
+            server_lookup::server(&self.shared.servers, &self.shared.config, &record.server)
+                .await?,
             self.shared.config.is_citus(),
             &self.shared.telemetry,
             (&self.shared.gates, &record.plan),
@@ -161,7 +162,9 @@ impl Tenantry {
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }
 
-    /// Connections open to server `name` now, across all its pools.
+    /// Connections open to server `name` now, across all its pools: a
+    /// configured server, or one the registry records that this process
+    /// has opened ([`Error::UnknownServer`] before its first use).
     pub fn open_connections(&self, server: &str) -> Result<usize, Error> {
         Ok(self.shared.servers.named(server)?.open_connections())
     }
@@ -210,11 +213,12 @@ async fn close_idle_connections(shared: Weak<Shared>) {
 
 impl std::fmt::Debug for Tenantry {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let servers: Vec<&str> = self
+        let servers: Vec<String> = self
             .shared
             .servers
             .all()
-            .map(|server| server.name.as_str())
+            .iter()
+            .map(|server| server.name.clone())
             .collect();
         f.debug_struct("Tenantry")
             .field("servers", &servers)

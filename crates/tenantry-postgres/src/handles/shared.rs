@@ -11,7 +11,7 @@ use crate::telemetry::Telemetry;
 /// The servers and settings behind every handle.
 pub(crate) struct Shared {
     pub(crate) config: Config,
-    pub(crate) servers: Servers,
+    pub(crate) servers: Arc<Servers>,
     /// Present when tenants are routed through the registry.
     pub(crate) router: Option<Arc<Router>>,
     /// Whether the main server's role skips row-level security (an

@@ -46,15 +46,13 @@ impl TenantExecutor {
             .router
             .as_ref()
             .expect("only routes of the registry are revoked");
-        let citus = self.shared.config.is_citus();
-        let telemetry = &self.shared.telemetry;
         let current = router
             .route(
                 &self.shared.servers,
+                &self.shared.config,
                 &self.shared.gates,
-                citus,
                 self.route.tenant,
-                telemetry,
+                &self.shared.telemetry,
             )
             .await?;
         if current.same_place(&self.route) {

@@ -2,7 +2,9 @@
 //! server to keep, read from a connection string as libpq reads it.
 
 mod conninfo;
+mod credentials;
 mod env;
+mod registered;
 mod session_attrs;
 mod ssl_mode;
 mod tls;
@@ -12,11 +14,13 @@ use std::str::FromStr;
 
 use tokio_postgres::config::{ChannelBinding, SslMode as DriverSslMode};
 
+pub use credentials::{Credentials, EnvironmentCredentials, ServerCredentials};
 pub use session_attrs::TargetSessionAttrs;
 pub use ssl_mode::SslMode;
 pub use tls::RootCerts;
 pub(crate) use tls::{TlsOptions, TlsVersion};
 
+pub(crate) use credentials::CredentialsProvider;
 pub(crate) use env::apply_environment;
 
 use crate::Error;

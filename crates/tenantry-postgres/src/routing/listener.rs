@@ -1,7 +1,7 @@
 //! The connection that keeps every process's route cache true: it listens
-//! for the registry's change notifications and evicts the tenant each names;
-//! while it is down (or stops answering its heartbeat), the cache is
-//! bypassed.
+//! for the registry's change notifications and evicts the tenant each names
+//! (or, for a server added at run time, the server and every route); while
+//! it is down (or stops answering its heartbeat), the cache is bypassed.
 
 use std::sync::{Arc, Weak};
 use std::time::Duration;
@@ -11,32 +11,33 @@ use tokio::sync::mpsc;
 use tokio_postgres::{AsyncMessage, Client};
 
 use super::router::Router;
-use crate::contract::CHANGES_CHANNEL;
+use crate::contract::{CHANGES_CHANNEL, SERVER_CHANGE_PREFIX};
 use crate::options::ConnectOptions;
-use crate::pool::Server;
+use crate::pool::Servers;
 use crate::transport::connect::{self, PlainConnection};
 
-/// Keeps a connection (to `listener`, within `main`'s budget) listening for
-/// registry changes for as long as `router` lives, reconnecting after
-/// failures; `heartbeat` bounds how long a silent connection is trusted.
+/// Keeps a connection (to `listener`, within the main server's budget)
+/// listening for registry changes for as long as `router` lives,
+/// reconnecting after failures; `heartbeat` bounds how long a silent
+/// connection is trusted.
 pub(crate) async fn listen(
     router: Weak<Router>,
-    main: Weak<Server>,
+    servers: Weak<Servers>,
     listener: ConnectOptions,
     heartbeat: Duration,
 ) {
     loop {
-        let Some(server) = main.upgrade() else {
+        let Some(live) = servers.upgrade() else {
             return;
         };
         // The listening connection counts against the main server's budget.
-        let permit = server.permit_outside_pools().await;
-        drop(server);
+        let permit = live.main().permit_outside_pools().await;
+        drop(live);
         if permit.is_some() {
             if let Ok(Ok((client, connection))) =
                 tokio::time::timeout(heartbeat, connect::plain(&listener)).await
             {
-                follow_changes(&router, &client, connection, heartbeat).await;
+                follow_changes(&router, &servers, &client, connection, heartbeat).await;
             }
         }
         drop(permit);
@@ -53,10 +54,11 @@ pub(crate) async fn listen(
 const RECONNECT_DELAY: Duration = Duration::from_millis(500);
 
 /// Subscribes to registry changes on `client` and evicts the tenant of each
-/// notification, until the connection fails, stops answering its heartbeat,
-/// or the router is gone.
+/// notification (or the server among `servers`, and every route), until the
+/// connection fails, stops answering its heartbeat, or the router is gone.
 async fn follow_changes(
     router: &Weak<Router>,
+    servers: &Weak<Servers>,
     client: &Client,
     mut connection: PlainConnection,
     heartbeat: Duration,
@@ -83,7 +85,14 @@ async fn follow_changes(
             tokio::select! {
                 notification = notifications.recv() => {
                     let Some(notification) = notification else { break };
-                    let tenant = notification.payload().parse().ok();
+                    let payload = notification.payload();
+                    if let Some(server) = payload.strip_prefix(SERVER_CHANGE_PREFIX) {
+                        if let Some(servers) = servers.upgrade() {
+                            servers.forget(server);
+                        }
+                    }
+                    // A payload that names no tenant (a server) evicts them all.
+                    let tenant = payload.parse().ok();
                     if with_router(router, |router| router.forget(tenant)).is_none() {
                         break;
                     }

@@ -7,6 +7,7 @@ mod listener;
 pub mod registry;
 pub(crate) mod route;
 pub(crate) mod router;
+pub(crate) mod server_lookup;
 
 pub(crate) use choice::Routing;
 pub(crate) use listener::listen;

@@ -7,7 +7,9 @@ use tenantry_query::Identifier;
 use tokio_postgres::Row;
 
 use crate::Error;
-use crate::contract::{CONTROL_SCHEMA, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED};
+use crate::contract::{
+    CONTROL_SCHEMA, SERVER_LOOKUP, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED,
+};
 use crate::placement::{Placement, TenantRecord};
 
 /// Reads a registry row of [`TENANT_COLUMNS`] (the operator's reads add
@@ -60,8 +62,25 @@ pub fn tenants_recorded_signature() -> String {
     format!("{CONTROL_SCHEMA}.{TENANTS_RECORDED}()")
 }
 
+/// The query of the connection string of the server added at run time
+/// named `$1` (no row: no such server).
+pub(crate) fn find_server_sql() -> String {
+    format!("SELECT url FROM {CONTROL_SCHEMA}.{SERVER_LOOKUP}($1) AS url WHERE url IS NOT NULL")
+}
+
+/// The signature of the function that returns a server's connection
+/// string, as `to_regprocedure` takes it.
+pub fn server_lookup_signature() -> String {
+    format!("{CONTROL_SCHEMA}.{SERVER_LOOKUP}(text)")
+}
+
 /// The registry's functions the application roles may execute (and only
-/// those, of the registry): its lookup and whether it records any tenant.
-pub fn application_functions() -> [String; 2] {
-    [lookup_signature(), tenants_recorded_signature()]
+/// those, of the registry): its lookups of a tenant and of a server, and
+/// whether it records any tenant.
+pub fn application_functions() -> [String; 3] {
+    [
+        lookup_signature(),
+        tenants_recorded_signature(),
+        server_lookup_signature(),
+    ]
 }

@@ -20,13 +20,14 @@ use tracing::Instrument;
 
 use super::registry;
 use super::route::Route;
-use crate::Error;
+use super::server_lookup;
 use crate::context::pipeline;
 use crate::context::start::NO_CONTEXT;
 use crate::limits::gates::Gates;
 use crate::placement::TenantStatus;
 use crate::pool::Servers;
 use crate::telemetry::{Telemetry, TenantIdentity, registry_lookup};
+use crate::{Config, Error};
 
 /// The cache of resolved tenants.
 #[derive(Default)]
@@ -41,14 +42,15 @@ pub(crate) struct Router {
 }
 
 impl Router {
-    /// The route of `id` among `servers` (on Citus if `citus`), with its
-    /// tier's limits from `gates`: from the cache, or read from the registry
-    /// on the main server (in a span of the lookup), observed by `telemetry`.
+    /// The route of `id` among `servers` (or a server the registry records,
+    /// opened as `config` says), with its tier's limits from `gates`: from
+    /// the cache, or read from the registry on the main server (in a span of
+    /// the lookup), observed by `telemetry`.
     pub(crate) async fn route(
         &self,
         servers: &Servers,
+        config: &Config,
         gates: &Gates,
-        citus: bool,
         id: TenantId,
         telemetry: &Arc<Telemetry>,
     ) -> Result<Arc<Route>, Error> {
@@ -75,7 +77,7 @@ impl Router {
         .instrument(span.clone())
         .await
         .inspect_err(|error| crate::telemetry::failed(&span, error))?;
-        let server = servers.named(&record.server)?;
+        let server = server_lookup::server(servers, config, &record.server).await?;
         let identity = TenantIdentity::of(&record);
         let tier = (gates, record.plan.as_str());
         let route = Arc::new(Route::new(
@@ -83,7 +85,7 @@ impl Router {
             identity,
             record.placement,
             server,
-            citus,
+            config.is_citus(),
             telemetry,
             tier,
         ));

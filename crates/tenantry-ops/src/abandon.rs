@@ -29,25 +29,7 @@ impl Operator {
             });
         }
         let server = self.connect(&record.server, None).await?;
-        match &record.placement {
-            Placement::Pool => {}
-            Placement::Schema(schema) => {
-                server
-                    .batch_execute(&format!(
-                        "DROP SCHEMA IF EXISTS {} CASCADE",
-                        schema.quoted()
-                    ))
-                    .await?;
-            }
-            Placement::Database(database) => {
-                server
-                    .batch_execute(&format!(
-                        "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                        database.quoted()
-                    ))
-                    .await?;
-            }
-        }
+        self.drop_placement(&server, &record, &|_| {}).await?;
         let tables = purge::tenant_tables(&server).await?;
         purge::delete_rows(
             &server,
@@ -60,6 +42,34 @@ impl Operator {
         forget_resident(&server, &record).await?;
         registry::forget_provisioning(&main, &record).await?;
         Ok(record)
+    }
+}
+
+impl Operator {
+    /// Drops the schema or database of `record`'s own placement on
+    /// `server`, its server's own database (nothing for a pool tenant),
+    /// with, before a schema, the rows elsewhere that refer to its tables
+    /// (see [`purge::drop_own_schema`]), each batch's count passed to
+    /// `deleted`.
+    pub(crate) async fn drop_placement(
+        &self,
+        server: &Client,
+        record: &TenantRecord,
+        deleted: &(dyn Fn(u64) + Sync),
+    ) -> Result<(), Error> {
+        match &record.placement {
+            Placement::Pool => Ok(()),
+            Placement::Schema(schema) => {
+                let batch = self.erase_batch_rows();
+                purge::drop_own_schema(server, schema, record.id, batch, deleted).await
+            }
+            Placement::Database(database) => Ok(server
+                .batch_execute(&format!(
+                    "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                    database.quoted()
+                ))
+                .await?),
+        }
     }
 }
 

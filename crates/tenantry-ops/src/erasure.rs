@@ -247,20 +247,8 @@ impl Operator {
         let fence = self.fence_for_erasure(&main, &record, reason);
         let requested = Process::Erasure.step(id, "fence", fence).await?;
         let home = &servers[0].1;
-        let drop_own = match &record.placement {
-            Placement::Pool => None,
-            Placement::Schema(schema) => {
-                Some(format!("DROP SCHEMA IF EXISTS {} CASCADE", schema.quoted()))
-            }
-            Placement::Database(database) => Some(format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                database.quoted()
-            )),
-        };
-        if let Some(drop_own) = drop_own {
-            let dropped = async { Ok(home.batch_execute(&drop_own).await?) };
-            Process::Erasure.step(id, "drop_placement", dropped).await?;
-        }
+        let dropped = self.drop_placement(home, &record, deleted);
+        Process::Erasure.step(id, "drop_placement", dropped).await?;
         registry::forget_own_target(&main, &record).await?;
         for (_, client) in &servers {
             let purge = async {

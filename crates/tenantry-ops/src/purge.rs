@@ -9,15 +9,22 @@
 //! DEFAULT`) is left to the database. Deleted children before parents, in
 //! bounded batches of their own transaction each, so no lock is held long;
 //! counted to prove none is left.
+//!
+//! A tenant's own schema goes whole ([`drop_own_schema`]), but not before
+//! the rows of other schemas whose foreign keys refer to its tables: the
+//! drop would remove the keys and leave those rows behind, no longer
+//! found by any reference.
 
 use std::collections::{BTreeMap, BTreeSet};
 
 use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
+use tokio_postgres::types::Type;
 
 use tenantry_postgres::contract::{CONTROL_SCHEMA, TENANT_COLUMN, TENANTRY_SCHEMA};
 
 use crate::Error;
+use crate::transaction::in_transaction;
 
 /// The rows deleted by one statement at most, by default.
 pub(crate) const BATCH_ROWS: i64 = 10_000;
@@ -28,8 +35,12 @@ pub(crate) struct TenantTable {
     pub(crate) schema: Identifier,
     pub(crate) table: Identifier,
     /// The condition on the table, aliased `t0`, that its rows of the
-    /// tenant (`$1`) meet.
+    /// tenant (`$1`, whose type is given: the condition of a table that
+    /// refers to the tenant's own schema does not name it) meet.
     rows: String,
+    /// Whether the table has the tenant column (else its rows are the
+    /// tenant's through their references).
+    by_column: bool,
 }
 
 impl TenantTable {
@@ -44,6 +55,17 @@ impl TenantTable {
     }
 }
 
+/// What a table of the catalog holds of a tenant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Holds {
+    /// Rows of any tenant, the tenant's with its id in the tenant column.
+    ByColumn,
+    /// Only the tenant's rows: a table of its own schema.
+    Only,
+    /// Rows of the tenant only through their references, if any.
+    ByReference,
+}
+
 /// A foreign key between two tables of the catalog.
 struct Reference {
     child: u32,
@@ -52,21 +74,26 @@ struct Reference {
     follows: bool,
     columns: Vec<Identifier>,
     parent_columns: Vec<Identifier>,
+    /// For a reference that lets its row outlive its target (`SET NULL`,
+    /// `SET DEFAULT`): what it sets (`NULL`, `DEFAULT`), and which columns.
+    clears: Option<(&'static str, Vec<Identifier>)>,
 }
 
 /// The tables of the catalog that may hold a tenant's rows, and the
 /// foreign keys between them.
 struct Catalog {
-    /// Each table, and whether it has the tenant column.
-    tables: BTreeMap<u32, (Identifier, Identifier, bool)>,
+    /// Each table, and what it holds of a tenant.
+    tables: BTreeMap<u32, (Identifier, Identifier, Holds)>,
     references: Vec<Reference>,
 }
 
 impl Catalog {
     /// Every table of the connected database outside system schemas,
     /// tenantry's own and tenant-owned schemas (as the database's residents
-    /// record them), and the foreign keys between two of them.
-    async fn read(client: &Client) -> Result<Self, Error> {
+    /// record them) other than `own`, the schema of the tenant whose rows
+    /// are sought, if it has one; and the foreign keys between two of them.
+    async fn read(client: &Client, own: Option<&Identifier>) -> Result<Self, Error> {
+        let own_name = own.map_or("", Identifier::as_str);
         let rows = client
             .query(
                 "SELECT c.oid, n.nspname::text, c.relname::text,
@@ -80,15 +107,20 @@ impl Catalog {
                    AND n.nspname NOT LIKE 'pg\\_%'
                    AND NOT EXISTS (SELECT FROM tenantry.residents o
                                    WHERE o.owns_schema AND o.schema_name = n.nspname
-                                     AND o.schema_name <> 'public')",
-                &[&TENANT_COLUMN, &TENANTRY_SCHEMA, &CONTROL_SCHEMA],
+                                     AND o.schema_name NOT IN ('public', $4))",
+                &[&TENANT_COLUMN, &TENANTRY_SCHEMA, &CONTROL_SCHEMA, &own_name],
             )
             .await?;
         let mut tables = BTreeMap::new();
         for row in &rows {
             let schema = Identifier::new(row.get(1))?;
             let table = Identifier::new(row.get(2))?;
-            tables.insert(row.get(0), (schema, table, row.get(3)));
+            let holds = match (Some(&schema) == own, row.get(3)) {
+                (true, _) => Holds::Only,
+                (false, true) => Holds::ByColumn,
+                (false, false) => Holds::ByReference,
+            };
+            tables.insert(row.get(0), (schema, table, holds));
         }
         let oids: Vec<u32> = tables.keys().copied().collect();
         let rows = client
@@ -101,6 +133,12 @@ impl Catalog {
                         ARRAY(SELECT a.attname::text
                               FROM unnest(confkey) WITH ORDINALITY k (number, position)
                               JOIN pg_attribute a ON a.attrelid = confrelid AND a.attnum = k.number
+                              ORDER BY k.position),
+                        confdeltype::text,
+                        ARRAY(SELECT a.attname::text
+                              FROM unnest(COALESCE(NULLIF(confdelsetcols, '{}'), conkey))
+                                   WITH ORDINALITY k (number, position)
+                              JOIN pg_attribute a ON a.attrelid = conrelid AND a.attnum = k.number
                               ORDER BY k.position)
                  FROM pg_constraint
                  WHERE contype = 'f' AND conrelid = ANY($1) AND confrelid = ANY($1)
@@ -122,18 +160,23 @@ impl Catalog {
                 follows: row.get(2),
                 columns: identifiers(row.get(3))?,
                 parent_columns: identifiers(row.get(4))?,
+                clears: match row.get::<_, &str>(5) {
+                    "n" => Some(("NULL", identifiers(row.get(6))?)),
+                    "d" => Some(("DEFAULT", identifiers(row.get(6))?)),
+                    _ => None,
+                },
             });
         }
         Ok(Self { tables, references })
     }
 
-    /// The tables with the tenant column, and those whose references
-    /// follow, directly or not, to one of them.
+    /// The tables with the tenant column or of the tenant's own schema, and
+    /// those whose references follow, directly or not, to one of them.
     fn holding_tenant_rows(&self) -> BTreeSet<u32> {
         let mut holding: BTreeSet<u32> = self
             .tables
             .iter()
-            .filter(|(_, (_, _, scoped))| *scoped)
+            .filter(|(_, (_, _, holds))| *holds != Holds::ByReference)
             .map(|(oid, _)| *oid)
             .collect();
         loop {
@@ -166,8 +209,10 @@ impl Catalog {
         path: &mut Vec<u32>,
     ) -> String {
         let alias = format!("t{depth}");
-        if self.tables[&oid].2 {
-            return format!("{alias}.{TENANT_COLUMN} = $1");
+        match self.tables[&oid].2 {
+            Holds::ByColumn => return format!("{alias}.{TENANT_COLUMN} = $1"),
+            Holds::Only => return "true".to_owned(),
+            Holds::ByReference => {}
         }
         path.push(oid);
         let mut through = Vec::new();
@@ -210,30 +255,140 @@ impl Catalog {
 /// the module), children before parents: a table whose foreign key refers
 /// to another comes first (a cycle keeps name order).
 pub(crate) async fn tenant_tables(client: &Client) -> Result<Vec<TenantTable>, Error> {
-    let catalog = Catalog::read(client).await?;
-    let holding = catalog.holding_tenant_rows();
-    let mut tables = BTreeMap::new();
-    for &oid in &holding {
-        let (schema, table, _) = &catalog.tables[&oid];
-        tables.insert(
-            oid,
-            TenantTable {
-                schema: schema.clone(),
-                table: table.clone(),
-                rows: catalog.rows_of(oid, 0, &holding, &mut Vec::new()),
-            },
-        );
-    }
-    let mut children: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
-    for reference in &catalog.references {
-        if holding.contains(&reference.child) && holding.contains(&reference.parent) {
-            children
-                .entry(reference.parent)
-                .or_default()
-                .insert(reference.child);
+    Ok(Catalog::read(client, None).await?.tenant_tables())
+}
+
+/// Drops `schema`, a tenant's own, with the rows of `tenant` elsewhere in
+/// the connected database: first the rows of other schemas that refer to
+/// its tables (and those that refer to them) and its rows in tables with
+/// the tenant column, in batches of `batch` (each count passed to
+/// `deleted`); then, in one transaction, with the referred tables locked
+/// against new references, whatever was added meanwhile, and the schema.
+pub(crate) async fn drop_own_schema(
+    client: &Client,
+    schema: &Identifier,
+    tenant: TenantId,
+    batch: i64,
+    deleted: &(dyn Fn(u64) + Sync),
+) -> Result<(), Error> {
+    let catalog = Catalog::read(client, Some(schema)).await?;
+    // Rows with the tenant column are found after the drop as well; those
+    // that only refer to the schema's would not be.
+    let tables: Vec<TenantTable> = catalog
+        .tenant_tables()
+        .into_iter()
+        .filter(|table| !table.by_column)
+        .collect();
+    delete_rows(client, &tables, tenant, batch, deleted).await?;
+    let into_own: Vec<&Reference> = catalog
+        .references
+        .iter()
+        .filter(|reference| {
+            catalog.tables[&reference.parent].2 == Holds::Only
+                && catalog.tables[&reference.child].2 != Holds::Only
+        })
+        .collect();
+    let referred: BTreeSet<String> = into_own
+        .iter()
+        .map(|reference| catalog.quoted(reference.parent))
+        .collect();
+    in_transaction(client, async || {
+        if !referred.is_empty() {
+            // A reference checks its row under a lock that this one refuses.
+            let tables: Vec<String> = referred.into_iter().collect();
+            client
+                .batch_execute(&format!(
+                    "LOCK TABLE {} IN EXCLUSIVE MODE",
+                    tables.join(", ")
+                ))
+                .await?;
         }
+        for table in &tables {
+            let sql = format!("DELETE FROM {} t0 WHERE {}", table.quoted(), table.rows);
+            let statement = client.prepare_typed(&sql, &[Type::UUID]).await?;
+            let rows = client.execute(&statement, &[&tenant.as_uuid()]).await?;
+            deleted(rows);
+        }
+        // The drop removes keys without acting on them: a row that outlives
+        // its target gets what a delete of the target would have set.
+        for reference in &into_own {
+            if let Some(clear) = catalog.clearing(reference) {
+                client.batch_execute(&clear).await?;
+            }
+        }
+        client
+            .batch_execute(&format!(
+                "DROP SCHEMA IF EXISTS {} CASCADE",
+                schema.quoted()
+            ))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+impl Catalog {
+    /// Table `oid`, quoted for SQL.
+    fn quoted(&self, oid: u32) -> String {
+        let (schema, table, _) = &self.tables[&oid];
+        format!("{}.{}", schema.quoted(), table.quoted())
     }
-    Ok(children_first(tables, &children))
+
+    /// The statement that sets, in the rows of `reference`'s table that
+    /// refer to any row of its target, what a delete of the target sets
+    /// (none for a reference that keeps or follows its target).
+    fn clearing(&self, reference: &Reference) -> Option<String> {
+        let (value, columns) = reference.clears.as_ref()?;
+        let sets: Vec<String> = columns
+            .iter()
+            .map(|column| format!("{} = {value}", column.quoted()))
+            .collect();
+        let keys: Vec<String> = reference
+            .columns
+            .iter()
+            .zip(&reference.parent_columns)
+            .map(|(column, key)| format!("t1.{} = t0.{}", key.quoted(), column.quoted()))
+            .collect();
+        Some(format!(
+            "UPDATE {} t0 SET {} WHERE EXISTS (SELECT FROM {} t1 WHERE {})",
+            self.quoted(reference.child),
+            sets.join(", "),
+            self.quoted(reference.parent),
+            keys.join(" AND ")
+        ))
+    }
+
+    /// The tables that hold rows of a tenant outside its own schema,
+    /// children before parents.
+    fn tenant_tables(&self) -> Vec<TenantTable> {
+        let holding = self.holding_tenant_rows();
+        let mut tables = BTreeMap::new();
+        for &oid in &holding {
+            let (schema, table, holds) = &self.tables[&oid];
+            if *holds == Holds::Only {
+                continue;
+            }
+            tables.insert(
+                oid,
+                TenantTable {
+                    schema: schema.clone(),
+                    table: table.clone(),
+                    rows: self.rows_of(oid, 0, &holding, &mut Vec::new()),
+                    by_column: *holds == Holds::ByColumn,
+                },
+            );
+        }
+        let mut children: BTreeMap<u32, BTreeSet<u32>> = BTreeMap::new();
+        for reference in &self.references {
+            if tables.contains_key(&reference.child) && tables.contains_key(&reference.parent) {
+                children
+                    .entry(reference.parent)
+                    .or_default()
+                    .insert(reference.child);
+            }
+        }
+        children_first(tables, &children)
+    }
 }
 
 /// `tables` ordered so that every table comes after the tables referring
@@ -284,7 +439,9 @@ pub(crate) async fn delete_rows(
             table = table.quoted(),
             rows = table.rows
         );
-        let statement = client.prepare(&sql).await?;
+        let statement = client
+            .prepare_typed(&sql, &[Type::UUID, Type::INT8])
+            .await?;
         loop {
             let rows = client
                 .execute(&statement, &[&tenant.as_uuid(), &batch])
@@ -313,7 +470,13 @@ pub(crate) async fn count_rows(
             table.quoted(),
             table.rows
         );
-        counts.push(client.query_one(&sql, &[&tenant.as_uuid()]).await?.get(0));
+        let statement = client.prepare_typed(&sql, &[Type::UUID]).await?;
+        counts.push(
+            client
+                .query_one(&statement, &[&tenant.as_uuid()])
+                .await?
+                .get(0),
+        );
     }
     Ok(counts)
 }
@@ -327,6 +490,7 @@ mod tests {
             schema: Identifier::new("public").unwrap(),
             table: Identifier::new(name).unwrap(),
             rows: String::new(),
+            by_column: true,
         }
     }
 
@@ -337,13 +501,21 @@ mod tests {
             follows,
             columns: vec![Identifier::new(column).unwrap()],
             parent_columns: vec![Identifier::new("id").unwrap()],
+            clears: None,
         }
     }
 
     #[test]
     fn rows_that_refer_to_a_tenants_are_found_through_following_keys_only() {
         let public = Identifier::new("public").unwrap();
-        let named = |name: &str, scoped| (public.clone(), Identifier::new(name).unwrap(), scoped);
+        let named = |name: &str, scoped| {
+            let holds = if scoped {
+                Holds::ByColumn
+            } else {
+                Holds::ByReference
+            };
+            (public.clone(), Identifier::new(name).unwrap(), holds)
+        };
         // invoices (scoped) <- payments <- receipts; exports only set null;
         // notes and remarks refer to each other and to invoices.
         let catalog = Catalog {
@@ -383,6 +555,47 @@ mod tests {
              AND (EXISTS (SELECT FROM \"public\".\"invoices\" t2 WHERE t2.\"id\" = t1.\"invoice_id\" \
              AND (t2.tenant_id = $1))))"
         );
+    }
+
+    #[test]
+    fn a_reference_that_outlives_its_target_is_cleared_as_a_delete_would() {
+        let table = |schema: &str, name: &str, holds| {
+            (
+                Identifier::new(schema).unwrap(),
+                Identifier::new(name).unwrap(),
+                holds,
+            )
+        };
+        let mut exports = reference(2, 1, false, "last_invoice");
+        exports.clears = Some(("NULL", vec![Identifier::new("last_invoice").unwrap()]));
+        let catalog = Catalog {
+            tables: [
+                (1, table("tenant_acme", "invoices", Holds::Only)),
+                (2, table("shared", "exports", Holds::ByReference)),
+            ]
+            .into(),
+            references: vec![exports, reference(2, 1, true, "invoice_id")],
+        };
+        assert_eq!(
+            catalog.clearing(&catalog.references[0]).as_deref(),
+            Some(
+                "UPDATE \"shared\".\"exports\" t0 SET \"last_invoice\" = NULL \
+                 WHERE EXISTS (SELECT FROM \"tenant_acme\".\"invoices\" t1 \
+                 WHERE t1.\"id\" = t0.\"last_invoice\")"
+            )
+        );
+        assert_eq!(catalog.clearing(&catalog.references[1]), None);
+        // Rows of the tenant's own schema are all its own; they go with the
+        // schema, and only what refers to them is deleted by statement.
+        let holding = catalog.holding_tenant_rows();
+        assert_eq!(holding, [1, 2].into());
+        assert_eq!(catalog.rows_of(1, 0, &holding, &mut Vec::new()), "true");
+        let deleted: Vec<String> = catalog
+            .tenant_tables()
+            .iter()
+            .map(TenantTable::name)
+            .collect();
+        assert_eq!(deleted, ["shared.exports"]);
     }
 
     #[test]

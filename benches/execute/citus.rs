@@ -5,7 +5,11 @@
 //! of the table without row-level security (`tenant_id = $1` by hand, so
 //! the coordinator routes it to one shard with no transaction block), and
 //! with the raw driver sending the same context by hand: `BEGIN`, the
-//! `SET LOCAL`s one query each, the select and `COMMIT`, pipelined.
+//! `SET LOCAL`s one query each, the select and `COMMIT`, pipelined; and with
+//! the raw driver calling a function distributed by its tenant argument,
+//! which the coordinator delegates whole to the tenant's worker, where it
+//! sets the context itself: the one correct form without a transaction
+//! block (a session-level `SET` or a `set_config` is not propagated).
 
 use criterion::Criterion;
 use tenantry::{Config, TenantId, Tenantry};
@@ -36,6 +40,21 @@ const PLAIN_SELECT: &str =
     "SELECT tenant_id, id, name, email FROM customers_plain WHERE tenant_id = $1 AND id = $2";
 const CONTEXT_SELECT: &str =
     "SELECT tenant_id, id, name, email FROM customers WHERE tenant_id = $1 AND id = $2";
+
+/// A customer's name, read on the worker that holds the tenant's shard in
+/// the tenant's context.
+const DELEGATED_FUNCTION: &str = "
+CREATE FUNCTION customer_name(tenant uuid, customer uuid) RETURNS text
+LANGUAGE plpgsql AS $$
+BEGIN
+    PERFORM set_config('tenantry.tenant_id', tenant::text, true);
+    RETURN (SELECT name FROM customers WHERE tenant_id = tenant AND id = customer);
+END
+$$;
+SELECT create_distributed_function('customer_name(uuid, uuid)', 'tenant', colocate_with := 'customers');
+";
+
+const DELEGATED_SELECT: &str = "SELECT customer_name($1, $2)";
 
 /// A database on the cluster, dropped with the bench.
 struct Database {
@@ -81,6 +100,14 @@ async fn fixture(url: &str) -> Fixture {
         .batch_execute(&format!(
             "SELECT tenantry.distribute_table('customers');
              GRANT SELECT, INSERT ON customers, customers_plain TO {}",
+            names.app_role()
+        ))
+        .await
+        .unwrap();
+    admin.batch_execute(DELEGATED_FUNCTION).await.unwrap();
+    admin
+        .batch_execute(&format!(
+            "GRANT EXECUTE ON FUNCTION customer_name(uuid, uuid) TO {}",
             names.app_role()
         ))
         .await
@@ -192,6 +219,28 @@ pub fn point_select(c: &mut Criterion, runtime: &Runtime) {
                 begun.into_iter().collect::<Result<(), _>>().unwrap();
                 committed.unwrap();
                 let name: String = row.unwrap().get(2);
+                name
+            }
+        })
+    });
+    let delegated = runtime.block_on(client.prepare(DELEGATED_SELECT)).unwrap();
+    let check = runtime
+        .block_on(client.query_one(&delegated, &[&tenant_uuid, &fixture.ids[0]]))
+        .unwrap();
+    assert!(
+        check.get::<_, Option<String>>(0).is_some(),
+        "the delegated function reads the tenant's row in its context"
+    );
+    group.bench_function("tokio_postgres_delegated_function", |b| {
+        b.to_async(runtime).iter(|| {
+            next = (next + 1) % fixture.ids.len();
+            let (id, delegated) = (fixture.ids[next], &delegated);
+            async move {
+                let row = client
+                    .query_one(delegated, &[&tenant_uuid, &id])
+                    .await
+                    .unwrap();
+                let name: Option<String> = row.get(0);
                 name
             }
         })

@@ -1,5 +1,6 @@
 //! The Citus suite, one concern per module.
 
+mod delegated;
 mod deployment;
 mod fixture;
 mod isolate;

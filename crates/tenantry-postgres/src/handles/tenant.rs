@@ -11,6 +11,7 @@ use tracing::Instrument;
 use crate::Error;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline;
+use crate::context::start::NO_CONTEXT;
 use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
@@ -235,6 +236,65 @@ impl Tenant {
             let lease = route.lease().await?;
             lease.runs_raw_sql();
             pipeline::query(&lease, &route.begin.hand_written, sql, params).await
+        });
+        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
+    }
+
+    /// On Citus, calls `function` (`name` or `schema.name`), a function
+    /// distributed by its first argument, the tenant
+    /// (`create_distributed_function('f(uuid, ...)', 'tenant', colocate_with
+    /// := 'invoices')`), with this tenant's id and then `args`, as a query of
+    /// its own that the coordinator delegates whole to the tenant's worker:
+    /// no transaction block, so one command to the worker where a statement
+    /// in the tenant's context costs three (see the README's Citus section).
+    ///
+    /// No context is sent: the function must set it from its first argument
+    /// (`PERFORM set_config('tenantry.tenant_id', tenant::text, true)`), or
+    /// row-level security shows it nothing, and it is what scopes its rows
+    /// (review it as hand-written SQL). For pool tenants on Citus
+    /// ([`Config::citus`](crate::Config::citus)) only; otherwise
+    /// [`Error::Config`], and nothing runs.
+    ///
+    /// ```no_run
+    /// # async fn demo(tenant: &tenantry_postgres::Tenant) -> Result<(), tenantry_postgres::Error> {
+    /// // SELECT "public"."invoice_total"($1, $2), $1 the tenant's id
+    /// let rows = tenant.call_delegated("public.invoice_total", &[&true]).await?;
+    /// let total: i64 = rows[0].get(0);
+    /// # let _ = total;
+    /// # Ok(()) }
+    /// ```
+    pub async fn call_delegated(
+        &self,
+        function: &str,
+        args: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<PgRow>, Error> {
+        let executor = self.scoped.executor();
+        if !executor.shared.config.is_citus() || *self.placement() != Placement::Pool {
+            return Err(Error::Config(
+                "a delegated call serves pool tenants on Citus (`Config::citus`)".to_owned(),
+            ));
+        }
+        let name = function
+            .split('.')
+            .map(|part| Ok(tenantry_query::Identifier::new(part)?.quoted()))
+            .collect::<Result<Vec<String>, Error>>()?;
+        if name.len() > 2 {
+            return Err(Error::Config(format!(
+                "{function:?} is not a function name (`name` or `schema.name`)"
+            )));
+        }
+        let placeholders: Vec<String> = (1..=args.len() + 1).map(|n| format!("${n}")).collect();
+        let sql = format!("SELECT {}({})", name.join("."), placeholders.join(", "));
+        let tenant = self.tenant().as_uuid();
+        let params: Vec<&(dyn ToSql + Sync)> = std::iter::once(&tenant as &(dyn ToSql + Sync))
+            .chain(args.iter().copied())
+            .collect();
+        let call = self.raw_call(&sql);
+        let rows = retried_if_unsent(|| async {
+            let route = self.scoped.executor().route().await?;
+            let lease = route.lease().await?;
+            lease.runs_raw_sql();
+            pipeline::query(&lease, &NO_CONTEXT, &sql, &params).await
         });
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }

@@ -1,0 +1,67 @@
+//! The ways a request identifies its tenant. A [`Credential`] proves it (a
+//! verified token's claim, an API key looked up by its hash); a [`Naming`]
+//! only says it (a subdomain, a header, a path segment), and is believed
+//! only where it agrees with a credential, or where the application
+//! declares it trusted.
+
+mod api_key;
+mod header;
+mod jwt;
+mod keys;
+mod path;
+mod subdomain;
+
+use std::future::Future;
+use std::pin::Pin;
+
+use axum::http::request::Parts;
+
+use crate::name::TenantName;
+use crate::problem::Problem;
+
+pub use api_key::{ApiKeyStore, ApiKeyTable, ApiKeys, KeyHash, StoredKey};
+pub use header::Header;
+pub use jwt::Jwt;
+pub use keys::{Key, KeyError, KeySet};
+pub use path::PathParam;
+pub use subdomain::Subdomain;
+
+/// A boxed, sendable future: what the strategies' methods return.
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// A source that proves which tenant a request acts for.
+pub trait Credential: Send + Sync + 'static {
+    /// The tenant the request's credential proves, `None` when it presents
+    /// none of this kind; a credential presented that does not verify is
+    /// [`ProblemKind::NotIdentified`](crate::ProblemKind::NotIdentified).
+    fn verify<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+    ) -> BoxFuture<'a, Result<Option<TenantName>, Problem>>;
+
+    /// What it is, for the problems that name it (`"bearer token"`).
+    fn describe(&self) -> String;
+}
+
+/// A source that names a tenant without proving anything.
+pub trait Naming: Send + Sync + 'static {
+    /// The tenant the request names this way, `None` when it names none; a
+    /// malformed name is [`ProblemKind::MalformedName`](crate::ProblemKind::MalformedName).
+    fn name<'a>(
+        &'a self,
+        parts: &'a mut Parts,
+    ) -> BoxFuture<'a, Result<Option<TenantName>, Problem>>;
+
+    /// What it is, for the problems that name it (`"header x-tenant"`).
+    fn describe(&self) -> String;
+}
+
+/// The name in `text` as a source reads it, a malformed one refused.
+fn parsed(text: &str, source: &dyn Fn() -> String) -> Result<TenantName, Problem> {
+    TenantName::parse(text).ok_or_else(|| {
+        Problem::new(
+            crate::ProblemKind::MalformedName,
+            format!("the {} is not a tenant id or slug", source()),
+        )
+    })
+}

@@ -93,6 +93,11 @@
 
 pub mod guide;
 
+/// The web layer: the axum `Tenant` extractor, which resolves each
+/// request's tenant from a verified token or API key and cross-checks what
+/// the host, a header or the path names (feature `axum`).
+#[cfg(feature = "axum")]
+pub use tenantry_axum as axum;
 #[cfg(feature = "ops")]
 pub use tenantry_derive::embed_migrations;
 pub use tenantry_derive::{DbEnum, Entity, FromColumns};

@@ -1,0 +1,100 @@
+//! How the API knows its tenants: a bearer token's `tenant` claim, signed
+//! with the API's HS256 secret for its audience, or an API key; the host's
+//! subdomain, the `X-Tenant` header and the `/t/{tenant}` path may name the
+//! tenant too, and must then agree. A token issuer stands in for the
+//! identity provider a real deployment has.
+
+use std::collections::HashMap;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde::Serialize;
+use tenantry::axum::jsonwebtoken::{self, Algorithm, EncodingKey};
+use tenantry::axum::{
+    ApiKeyTable, ApiKeys, Header, Jwt, Key, KeyHash, PathParam, StoredKey, Subdomain,
+    TenantResolver,
+};
+use tenantry::{TenantId, TenantRecord, Tenantry};
+
+/// The audience the API's tokens are for.
+pub const AUDIENCE: &str = "tenantry-axum-app";
+/// The claim that names the tenant (its slug or id).
+pub const CLAIM: &str = "tenant";
+/// The domain whose subdomains name tenants: `acme.app.localhost`.
+pub const DOMAIN: &str = "app.localhost";
+/// The header that names a tenant.
+pub const TENANT_HEADER: &str = "x-tenant";
+/// The header that carries an API key.
+pub const API_KEY_HEADER: &str = "x-api-key";
+
+/// What the API trusts: the secret tokens are signed with, and each
+/// tenant's API key (a real one stores only their hashes).
+pub struct Secrets {
+    /// The HS256 secret.
+    pub signing: Vec<u8>,
+    /// Each tenant's key, by slug.
+    pub api_keys: HashMap<String, String>,
+}
+
+impl Secrets {
+    /// New random secrets for `tenants`.
+    pub fn generate(tenants: &[TenantRecord]) -> Self {
+        let random = || tenantry::Uuid::new_v4().simple().to_string();
+        Self {
+            signing: format!("{}{}", random(), random()).into_bytes(),
+            api_keys: tenants
+                .iter()
+                .map(|record| {
+                    (
+                        record.slug.clone(),
+                        format!("tk_{}_{}", record.slug, random()),
+                    )
+                })
+                .collect(),
+        }
+    }
+
+    /// A token for the tenant `tenant` names (a slug or an id), valid for
+    /// `lifetime`: what the identity provider would issue.
+    pub fn token(&self, tenant: &str, lifetime: Duration) -> String {
+        #[derive(Serialize)]
+        struct Claims<'a> {
+            tenant: &'a str,
+            aud: &'a str,
+            exp: u64,
+            sub: &'a str,
+        }
+        let now = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .expect("after 1970");
+        let claims = Claims {
+            tenant,
+            aud: AUDIENCE,
+            exp: (now + lifetime).as_secs(),
+            sub: "demo-user",
+        };
+        let key = EncodingKey::from_secret(&self.signing);
+        jsonwebtoken::encode(&jsonwebtoken::Header::new(Algorithm::HS256), &claims, &key)
+            .expect("HS256 signs any claims")
+    }
+}
+
+/// The API's resolver: tokens and API keys prove the tenant; the subdomain,
+/// the header and the path are checked against them.
+pub fn resolver(db: Tenantry, tenants: &[TenantRecord], secrets: &Secrets) -> TenantResolver {
+    let key = Key::hmac(Algorithm::HS256, &secrets.signing).expect("an HMAC key for HS256");
+    let by_slug: HashMap<String, TenantId> = tenants
+        .iter()
+        .map(|record| (record.slug.clone(), record.id))
+        .collect();
+    let api_keys = tenants.iter().map(|record| StoredKey {
+        hash: KeyHash::of(&secrets.api_keys[&record.slug]),
+        tenant: record.id,
+    });
+    TenantResolver::new(db)
+        .verified_by(Jwt::new(key, AUDIENCE).claim(CLAIM))
+        .verified_by(ApiKeys::new(API_KEY_HEADER, ApiKeyTable::new(api_keys)))
+        .named_by(Subdomain::of(DOMAIN))
+        .named_by(Header::new(TENANT_HEADER))
+        .named_by(PathParam::new("tenant"))
+        .directory(by_slug)
+}

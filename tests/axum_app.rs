@@ -59,6 +59,7 @@ struct Answer {
     status: StatusCode,
     content_type: String,
     retry_after: Option<u64>,
+    challenge: Option<String>,
     body: Value,
     text: String,
 }
@@ -92,6 +93,7 @@ impl Api {
         };
         let content_type = header("content-type").unwrap_or_default();
         let retry_after = header("retry-after").map(|value| value.parse().unwrap());
+        let challenge = header("www-authenticate");
         let status = response.status();
         let text = response.text().await.unwrap();
         let body = serde_json::from_str(&text).unwrap_or(Value::Null);
@@ -99,6 +101,7 @@ impl Api {
             status,
             content_type,
             retry_after,
+            challenge,
             body,
             text,
         }
@@ -186,6 +189,9 @@ fn assert_problem(answer: &Answer, status: StatusCode, title: &str) {
         !answer.body["detail"].as_str().unwrap().is_empty(),
         "{answer:?}"
     );
+    // A 401 says how to authenticate.
+    let challenge = (status == StatusCode::UNAUTHORIZED).then_some("Bearer");
+    assert_eq!(answer.challenge.as_deref(), challenge, "{answer:?}");
 }
 
 /// A token of `claims`, signed with `secret` (HS256).

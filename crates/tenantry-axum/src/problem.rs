@@ -5,7 +5,7 @@
 use std::borrow::Cow;
 use std::time::Duration;
 
-use axum::http::header::{CONTENT_TYPE, RETRY_AFTER};
+use axum::http::header::{CONTENT_TYPE, RETRY_AFTER, WWW_AUTHENTICATE};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
@@ -127,6 +127,7 @@ pub struct Problem {
     kind: ProblemKind,
     detail: Cow<'static, str>,
     retry_after: Option<Duration>,
+    challenge: Option<Cow<'static, str>>,
 }
 
 impl Problem {
@@ -137,13 +138,21 @@ impl Problem {
             kind,
             detail: detail.into(),
             retry_after: None,
+            challenge: None,
         }
     }
 
     /// This problem, to be retried after `wait` (`Retry-After`, whole
     /// seconds rounded up).
-    pub fn retry_after(mut self, wait: Duration) -> Self {
+    pub fn with_retry_after(mut self, wait: Duration) -> Self {
         self.retry_after = Some(wait);
+        self
+    }
+
+    /// This problem, with the authentication challenge a 401 names
+    /// (`WWW-Authenticate`, such as `Bearer`).
+    pub fn with_challenge(mut self, challenge: impl Into<Cow<'static, str>>) -> Self {
+        self.challenge = Some(challenge.into());
         self
     }
 
@@ -158,8 +167,13 @@ impl Problem {
     }
 
     /// When to retry, if it passes with time.
-    pub fn retry_after_duration(&self) -> Option<Duration> {
+    pub fn retry_after(&self) -> Option<Duration> {
         self.retry_after
+    }
+
+    /// The authentication challenge it carries, if any.
+    pub fn challenge(&self) -> Option<&str> {
+        self.challenge.as_deref()
     }
 }
 
@@ -202,6 +216,12 @@ impl IntoResponse for Problem {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
         if let Some(wait) = self.retry_after {
             headers.insert(RETRY_AFTER, HeaderValue::from(whole_seconds(wait)));
+        }
+        if let Some(challenge) = self
+            .challenge
+            .and_then(|challenge| HeaderValue::try_from(challenge.as_ref()).ok())
+        {
+            headers.insert(WWW_AUTHENTICATE, challenge);
         }
         response
     }

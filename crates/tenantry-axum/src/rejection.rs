@@ -34,12 +34,12 @@ impl From<Error> for Problem {
                 ProblemKind::RateLimited,
                 "the tenant is over its statement rate",
             )
-            .retry_after(retry_after),
+            .with_retry_after(retry_after),
             Error::TooManyStatements { .. } => Problem::new(
                 ProblemKind::RateLimited,
                 "the tenant already runs as many statements as it may",
             )
-            .retry_after(UNAVAILABLE_RETRY_AFTER),
+            .with_retry_after(UNAVAILABLE_RETRY_AFTER),
             Error::NotFound { .. } => {
                 Problem::new(ProblemKind::NotFound, "no such row for this tenant")
             }
@@ -57,7 +57,7 @@ impl From<Error> for Problem {
                     ProblemKind::Unavailable,
                     "the database cannot serve the request now",
                 )
-                .retry_after(UNAVAILABLE_RETRY_AFTER)
+                .with_retry_after(UNAVAILABLE_RETRY_AFTER)
             }
             other => {
                 tracing::error!(error = %other, "a request failed");
@@ -71,7 +71,7 @@ impl From<Error> for Problem {
 fn not_active(status: TenantStatus) -> Problem {
     match status {
         TenantStatus::Moving => Problem::new(ProblemKind::Moving, "the tenant is being moved")
-            .retry_after(MOVING_RETRY_AFTER),
+            .with_retry_after(MOVING_RETRY_AFTER),
         TenantStatus::Provisioning => Problem::new(
             ProblemKind::UnknownTenant,
             "no tenant is registered under the name the request gives",
@@ -92,7 +92,7 @@ mod tests {
 
     fn status_of(error: Error) -> (StatusCode, Option<Duration>) {
         let problem = Problem::from(error);
-        (problem.kind().status(), problem.retry_after_duration())
+        (problem.kind().status(), problem.retry_after())
     }
 
     #[test]

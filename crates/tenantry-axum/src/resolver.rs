@@ -186,8 +186,30 @@ impl TenantResolver {
     /// The handle of the tenant the request of `parts` identifies, if the
     /// registry has it and it serves.
     pub async fn resolve(&self, parts: &mut Parts) -> Result<Tenant, Problem> {
-        let identified = self.identify(parts).await?;
+        let identified = self
+            .identify(parts)
+            .await
+            .map_err(|problem| self.challenged(problem))?;
         Ok(self.inner.db.tenant(identified.id).await?)
+    }
+
+    /// `problem`, with the credentials' challenges if it is a 401.
+    fn challenged(&self, problem: Problem) -> Problem {
+        if problem.kind() != ProblemKind::NotIdentified {
+            return problem;
+        }
+        let mut challenges: Vec<&str> = self
+            .inner
+            .credentials
+            .iter()
+            .filter_map(|credential| credential.challenge())
+            .collect();
+        challenges.sort_unstable();
+        challenges.dedup();
+        if challenges.is_empty() {
+            return problem;
+        }
+        problem.with_challenge(challenges.join(", "))
     }
 
     /// The id `name` stands for: itself, or what the directory maps it to.

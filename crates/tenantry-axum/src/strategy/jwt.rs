@@ -161,4 +161,8 @@ impl Credential for Jwt {
     fn describe(&self) -> String {
         "bearer token".to_owned()
     }
+
+    fn challenge(&self) -> Option<&'static str> {
+        Some("Bearer")
+    }
 }

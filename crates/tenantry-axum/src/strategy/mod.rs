@@ -41,6 +41,12 @@ pub trait Credential: Send + Sync + 'static {
 
     /// What it is, for the problems that name it (`"bearer token"`).
     fn describe(&self) -> String;
+
+    /// The `WWW-Authenticate` challenge of a request refused with 401, for
+    /// a credential of an HTTP authentication scheme (`Bearer`).
+    fn challenge(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// A source that names a tenant without proving anything.

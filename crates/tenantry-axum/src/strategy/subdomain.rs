@@ -59,11 +59,18 @@ impl Naming for Subdomain {
         &'a self,
         parts: &'a mut Parts,
     ) -> BoxFuture<'a, Result<Option<TenantName>, Problem>> {
+        // The target's authority (HTTP/2, or an absolute URI), which
+        // overrides `Host`, else `Host`.
         let host = parts
-            .headers
-            .get(HOST)
-            .and_then(|value| value.to_str().ok())
-            .or_else(|| parts.uri.host());
+            .uri
+            .authority()
+            .map(|authority| authority.host())
+            .or_else(|| {
+                parts
+                    .headers
+                    .get(HOST)
+                    .and_then(|value| value.to_str().ok())
+            });
         let named = match host {
             Some(host) => self.label(host).and_then(|label| {
                 label

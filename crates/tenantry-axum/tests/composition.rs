@@ -185,7 +185,7 @@ async fn naming_sources_alone_identify_nothing_unless_trusted() {
 
     // Behind a gateway that sets x-gateway-tenant: it identifies alone, and
     // must still agree with a credential presented.
-    let gateway = world.verified().trusting(Header::new("x-gateway-tenant"));
+    let gateway = world.verified().trusting(Header::new("X-Gateway-Tenant"));
     let trusted = identify(&gateway, &[("x-gateway-tenant", "globex")])
         .await
         .unwrap();

@@ -10,7 +10,7 @@ use subtle::{ConditionallySelectable, ConstantTimeEq};
 use tenantry_postgres::Error;
 use tenantry_query::TenantId;
 
-use super::{BoxFuture, Credential};
+use super::{BoxFuture, Credential, header_name};
 use crate::name::TenantName;
 use crate::problem::{Problem, ProblemKind};
 
@@ -135,14 +135,14 @@ pub struct ApiKeys {
 }
 
 impl ApiKeys {
-    /// Keys sent in header `header`, looked up in `store`.
+    /// Keys sent in header `header` (in any case), looked up in `store`.
     ///
     /// # Panics
     ///
     /// If `header` is not a valid header name.
-    pub fn new(header: &'static str, store: impl ApiKeyStore) -> Self {
+    pub fn new(header: &str, store: impl ApiKeyStore) -> Self {
         Self {
-            header: HeaderName::from_static(header),
+            header: header_name(header),
             store: Arc::new(store),
         }
     }

@@ -3,7 +3,7 @@
 use axum::http::HeaderName;
 use axum::http::request::Parts;
 
-use super::{BoxFuture, Naming, parsed};
+use super::{BoxFuture, Naming, header_name, parsed};
 use crate::name::TenantName;
 use crate::problem::{Problem, ProblemKind};
 
@@ -22,14 +22,14 @@ pub struct Header {
 }
 
 impl Header {
-    /// The header `name`.
+    /// The header `name` (in any case).
     ///
     /// # Panics
     ///
     /// If `name` is not a valid header name.
-    pub fn new(name: &'static str) -> Self {
+    pub fn new(name: &str) -> Self {
         Self {
-            name: HeaderName::from_static(name),
+            name: header_name(name),
         }
     }
 

@@ -14,6 +14,7 @@ mod subdomain;
 use std::future::Future;
 use std::pin::Pin;
 
+use axum::http::HeaderName;
 use axum::http::request::Parts;
 
 use crate::name::TenantName;
@@ -60,6 +61,16 @@ pub trait Naming: Send + Sync + 'static {
 
     /// What it is, for the problems that name it (`"header x-tenant"`).
     fn describe(&self) -> String;
+}
+
+/// The header `name`, in any case.
+///
+/// # Panics
+///
+/// If `name` is not a valid header name.
+fn header_name(name: &str) -> HeaderName {
+    HeaderName::from_bytes(name.to_ascii_lowercase().as_bytes())
+        .unwrap_or_else(|_| panic!("{name:?} is not a valid header name"))
 }
 
 /// The name in `text` as a source reads it, a malformed one refused.

@@ -219,6 +219,34 @@ mod tests {
         );
     }
 
+    /// A store whose index matches loosely (by a prefix, say): it returns
+    /// a key whatever the hash.
+    struct Loose(StoredKey);
+
+    impl ApiKeyStore for Loose {
+        fn find<'a>(&'a self, _: &'a KeyHash) -> BoxFuture<'a, Result<Option<StoredKey>, Error>> {
+            Box::pin(std::future::ready(Ok(Some(self.0))))
+        }
+    }
+
+    #[tokio::test]
+    async fn a_key_is_accepted_only_if_its_hash_is_the_stored_one() {
+        let acme = TenantId::random();
+        let keys = ApiKeys::new(
+            "X-Api-Key",
+            Loose(StoredKey {
+                hash: KeyHash::of("key-acme"),
+                tenant: acme,
+            }),
+        );
+        assert_eq!(
+            keys.tenant_of("key-acme").await.unwrap(),
+            TenantName::Id(acme)
+        );
+        let refused = keys.tenant_of("key-forged").await.unwrap_err();
+        assert_eq!(refused.kind(), ProblemKind::NotIdentified);
+    }
+
     #[test]
     fn a_hash_reads_back_from_its_hex() {
         let hash = KeyHash::of("key-acme");

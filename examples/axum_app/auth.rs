@@ -10,10 +10,13 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde::Serialize;
 use tenantry::axum::jsonwebtoken::{self, Algorithm, EncodingKey};
 use tenantry::axum::{
-    ApiKeyTable, ApiKeys, Header, Jwt, Key, KeyHash, PathParam, StoredKey, Subdomain,
+    ApiKeyStore, ApiKeys, BoxFuture, Header, Jwt, Key, KeyHash, PathParam, StoredKey, Subdomain,
     TenantResolver,
 };
-use tenantry::{TenantId, TenantRecord, Tenantry};
+use tenantry::prelude::*;
+use tenantry::{Global, TenantRecord};
+
+use super::model::ApiKey;
 
 /// The audience the API's tokens are for.
 pub const AUDIENCE: &str = "tenantry-axum-app";
@@ -26,8 +29,8 @@ pub const TENANT_HEADER: &str = "x-tenant";
 /// The header that carries an API key.
 pub const API_KEY_HEADER: &str = "x-api-key";
 
-/// What the API trusts: the secret tokens are signed with, and each
-/// tenant's API key (a real one stores only their hashes).
+/// What the API's clients hold: the secret tokens are signed with, and
+/// each tenant's API key (the API stores only their hashes).
 pub struct Secrets {
     /// The HS256 secret.
     pub signing: Vec<u8>,
@@ -78,6 +81,47 @@ impl Secrets {
     }
 }
 
+/// The API keys in the global `api_keys` table, looked up by their hash.
+pub struct KeyTable {
+    global: Global,
+}
+
+impl KeyTable {
+    /// The table, through `global`.
+    pub fn new(global: Global) -> Self {
+        Self { global }
+    }
+
+    /// Records `key` (its hash) for `tenant`.
+    pub async fn issue(&self, tenant: TenantId, key: &str) -> Result<(), Error> {
+        let row = ApiKey {
+            hash: KeyHash::of(key).to_hex(),
+            tenant: tenant.as_uuid(),
+        };
+        self.global.insert(row).exec().await?;
+        Ok(())
+    }
+}
+
+impl ApiKeyStore for KeyTable {
+    fn find<'a>(&'a self, hash: &'a KeyHash) -> BoxFuture<'a, Result<Option<StoredKey>, Error>> {
+        Box::pin(async move {
+            let row = self
+                .global
+                .select::<ApiKey>()
+                .filter(ApiKey::HASH.eq(hash.to_hex()))
+                .optional()
+                .await?;
+            Ok(row.and_then(|row| {
+                Some(StoredKey {
+                    hash: KeyHash::from_hex(&row.hash)?,
+                    tenant: TenantId::from(row.tenant),
+                })
+            }))
+        })
+    }
+}
+
 /// The API's resolver: tokens and API keys prove the tenant; the subdomain,
 /// the header and the path are checked against them.
 pub fn resolver(db: Tenantry, tenants: &[TenantRecord], secrets: &Secrets) -> TenantResolver {
@@ -86,13 +130,10 @@ pub fn resolver(db: Tenantry, tenants: &[TenantRecord], secrets: &Secrets) -> Te
         .iter()
         .map(|record| (record.slug.clone(), record.id))
         .collect();
-    let api_keys = tenants.iter().map(|record| StoredKey {
-        hash: KeyHash::of(&secrets.api_keys[&record.slug]),
-        tenant: record.id,
-    });
+    let api_keys = KeyTable::new(db.global());
     TenantResolver::new(db)
         .verified_by(Jwt::new(key, AUDIENCE).claim(CLAIM))
-        .verified_by(ApiKeys::new(API_KEY_HEADER, ApiKeyTable::new(api_keys)))
+        .verified_by(ApiKeys::new(API_KEY_HEADER, api_keys))
         .named_by(Subdomain::of(DOMAIN))
         .named_by(Header::new(TENANT_HEADER))
         .named_by(PathParam::new("tenant"))

@@ -2,8 +2,9 @@
 //! update) and a report, each request's tenant resolved by the `Tenant`
 //! extractor of `tenantry::axum`.
 //!
-//! At start, the operator migrates the example's database and provisions
-//! three tenants: `acme` in the shared tables, `globex` in a schema of its
+//! At start, the operator migrates the example's database (the tenant
+//! tables, and the global `api_keys`, which holds each key's SHA-256) and
+//! provisions three tenants: `acme` in the shared tables, `globex` in a schema of its
 //! own, `initech` on the `trial` plan, limited to a few statements a
 //! second. The API then serves on 127.0.0.1:3000 (`AXUM_APP_ADDRESS`)
 //! until Ctrl-C, and drops everything it created.
@@ -183,6 +184,11 @@ async fn serve(url: &str, address: &str) -> Result<Served> {
         .tier("trial", Limits::default().rate(per_second, per_second));
     let db = Tenantry::connect(config).await?;
     let secrets = Secrets::generate(&tenants);
+    let keys = auth::KeyTable::new(db.global());
+    for record in &tenants {
+        keys.issue(record.id, &secrets.api_keys[&record.slug])
+            .await?;
+    }
     let app = routes::router(auth::resolver(db, &tenants, &secrets));
     let listener = TcpListener::bind(address).await?;
     let address = listener.local_addr()?;

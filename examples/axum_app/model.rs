@@ -1,5 +1,5 @@
-//! The API's tenant tables, `projects` and their `tasks`, under row-level
-//! security, and their entities.
+//! The API's tables and their entities: the tenant tables `projects` and
+//! their `tasks`, under row-level security, and the global `api_keys`.
 
 use serde::Serialize;
 use tenantry::ops::migrate::{MigrateOptions, MigrationSet};
@@ -40,14 +40,30 @@ pub struct Task {
     pub done: bool,
 }
 
-/// The tenant tables.
-pub static TENANT: MigrationSet = tenantry::embed_migrations!("examples/axum_app/migrations");
+/// An API key, by its SHA-256: a global row, read to find a key's tenant.
+#[derive(Entity, Debug, Clone)]
+#[entity(table = "api_keys", global)]
+pub struct ApiKey {
+    /// The SHA-256 of the key, in hexadecimal.
+    #[entity(primary_key)]
+    pub hash: String,
+    /// The tenant it acts for.
+    pub tenant: Uuid,
+}
 
-/// Brings every target of `operator` up to date (no global tables); a
-/// target that failed fails the call.
+/// The tenant tables.
+pub static TENANT: MigrationSet =
+    tenantry::embed_migrations!("examples/axum_app/migrations/tenant");
+
+/// The global tables.
+pub static SHARED: MigrationSet =
+    tenantry::embed_migrations!("examples/axum_app/migrations/shared");
+
+/// Brings every target of `operator` up to date; a target that failed
+/// fails the call.
 pub async fn migrate(operator: &Operator) -> Result<(), Box<dyn std::error::Error>> {
     let migrations = Migrations {
-        shared: MigrationSet::new(&[]),
+        shared: SHARED.clone(),
         tenant: TENANT.clone(),
     };
     let report = operator

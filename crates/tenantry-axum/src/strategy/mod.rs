@@ -31,6 +31,36 @@ pub use subdomain::Subdomain;
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// A source that proves which tenant a request acts for.
+///
+/// Besides [`Jwt`] and [`ApiKeys`], an application may prove the tenant its
+/// own way: here, a session its authentication middleware verified and left
+/// in the request's extensions.
+///
+/// ```
+/// use axum::http::request::Parts;
+/// use tenantry_axum::{BoxFuture, Credential, Problem, TenantName};
+/// use tenantry_query::TenantId;
+///
+/// /// What the application's session middleware inserts once it has
+/// /// verified the session cookie.
+/// #[derive(Clone)]
+/// struct VerifiedSession {
+///     tenant: TenantId,
+/// }
+///
+/// struct Session;
+///
+/// impl Credential for Session {
+///     fn verify<'a>(&'a self, parts: &'a mut Parts) -> BoxFuture<'a, Result<Option<TenantName>, Problem>> {
+///         let tenant = parts.extensions.get::<VerifiedSession>().map(|session| TenantName::Id(session.tenant));
+///         Box::pin(std::future::ready(Ok(tenant)))
+///     }
+///
+///     fn describe(&self) -> String {
+///         "session".to_owned()
+///     }
+/// }
+/// ```
 pub trait Credential: Send + Sync + 'static {
     /// The tenant the request's credential proves, `None` when it presents
     /// none of this kind; a credential presented that does not verify is

@@ -23,6 +23,7 @@ use tenantry::axum::jsonwebtoken::{self, Algorithm, EncodingKey};
 use tenantry::ops::Reason;
 use tenantry::{TenantId, Uuid};
 
+use support::capture;
 use support::eventually::eventually;
 use support::turns::{main_server, take_turn};
 
@@ -365,6 +366,7 @@ async fn each_strategy_identifies_its_tenant_and_no_route_shows_another_tenants_
 async fn spoofing_attempts_are_refused_and_read_nothing_of_the_other_tenant() {
     let admin_url = main_server();
     let _turn = take_turn(&admin_url).await;
+    let _capture = capture::turn().await;
     let api = Api::start(&admin_url).await;
     let globex = As::key(&api.key("globex"));
     let (globex_project, _) = api.seed(&globex, "Globex secret plan").await;
@@ -481,6 +483,22 @@ async fn spoofing_attempts_are_refused_and_read_nothing_of_the_other_tenant() {
         assert!(
             !answer.text.contains("Globex secret plan") && !answer.text.contains(&globex_project),
             "{attempt} read globex's rows: {answer:?}"
+        );
+    }
+    // Each mismatch was logged as a warning, naming no tenant.
+    let warnings: Vec<_> = capture::events()
+        .into_iter()
+        .filter(|event| {
+            event.get("message").map(String::as_str)
+                == Some("a request named another tenant than it proved")
+        })
+        .collect();
+    assert_eq!(warnings.len(), 5, "{warnings:?}");
+    for warning in &warnings {
+        let logged = format!("{warning:?}");
+        assert!(
+            !logged.contains("globex") && !logged.contains(&api.id("globex").to_string()),
+            "{logged}"
         );
     }
     // Globex's rows are as they were.

@@ -186,10 +186,10 @@ impl TenantResolver {
     /// The handle of the tenant the request of `parts` identifies, if the
     /// registry has it and it serves.
     pub async fn resolve(&self, parts: &mut Parts) -> Result<Tenant, Problem> {
-        let identified = self
-            .identify(parts)
-            .await
-            .map_err(|problem| self.challenged(problem))?;
+        let identified = self.identify(parts).await.map_err(|problem| {
+            log_refusal(&problem);
+            self.challenged(problem)
+        })?;
         Ok(self.inner.db.tenant(identified.id).await?)
     }
 
@@ -219,6 +219,24 @@ impl TenantResolver {
             (TenantName::Slug(slug), Some(directory)) => Ok(directory.id_of(slug).await?),
             (TenantName::Slug(_), None) => Ok(None),
         }
+    }
+}
+
+/// Logs a refused request: a mismatch, which a spoofing attempt is, as a
+/// warning; the rest at debug level. Neither names a tenant.
+fn log_refusal(problem: &Problem) {
+    match problem.kind() {
+        ProblemKind::Mismatch => {
+            tracing::warn!(
+                detail = problem.detail(),
+                "a request named another tenant than it proved"
+            )
+        }
+        kind => tracing::debug!(
+            ?kind,
+            detail = problem.detail(),
+            "a request's tenant was not identified"
+        ),
     }
 }
 

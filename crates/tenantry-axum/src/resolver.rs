@@ -22,12 +22,14 @@ use crate::strategy::{Credential, Naming};
 ///   that prove different tenants are refused (403).
 /// - [`named_by`](Self::named_by): a [`Naming`] (a [`Subdomain`](crate::Subdomain),
 ///   a [`Header`](crate::Header), a [`PathParam`](crate::PathParam)) names a
-///   tenant that must be the one a credential proves (else 403): editing a
-///   URL or a header switches no tenant. It never identifies one alone.
+///   tenant that must be the one a credential proves, or a trusted source
+///   identifies (else 403): editing a URL or a header switches no tenant.
+///   It never identifies one alone.
 /// - [`trusting`](Self::trusting): a [`Naming`] that may identify the tenant
 ///   without a credential, for an application behind its own authentication
 ///   (a gateway that sets the header and strips the client's). It too must
-///   agree with any credential presented.
+///   agree with any credential presented, and the `named_by` sources are
+///   checked against it.
 ///
 /// A request that nothing proves or trusts is refused (401). The resolver
 /// holds the [`Tenantry`] but gives it to no handler: a handler reaches
@@ -107,7 +109,8 @@ impl TenantResolver {
         self
     }
 
-    /// Adds a source that names a tenant, which must be the one proved.
+    /// Adds a source that names a tenant, which must be the one proved (by
+    /// a credential, or a trusted source).
     pub fn named_by(mut self, naming: impl Naming) -> Self {
         Arc::make_mut(&mut self.inner).named.push(Arc::new(naming));
         self
@@ -147,20 +150,6 @@ impl TenantResolver {
                 agree(&mut proved, Identified { id, by })?;
             }
         }
-        for naming in &sources.named {
-            if let Some(name) = naming.name(parts).await? {
-                let by = naming.describe();
-                let Some(proof) = &proved else {
-                    return Err(Problem::new(
-                        ProblemKind::NotIdentified,
-                        format!("the {by} names a tenant, but no credential proves it"),
-                    ));
-                };
-                if self.id_of(&name).await? != Some(proof.id) {
-                    return Err(mismatch(&by, &proof.by));
-                }
-            }
-        }
         for naming in &sources.trusted {
             if let Some(name) = naming.name(parts).await? {
                 let by = naming.describe();
@@ -172,6 +161,20 @@ impl TenantResolver {
                     (Some(_), _) => {}
                     (None, Some(id)) => proved = Some(Identified { id, by }),
                     (None, None) => return Err(unknown()),
+                }
+            }
+        }
+        for naming in &sources.named {
+            if let Some(name) = naming.name(parts).await? {
+                let by = naming.describe();
+                let Some(proof) = &proved else {
+                    return Err(Problem::new(
+                        ProblemKind::NotIdentified,
+                        format!("the {by} names a tenant, but no credential proves it"),
+                    ));
+                };
+                if self.id_of(&name).await? != Some(proof.id) {
+                    return Err(mismatch(&by, &proof.by));
                 }
             }
         }

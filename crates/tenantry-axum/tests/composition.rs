@@ -209,6 +209,18 @@ async fn naming_sources_alone_identify_nothing_unless_trusted() {
         identify(&gateway, &[("x-gateway-tenant", "initech")]).await,
         ProblemKind::UnknownTenant,
     );
+    // What the gateway identifies, the other names are checked against.
+    let named = [
+        ("x-gateway-tenant", "globex"),
+        ("host", "globex.example.com"),
+    ];
+    assert_eq!(identify(&gateway, &named).await.unwrap().id, world.globex);
+    let edited = [("x-gateway-tenant", "globex"), ("x-tenant", "acme")];
+    let detail = refused(identify(&gateway, &edited).await, ProblemKind::Mismatch);
+    assert!(
+        detail.contains("than the header x-gateway-tenant"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]

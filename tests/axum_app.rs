@@ -359,6 +359,16 @@ async fn each_strategy_identifies_its_tenant_and_no_route_shows_another_tenants_
         report,
         json!([{ "id": acme_project, "name": "Launch", "archived": true, "tasks": 1, "done": 1 }])
     );
+    let tasks = api
+        .ok(
+            Method::GET,
+            &format!("/projects/{acme_project}/tasks"),
+            &acme,
+            None,
+            StatusCode::OK,
+        )
+        .await;
+    assert_eq!(tasks[0]["title"], "Launch task");
     api.stop().await;
 }
 

@@ -1,6 +1,9 @@
 //! Bearer tokens: each kind of key verifies its own tokens, and every token
 //! that is unsigned, signed with another key or algorithm, expired, for
 //! another audience or without its tenant claim proves nothing.
+//!
+//! The keys in `keys/` were made with `openssl genpkey` for these tests and
+//! sign nothing else.
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -19,6 +22,8 @@ const RSA_PUBLIC: &[u8] = include_bytes!("keys/rsa_public.pem");
 const OTHER_RSA_PRIVATE: &[u8] = include_bytes!("keys/other_rsa_private.pem");
 const EC_PRIVATE: &[u8] = include_bytes!("keys/ec_private_pkcs8.pem");
 const EC_PUBLIC: &[u8] = include_bytes!("keys/ec_public.pem");
+const ED_PRIVATE: &[u8] = include_bytes!("keys/ed25519_private.pem");
+const ED_PUBLIC: &[u8] = include_bytes!("keys/ed25519_public.pem");
 
 fn now() -> i64 {
     SystemTime::now()
@@ -86,6 +91,27 @@ fn each_kind_of_key_verifies_its_own_tokens() {
         &EncodingKey::from_ec_pem(EC_PRIVATE).unwrap(),
     );
     assert_eq!(verdict(&ec, &token), proved);
+
+    let pss = Jwt::new(
+        Key::rsa_pem(Algorithm::PS256, RSA_PUBLIC).unwrap(),
+        AUDIENCE,
+    );
+    let token = sign(
+        Algorithm::PS256,
+        None,
+        &claims(tenant),
+        &EncodingKey::from_rsa_pem(RSA_PRIVATE).unwrap(),
+    );
+    assert_eq!(verdict(&pss, &token), proved);
+
+    let ed = Jwt::new(Key::ed_pem(ED_PUBLIC).unwrap(), AUDIENCE);
+    let token = sign(
+        Algorithm::EdDSA,
+        None,
+        &claims(tenant),
+        &EncodingKey::from_ed_pem(ED_PRIVATE).unwrap(),
+    );
+    assert_eq!(verdict(&ed, &token), proved);
 }
 
 #[test]

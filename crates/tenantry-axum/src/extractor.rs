@@ -7,7 +7,7 @@ use axum::extract::{FromRef, FromRequestParts};
 use axum::http::request::Parts;
 
 use crate::problem::Problem;
-use crate::resolver::TenantResolver;
+use crate::resolver::{Identified, TenantResolver};
 
 /// The handle of the tenant the request acts for, resolved by the
 /// router state's [`TenantResolver`]; it dereferences to
@@ -28,9 +28,16 @@ use crate::resolver::TenantResolver;
 #[derive(Clone)]
 pub struct Tenant {
     handle: tenantry_postgres::Tenant,
+    identified: Identified,
 }
 
 impl Tenant {
+    /// What identified the tenant (a bearer token, an API key, a trusted
+    /// header), for the application's own logs.
+    pub fn identified(&self) -> &Identified {
+        &self.identified
+    }
+
     /// The tenantry handle, to keep beyond the request (into a job, with
     /// `to_ref`).
     pub fn into_inner(self) -> tenantry_postgres::Tenant {
@@ -55,7 +62,7 @@ where
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let resolver = TenantResolver::from_ref(state);
-        let handle = resolver.resolve(parts).await?;
-        Ok(Self { handle })
+        let (handle, identified) = resolver.resolved(parts).await?;
+        Ok(Self { handle, identified })
     }
 }

@@ -189,11 +189,20 @@ impl TenantResolver {
     /// The handle of the tenant the request of `parts` identifies, if the
     /// registry has it and it serves.
     pub async fn resolve(&self, parts: &mut Parts) -> Result<Tenant, Problem> {
+        Ok(self.resolved(parts).await?.0)
+    }
+
+    /// The handle of the request's tenant, and what identified it.
+    pub(crate) async fn resolved(
+        &self,
+        parts: &mut Parts,
+    ) -> Result<(Tenant, Identified), Problem> {
         let identified = self.identify(parts).await.map_err(|problem| {
             log_refusal(&problem);
             self.challenged(problem)
         })?;
-        Ok(self.inner.db.tenant(identified.id).await?)
+        let tenant = self.inner.db.tenant(identified.id).await?;
+        Ok((tenant, identified))
     }
 
     /// `problem`, with the credentials' challenges if it is a 401.

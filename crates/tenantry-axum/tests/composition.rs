@@ -6,13 +6,15 @@
 use std::collections::HashMap;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use axum::extract::FromRequestParts;
 use axum::http::Request;
 use axum::http::request::Parts;
+use axum::response::IntoResponse;
 use jsonwebtoken::{Algorithm, EncodingKey, Header as JwtHeader, encode};
 use serde_json::json;
 use tenantry_axum::{
     ApiKeyTable, ApiKeys, Header, Identified, Jwt, Key, KeyHash, Problem, ProblemKind, StoredKey,
-    Subdomain, TenantResolver,
+    Subdomain, Tenant, TenantResolver,
 };
 use tenantry_postgres::{Config, Tenantry};
 use tenantry_query::TenantId;
@@ -220,6 +222,33 @@ async fn naming_sources_alone_identify_nothing_unless_trusted() {
     assert!(
         detail.contains("than the header x-gateway-tenant"),
         "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn the_extractor_hands_over_the_handle_of_the_proved_tenant_or_the_problem() {
+    let world = World::new().await;
+    let resolver = world.verified();
+    let bearer = format!("Bearer {}", token("acme"));
+    let mut parts = request(&[("authorization", &bearer), ("x-tenant", "acme")]);
+    let tenant = Tenant::from_request_parts(&mut parts, &resolver)
+        .await
+        .unwrap();
+    assert_eq!(tenant.tenant(), world.acme);
+    assert_eq!(tenant.identified().by, "bearer token");
+
+    let mut parts = request(&[("x-tenant", "acme")]);
+    let problem = Tenant::from_request_parts(&mut parts, &resolver)
+        .await
+        .err()
+        .expect("a name alone is refused");
+    assert_eq!(problem.challenge(), Some("Bearer"));
+    let response = problem.into_response();
+    assert_eq!(response.status(), 401);
+    assert_eq!(response.headers()["www-authenticate"], "Bearer");
+    assert_eq!(
+        response.headers()["content-type"],
+        "application/problem+json"
     );
 }
 

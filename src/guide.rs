@@ -31,6 +31,14 @@
 //!    rate, concurrency, connection share), changed at run time.
 //! 10. [`limits`]: what tenantry guarantees and what it does not.
 //! 11. [`telemetry`]: the spans, metrics and usage of every tenant.
+#![cfg_attr(
+    feature = "axum",
+    doc = "12. [`web`] (feature `axum`): the tenant of each axum request, proved by a token or an API key, cross-checked against the host, a header and the path, and the problems a request is refused with."
+)]
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "12. `web` (with the `axum` feature, which these docs were built without): the tenant of each axum request, proved by a token or an API key, cross-checked against the host, a header and the path, and the problems a request is refused with."
+)]
 //!
 //! The runnable programs `examples/quickstart.rs` (two tenants in one
 //! database) and `examples/hybrid.rs` (one tenant in each placement on two
@@ -50,3 +58,5 @@ pub mod operator;
 pub mod placements;
 pub mod queries;
 pub mod telemetry;
+#[cfg(feature = "axum")]
+pub mod web;

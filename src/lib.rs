@@ -90,9 +90,22 @@
     not(feature = "ops"),
     doc = "- `ops` (feature `ops`, off in this build): the operator, which migrates, provisions, suspends and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
 )]
+#![cfg_attr(
+    feature = "axum",
+    doc = "- [`axum`] (feature `axum`): the web layer, whose `Tenant` extractor resolves each request's tenant from a verified token or API key and cross-checks what its host, a header or its path names."
+)]
+#![cfg_attr(
+    not(feature = "axum"),
+    doc = "- `axum` (feature `axum`, off in this build): the web layer, whose `Tenant` extractor resolves each request's tenant from a verified token or API key and cross-checks what its host, a header or its path names."
+)]
 
 pub mod guide;
 
+/// The web layer: the axum `Tenant` extractor, which resolves each
+/// request's tenant from a verified token or API key and cross-checks what
+/// the host, a header or the path names (feature `axum`).
+#[cfg(feature = "axum")]
+pub use tenantry_axum as axum;
 #[cfg(feature = "ops")]
 pub use tenantry_derive::embed_migrations;
 pub use tenantry_derive::{DbEnum, Entity, FromColumns};

@@ -16,6 +16,7 @@ pub mod projects;
 pub mod recorder;
 pub mod relay;
 pub mod tenants;
+pub mod turns;
 pub mod wire_tap;
 
 use tenantry::{Entity, TenantId};

@@ -1,5 +1,6 @@
 //! One module per command, and the dispatch between them.
 
+mod audit;
 mod migrate;
 mod tenants;
 mod verify;
@@ -16,5 +17,6 @@ pub(crate) async fn run(cli: Cli, embedded: Option<Migrations>) -> Result<Status
         Command::Migrate(args) => migrate::run(&cli.connection, &args, embedded).await,
         Command::Tenants { command } => tenants::run(&cli.connection, &command, embedded).await,
         Command::Verify(args) => verify::run(&cli.connection, &args).await,
+        Command::Audit { command } => audit::run(&cli.connection, &command).await,
     }
 }

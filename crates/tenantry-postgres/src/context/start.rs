@@ -40,6 +40,24 @@ impl TransactionStart {
         }
     }
 
+    /// This start, then `statements` (each a single statement without
+    /// parameters, none holding "; "), all in a transaction block.
+    pub(crate) fn followed_by(&self, statements: &[&str]) -> Self {
+        let mut sql = self.sql.clone();
+        for statement in statements {
+            sql.push_str("; ");
+            sql.push_str(statement);
+        }
+        Self {
+            sql,
+            messages: self
+                .messages
+                .then(&ContextMessages::new(statements.iter().copied())),
+            in_group: None,
+            separately: self.separately,
+        }
+    }
+
     /// Sends `sql`, this start's statements (its `BEGIN` perhaps amended by
     /// transaction options): as one simple query, or on Citus each as a
     /// query of its own, pipelined in the same round trip. Citus sends the

@@ -7,7 +7,9 @@ use tenantry_query::Identifier;
 use tokio_postgres::Row;
 
 use crate::Error;
-use crate::contract::{CONTROL_SCHEMA, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED};
+use crate::contract::{
+    CONTROL_SCHEMA, SUPPORT_ACCESS_RECORD, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED,
+};
 use crate::placement::{Placement, TenantRecord};
 
 /// Reads a registry row of [`TENANT_COLUMNS`] (the operator's reads add
@@ -60,8 +62,19 @@ pub fn tenants_recorded_signature() -> String {
     format!("{CONTROL_SCHEMA}.{TENANTS_RECORDED}()")
 }
 
-/// The registry's functions the application roles may execute (and only
-/// those, of the registry): its lookup and whether it records any tenant.
-pub fn application_functions() -> [String; 2] {
-    [lookup_signature(), tenants_recorded_signature()]
+/// The signature of the procedure that records an audited access, as
+/// `to_regprocedure` takes it.
+pub fn support_access_signature() -> String {
+    format!("{CONTROL_SCHEMA}.{SUPPORT_ACCESS_RECORD}(uuid, text, text, text, timestamptz)")
+}
+
+/// The registry's routines the application roles may execute (and only
+/// those, of the control schema): its lookup, whether it records any
+/// tenant, and the audit of support access.
+pub fn application_functions() -> [String; 3] {
+    [
+        lookup_signature(),
+        tenants_recorded_signature(),
+        support_access_signature(),
+    ]
 }

@@ -71,8 +71,8 @@ fn migrate_applies_every_set_and_a_second_run_finds_everything_current() {
         target(&document, "control", MAIN_SERVER, "tenantry_control"),
         &json!({
             "set": "control", "server": "main", "database": null, "schema": "tenantry_control",
-            "tenant": null, "outcome": "applied", "versions": [1, 2, 3, 4, 5, 6],
-            "failed_version": null, "error": null, "unknown": [], "schema_version": 6,
+            "tenant": null, "outcome": "applied", "versions": [1, 2, 3, 4, 5, 6, 7],
+            "failed_version": null, "error": null, "unknown": [], "schema_version": 7,
         })
     );
     assert_eq!(

@@ -190,6 +190,22 @@ async fn a_support_access_writes_nothing() {
             placed.label
         );
         drop(transaction);
+        // Nor can hand-written SQL switch the transaction back to writing.
+        for switch in [
+            "SET LOCAL transaction_read_only = off",
+            "SET TRANSACTION READ WRITE",
+        ] {
+            let transaction = support.transaction().await.unwrap();
+            let switched = transaction.raw_execute(switch, &[]).await;
+            let written = transaction
+                .raw_execute("UPDATE customers SET name = 'changed'", &[])
+                .await;
+            assert!(
+                switched.is_err() && written.is_err(),
+                "{}: {switch} gave {switched:?}, then the update {written:?}",
+                placed.label
+            );
+        }
         let tenant = db.tenant(placed.record.id).await.unwrap();
         let names: Vec<String> = tenant
             .select::<Customer>()
@@ -489,4 +505,25 @@ async fn concurrent_uses_keep_the_chain_linear() {
     let verification = tenants.world.operator.verify_audit().await.unwrap();
     assert!(verification.is_intact(), "{verification:?}");
     assert_eq!(verification.intact, 20);
+}
+
+#[tokio::test]
+async fn an_access_waiting_on_an_open_audited_transaction_fails_rather_than_hangs() {
+    let (db, tenants) = setting().await;
+    let pool = db
+        .support_access(tenants.get("pool").record.id, access_for(10))
+        .await
+        .unwrap();
+    let open = pool.transaction().await.unwrap();
+    let started = std::time::Instant::now();
+    let waiting = pool.select::<Customer>().all().await;
+    let waited = started.elapsed();
+    assert!(waiting.is_err(), "{waiting:?}");
+    assert!(
+        waited >= std::time::Duration::from_secs(9) && waited < std::time::Duration::from_secs(30),
+        "{waited:?}"
+    );
+    open.commit().await.unwrap();
+    assert_eq!(pool.select::<Customer>().all().await.unwrap().len(), 1);
+    assert_eq!(recorded(&tenants, tenants.get("pool").record.id).await, 2);
 }

@@ -160,7 +160,8 @@ CREATE TRIGGER keep_tombstone BEFORE UPDATE OR DELETE ON tenants
     // `Operator::verify_audit`). The application roles may only call the
     // procedure, never touch the table; the procedure takes the table's lock
     // so the chain stays linear (the lock lasts until the caller's
-    // transaction ends: keep audited transactions short). Each field enters
+    // transaction ends: keep audited transactions short; a wait for it fails
+    // after ten seconds rather than for ever). Each field enters
     // the hash as its length in bytes, a colon and its text (NULL as `-`);
     // times as microseconds since the Unix epoch.
     Migration::new(
@@ -188,7 +189,7 @@ CREATE FUNCTION support_access_field(value text) RETURNS text
     LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
     AS $$ SELECT CASE WHEN value IS NULL THEN '-' ELSE octet_length(value) || ':' || value END $$;
 CREATE PROCEDURE record_support_access(tenant uuid, actor text, reason text, ticket text, expires timestamptz)
-    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s'
     AS $$
 #variable_conflict use_variable
 DECLARE

@@ -14,7 +14,14 @@
 //!
 //! Either way, the transaction is then made read-only
 //! (`SET LOCAL transaction_read_only = on`, which may follow the audit's
-//! insert, where `BEGIN READ ONLY` would refuse it).
+//! insert, where `BEGIN READ ONLY` would refuse it), and a query that
+//! returns nothing takes the transaction's first snapshot: from then on
+//! PostgreSQL refuses to make it read-write again (`SET LOCAL
+//! transaction_read_only = off`, `SET TRANSACTION READ WRITE`). One way
+//! remains before PostgreSQL 16: `RESET transaction_read_only` skips that
+//! check. Hand-written SQL is trusted code, not a sandbox (as on the
+//! tenant's own handle): what it writes that way is still written inside a
+//! transaction whose audit row came first.
 
 use std::future::Future;
 use std::pin::Pin;
@@ -32,6 +39,10 @@ use crate::routing::route::Route;
 
 /// Makes the rest of the transaction read-only.
 const READ_ONLY: &str = "SET LOCAL transaction_read_only = on";
+
+/// Takes the transaction's first snapshot, after which it cannot be made
+/// read-write again; returns no row.
+const FIRST_SNAPSHOT: &str = "SELECT WHERE false";
 
 /// The audit procedure's call with its terms bound, for a row written ahead.
 static RECORD_AHEAD: LazyLock<String> =
@@ -52,7 +63,7 @@ pub(crate) fn boxed_audited_start<'a>(
 /// The start of one transaction on `route` under `access`, once the access
 /// is checked to be current: the tenant's own start, then the audit call
 /// (or, for rows outside the control schema's database, the audit row
-/// written and committed first) and the switch to read-only.
+/// written and committed first) and the switch to read-only, for good.
 async fn audited_start(
     access: &Access,
     route: &Route,
@@ -62,10 +73,10 @@ async fn audited_start(
     let opening = &route.begin.hand_written;
     if beside_control_schema(route) {
         let call = access.record_call(route.tenant);
-        return Ok(opening.followed_by(&[&call, READ_ONLY]));
+        return Ok(opening.followed_by(&[&call, READ_ONLY, FIRST_SNAPSHOT]));
     }
     record_ahead(access, route, shared).await?;
-    Ok(opening.followed_by(&[READ_ONLY]))
+    Ok(opening.followed_by(&[READ_ONLY, FIRST_SNAPSHOT]))
 }
 
 /// Whether the tenant's rows are in the database of the control schema,

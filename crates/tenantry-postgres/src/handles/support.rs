@@ -54,10 +54,16 @@ impl Executor for SupportExecutor {
 /// nothing that takes a tenant's handle takes it.
 ///
 /// It is read-only: each transaction is made read-only once its audit row
-/// is written, so PostgreSQL refuses any write in it (SQLSTATE 25006).
-/// Looking is what support needs and what the audit records; a change to a
-/// tenant's data goes through the tenant's own requests or the operator,
-/// each with its own checks and records.
+/// is written, for good, so PostgreSQL refuses any write in it (SQLSTATE
+/// 25006). Looking is what support needs and what the audit records; a
+/// change to a tenant's data goes through the tenant's own requests or the
+/// operator, each with its own checks and records. Hand-written SQL is
+/// trusted code here too, not a sandbox (see [`crate::access`]).
+///
+/// The audit log is locked from a transaction's audit row to its end, so
+/// that its chain stays linear: audited transactions (and streams, until
+/// their rows are read) wait for each other. Keep them short; a wait for
+/// that lock fails after ten seconds, with nothing run.
 ///
 /// ```no_run
 /// # use tenantry_postgres::{Access, Config, Tenantry};
@@ -97,9 +103,8 @@ impl SupportAccess {
     }
 
     /// Starts a read-only transaction in the tenant's context, its audit
-    /// row written first. The audit log stays locked for other audited
-    /// accesses until it ends, which keeps the log's chain linear: keep it
-    /// short (a wait for that lock fails after ten seconds).
+    /// row written first. Other audited accesses wait for it to end (see
+    /// above): keep it short.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
         let executor = &self.scoped.executor().0;
         executor.transaction(&TransactionOptions::default()).await

@@ -287,6 +287,40 @@ mod tests {
     }
 
     #[test]
+    fn statements_follow_the_context_in_a_transaction_block() {
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let begin = Begin::new(tenant, false, None, None);
+        let audited = begin
+            .statement
+            .followed_by(&["CALL audit('x')", "SELECT WHERE false"]);
+        assert_eq!(
+            audited.sql,
+            format!(
+                "{}; CALL audit('x'); SELECT WHERE false",
+                begin.hand_written.sql
+            )
+        );
+        assert!(audited.in_group.is_none(), "a transaction block is needed");
+        assert_eq!(
+            audited.messages.responses(),
+            begin.statement.messages.responses() + 6
+        );
+        assert!(
+            audited
+                .messages
+                .bytes()
+                .starts_with(begin.statement.messages.bytes())
+        );
+        let citus = Begin::new(tenant, true, None, None);
+        assert!(
+            citus
+                .hand_written
+                .followed_by(&["SELECT WHERE false"])
+                .separately
+        );
+    }
+
+    #[test]
     fn the_global_begin_clears_the_setting() {
         assert!(
             BEGIN_WITHOUT_TENANT

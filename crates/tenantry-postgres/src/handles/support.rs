@@ -49,16 +49,23 @@ impl Executor for SupportExecutor {
 /// tenant's own are run, on the tenant's rows alone. The difference is the
 /// audit: every transaction, and every statement outside one, first writes
 /// a row to the audit log of the control schema (who, why, which ticket,
-/// when), and nothing runs if that row cannot be written (see
-/// [`crate::access`] for where it is written). It is not a `Tenant`:
-/// nothing that takes a tenant's handle takes it.
+/// when), and nothing runs if that row cannot be written. Where the
+/// tenant's rows share the control schema's database (the main server's
+/// pool, or a schema there), the row is written by the first statement of
+/// the tenant's own transaction, in the same round trip; anywhere else one
+/// transaction cannot span both databases, so the row is written and
+/// committed on the main server first, and stays recorded even if the use
+/// then fails. It is not a `Tenant`: nothing that takes a tenant's handle
+/// takes it.
 ///
 /// It is read-only: each transaction is made read-only once its audit row
 /// is written, for good, so PostgreSQL refuses any write in it (SQLSTATE
 /// 25006). Looking is what support needs and what the audit records; a
 /// change to a tenant's data goes through the tenant's own requests or the
 /// operator, each with its own checks and records. Hand-written SQL is
-/// trusted code here too, not a sandbox (see [`crate::access`]).
+/// trusted code here too, not a sandbox: before PostgreSQL 16,
+/// `RESET transaction_read_only` makes its transaction writable again
+/// (still inside the audited transaction).
 ///
 /// The audit log is locked from a transaction's audit row to its end, so
 /// that its chain stays linear: audited transactions (and streams, until

@@ -85,7 +85,7 @@ pub(crate) enum AuditCommand {
     /// The log's rows of one tenant, oldest first: who looked, when, why,
     /// under which ticket.
     List {
-        /// The tenant's id or slug.
+        /// The tenant's id (registered or not) or slug.
         #[arg(long, value_name = "ID")]
         tenant: String,
         /// Print JSON instead of the table.

@@ -41,6 +41,15 @@ fn audit_list_shows_who_looked_and_verify_finds_a_changed_row() {
     let accessed = entries[0]["accessed_at"].as_str().expect("accessed_at");
     assert!(accessed.contains('T'), "{accessed}");
 
+    // An id the registry does not hold (a pool-only deployment's tenant).
+    let unregistered = "5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01";
+    record(&scratch, unregistered, "dee", None);
+    let listed = scratch.run(&["audit", "list", "--tenant", unregistered, "--json"]);
+    let document = listed.expect_code(0).json();
+    assert_eq!(document[0]["actor"], "dee", "{document:#}");
+    let unknown = scratch.run(&["audit", "list", "--tenant", "nobody"]);
+    unknown.expect_code(2);
+
     let table = scratch.run(&["audit", "list", "--tenant", "acme"]);
     table.expect_code(0);
     let lines: Vec<&str> = table.stdout.lines().collect();
@@ -60,7 +69,7 @@ fn audit_list_shows_who_looked_and_verify_finds_a_changed_row() {
     let verified = scratch.run(&["audit", "verify"]);
     verified.expect_code(0);
     assert!(
-        verified.stdout.contains("intact: 3 rows"),
+        verified.stdout.contains("intact: 4 rows"),
         "{}",
         verified.stdout
     );

@@ -24,13 +24,20 @@ pub(crate) async fn run(
             Ok(Status::failure_if(!verification.is_intact()))
         }
         AuditCommand::List { tenant, json } => {
-            let record = operator
-                .tenant(TenantRef::from(tenant.as_str()))
-                .await
-                .map_err(|error| Fatal::because("cannot find the tenant", &error))?;
-            let filter = AuditFilter {
-                tenant: Some(record.id),
+            // An id is taken as it is: the log outlives the registry's row,
+            // and a pool-only deployment registers no tenant. A slug is
+            // looked up.
+            let id = match TenantRef::from(tenant.as_str()) {
+                TenantRef::Id(id) => id,
+                slug => {
+                    operator
+                        .tenant(slug)
+                        .await
+                        .map_err(|error| Fatal::because("cannot find the tenant", &error))?
+                        .id
+                }
             };
+            let filter = AuditFilter { tenant: Some(id) };
             let entries = operator
                 .audit_log(&filter)
                 .await

@@ -114,11 +114,12 @@ pub use tenantry_derive::{DbEnum, Entity, FromColumns};
 #[cfg(feature = "ops")]
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
-    Config, ConnectFailure, ConnectOptions, ConstraintKind, Credentials, EnvironmentCredentials,
-    Global, GlobalExecutor, Isolation, Limits, MAIN_SERVER, MigrationFailure, PgRow, Placement,
-    RootCerts, ServerCredentials, SslMode, StatusChange, TargetSessionAttrs, Tenant,
-    TenantExecutor, TenantRecord, TenantRef, TenantStatus, TenantTransaction, Tenantry,
-    TransactionExecutor, TransactionOptions, contract, registry, telemetry,
+    Access, AcrossTenants, Config, ConnectFailure, ConnectOptions, ConstraintKind, Credentials,
+    EnvironmentCredentials, Global, GlobalExecutor, Isolation, Limits, MAIN_SERVER,
+    MigrationFailure, PgRow, Placement, RootCerts, ServerCredentials, SslMode, StatusChange,
+    SupportAccess, SupportExecutor, TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord,
+    TenantRef, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor, TransactionOptions,
+    contract, registry, telemetry,
 };
 pub use tenantry_query::{
     ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,

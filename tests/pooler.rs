@@ -5,7 +5,7 @@
 //! Session state that hand-written SQL leaves on a shared server connection
 //! (where no reset reaches it) cannot capture another tenant's statements.
 //! The registry's listener, which the pooler would starve of notifications,
-//! connects directly.
+//! connects directly. Support access records each use there too.
 
 mod support;
 
@@ -17,7 +17,7 @@ use support::placements::TENANT;
 use support::pooler::Pooler;
 use support::{Customer, NewCustomer};
 use tenantry::ops::{NewTenant, Operator, PlacementKind};
-use tenantry::{Config, Error, TenantId, Tenantry};
+use tenantry::{Access, Config, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 #[tokio::test]
@@ -207,5 +207,79 @@ async fn the_registry_listener_connects_directly_past_the_pooler() {
     assert!(
         matches!(refused, Err(Error::TenantNotActive { .. })),
         "the registry change did not arrive: {refused:?}"
+    );
+}
+
+#[tokio::test]
+async fn support_access_is_recorded_through_a_transaction_mode_pooler() {
+    let database = TestDatabase::create().await;
+    let pooler = Pooler::start(&database, 2);
+    let config = Config::new(&pooler.app_url(&database))
+        .unwrap()
+        .transaction_pooler()
+        .pool_only()
+        .pool_size(4);
+    let db = Tenantry::connect(config).await.unwrap();
+    let (mine, theirs) = (TenantId::random(), TenantId::random());
+    for (id, name) in [(mine, "mine"), (theirs, "theirs")] {
+        db.tenant(id)
+            .await
+            .unwrap()
+            .insert(NewCustomer::named(name))
+            .exec()
+            .await
+            .unwrap();
+    }
+    let access = Access {
+        actor: "ada@support".to_owned(),
+        reason: "through the pooler".to_owned(),
+        ticket: None,
+        expires: time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    };
+    let support = db.support_access(mine, access).await.unwrap();
+    let names = |customers: Vec<Customer>| -> Vec<String> {
+        customers
+            .into_iter()
+            .map(|customer| customer.name)
+            .collect()
+    };
+    assert_eq!(
+        names(support.select::<Customer>().all().await.unwrap()),
+        ["mine"]
+    );
+    let raw: Vec<String> = support
+        .raw_query("SELECT name FROM customers", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(raw, ["mine"]);
+    let transaction = support.transaction().await.unwrap();
+    assert_eq!(
+        names(transaction.select::<Customer>().all().await.unwrap()),
+        ["mine"]
+    );
+    transaction.commit().await.unwrap();
+    let written = support
+        .raw_query("UPDATE customers SET name = 'changed' RETURNING id", &[])
+        .await;
+    assert!(written.is_err(), "{written:?}");
+
+    let admin = database.admin().await;
+    let recorded: Vec<(uuid::Uuid, String)> = admin
+        .query(
+            "SELECT tenant_id, reason FROM tenantry_control.support_access ORDER BY id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| (row.get(0), row.get(1)))
+        .collect();
+    // Three uses; the refused write's row went with its transaction.
+    assert_eq!(
+        recorded,
+        vec![(mine.as_uuid(), "through the pooler".to_owned()); 3]
     );
 }

@@ -5,7 +5,8 @@
 //! messages the server sends unasked, rows larger than a read) leaves the
 //! connection clean for its next borrower. Built statements, sent without a
 //! transaction block, reach their own tables, and their triggers theirs,
-//! whatever the role's default path or hand-written SQL says.
+//! whatever the role's default path or hand-written SQL says. A support
+//! access's audit row goes in the same group, written by its transaction.
 
 mod support;
 
@@ -13,7 +14,7 @@ use support::database::{TestDatabase, main_port, url_for};
 use support::probes::{backend_pid, context_of, idle_in_transaction};
 use support::wire_tap::WireTap;
 use support::{Customer, DriftedInvoice, NewCustomer};
-use tenantry::{Config, ConstraintKind, Error, TenantId, Tenantry};
+use tenantry::{Access, Config, ConstraintKind, Error, TenantId, Tenantry};
 use uuid::Uuid;
 
 /// Tenantry on one connection, through a relay that counts its messages.
@@ -75,6 +76,48 @@ async fn a_statement_and_its_context_are_one_group_answered_once() {
     let after = tap.counts.now();
     assert_eq!((after.0 - before.0, after.1 - before.1), (1, 1));
     assert_eq!(in_transaction(&database).await, 0);
+}
+
+#[tokio::test]
+async fn a_support_access_records_each_statement_in_the_statements_own_group() {
+    let database = TestDatabase::create().await;
+    let (db, tap) = tapped(&database).await;
+    let tenant_id = TenantId::random();
+    let id = Uuid::new_v4();
+    let tenant = db.tenant(tenant_id).await.unwrap();
+    tenant.insert(new_customer(id)).exec().await.unwrap();
+    let access = Access {
+        actor: "ada@support".to_owned(),
+        reason: "one round trip".to_owned(),
+        ticket: None,
+        expires: time::OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    };
+    let support = db.support_access(tenant_id, access).await.unwrap();
+    let select = || support.select::<Customer>().filter(Customer::ID.eq(id));
+    // The first run prepares the statement (a group of its own).
+    select().one().await.unwrap();
+    for _ in 0..3 {
+        let before = tap.counts.now();
+        assert_eq!(select().one().await.unwrap().id, id);
+        let after = tap.counts.now();
+        assert_eq!(
+            (after.0 - before.0, after.1 - before.1),
+            (1, 1),
+            "context, audit row, statement and COMMIT: one Sync, one ReadyForQuery"
+        );
+    }
+    assert_eq!(in_transaction(&database).await, 0);
+    let recorded: i64 = database
+        .admin()
+        .await
+        .query_one(
+            "SELECT count(*) FROM tenantry_control.support_access WHERE tenant_id = $1",
+            &[&tenant_id.as_uuid()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 4);
 }
 
 #[tokio::test]

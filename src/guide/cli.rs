@@ -110,6 +110,20 @@
 //! the system ones and tenantry's own); `--tenant-column` names another
 //! tenant column than `tenant_id`.
 //!
+//! # `tenantry audit`
+//!
+//! ```sh
+//! tenantry audit list --tenant acme
+//! tenantry audit list --tenant 5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01 --json
+//! tenantry audit verify
+//! ```
+//!
+//! The audit log of support access (`Tenantry::support_access`): `list`
+//! shows who looked at a tenant's data (by id or slug), when, why and under
+//! which ticket, oldest first; `verify` walks the log's hash chain and exits
+//! 1 with the first broken link (a row changed, removed or inserted out of
+//! the chain), 0 when every row follows the one before.
+//!
 //! # Exit codes
 //!
 //! | code | meaning |

@@ -3,7 +3,8 @@
 //! the tenant's own rows, each statement router-executed on one shard (the
 //! application role errors on multi-shard queries), with no warning from
 //! any worker; a write for another tenant is rejected on the worker; and
-//! without Citus mode nothing is visible or writable.
+//! without Citus mode nothing is visible or writable. Support access reads
+//! one tenant on its shard the same way, each use recorded.
 
 use std::collections::BTreeSet;
 
@@ -358,4 +359,83 @@ async fn without_citus_mode_nothing_is_visible_or_writable() {
             .is_err()
     );
     assert_eq!(tenant.select::<Customer>().count().await.unwrap(), 2);
+}
+
+#[tokio::test]
+async fn support_access_reaches_one_tenant_on_its_shard_and_is_recorded() {
+    let Some(deployment) = Deployment::create().await else {
+        return;
+    };
+    let tap = WireTap::start(deployment.database.cluster.coordinator.port).await;
+    let db = deployment.connect_through(tap.port).await;
+    let labels = ["a", "b"];
+    let tenants = deployment.pool_tenants(&db, &labels).await;
+    for (tenant, label) in tenants.iter().zip(labels) {
+        seed(tenant, label).await;
+    }
+    let access = tenantry::Access {
+        actor: "ada@support".to_owned(),
+        reason: "on Citus".to_owned(),
+        ticket: Some("SUP-7".to_owned()),
+        expires: OffsetDateTime::now_utc() + time::Duration::minutes(10),
+    };
+    let id = tenants[0].tenant();
+    let support = db.support_access(id, access).await.unwrap();
+    let invoices = support.select::<Invoice>().all().await.unwrap();
+    assert_eq!(invoices.len(), 3);
+    assert!(invoices.iter().all(|invoice| invoice.tenant_id == id));
+    let transaction = support.transaction().await.unwrap();
+    assert_eq!(transaction.select::<Customer>().count().await.unwrap(), 2);
+    // Unfiltered hand-written SQL goes to every shard: allowed here, as in
+    // the tenant's own test above, to show row-level security keeps it in.
+    transaction
+        .raw_execute("SET LOCAL citus.multi_task_query_log_level = off", &[])
+        .await
+        .unwrap();
+    let owners: Vec<Uuid> = transaction
+        .raw_query("SELECT DISTINCT tenant_id FROM customers", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|row| row.get(0))
+        .collect();
+    assert_eq!(owners, [id.as_uuid()]);
+    transaction.commit().await.unwrap();
+    let written = support
+        .raw_query(
+            "UPDATE invoices SET paid = true WHERE tenant_id = $1 RETURNING id",
+            &[&id.as_uuid()],
+        )
+        .await
+        .expect_err("a write through support access");
+    let refused = std::error::Error::source(&written)
+        .and_then(|source| source.downcast_ref::<tokio_postgres::Error>())
+        .and_then(tokio_postgres::Error::code);
+    assert_eq!(
+        refused,
+        Some(&tokio_postgres::error::SqlState::READ_ONLY_SQL_TRANSACTION),
+        "{written}"
+    );
+
+    let admin = deployment.database.admin().await;
+    let recorded: i64 = admin
+        .query_one(
+            "SELECT count(*) FROM tenantry_control.support_access WHERE tenant_id = $1",
+            &[&id.as_uuid()],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(recorded, 2);
+    let paid: i64 = admin
+        .query_one("SELECT count(*) FROM invoices WHERE paid", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(paid, 0);
+    assert_eq!(
+        tap.counts.notices.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "a worker warned"
+    );
 }

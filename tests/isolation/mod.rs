@@ -11,6 +11,7 @@ pub mod no_context;
 pub mod raw_sql;
 pub mod reuse;
 pub mod session_leaks;
+pub mod support_access;
 
 pub use checks::*;
 pub use fixture::*;

@@ -70,6 +70,35 @@ pub(crate) enum Command {
     /// keys, privileges, functions, the registry, application roles); one
     /// line per finding.
     Verify(VerifyArgs),
+    /// The audit log of support access: who looked at which tenant's data,
+    /// when, why and under which ticket.
+    Audit {
+        /// What to do with it.
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+/// `tenantry audit ...`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum AuditCommand {
+    /// Checks the log's hash chain, oldest row first: exit 1 with the first
+    /// broken link (a row changed, removed or inserted out of the chain).
+    Verify {
+        /// Print JSON instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The log's rows of one tenant, oldest first: who looked, when, why,
+    /// under which ticket.
+    List {
+        /// The tenant's id (registered or not) or slug.
+        #[arg(long, value_name = "ID")]
+        tenant: String,
+        /// Print JSON instead of the table.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 /// `tenantry migrate`.

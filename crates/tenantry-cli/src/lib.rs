@@ -1,6 +1,7 @@
 //! The `tenantry` command line: migrate every tenant target, list the
 //! tenant registry and run each tenant's life (provision, suspend, resume,
-//! erase, abandon), verify tenant isolation in the catalog.
+//! erase, abandon), verify tenant isolation in the catalog, and list and
+//! check the audit log of support access.
 //!
 //! The shipped `tenantry` binary reads migrations from a directory when it
 //! runs. A project that embeds its migrations builds its own binary:
@@ -21,8 +22,9 @@
 //!
 //! Exit codes: 0 when everything succeeded (every target migrated, no
 //! finding, the tenant operation done), 1 when a target failed, has an
-//! applied migration whose file was changed since, verify found a defect or
-//! a tenant operation was refused, 2 on usage and connection errors.
+//! applied migration whose file was changed since, verify found a defect, a
+//! tenant operation was refused or the audit log's chain is broken, 2 on
+//! usage and connection errors.
 //! Applied migrations missing from the set are warnings (exit 0).
 
 mod args;

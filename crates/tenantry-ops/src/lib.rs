@@ -30,6 +30,7 @@ mod template;
 mod tier;
 mod transaction;
 
+pub mod audit;
 pub mod erasure;
 pub mod migrate;
 pub mod provision;

@@ -37,6 +37,18 @@ pub const TENANT_LOOKUP: &str = "tenant_by_id";
 /// sure that no registered tenant would be routed to the shared tables.
 pub const TENANTS_RECORDED: &str = "has_tenants";
 
+/// The procedure that records one audited access to a tenant's data (see
+/// `Tenantry::support_access`): the only way the application writes the
+/// audit log, which it may not read.
+pub const SUPPORT_ACCESS_RECORD: &str = "record_support_access";
+
+/// The audit log of support access, in the control schema.
+pub const SUPPORT_ACCESS_TABLE: &str = "support_access";
+
+/// The SQL state of an audited access past its expiry; the error's detail
+/// is the tenant id.
+pub const ACCESS_EXPIRED_STATE: &str = "TN003";
+
 /// The function that returns the connection string (without credentials)
 /// of a server added at run time, by name: how the application learns
 /// servers that its configuration does not name.

@@ -6,7 +6,9 @@ use std::time::Duration;
 use tenantry_query::TenantId;
 use tokio_postgres::error::{DbError, Severity, SqlState};
 
-use crate::contract::{CONTROL_SCHEMA, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE};
+use crate::contract::{
+    ACCESS_EXPIRED_STATE, CONTROL_SCHEMA, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE,
+};
 use crate::placement::TenantStatus;
 use crate::transport::ConnectFailure;
 use crate::transport::wire::Unrecognised;
@@ -283,6 +285,17 @@ pub enum Error {
         #[source]
         source: tokio_postgres::Error,
     },
+    /// Support access to a tenant was used past its expiry (see
+    /// `Tenantry::support_access`): nothing ran and nothing was recorded.
+    #[error("support access to tenant {id} has expired")]
+    AccessExpired {
+        /// The tenant.
+        id: TenantId,
+    },
+    /// Support access was asked for without saying who or why (an empty
+    /// actor, reason or ticket, or an expiry already past): nothing ran.
+    #[error("invalid support access: {0}")]
+    InvalidAccess(String),
     /// A tenant or configuration names a server that is not configured.
     #[error("unknown server {name:?}")]
     UnknownServer {
@@ -400,6 +413,9 @@ impl Error {
         if let Some(fenced) = fenced(db_error) {
             return fenced(source);
         }
+        if let Some(id) = expired(db_error) {
+            return Error::AccessExpired { id };
+        }
         let kind = match *db_error.code() {
             SqlState::UNIQUE_VIOLATION => Some(ConstraintKind::Unique),
             SqlState::FOREIGN_KEY_VIOLATION => Some(ConstraintKind::ForeignKey),
@@ -445,6 +461,14 @@ fn constraint_in_message(message: &str) -> Option<String> {
         .filter(|(_, shard)| !shard.is_empty() && shard.bytes().all(|byte| byte.is_ascii_digit()))
         .map_or(name, |(declared, _)| declared);
     Some(declared.to_owned())
+}
+
+/// The tenant of an audited access the audit procedure refused as expired
+/// (its detail is the tenant id).
+fn expired(db_error: &DbError) -> Option<TenantId> {
+    (db_error.code().code() == ACCESS_EXPIRED_STATE)
+        .then(|| db_error.detail()?.parse().ok())
+        .flatten()
 }
 
 /// The error of a write the residency fence refused (see

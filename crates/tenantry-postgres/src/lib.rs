@@ -14,6 +14,7 @@
 
 #![warn(missing_debug_implementations)]
 
+mod access;
 mod config;
 mod context;
 mod error;
@@ -28,11 +29,14 @@ mod transport;
 pub mod contract;
 pub mod telemetry;
 
+pub use access::terms::Access;
 pub use config::{Config, MAIN_SERVER};
 pub use error::{ConstraintKind, Error};
+pub use handles::across::AcrossTenants;
 pub use handles::client::Tenantry;
 pub use handles::global::{Global, GlobalExecutor};
 pub use handles::row::PgRow;
+pub use handles::support::{SupportAccess, SupportExecutor};
 pub use handles::tenant::{Tenant, TenantExecutor};
 pub use handles::tenant_ref::TenantRef;
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};

@@ -1,5 +1,6 @@
 //! One module per command, and the dispatch between them.
 
+mod audit;
 mod migrate;
 mod servers;
 mod tenants;
@@ -18,6 +19,7 @@ pub(crate) async fn run(cli: Cli, embedded: Option<Migrations>) -> Result<Status
         Command::Tenants { command } => tenants::run(&cli.connection, &command, embedded).await,
         Command::Servers { command } => servers::run(&cli.connection, &command, embedded).await,
         Command::Verify(args) => verify::run(&cli.connection, &args).await,
+        Command::Audit { command } => audit::run(&cli.connection, &command).await,
     }
 }
 

@@ -1,5 +1,6 @@
 //! What the commands print: tables for people, JSON for programs.
 
+pub(crate) mod audit;
 pub(crate) mod erasure;
 pub(crate) mod findings;
 pub(crate) mod migration;

@@ -351,7 +351,7 @@ pub(crate) async fn grant(
                     .await?;
                 if exists.get(0) {
                     sql.push_str(&format!(
-                        "GRANT EXECUTE ON FUNCTION {function} TO {grantees};"
+                        "GRANT EXECUTE ON ROUTINE {function} TO {grantees};"
                     ));
                 }
             }

@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 7] = [
+static CONTROL: [Migration; 8] = [
     Migration::new(
         1,
         "create_tenants",
@@ -151,6 +151,76 @@ END
 $$;
 CREATE TRIGGER keep_tombstone BEFORE UPDATE OR DELETE ON tenants
     FOR EACH ROW WHEN (OLD.status = 'erased') EXECUTE FUNCTION keep_tombstone();
+"#,
+    ),
+    // Who looked at a tenant's data outside the tenant's own requests: one
+    // row per audited transaction, append-only like the status history, and
+    // chained: each row's hash covers its fields and the previous row's
+    // hash, so a row changed, removed or slipped in breaks the chain (see
+    // `Operator::verify_audit`). The application roles may only call the
+    // procedure, never touch the table; the procedure takes the table's lock
+    // so the chain stays linear (the lock lasts until the caller's
+    // transaction ends: keep audited transactions short; a wait for it fails
+    // after ten seconds rather than for ever). Each field enters
+    // the hash as its length in bytes, a colon and its text (NULL as `-`);
+    // times as microseconds since the Unix epoch.
+    Migration::new(
+        7,
+        "record_support_access",
+        r#"
+CREATE TABLE support_access (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    actor text NOT NULL CHECK (btrim(actor) <> ''),
+    reason text NOT NULL CHECK (btrim(reason) <> ''),
+    ticket text CHECK (btrim(ticket) <> ''),
+    expires_at timestamptz NOT NULL,
+    accessed_at timestamptz NOT NULL,
+    recorded_by text NOT NULL,
+    previous_hash text NOT NULL CHECK (previous_hash ~ '^[0-9a-f]{64}$'),
+    hash text NOT NULL CHECK (hash ~ '^[0-9a-f]{64}$')
+);
+CREATE INDEX support_access_of_tenant ON support_access (tenant_id, id);
+CREATE TRIGGER append_only BEFORE UPDATE OR DELETE ON support_access
+    FOR EACH ROW EXECUTE FUNCTION refuse_rewrite();
+CREATE TRIGGER append_only_table BEFORE TRUNCATE ON support_access
+    FOR EACH STATEMENT EXECUTE FUNCTION refuse_rewrite();
+CREATE FUNCTION support_access_field(value text) RETURNS text
+    LANGUAGE sql IMMUTABLE SET search_path = pg_catalog, pg_temp
+    AS $$ SELECT CASE WHEN value IS NULL THEN '-' ELSE octet_length(value) || ':' || value END $$;
+CREATE PROCEDURE record_support_access(tenant uuid, actor text, reason text, ticket text, expires timestamptz)
+    LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp SET lock_timeout = '10s'
+    AS $$
+#variable_conflict use_variable
+DECLARE
+    accessed timestamptz;
+    previous text;
+    field text;
+    chained text := '';
+BEGIN
+    LOCK TABLE tenantry_control.support_access IN EXCLUSIVE MODE;
+    accessed := clock_timestamp();
+    IF expires <= accessed THEN
+        RAISE EXCEPTION 'support access to tenant % expired at %', tenant, expires
+            USING ERRCODE = 'TN003', DETAIL = tenant::text;
+    END IF;
+    SELECT s.hash INTO previous FROM tenantry_control.support_access s ORDER BY s.id DESC LIMIT 1;
+    previous := COALESCE(previous, repeat('0', 64));
+    FOREACH field IN ARRAY ARRAY[
+        tenant::text, actor, reason, ticket,
+        (extract(epoch FROM expires) * 1000000)::bigint::text,
+        (extract(epoch FROM accessed) * 1000000)::bigint::text,
+        session_user::text, previous]
+    LOOP
+        chained := chained || tenantry_control.support_access_field(field);
+    END LOOP;
+    INSERT INTO tenantry_control.support_access
+        (tenant_id, actor, reason, ticket, expires_at, accessed_at, recorded_by, previous_hash, hash)
+    VALUES (tenant, actor, reason, ticket, expires, accessed, session_user, previous,
+        encode(sha256(convert_to(chained, 'UTF8')), 'hex'));
+END
+$$;
+REVOKE EXECUTE ON PROCEDURE record_support_access(uuid, text, text, text, timestamptz) FROM PUBLIC;
 "#,
     ),
     // Servers added at run time, beside those of each process's

@@ -14,7 +14,9 @@ use super::queries::{
 };
 use super::shards::{self, Shard};
 use crate::Error;
-use tenantry_postgres::contract::{CONTROL_SCHEMA, SERVER_LOOKUP, TENANT_LOOKUP, TENANTS_RECORDED};
+use tenantry_postgres::contract::{
+    CONTROL_SCHEMA, SERVER_LOOKUP, SUPPORT_ACCESS_RECORD, TENANT_LOOKUP, TENANTS_RECORDED,
+};
 
 /// The name that stands for `PUBLIC` (every role) where an application role
 /// is expected: no role can be named so.
@@ -170,7 +172,13 @@ impl Catalog {
         };
         let control: [&(dyn ToSql + Sync); 4] =
             [&schemas, &tenant_column, &grantees, &CONTROL_SCHEMA];
-        let application_functions = [TENANT_LOOKUP, TENANTS_RECORDED, SERVER_LOOKUP].as_slice();
+        let application_functions = [
+            TENANT_LOOKUP,
+            TENANTS_RECORDED,
+            SERVER_LOOKUP,
+            SUPPORT_ACCESS_RECORD,
+        ]
+        .as_slice();
         let control_and_functions: [&(dyn ToSql + Sync); 5] = [
             &schemas,
             &tenant_column,

@@ -150,7 +150,8 @@ pub(super) const TABLE_PRIVILEGES: &str = concat!(
 /// of a scoped table), with the application roles that can call them: that
 /// may execute them and use their schema. The registry's functions for the
 /// application (`$5` in the control schema `$4`: the lookup of one tenant's
-/// row, and whether it records any tenant) are meant to be such.
+/// row, whether it records any tenant, and the audit of support access)
+/// are meant to be such.
 pub(super) const DEFINER_FUNCTIONS: &str = concat!(
     scoped_tables!(),
     reachable_roles!(),

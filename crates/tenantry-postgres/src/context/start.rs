@@ -40,6 +40,24 @@ impl TransactionStart {
         }
     }
 
+    /// This start, then `statements` (each a single statement without
+    /// parameters, none holding "; "), all in a transaction block.
+    pub(crate) fn followed_by(&self, statements: &[&str]) -> Self {
+        let mut sql = self.sql.clone();
+        for statement in statements {
+            sql.push_str("; ");
+            sql.push_str(statement);
+        }
+        Self {
+            sql,
+            messages: self
+                .messages
+                .then(&ContextMessages::new(statements.iter().copied())),
+            in_group: None,
+            separately: self.separately,
+        }
+    }
+
     /// Sends `sql`, this start's statements (its `BEGIN` perhaps amended by
     /// transaction options): as one simple query, or on Citus each as a
     /// query of its own, pipelined in the same round trip. Citus sends the
@@ -266,6 +284,40 @@ mod tests {
         let bound = String::from_utf8_lossy(in_group.bytes());
         assert!(bound.contains("5000ms"), "the timeout is bound: {bound:?}");
         assert_eq!(timeout_setting(Duration::from_micros(10)), "1ms");
+    }
+
+    #[test]
+    fn statements_follow_the_context_in_a_transaction_block() {
+        let tenant: TenantId = TENANT.parse().unwrap();
+        let begin = Begin::new(tenant, false, None, None);
+        let audited = begin
+            .statement
+            .followed_by(&["CALL audit('x')", "SELECT WHERE false"]);
+        assert_eq!(
+            audited.sql,
+            format!(
+                "{}; CALL audit('x'); SELECT WHERE false",
+                begin.hand_written.sql
+            )
+        );
+        assert!(audited.in_group.is_none(), "a transaction block is needed");
+        assert_eq!(
+            audited.messages.responses(),
+            begin.statement.messages.responses() + 6
+        );
+        assert!(
+            audited
+                .messages
+                .bytes()
+                .starts_with(begin.statement.messages.bytes())
+        );
+        let citus = Begin::new(tenant, true, None, None);
+        assert!(
+            citus
+                .hand_written
+                .followed_by(&["SELECT WHERE false"])
+                .separately
+        );
     }
 
     #[test]

@@ -5,9 +5,12 @@ use std::time::Duration;
 
 use tenantry_query::TenantId;
 
+use crate::access::terms::Access;
 use crate::config::MAIN_SERVER;
+use crate::handles::across::AcrossTenants;
 use crate::handles::global::Global;
 use crate::handles::shared::Shared;
+use crate::handles::support::SupportAccess;
 use crate::handles::tenant::Tenant;
 use crate::limits::gates::Gates;
 use crate::placement::{Placement, TenantRecord};
@@ -110,7 +113,54 @@ impl Tenantry {
     /// pool-only deployment ([`Config::pool_only`]), every tenant is in the
     /// main server's shared tables.
     pub async fn tenant(&self, id: TenantId) -> Result<Tenant, Error> {
-        let route = match &self.shared.router {
+        Ok(Tenant::new(self.route(id).await?, self.shared.clone()))
+    }
+
+    /// Audited, expiring, read-only access to tenant `id`'s data for
+    /// someone outside the tenant's own requests (support, an operator):
+    /// who, why, under which ticket and until when. The tenant is resolved
+    /// as [`Tenantry::tenant`] does, and the handle's statements run as the
+    /// tenant's own do, on its rows alone; every transaction (and every
+    /// statement outside one) first writes a row to the audit log in the
+    /// control schema, and nothing runs if that row cannot be written (see
+    /// [`SupportAccess`]). Blank terms are [`Error::InvalidAccess`]; an
+    /// access used past its expiry is [`Error::AccessExpired`]. The
+    /// application role needs the operator's grants (the audit procedure
+    /// of control migration 7).
+    pub async fn support_access(
+        &self,
+        id: TenantId,
+        access: Access,
+    ) -> Result<SupportAccess, Error> {
+        let access = Arc::new(access.checked(id)?);
+        Ok(SupportAccess::new(
+            self.route(id).await?,
+            self.shared.clone(),
+            access,
+        ))
+    }
+
+    /// Audited access under the same terms to each of `tenants`, for reads
+    /// across tenants (analytics, reports): one [`SupportAccess`] per
+    /// tenant, each writing its own audit rows, each tenant's statements
+    /// run in its own context (see [`AcrossTenants`]). Fails, with nothing
+    /// run, if any tenant cannot be resolved.
+    pub async fn across_tenants(
+        &self,
+        tenants: impl IntoIterator<Item = TenantId>,
+        access: Access,
+    ) -> Result<AcrossTenants, Error> {
+        let mut handles = Vec::new();
+        for id in tenants {
+            handles.push(self.support_access(id, access.clone()).await?);
+        }
+        Ok(AcrossTenants::new(handles))
+    }
+
+    /// Where tenant `id`'s statements go: through the registry, or in a
+    /// pool-only deployment to the main server's shared tables.
+    async fn route(&self, id: TenantId) -> Result<Arc<Route>, Error> {
+        Ok(match &self.shared.router {
             Some(router) => {
                 router
                     .route(
@@ -131,8 +181,7 @@ impl Tenantry {
                 &self.shared.telemetry,
                 (&self.shared.gates, ""),
             )),
-        };
-        Ok(Tenant::new(route, self.shared.clone()))
+        })
     }
 
     /// The handle of the tenant of `record`, where the record says it lives,

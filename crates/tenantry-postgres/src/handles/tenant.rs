@@ -9,9 +9,11 @@ use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tracing::Instrument;
 
 use crate::Error;
+use crate::access::record::boxed_audited_start;
+use crate::access::terms::Access;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline;
-use crate::context::start::NO_CONTEXT;
+use crate::context::start::{NO_CONTEXT, TransactionStart};
 use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
@@ -20,7 +22,7 @@ use crate::handles::transaction_closure::TransactionOptions;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
-use crate::telemetry::{Call, What};
+use crate::telemetry::What;
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip. A statement whose connection was lost
@@ -31,9 +33,29 @@ pub struct TenantExecutor {
     shared: Arc<Shared>,
     /// The scope of the handle: the only one whose statements it runs.
     scope: Scope,
+    /// The terms of an audited access, whose every transaction is recorded
+    /// (see [`crate::access`]); `None` for the tenant's own handle.
+    access: Option<Arc<Access>>,
 }
 
 impl TenantExecutor {
+    /// The statement builder of the tenant of `route`, running its
+    /// statements in the tenant's context, audited under `access` if given.
+    pub(crate) fn scoped(
+        route: Arc<Route>,
+        shared: Arc<Shared>,
+        access: Option<Arc<Access>>,
+    ) -> TenantScoped<Self> {
+        let scoped = TenantScoped::new(route.tenant, route.schema());
+        let scope = scoped.scope().clone();
+        scoped.with_executor(TenantExecutor {
+            route,
+            shared,
+            scope,
+            access,
+        })
+    }
+
     /// Where the next statement goes. While the registry entry is unchanged
     /// that is the handle's route; after a change the tenant is looked up
     /// again: a tenant no longer active is refused, and one moved elsewhere
@@ -65,15 +87,117 @@ impl TenantExecutor {
         }
     }
 
-    /// Checks that this handle's scope built `statement`, and borrows a
-    /// connection where the tenant is now.
-    async fn connection_for(&self, statement: &Statement) -> Result<(Arc<Route>, Lease), Error> {
-        statement.ensure_built_for(&self.scope)?;
+    /// Checks that this handle's scope built `statement` (if given: none
+    /// for hand-written SQL), then borrows a connection where the tenant is
+    /// now. For an audited access the use is recorded first (or its
+    /// recording goes into the start returned, see
+    /// [`crate::access::record`]), before any connection to the tenant is
+    /// taken.
+    async fn connection(&self, statement: Option<&Statement>) -> Result<Connection, Error> {
+        if let Some(statement) = statement {
+            statement.ensure_built_for(&self.scope)?;
+        }
         let route = self.route().await?;
+        let audited = self.audited(&route).await?;
         let lease = route.lease().await?;
-        Ok((route, lease))
+        Ok((route, audited, lease))
+    }
+
+    /// The audited start of a transaction on `route`, for an audited access
+    /// (its use recorded, or its recording in the start); `None` for the
+    /// tenant's own handle.
+    async fn audited(&self, route: &Route) -> Result<Option<TransactionStart>, Error> {
+        match &self.access {
+            Some(access) => Ok(Some(
+                boxed_audited_start(access, route, &self.shared).await?,
+            )),
+            None => Ok(None),
+        }
+    }
+
+    /// Runs `sql` where the tenant is now, with no context and no audit:
+    /// the tenant's own delegated calls (see [`Tenant::call_delegated`]).
+    async fn without_context(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<PgRow>, Error> {
+        debug_assert!(
+            self.access.is_none(),
+            "an audited access has no delegated calls"
+        );
+        let call = self.route.telemetry.statement(What::Raw(sql));
+        let rows = retried_if_unsent(|| async {
+            let route = self.route().await?;
+            let lease = route.lease().await?;
+            lease.runs_raw_sql();
+            pipeline::query(&lease, &NO_CONTEXT, sql, params).await
+        });
+        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
+    }
+
+    /// Runs hand-written SQL in the tenant's context and returns its rows
+    /// (see [`Tenant::raw_query`]).
+    pub(crate) async fn raw_query(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<Vec<PgRow>, Error> {
+        let call = self.route.telemetry.statement(What::Raw(sql));
+        let rows = retried_if_unsent(|| async {
+            let (route, audited, lease) = self.connection(None).await?;
+            lease.runs_raw_sql();
+            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
+            pipeline::query(&lease, start, sql, params).await
+        });
+        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
+    }
+
+    /// Runs hand-written SQL in the tenant's context and returns the rows it
+    /// affected (see [`Tenant::raw_execute`]).
+    pub(crate) async fn raw_execute(
+        &self,
+        sql: &str,
+        params: &[&(dyn ToSql + Sync)],
+    ) -> Result<u64, Error> {
+        let call = self.route.telemetry.statement(What::Raw(sql));
+        let count = retried_if_unsent(|| async {
+            let (route, audited, lease) = self.connection(None).await?;
+            lease.runs_raw_sql();
+            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
+            pipeline::execute(&lease, start, sql, params).await
+        });
+        call.observe(count, |count| *count).await
+    }
+
+    /// Starts a transaction in the tenant's context (see
+    /// [`Tenant::transaction_with`]).
+    pub(crate) async fn transaction(
+        &self,
+        options: &TransactionOptions,
+    ) -> Result<TenantTransaction, Error> {
+        let span = self.route.telemetry.transaction();
+        retried_if_unsent(|| async {
+            let route = self.route().await?;
+            let audited = self.audited(&route).await?;
+            let lease = route.lease().instrument(span.clone()).await?;
+            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
+            TenantTransaction::begin(
+                lease,
+                self.scope.clone(),
+                &options.begin(&start.sql),
+                (route.clone(), span.clone()),
+            )
+            .await
+        })
+        .await
+        .inspect_err(|error| crate::telemetry::failed(&span, error))
     }
 }
+
+/// Where a statement runs: the tenant's route, the audited start of its
+/// transaction (for an audited access), and the connection.
+type Connection = (Arc<Route>, Option<TransactionStart>, Lease);
 
 impl Executor for TenantExecutor {
     type Error = Error;
@@ -84,9 +208,9 @@ impl Executor for TenantExecutor {
         let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
         let rows = retried_if_unsent(|| async move {
-            let (route, lease) = self.connection_for(statement).await?;
-            let sql = statement.sql();
-            pipeline::query(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            let (route, audited, lease) = self.connection(Some(statement)).await?;
+            let start = audited.as_ref().unwrap_or(&route.begin.statement);
+            pipeline::query(&lease, start, statement.sql(), &as_dyn(params)).await
         });
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
@@ -95,9 +219,9 @@ impl Executor for TenantExecutor {
         let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
         let count = retried_if_unsent(|| async move {
-            let (route, lease) = self.connection_for(statement).await?;
-            let sql = statement.sql();
-            pipeline::execute(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            let (route, audited, lease) = self.connection(Some(statement)).await?;
+            let start = audited.as_ref().unwrap_or(&route.begin.statement);
+            pipeline::execute(&lease, start, statement.sql(), &as_dyn(params)).await
         });
         call.observe(count, |count| *count).await
     }
@@ -108,10 +232,9 @@ impl Executor for TenantExecutor {
         let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
         let started = retried_if_unsent(|| async move {
-            let (route, lease) = self.connection_for(statement).await?;
-            let sql = statement.sql();
-            let rows =
-                pipeline::stream(&lease, &route.begin.statement, sql, &as_dyn(params)).await?;
+            let (route, audited, lease) = self.connection(Some(statement)).await?;
+            let start = audited.as_ref().unwrap_or(&route.begin.statement);
+            let rows = pipeline::stream(&lease, start, statement.sql(), &as_dyn(params)).await?;
             Ok((lease, rows))
         });
         let (lease, rows) = call.observe(started, |_| 0).await?;
@@ -159,14 +282,8 @@ pub struct Tenant {
 
 impl Tenant {
     pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>) -> Self {
-        let scoped = TenantScoped::new(route.tenant, route.schema());
-        let scope = scoped.scope().clone();
         Self {
-            scoped: scoped.with_executor(TenantExecutor {
-                route,
-                shared,
-                scope,
-            }),
+            scoped: TenantExecutor::scoped(route, shared, None),
         }
     }
 
@@ -195,29 +312,7 @@ impl Tenant {
         &self,
         options: &TransactionOptions,
     ) -> Result<TenantTransaction, Error> {
-        let span = self.scoped.executor().route.telemetry.transaction();
-        retried_if_unsent(|| async {
-            let route = self.scoped.executor().route().await?;
-            let lease = route.lease().instrument(span.clone()).await?;
-            TenantTransaction::begin(
-                lease,
-                self.scoped.scope().clone(),
-                &options.begin(&route.begin.hand_written.sql),
-                (route.clone(), span.clone()),
-            )
-            .await
-        })
-        .await
-        .inspect_err(|error| crate::telemetry::failed(&span, error))
-    }
-
-    /// Starts observing hand-written `sql` as the tenant's.
-    fn raw_call<'a>(&'a self, sql: &str) -> Call<'a> {
-        self.scoped
-            .executor()
-            .route
-            .telemetry
-            .statement(What::Raw(sql))
+        self.scoped.executor().transaction(options).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns its rows.
@@ -230,14 +325,7 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<PgRow>, Error> {
-        let call = self.raw_call(sql);
-        let rows = retried_if_unsent(|| async {
-            let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
-            lease.runs_raw_sql();
-            pipeline::query(&lease, &route.begin.hand_written, sql, params).await
-        });
-        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
+        self.scoped.executor().raw_query(sql, params).await
     }
 
     /// On Citus, calls `function` (`name` or `schema.name`), a function
@@ -289,14 +377,7 @@ impl Tenant {
         let params: Vec<&(dyn ToSql + Sync)> = std::iter::once(&tenant as &(dyn ToSql + Sync))
             .chain(args.iter().copied())
             .collect();
-        let call = self.raw_call(&sql);
-        let rows = retried_if_unsent(|| async {
-            let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
-            lease.runs_raw_sql();
-            pipeline::query(&lease, &NO_CONTEXT, &sql, &params).await
-        });
-        call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
+        executor.without_context(&sql, &params).await
     }
 
     /// Runs hand-written SQL in the tenant's context and returns the rows it
@@ -307,14 +388,7 @@ impl Tenant {
         sql: &str,
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
-        let call = self.raw_call(sql);
-        let count = retried_if_unsent(|| async {
-            let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
-            lease.runs_raw_sql();
-            pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
-        });
-        call.observe(count, |count| *count).await
+        self.scoped.executor().raw_execute(sql, params).await
     }
 }
 

@@ -8,7 +8,8 @@ use tokio_postgres::Row;
 
 use crate::Error;
 use crate::contract::{
-    CONTROL_SCHEMA, SERVER_LOOKUP, TENANT_COLUMNS, TENANT_LOOKUP, TENANTS_RECORDED,
+    CONTROL_SCHEMA, SERVER_LOOKUP, SUPPORT_ACCESS_RECORD, TENANT_COLUMNS, TENANT_LOOKUP,
+    TENANTS_RECORDED,
 };
 use crate::placement::{Placement, TenantRecord};
 
@@ -74,13 +75,20 @@ pub fn server_lookup_signature() -> String {
     format!("{CONTROL_SCHEMA}.{SERVER_LOOKUP}(text)")
 }
 
-/// The registry's functions the application roles may execute (and only
-/// those, of the registry): its lookups of a tenant and of a server, and
-/// whether it records any tenant.
-pub fn application_functions() -> [String; 3] {
+/// The signature of the procedure that records an audited access, as
+/// `to_regprocedure` takes it.
+pub fn support_access_signature() -> String {
+    format!("{CONTROL_SCHEMA}.{SUPPORT_ACCESS_RECORD}(uuid, text, text, text, timestamptz)")
+}
+
+/// The registry's routines the application roles may execute (and only
+/// those, of the control schema): its lookups of a tenant and of a server,
+/// whether it records any tenant, and the audit of support access.
+pub fn application_functions() -> [String; 4] {
     [
         lookup_signature(),
         tenants_recorded_signature(),
         server_lookup_signature(),
+        support_access_signature(),
     ]
 }

@@ -34,6 +34,8 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::TenantErased { .. } => "tenant_erased",
         Error::TenantMoved { .. } => "tenant_moved",
         Error::OutsidePlacement { .. } => "outside_placement",
+        Error::AccessExpired { .. } => "access_expired",
+        Error::InvalidAccess(_) => "invalid_access",
         Error::UnknownServer { .. } => "unknown_server",
         Error::TransactionAborted => "transaction_aborted",
         Error::Database { .. } => "database",

@@ -22,7 +22,7 @@ pub use attributes::{DB_SYSTEM, metric};
 pub use config::TelemetryConfig;
 pub use usage::TenantUsage;
 
-pub(crate) use call::{Call, What, failed, registry_lookup};
+pub(crate) use call::{What, failed, registry_lookup};
 pub(crate) use tenant::{TenantIdentity, TenantTelemetry};
 
 use labels::BusiestTenants;

@@ -111,6 +111,16 @@ impl ContextMessages {
         }
     }
 
+    /// These messages, then `more`'s.
+    pub(crate) fn then(&self, more: &ContextMessages) -> Self {
+        let mut bytes = BytesMut::from(&self.bytes[..]);
+        bytes.extend_from_slice(&more.bytes);
+        Self {
+            bytes: bytes.freeze(),
+            responses: self.responses + more.responses,
+        }
+    }
+
     /// The encoded messages.
     pub(crate) fn bytes(&self) -> &Bytes {
         &self.bytes

@@ -34,8 +34,21 @@ pub(crate) struct TenantTable {
 
 impl TenantTable {
     /// `schema.table`, quoted for SQL.
-    fn quoted(&self) -> String {
+    pub(crate) fn quoted(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
+    }
+
+    /// The condition on the table, aliased `t0`, that `tenant`'s rows
+    /// meet, with the tenant written in: for a statement that takes no
+    /// parameters (`COPY`).
+    pub(crate) fn rows_of(&self, tenant: TenantId) -> String {
+        self.rows.replace("$1", &format!("'{tenant}'::uuid"))
+    }
+
+    /// The condition on the table, aliased `t0`, that the tenant's rows
+    /// meet, the tenant being parameter `$1`.
+    pub(crate) fn rows(&self) -> &str {
+        &self.rows
     }
 
     /// `schema.table`, as the erasure record names it.
@@ -65,8 +78,9 @@ struct Catalog {
 impl Catalog {
     /// Every table of the connected database outside system schemas,
     /// tenantry's own and tenant-owned schemas (as the database's residents
-    /// record them), and the foreign keys between two of them.
-    async fn read(client: &Client) -> Result<Self, Error> {
+    /// record them), or every table of schema `only`, and the foreign keys
+    /// between two of them.
+    async fn read(client: &Client, only: Option<&Identifier>) -> Result<Self, Error> {
         let rows = client
             .query(
                 "SELECT c.oid, n.nspname::text, c.relname::text,
@@ -78,10 +92,17 @@ impl Catalog {
                  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema', $2, $3)
                    AND n.nspname NOT LIKE 'pg\\_%'
-                   AND NOT EXISTS (SELECT FROM tenantry.residents o
-                                   WHERE o.owns_schema AND o.schema_name = n.nspname
-                                     AND o.schema_name <> 'public')",
-                &[&TENANT_COLUMN, &TENANTRY_SCHEMA, &CONTROL_SCHEMA],
+                   AND CASE WHEN $4::text IS NULL
+                       THEN NOT EXISTS (SELECT FROM tenantry.residents o
+                                        WHERE o.owns_schema AND o.schema_name = n.nspname
+                                          AND o.schema_name <> 'public')
+                       ELSE n.nspname = $4 END",
+                &[
+                    &TENANT_COLUMN,
+                    &TENANTRY_SCHEMA,
+                    &CONTROL_SCHEMA,
+                    &only.map(Identifier::as_str),
+                ],
             )
             .await?;
         let mut tables = BTreeMap::new();
@@ -210,7 +231,26 @@ impl Catalog {
 /// the module), children before parents: a table whose foreign key refers
 /// to another comes first (a cycle keeps name order).
 pub(crate) async fn tenant_tables(client: &Client) -> Result<Vec<TenantTable>, Error> {
-    let catalog = Catalog::read(client).await?;
+    tables_holding(client, None).await
+}
+
+/// The tables of `schema` in the connected database that hold rows of a
+/// tenant, children before parents, as [`tenant_tables`] finds them: the
+/// tables of one placement (the shared pool's, a tenant schema's, a tenant
+/// database's), whatever its residents say.
+pub(crate) async fn tenant_tables_in(
+    client: &Client,
+    schema: &Identifier,
+) -> Result<Vec<TenantTable>, Error> {
+    tables_holding(client, Some(schema)).await
+}
+
+/// [`tenant_tables`], in schema `only` if given.
+async fn tables_holding(
+    client: &Client,
+    only: Option<&Identifier>,
+) -> Result<Vec<TenantTable>, Error> {
+    let catalog = Catalog::read(client, only).await?;
     let holding = catalog.holding_tenant_rows();
     let mut tables = BTreeMap::new();
     for &oid in &holding {

@@ -1,6 +1,7 @@
 //! One module per command, and the dispatch between them.
 
 mod migrate;
+mod relocate;
 mod tenants;
 mod verify;
 

@@ -47,10 +47,14 @@ pub(crate) async fn run(
                 .await,
             args.json,
         ),
-        TenantsCommand::Show(args) => printed(
-            operator.tenant(TenantRef::from(args.tenant.as_str())).await,
-            args.json,
-        ),
+        TenantsCommand::Relocate(args) => {
+            super::relocate::relocate(&operator, args, embedded).await
+        }
+        TenantsCommand::FinishRelocation(args) => super::relocate::finish(&operator, args).await,
+        TenantsCommand::RollbackRelocation(args) => {
+            super::relocate::rollback(&operator, args).await
+        }
+        TenantsCommand::Show(args) => show(&operator, args).await,
         TenantsCommand::ErasureReport(args) => {
             let tenant = tenant(&operator, args).await?;
             match operator.erasure_record(tenant.id).await {
@@ -95,12 +99,31 @@ fn printed(outcome: Result<TenantRecord, Error>, json: bool) -> Result<Status, F
 
 /// An operation that failed: fatal if a server could not be reached,
 /// refused (exit 1) otherwise.
-fn refused(error: Error) -> Result<Status, Fatal> {
+pub(super) fn refused(error: Error) -> Result<Status, Fatal> {
     if let Error::Runtime(tenantry_postgres::Error::Connect { .. }) = error {
         return Err(Fatal::because("cannot reach a server", &error));
     }
     eprintln!("error: {}", describe(&error));
     Ok(Status::Failure)
+}
+
+/// Prints the tenant's registry row with where its last relocation stands.
+async fn show(operator: &Operator, args: &TenantArgs) -> Result<Status, Fatal> {
+    let tenant = TenantRef::from(args.tenant.as_str());
+    let shown = match operator.tenant(tenant.clone()).await {
+        Ok(record) => operator
+            .relocation(tenant)
+            .await
+            .map(|relocation| (record, relocation)),
+        Err(error) => Err(error),
+    };
+    match shown {
+        Ok((record, relocation)) => {
+            tenants::print_shown(&record, relocation.as_ref(), args.json);
+            Ok(Status::Success)
+        }
+        Err(error) => refused(error),
+    }
 }
 
 async fn provision(

@@ -3,6 +3,7 @@
 pub(crate) mod erasure;
 pub(crate) mod findings;
 pub(crate) mod migration;
+pub(crate) mod relocation;
 pub(crate) mod table;
 pub(crate) mod tenants;
 

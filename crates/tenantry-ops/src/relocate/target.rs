@@ -10,7 +10,7 @@ use tokio_postgres::Client;
 use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord};
 
 use super::plan::{Leg, Place};
-use crate::migrate::{MigrationSet, applied_to, record_state};
+use crate::migrate::{MigrationSet, applied_to, forget_applied, record_state};
 use crate::operator::Operator;
 use crate::provision::migrate_one;
 use crate::{Error, purge, registry};
@@ -73,8 +73,9 @@ impl Operator {
         record_state(&main, &migrated).await
     }
 
-    /// Removes `record`'s copy at `place`: its own schema or database
-    /// (and that target's migration state), or its rows in the shared
+    /// Removes `record`'s copy at `place`: its own schema (with what its
+    /// version table recorded of it) or database (and that target's
+    /// migration state in the registry), or its rows in the shared
     /// pool's tables of that server. Its residency there stays, refusing
     /// its writes.
     pub(crate) async fn remove_copy(
@@ -103,6 +104,7 @@ impl Operator {
                         schema.quoted()
                     ))
                     .await?;
+                forget_applied(&server, &place.target(record.id)?).await?;
             }
             Placement::Database(database) => {
                 server

@@ -12,8 +12,9 @@
 //! 2. **copied**: every table of the source that holds the tenant's rows
 //!    (found from the catalog) is copied with binary `COPY` streams, parents
 //!    first, from one snapshot of the source, and verified per table
-//!    against that snapshot (row count and a digest each server computes,
-//!    see [`verify`]). The tenant keeps writing at the source meanwhile.
+//!    against that snapshot (row count and a digest each server computes:
+//!    the sum of a 64-bit hash of each row's text, so row order does not
+//!    matter). The tenant keeps writing at the source meanwhile.
 //! 3. **fenced**: the tenant's writes are fenced at the source (its
 //!    residency there says `moving`, once the transactions that have
 //!    written end; the registry says `moving` too). Reads go on; writes get

@@ -4,7 +4,7 @@
 //! dropped, and the other tenants see nothing.
 
 use tenantry::ops::{Error as OpsError, Place, PlacementKind, RelocationStep};
-use tenantry::{MAIN_SERVER, Placement, TenantStatus};
+use tenantry::{Error, MAIN_SERVER, Placement, TenantStatus};
 
 use super::fixtures::{contents, customers_at, fill, handle_at, moved, relocate, to};
 use crate::support::eventually::eventually;
@@ -51,6 +51,11 @@ async fn moves_and_checks(
             server: placed.record.server.clone(),
         };
 
+        // A transaction begun at the source before the move, that writes
+        // only after it.
+        let stale = old.transaction().await.unwrap();
+        stale.select::<Customer>().count().await.unwrap();
+
         let report = relocate(&tenants, id, &to(kind, server)).await;
         let destination = report.relocation.to.clone();
         assert_eq!(report.relocation.step, RelocationStep::Flipped, "{label}");
@@ -73,6 +78,23 @@ async fn moves_and_checks(
             (&destination.placement, server, TenantStatus::Active),
             "{label}"
         );
+
+        // The source's fence refuses its write: the tenant moved (in one
+        // database, whose one residency row is the destination's now, its
+        // rows live elsewhere).
+        let late = stale.insert(NewCustomer::named("late")).exec().await;
+        let one_database = from.server == destination.server
+            && from.placement.database().is_none()
+            && destination.placement.database().is_none();
+        if one_database {
+            assert!(
+                matches!(late, Err(Error::OutsidePlacement { id: refused, .. }) if refused == id),
+                "{label}: {late:?}"
+            );
+        } else {
+            assert!(moved(&late, id), "{label}: {late:?}");
+        }
+        drop(stale);
 
         // New handles go to the new place and read every row as it was.
         let new = handle_at(&db, id, &destination).await;

@@ -68,9 +68,10 @@ pub use plan::{Destination, Place};
 pub use state::{RelocationRecord, RelocationStep};
 
 use copy::CopiedTable;
+use cutover::Sides;
 use plan::Leg;
 use state::Change;
-use verify::Side;
+use verify::{Digest, Side};
 
 /// Why a move rolled back on request is recorded so.
 const ROLLED_BACK: &str = "rolled back on request";
@@ -236,74 +237,33 @@ impl Operator {
             let prepare = self.prepare_destination(leg, migrations);
             Process::Relocation.step(id, "prepare", prepare).await?;
             run.reached(RelocationStep::Prepared, 0).await?;
-            let copy = self.first_copy(leg, run.progress);
-            let rows = Process::Relocation.step(id, "copy", copy).await?;
+        }
+        // Opened once the destination exists, before the fence.
+        let sides = self.sides(leg).await?;
+        let mut verified = None;
+        if step < RelocationStep::Copied {
+            let copy = first_copy(&sides, leg, self.erase_batch_rows(), run.progress);
+            let (rows, digests) = Process::Relocation.step(id, "copy", copy).await?;
+            verified = Some(digests);
             run.reached(RelocationStep::Copied, rows).await?;
         }
         // Resumed under the fence, the window is counted from the resumption.
         let fenced = Instant::now();
         if record.status != TenantStatus::Moving {
-            let fence = self.fence_source(run.main, leg, run.relocation, RelocationStep::Fenced);
+            let step = (run.relocation, RelocationStep::Fenced);
+            let fence = self.fence_source(run.main, &sides, leg, step);
             Process::Relocation.step(id, "fence", fence).await?;
             (run.progress)(RelocationProgress::Step(RelocationStep::Fenced));
         }
         let copied = |table: &CopiedTable, rows| run.copied(table, rows);
-        let sync = self.sync_fenced(leg, &copied);
+        let sync = self.sync_fenced(&sides, leg, verified, &copied);
         let rows = Process::Relocation.step(id, "sync", sync).await?;
         run.rows += rows;
-        let flip = self.flip(
-            run.main,
-            leg,
-            (run.relocation, RelocationStep::Flipped),
-            fenced,
-            rows,
-        );
+        let step = (run.relocation, RelocationStep::Flipped);
+        let flip = self.flip(run.main, &sides, leg, step, (fenced, rows));
         let blocked = Process::Relocation.step(id, "flip", flip).await?;
         (run.progress)(RelocationProgress::Step(RelocationStep::Flipped));
         Ok(blocked)
-    }
-
-    /// The first copy, from one snapshot of the source, verified against
-    /// it; the rows copied.
-    async fn first_copy(
-        &self,
-        leg: &Leg,
-        progress: &(dyn Fn(RelocationProgress) + Sync),
-    ) -> Result<u64, Error> {
-        let source = self.connect(&leg.from.server, leg.from.database()).await?;
-        let target = self.connect(&leg.to.server, leg.to.database()).await?;
-        verify::session(&source).await?;
-        let tables = copy::tables(&source, &leg.from, &target, &leg.to).await?;
-        source
-            .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
-            .await?;
-        let snapshot = verify::digests(&source, &tables, leg.tenant, Side::Source).await?;
-        progress(RelocationProgress::Tables(
-            tables
-                .iter()
-                .zip(&snapshot)
-                .map(|(table, digest)| (table.target.name(), digest.rows))
-                .collect(),
-        ));
-        let copied = |table: &CopiedTable, rows| {
-            progress(RelocationProgress::Copied {
-                table: table.target.name(),
-                rows,
-            });
-        };
-        let rows = copy::copy_all(
-            &source,
-            &target,
-            &tables,
-            leg.tenant,
-            self.erase_batch_rows(),
-            &copied,
-        )
-        .await?;
-        source.batch_execute("COMMIT").await?;
-        let copy = verify::digests(&target, &tables, leg.tenant, Side::Target).await?;
-        verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
-        Ok(rows)
     }
 
     /// Undoes relocation `relocation` of `record` that did not flip: the
@@ -416,20 +376,14 @@ impl Operator {
     ) -> Result<(), Error> {
         let back = Leg::of(open).reversed();
         if Place::of(record) != back.to {
+            let sides = self.sides(&back).await?;
+            let step = (open.id, RelocationStep::Returning);
             let fenced = Instant::now();
             if record.status != TenantStatus::Moving {
-                self.fence_source(main, &back, open.id, RelocationStep::Returning)
-                    .await?;
+                self.fence_source(main, &sides, &back, step).await?;
             }
-            let rows = self.sync_fenced(&back, &|_, _| {}).await?;
-            self.flip(
-                main,
-                &back,
-                (open.id, RelocationStep::Returning),
-                fenced,
-                rows,
-            )
-            .await?;
+            let rows = self.sync_fenced(&sides, &back, None, &|_, _| {}).await?;
+            self.flip(main, &sides, &back, step, (fenced, rows)).await?;
         } else {
             self.retire_source(&back).await?;
         }
@@ -451,6 +405,40 @@ impl Operator {
         let record = registry::find_tenant(&main, &tenant.into()).await?;
         state::latest(&main, record.id).await
     }
+}
+
+/// The first copy, from one snapshot of the source, verified against it;
+/// the rows copied, and the destination's digests.
+async fn first_copy(
+    sides: &Sides,
+    leg: &Leg,
+    batch: i64,
+    progress: &(dyn Fn(RelocationProgress) + Sync),
+) -> Result<(u64, Vec<Digest>), Error> {
+    let Sides { source, target } = sides;
+    let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
+    source
+        .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        .await?;
+    let snapshot = verify::digests(source, &tables, leg.tenant, Side::Source).await?;
+    progress(RelocationProgress::Tables(
+        tables
+            .iter()
+            .zip(&snapshot)
+            .map(|(table, digest)| (table.target.name(), digest.rows))
+            .collect(),
+    ));
+    let copied = |table: &CopiedTable, rows| {
+        progress(RelocationProgress::Copied {
+            table: table.target.name(),
+            rows,
+        });
+    };
+    let rows = copy::copy_all(source, target, &tables, leg.tenant, batch, &copied).await?;
+    source.batch_execute("COMMIT").await?;
+    let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
+    verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
+    Ok((rows, copy))
 }
 
 /// One call's move under way: where its steps are recorded, and what it

@@ -193,3 +193,25 @@ async fn a_killed_move_rolls_back_at_any_step_and_keeps_every_write() {
     kill_and_resume(KillAt::Step(RelocationStep::Fenced), true).await;
     kill_and_resume(KillAt::Step(RelocationStep::Flipped), true).await;
 }
+
+#[tokio::test]
+async fn two_operators_relocating_one_tenant_at_once_make_one_move() {
+    let tenants = Tenants::provision(&[("moving", PlacementKind::Schema, MAIN_SERVER)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&db.tenant(id).await.unwrap(), "c", 5).await;
+    let (first, second) = (tenants.world.operator(), tenants.world.operator());
+    let destination = to(PlacementKind::Pool, SECOND);
+    let (a, b) = tokio::join!(
+        first.relocate(id, &destination, &TENANT),
+        second.relocate(id, &destination, &TENANT)
+    );
+    let (a, b) = (a.unwrap(), b.unwrap());
+    assert_eq!(a.relocation.id, b.relocation.id, "one move");
+    assert_eq!(a.relocation.step, RelocationStep::Flipped);
+    // One of them copied; the other found the move flipped.
+    assert_eq!(a.rows_copied + b.rows_copied, 15);
+    let moved = handle_at(&db, id, &a.relocation.to).await;
+    assert_eq!(contents(&moved).await.unwrap().customers.len(), 5);
+    assert_eq!(customers_at(&tenants, &a.relocation.to, id).await, Some(5));
+}

@@ -33,7 +33,8 @@
 //!    [`Operator::rollback_relocation`] moves the tenant back, copying
 //!    under the fence what it wrote meanwhile.
 //!
-//! Never do two copies accept the tenant's writes: each database's fence
+//! Calls for one tenant take turns (an advisory lock on the main server),
+//! and never do two copies accept the tenant's writes: each database's fence
 //! admits them only where its residency says `active`, and one place at a
 //! time does. Killed at any step, `relocate` run again with the same
 //! destination continues from the recorded step (every step can be run
@@ -56,6 +57,7 @@ use std::time::{Duration, Instant};
 use tokio_postgres::Client;
 
 use tenantry_postgres::{MAIN_SERVER, TenantRecord, TenantStatus};
+use tenantry_query::TenantId;
 
 use crate::Error;
 use crate::migrate::MigrationSet;
@@ -140,7 +142,10 @@ impl Operator {
     ) -> Result<RelocationReport, Error> {
         let started = Instant::now();
         let main = self.connect(MAIN_SERVER, None).await?;
-        let record = registry::find_tenant(&main, &tenant.into()).await?;
+        let found = registry::find_tenant(&main, &tenant.into()).await?;
+        lock(&main, found.id).await?;
+        // Read again under the lock: another call may have moved it on.
+        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
         let id = record.id;
         let destination = to.place(&record)?;
         if !self.servers().contains(&destination.server) {
@@ -322,7 +327,9 @@ impl Operator {
         tenant: impl Into<TenantRef>,
     ) -> Result<RelocationRecord, Error> {
         let main = self.connect(MAIN_SERVER, None).await?;
-        let record = registry::find_tenant(&main, &tenant.into()).await?;
+        let found = registry::find_tenant(&main, &tenant.into()).await?;
+        lock(&main, found.id).await?;
+        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
         let id = record.id;
         let open = state::open(&main, id)
             .await?
@@ -351,7 +358,9 @@ impl Operator {
         tenant: impl Into<TenantRef>,
     ) -> Result<RelocationRecord, Error> {
         let main = self.connect(MAIN_SERVER, None).await?;
-        let record = registry::find_tenant(&main, &tenant.into()).await?;
+        let found = registry::find_tenant(&main, &tenant.into()).await?;
+        lock(&main, found.id).await?;
+        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
         let id = record.id;
         let open = state::open(&main, id)
             .await?
@@ -405,6 +414,17 @@ impl Operator {
         let record = registry::find_tenant(&main, &tenant.into()).await?;
         state::latest(&main, record.id).await
     }
+}
+
+/// Waits for the lock on `tenant`'s moves, held by `main`'s session until
+/// it closes: two calls never work on one move at once.
+async fn lock(main: &Client, tenant: TenantId) -> Result<(), Error> {
+    main.execute(
+        "SELECT pg_advisory_lock(hashtextextended($1, 0))",
+        &[&format!("tenantry:relocate:{tenant}")],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The first copy, from one snapshot of the source, verified against it;

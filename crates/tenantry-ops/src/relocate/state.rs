@@ -280,3 +280,33 @@ pub(crate) struct Change<'a> {
     /// The source is to be dropped at the end (asked when resumed).
     pub(crate) drop_source: bool,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn steps_read_back_as_written_in_the_order_a_move_goes() {
+        let steps = [
+            RelocationStep::Planned,
+            RelocationStep::Prepared,
+            RelocationStep::Copied,
+            RelocationStep::Fenced,
+            RelocationStep::Flipped,
+            RelocationStep::Returning,
+            RelocationStep::Finished,
+            RelocationStep::RolledBack,
+        ];
+        for pair in steps.windows(2) {
+            assert!(pair[0] < pair[1], "{pair:?}");
+        }
+        for step in steps {
+            assert_eq!(step.as_str().parse::<RelocationStep>(), Ok(step));
+            assert_eq!(
+                step.is_open(),
+                !matches!(step, RelocationStep::Finished | RelocationStep::RolledBack)
+            );
+        }
+        assert!("moved".parse::<RelocationStep>().is_err());
+    }
+}

@@ -236,8 +236,8 @@ pub(crate) async fn start(
     record(&row)
 }
 
-/// Moves relocation `id` to `step`, adding `rows` copied rows, and the
-/// write-blocked window if given, or `error` (which ends a move rolled back).
+/// Moves relocation `id` to `step`, with what `change` adds: rows copied,
+/// the write-blocked window, why it was rolled back.
 pub(crate) async fn advance(
     client: &impl GenericClient,
     id: i64,
@@ -248,8 +248,7 @@ pub(crate) async fn advance(
         "UPDATE {CONTROL_SCHEMA}.relocations
          SET step = $2, rows_copied = rows_copied + $3,
              blocked = coalesce(make_interval(secs => $4::float8), blocked),
-             error = coalesce($5, error), drop_source = drop_source OR $6,
-             updated_at = now()
+             error = coalesce($5, error), updated_at = now()
          WHERE id = $1"
     );
     client
@@ -261,7 +260,6 @@ pub(crate) async fn advance(
                 &change.rows,
                 &change.blocked.map(|blocked| blocked.as_secs_f64()),
                 &change.error,
-                &change.drop_source,
             ],
         )
         .await?;
@@ -277,8 +275,6 @@ pub(crate) struct Change<'a> {
     pub(crate) blocked: Option<Duration>,
     /// Why the move was rolled back.
     pub(crate) error: Option<&'a str>,
-    /// The source is to be dropped at the end (asked when resumed).
-    pub(crate) drop_source: bool,
 }
 
 #[cfg(test)]

@@ -11,7 +11,6 @@ use tokio_postgres::Client;
 use tenantry_query::{Identifier, TenantId};
 
 use super::plan::Place;
-use super::verify;
 use crate::Error;
 use crate::purge::{self, TenantTable};
 
@@ -119,7 +118,8 @@ pub(crate) async fn copy_rows(
 
 /// Copies `tenant`'s rows of every one of `tables`, parents first, after
 /// deleting whatever rows of the tenant the destination has (children
-/// first); calls `copied` with each table's count.
+/// first); calls `copied` with each table's count. Both sessions are
+/// prepared by `verify::session`.
 pub(crate) async fn copy_all(
     source: &Client,
     target: &Client,
@@ -129,7 +129,6 @@ pub(crate) async fn copy_all(
     copied: &(dyn Fn(&CopiedTable, u64) + Sync),
 ) -> Result<u64, Error> {
     clear(target, tables, tenant, batch).await?;
-    verify::session(target).await?;
     let mut total = 0;
     for table in tables {
         let rows = copy_rows(source, target, table, tenant).await?;

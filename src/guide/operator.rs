@@ -280,7 +280,9 @@
 //! [`Operator::finish_relocation`] (or [`Destination::dropping_source`]):
 //! until then [`Operator::rollback_relocation`] moves the tenant back with
 //! what it wrote since. Killed at any step, `relocate` run again goes on;
-//! [`Operator::relocation`] says where the last move stands.
+//! [`Operator::relocation`] says where the last move stands. A tenant with a
+//! move open is not erased (`ops::Error::RelocationInProgress`): its second
+//! copy would be left behind.
 //!
 //! ```no_run
 //! # async fn rehome(operator: &tenantry::ops::Operator, id: tenantry::TenantId, migrations: &tenantry::ops::migrate::MigrationSet) -> Result<(), tenantry::ops::Error> {

@@ -288,3 +288,50 @@ async fn a_move_to_where_the_tenant_lives_or_at_another_version_is_refused_and_m
         Err(OpsError::NoRelocation { .. })
     ));
 }
+
+#[tokio::test]
+async fn an_erasure_waits_for_the_move_to_end_that_keeps_a_second_copy() {
+    let tenants = Tenants::provision(&[("erased", PlacementKind::Schema, MAIN_SERVER)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&db.tenant(id).await.unwrap(), "c", 3).await;
+    let report = relocate(&tenants, id, &to(PlacementKind::Database, SECOND)).await;
+    let operator = &tenants.world.operator;
+    let why = crate::support::placements::because("right to erasure");
+
+    // The source schema is kept: an erasure now would leave it behind.
+    let refused = operator.erase(id, &why).await;
+    assert!(
+        matches!(
+            refused,
+            Err(OpsError::RelocationInProgress {
+                step: RelocationStep::Flipped,
+                ..
+            })
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(
+        operator.tenant(id).await.unwrap().status,
+        TenantStatus::Active
+    );
+    assert_eq!(
+        customers_at(&tenants, &report.relocation.from, id).await,
+        Some(3)
+    );
+
+    operator.finish_relocation(id).await.unwrap();
+    let proof = operator.erase(id, &why).await.unwrap();
+    assert!(
+        proof.checks.iter().all(|check| check.remaining == 0),
+        "{proof:#?}"
+    );
+    assert_eq!(
+        customers_at(&tenants, &report.relocation.from, id).await,
+        None
+    );
+    assert_eq!(
+        customers_at(&tenants, &report.relocation.to, id).await,
+        None
+    );
+}

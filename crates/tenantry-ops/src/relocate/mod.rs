@@ -416,6 +416,14 @@ impl Operator {
     }
 }
 
+/// The move of `tenant` that has not ended, if any (read on `main`).
+pub(crate) async fn open_move(
+    main: &Client,
+    tenant: TenantId,
+) -> Result<Option<RelocationRecord>, Error> {
+    state::open(main, tenant).await
+}
+
 /// Waits for the lock on `tenant`'s moves, held by `main`'s session until
 /// it closes: two calls never work on one move at once.
 async fn lock(main: &Client, tenant: TenantId) -> Result<(), Error> {

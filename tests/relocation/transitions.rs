@@ -335,3 +335,42 @@ async fn an_erasure_waits_for_the_move_to_end_that_keeps_a_second_copy() {
         None
     );
 }
+
+#[tokio::test]
+async fn a_suspended_tenant_stays_suspended_through_its_open_move() {
+    let tenants = Tenants::provision(&[("paused", PlacementKind::Pool, MAIN_SERVER)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&db.tenant(id).await.unwrap(), "c", 2).await;
+    let destination = to(PlacementKind::Schema, SECOND);
+    relocate(&tenants, id, &destination).await;
+    let operator = &tenants.world.operator;
+    let why = crate::support::placements::because("unpaid");
+    operator.suspend(id, &why).await.unwrap();
+
+    // Neither running the move again nor moving it back serves it again.
+    let again = operator.relocate(id, &destination, &TENANT).await;
+    let back = operator.rollback_relocation(id).await;
+    for refused in [again.map(drop), back.map(drop)] {
+        assert!(
+            matches!(
+                refused,
+                Err(OpsError::Runtime(tenantry::Error::TenantNotActive {
+                    status: TenantStatus::Suspended,
+                    ..
+                }))
+            ),
+            "{refused:?}"
+        );
+    }
+    assert_eq!(
+        operator.tenant(id).await.unwrap().status,
+        TenantStatus::Suspended
+    );
+
+    operator.resume(id, &why).await.unwrap();
+    let rolled = operator.rollback_relocation(id).await.unwrap();
+    assert_eq!(rolled.step, RelocationStep::RolledBack);
+    let back = handle_at(&db, id, &rolled.from).await;
+    assert_eq!(contents(&back).await.unwrap().customers.len(), 2);
+}

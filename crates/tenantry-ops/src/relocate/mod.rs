@@ -154,6 +154,10 @@ impl Operator {
             }
             .into());
         }
+        // A suspended tenant stays so: its move waits for its resumption.
+        if !matches!(record.status, TenantStatus::Active | TenantStatus::Moving) {
+            return Err(RuntimeError::not_serving(id, record.status).into());
+        }
         let relocation = match state::open(&main, id).await? {
             Some(open) if open.to == destination && open.step != RelocationStep::Returning => open,
             Some(open) => {
@@ -164,9 +168,6 @@ impl Operator {
                 });
             }
             None => {
-                if record.status != TenantStatus::Active {
-                    return Err(RuntimeError::not_serving(id, record.status).into());
-                }
                 let from = Place::of(&record);
                 if from == destination {
                     return Err(Error::SamePlacement {
@@ -367,6 +368,9 @@ impl Operator {
             .ok_or(Error::NoRelocation { id })?;
         if open.step < RelocationStep::Flipped {
             self.abandon(&main, &record, &open, ROLLED_BACK).await?;
+        } else if !matches!(record.status, TenantStatus::Active | TenantStatus::Moving) {
+            // Moving it back would serve it again.
+            return Err(RuntimeError::not_serving(id, record.status).into());
         } else {
             self.move_back(&main, &record, &open).await?;
         }

@@ -22,7 +22,14 @@
 //!   (target < 30 s) and the others' p99 statement latency before and
 //!   during it.
 //!
-//! `cargo bench --bench operations -- erase` runs only the erasure.
+//! - `relocate/pool_to_database/1000000_rows`: relocating a pool tenant
+//!   with 1,000,000 rows across the same 3 tables to a database of its own
+//!   on the second server while another pool tenant keeps working: the
+//!   whole move (target < 20 s), the window its writes were refused
+//!   (target < 1 s), and rows copied per second.
+//!
+//! `cargo bench --bench operations -- erase` runs only the erasure,
+//! `-- relocate` only the relocation.
 //!
 //! `TENANTRY_BENCH_SCALE` (default 1.0) scales the tenant counts down for a
 //! quick run. Tenants are created in bulk with the same migrations the
@@ -36,11 +43,11 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use support::placements::because;
-use support::placements::{MIGRATIONS, TENANT, World, bulk_schema_tenants};
+use support::placements::{MIGRATIONS, SECOND, TENANT, World, bulk_schema_tenants};
 use support::tenants::Tenants;
 use support::{Customer, NewCustomer};
 use tenantry::ops::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
-use tenantry::ops::{Migrations, NewTenant, PlacementKind};
+use tenantry::ops::{Destination, Migrations, NewTenant, PlacementKind};
 use tenantry::{MAIN_SERVER, TenantId, Tenantry};
 
 fn scaled(count: usize) -> usize {
@@ -258,6 +265,41 @@ async fn keep_working(db: &Tenantry, tenants: &[TenantId], stop: Arc<AtomicBool>
     all
 }
 
+/// Writes `rows` rows of pool tenant `tenant` through `admin`, across 3
+/// tables: a quarter customers, half invoices (two per customer), a quarter
+/// events; then vacuums and analyzes.
+async fn fill_rows(admin: &tokio_postgres::Client, tenant: TenantId, rows: usize) {
+    let customers = (rows / 4).max(1) as i64;
+    admin
+        .execute(
+            "INSERT INTO customers (tenant_id, id, name)
+             SELECT $1, md5(n::text)::uuid, 'c' || n FROM generate_series(1, $2::bigint) AS n",
+            &[&tenant.as_uuid(), &customers],
+        )
+        .await
+        .unwrap();
+    admin
+        .execute(
+            "INSERT INTO invoices (tenant_id, id, customer_id, amount, paid, created_at)
+             SELECT $1, gen_random_uuid(), md5((n % $2::bigint + 1)::text)::uuid, n, false, now()
+             FROM generate_series(1, 2 * $2::bigint) AS n",
+            &[&tenant.as_uuid(), &customers],
+        )
+        .await
+        .unwrap();
+    let events = rows as i64 - 3 * customers;
+    admin
+        .execute(
+            "INSERT INTO events SELECT $1, n, 1, 2, 0.5, NULL, '\\x00', '{}', current_date,
+                 current_time, localtimestamp
+             FROM generate_series(1, $2::bigint) AS n",
+            &[&tenant.as_uuid(), &events.max(0)],
+        )
+        .await
+        .unwrap();
+    admin.batch_execute("VACUUM ANALYZE").await.unwrap();
+}
+
 async fn erase_under_load(rows: usize) {
     let spots: Vec<(&'static str, PlacementKind, &'static str)> = [
         "erased", "w1", "w2", "w3", "w4", "w5", "w6", "w7", "w8", "w9",
@@ -268,37 +310,8 @@ async fn erase_under_load(rows: usize) {
     let tenants = Tenants::provision(&spots).await;
     let admin = tenants.world.admin(MAIN_SERVER, None).await;
     let victim = tenants.placed[0].record.id;
-    // A quarter customers, half invoices (two per customer), a quarter events.
-    let customers = (rows / 4).max(1) as i64;
     let started = Instant::now();
-    admin
-        .execute(
-            "INSERT INTO customers (tenant_id, id, name)
-             SELECT $1, md5(n::text)::uuid, 'c' || n FROM generate_series(1, $2::bigint) AS n",
-            &[&victim.as_uuid(), &customers],
-        )
-        .await
-        .unwrap();
-    admin
-        .execute(
-            "INSERT INTO invoices (tenant_id, id, customer_id, amount, paid, created_at)
-             SELECT $1, gen_random_uuid(), md5((n % $2::bigint + 1)::text)::uuid, n, false, now()
-             FROM generate_series(1, 2 * $2::bigint) AS n",
-            &[&victim.as_uuid(), &customers],
-        )
-        .await
-        .unwrap();
-    let events = rows as i64 - 3 * customers;
-    admin
-        .execute(
-            "INSERT INTO events SELECT $1, n, 1, 2, 0.5, NULL, '\\x00', '{}', current_date,
-                 current_time, localtimestamp
-             FROM generate_series(1, $2::bigint) AS n",
-            &[&victim.as_uuid(), &events.max(0)],
-        )
-        .await
-        .unwrap();
-    admin.batch_execute("VACUUM ANALYZE").await.unwrap();
+    fill_rows(&admin, victim, rows).await;
     eprintln!(
         "wrote {rows} rows of the erased tenant in {:?}",
         started.elapsed()
@@ -348,13 +361,73 @@ async fn erase_under_load(rows: usize) {
     );
 }
 
+/// Relocates a pool tenant with `rows` rows in 3 tables to a database of
+/// its own on the second server, a writer of another tenant keeping the
+/// pool busy: the whole move, the write-blocked window, and rows per second.
+async fn relocate_to_database(rows: usize) {
+    let tenants = Tenants::provision(&[
+        ("moved", PlacementKind::Pool, MAIN_SERVER),
+        ("neighbour", PlacementKind::Pool, MAIN_SERVER),
+    ])
+    .await;
+    let admin = tenants.world.admin(MAIN_SERVER, None).await;
+    let moved = tenants.placed[0].record.id;
+    let started = Instant::now();
+    fill_rows(&admin, moved, rows).await;
+    eprintln!(
+        "wrote {rows} rows of the moved tenant in {:?}",
+        started.elapsed()
+    );
+    let db = tenants.connect().await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let neighbour = tokio::spawn({
+        let (db, others, stop) = (db.clone(), vec![tenants.placed[1].record.id], stop.clone());
+        async move { keep_working(&db, &others, stop).await }
+    });
+    let destination = Destination::new(PlacementKind::Database).on_server(SECOND);
+    let report = tenants
+        .world
+        .operator
+        .relocate(moved, &destination, &TENANT)
+        .await
+        .unwrap();
+    stop.store(true, Ordering::Relaxed);
+    let neighbour = neighbour.await.unwrap();
+    let blocked = report.blocked.expect("flipped");
+    print_result(
+        &format!("relocate/pool_to_database/{rows}_rows"),
+        report.total,
+        Some(Duration::from_secs(20)),
+    );
+    print_result(
+        "relocate/write_blocked",
+        blocked,
+        Some(Duration::from_secs(1)),
+    );
+    println!(
+        "relocate/rows_per_second {:>12.0} ({} rows copied; neighbour p99 {:.3?} over {} statements)",
+        report.rows_per_second(),
+        report.rows_copied,
+        p99(neighbour.clone()),
+        neighbour.len()
+    );
+}
+
 #[tokio::main]
 async fn main() {
     if std::env::args().any(|arg| arg == "--list") {
         return;
     }
-    erase_under_load(scaled(1_000_000)).await;
-    if std::env::args().skip(1).any(|arg| arg == "erase") {
+    let only = std::env::args()
+        .skip(1)
+        .find(|arg| arg == "erase" || arg == "relocate");
+    if only.as_deref() != Some("relocate") {
+        erase_under_load(scaled(1_000_000)).await;
+    }
+    if only.as_deref() != Some("erase") {
+        relocate_to_database(scaled(1_000_000)).await;
+    }
+    if only.is_some() {
         return;
     }
     let world = World::create().await;

@@ -84,11 +84,11 @@
 //!   the runtime and the operator agree on; rarely needed by an application.
 #![cfg_attr(
     feature = "ops",
-    doc = "- [`ops`] (feature `ops`): the operator, which migrates, provisions, suspends and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
+    doc = "- [`ops`] (feature `ops`): the operator, which migrates, provisions, suspends, relocates and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
 )]
 #![cfg_attr(
     not(feature = "ops"),
-    doc = "- `ops` (feature `ops`, off in this build): the operator, which migrates, provisions, suspends and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
+    doc = "- `ops` (feature `ops`, off in this build): the operator, which migrates, provisions, suspends, relocates and audits, as a privileged role; an application that only queries leaves the feature off and does not link it."
 )]
 #![cfg_attr(
     feature = "axum",

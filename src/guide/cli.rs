@@ -1,6 +1,6 @@
 //! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier,
-//! suspend, resume, erase, abandon, show, erasure-report), `servers` (list,
-//! add, remove), `verify`.
+//! suspend, resume, relocate, finish-relocation, rollback-relocation, erase,
+//! abandon, show, erasure-report), `servers` (list, add, remove), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
 //! the command line (from a checkout: `cargo install --path
@@ -61,6 +61,8 @@
 //! tenantry tenants set-tier acme enterprise
 //! tenantry tenants suspend acme --actor billing --reason "invoice 117 unpaid" --reference BILL-117
 //! tenantry tenants resume acme --actor billing --reason paid
+//! tenantry --server eu-1=postgres://owner@eu-1.internal/saas tenants relocate acme --to database --on eu-1
+//! tenantry tenants finish-relocation acme
 //! tenantry tenants abandon half_made
 //! tenantry tenants erase acme --actor dpo --reason "right to erasure" --reference REQ-9 --yes
 //! tenantry tenants erasure-report acme --json
@@ -71,6 +73,14 @@
 //! provisioning died, and shows its steps on a terminal. `set-tier` moves a
 //! tenant to another tier (its plan): every application applies that tier's
 //! limits from its next statement.
+//! `relocate` moves a tenant to `--to pool|schema|database` on server `--on`
+//! (default `main`; `--server NAME=URL` names the servers to connect to),
+//! reading the tenant migrations like `provision`, draws the rows copied on a
+//! terminal, and prints the move with the window the tenant's writes were
+//! refused; run again, a move that was killed goes on. Its source is kept
+//! until `finish-relocation` (or `--drop-source`); `rollback-relocation`
+//! undoes a move, moving the tenant back if it flipped. `show` says where
+//! the tenant's last move stands.
 //! `suspend`, `resume` and `erase` record `--actor`
 //! (or `TENANTRY_ACTOR`), `--reason` and `--reference`. `erase` does nothing
 //! without `--yes`, counts the rows it deletes on a terminal, and prints the

@@ -273,6 +273,7 @@
 //! | [`Error::PoolTimeout`] | no connection became free within the wait timeout |
 //! | [`Error::ConnectionLost`], [`Error::Connect`] | a connection died, or none could be opened |
 //! | [`Error::UnknownTenant`], [`Error::TenantNotActive`], [`Error::TenantErased`], [`Error::TenantMoved`] | the registry does not know the tenant, it is not active, it was erased, or it moved since the handle was made |
+//! | [`Error::TenantMoving`] | a write of a tenant being relocated, refused while its last rows are copied: try again after `retry_after` |
 //! | [`Error::OutsidePlacement`] | a write reached outside the tenant's placement (the write fence) |
 //! | [`Error::TransactionAborted`] | `commit` of a transaction in which a statement failed |
 //!
@@ -341,5 +342,6 @@
 //! [`Error::TenantNotActive`]: crate::Error::TenantNotActive
 //! [`Error::TenantErased`]: crate::Error::TenantErased
 //! [`Error::TenantMoved`]: crate::Error::TenantMoved
+//! [`Error::TenantMoving`]: crate::Error::TenantMoving
 //! [`Error::OutsidePlacement`]: crate::Error::OutsidePlacement
 //! [`Error::TransactionAborted`]: crate::Error::TransactionAborted

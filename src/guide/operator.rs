@@ -1,4 +1,4 @@
-//! The operator (feature `ops`): migrations, provisioning, suspension, erasure, the audit.
+//! The operator (feature `ops`): migrations, provisioning, suspension, erasure, relocation, the audit.
 //!
 //! What creates schemas and databases runs as a privileged role, apart from
 //! the application: the [`Operator`], exported as [`tenantry::ops`](crate::ops)
@@ -257,6 +257,43 @@
 //! # Ok(()) }
 //! ```
 //!
+//! # Relocating
+//!
+//! [`Operator::relocate`] moves a tenant to another placement or server
+//! ([`Destination`](crate::ops::Destination): pool, schema or database, on
+//! any configured server) as an operation, with a resumable state machine
+//! recorded in the registry's `relocations` table (see
+//! [`ops::relocate`](crate::ops::relocate)). The destination is made by
+//! provisioning's own code and must be at the source's schema version
+//! (`ops::Error::VersionMismatch` otherwise, before anything is made). Every
+//! table of the tenant's placement is copied with binary `COPY`, parents
+//! first, from one snapshot, and verified per table (row count and a digest
+//! computed by each server); then its writes are fenced at the source
+//! (writes get [`Error::TenantMoving`](crate::Error::TenantMoving), reads go
+//! on), what changed meanwhile is copied again and verified, and the
+//! registry flips: handles made before get
+//! [`Error::TenantMoved`](crate::Error::TenantMoved), new ones go to the new
+//! place, and the source refuses the tenant's writes for good. A copy that
+//! does not verify rolls the move back (`ops::Error::VerificationFailed`,
+//! the tenant untouched). The report gives the window the tenant's writes
+//! were refused. The source copy is kept until
+//! [`Operator::finish_relocation`] (or [`Destination::dropping_source`]):
+//! until then [`Operator::rollback_relocation`] moves the tenant back with
+//! what it wrote since. Killed at any step, `relocate` run again goes on;
+//! [`Operator::relocation`] says where the last move stands. A tenant with a
+//! move open is not erased (`ops::Error::RelocationInProgress`): its second
+//! copy would be left behind.
+//!
+//! ```no_run
+//! # async fn rehome(operator: &tenantry::ops::Operator, id: tenantry::TenantId, migrations: &tenantry::ops::migrate::MigrationSet) -> Result<(), tenantry::ops::Error> {
+//! use tenantry::ops::{Destination, PlacementKind};
+//! let to = Destination::new(PlacementKind::Database).on_server("eu-1");
+//! let report = operator.relocate(id, &to, migrations).await?;
+//! println!("writes paused for {:?}", report.blocked);
+//! operator.finish_relocation(id).await?; // drops the source copy
+//! # Ok(()) }
+//! ```
+//!
 //! # Verifying
 //!
 //! [`Operator::verify`] audits the catalog of every database of the
@@ -290,7 +327,7 @@
 //! ([`ops::Error::Runtime`](crate::ops::Error::Runtime), the same
 //! classification as the application's [`Error`](crate::Error)) and adds
 //! its own: a slug taken, a tenant that exists elsewhere, a fence timeout,
-//! a database that could not be audited.
+//! a relocation refused or rolled back, a database that could not be audited.
 //!
 //! [`Operator`]: crate::ops::Operator
 //! [`Operator::new`]: crate::ops::Operator::new
@@ -310,5 +347,10 @@
 //! [`Operator::suspend`]: crate::ops::Operator::suspend
 //! [`Operator::resume`]: crate::ops::Operator::resume
 //! [`Operator::verify`]: crate::ops::Operator::verify
+//! [`Operator::relocate`]: crate::ops::Operator::relocate
+//! [`Operator::finish_relocation`]: crate::ops::Operator::finish_relocation
+//! [`Operator::rollback_relocation`]: crate::ops::Operator::rollback_relocation
+//! [`Operator::relocation`]: crate::ops::Operator::relocation
+//! [`Destination::dropping_source`]: crate::ops::Destination::dropping_source
 //! [`NewTenant`]: crate::ops::NewTenant
 //! [`NewTenant::with_id`]: crate::ops::NewTenant::with_id

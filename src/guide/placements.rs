@@ -101,10 +101,13 @@
 //!
 //! [`Tenantry::tenant`] fails with [`Error::UnknownTenant`] for an id the
 //! registry does not have, [`Error::TenantNotActive`] for a tenant that is
-//! being provisioned, suspended, moving or erased, and
+//! being provisioned or is suspended ([`Error::TenantErased`] once erased),
+//! and
 //! [`Error::UnknownServer`] for one on a server that neither the
-//! configuration nor the registry names. A handle made before its tenant was suspended or moved is refused
-//! at its next statement ([`Error::TenantNotActive`],
+//! configuration nor the registry names. A tenant being relocated is served where it is until its registry
+//! row flips: reads go on, writes get [`Error::TenantMoving`] (try again
+//! after its `retry_after`). A handle made before its tenant was suspended
+//! or moved is refused at its next statement ([`Error::TenantNotActive`],
 //! [`Error::TenantMoved`]): get a new one.
 //!
 //! With [`Config::pool_only`], there is no lookup: every tenant is a pool
@@ -207,5 +210,7 @@
 //! [`Error::TenantNotActive`]: crate::Error::TenantNotActive
 //! [`Error::UnknownServer`]: crate::Error::UnknownServer
 //! [`Error::TenantMoved`]: crate::Error::TenantMoved
+//! [`Error::TenantErased`]: crate::Error::TenantErased
+//! [`Error::TenantMoving`]: crate::Error::TenantMoving
 //! [`Error::PoolTimeout`]: crate::Error::PoolTimeout
 //! [`Error::OutsidePlacement`]: crate::Error::OutsidePlacement

@@ -30,6 +30,10 @@ impl From<Error> for Problem {
             Error::TenantErased { .. } => {
                 Problem::new(ProblemKind::Erased, "the tenant was erased")
             }
+            Error::TenantMoving { retry_after, .. } => {
+                Problem::new(ProblemKind::Moving, "the tenant is being moved")
+                    .with_retry_after(retry_after)
+            }
             Error::RateLimited { retry_after, .. } => Problem::new(
                 ProblemKind::RateLimited,
                 "the tenant is over its statement rate",
@@ -99,6 +103,17 @@ mod tests {
     fn each_tenant_state_has_its_status() {
         let id = TenantId::random();
         let not_active = |status| Error::TenantNotActive { id, status };
+        let moving = Error::TenantMoving {
+            id,
+            retry_after: Duration::from_secs(2),
+        };
+        assert_eq!(
+            status_of(moving),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                Some(Duration::from_secs(2))
+            )
+        );
         assert_eq!(
             status_of(Error::UnknownTenant { id }),
             (StatusCode::NOT_FOUND, None)

@@ -147,7 +147,19 @@ pub(crate) enum TenantsCommand {
     /// Removes what a provisioning that died made (its schema or database,
     /// its rows, its registry row); a tenant past provisioning is refused.
     Abandon(TenantArgs),
-    /// One tenant's registry row, with its last status change.
+    /// Moves a tenant to another placement or server: its rows copied and
+    /// verified, its writes paused briefly while the registry flips, its
+    /// source kept (unless --drop-source) until `finish-relocation`. Run
+    /// again, a move that was killed goes on.
+    Relocate(RelocateArgs),
+    /// Drops the source copy of a tenant's relocation, once it serves from
+    /// its new place.
+    FinishRelocation(TenantArgs),
+    /// Undoes a tenant's relocation: a move under way is abandoned; one
+    /// whose source is kept moves the tenant back, with what it wrote since.
+    RollbackRelocation(TenantArgs),
+    /// One tenant's registry row, with its last status change and where its
+    /// last relocation stands.
     Show(TenantArgs),
     /// The proof of a tenant's erasure: every table and object checked with
     /// what was left, who asked, why, when, and the record's digest.
@@ -273,6 +285,27 @@ pub(crate) struct ProvisionArgs {
     pub(crate) json: bool,
 }
 
+/// `tenantry tenants relocate`.
+#[derive(Debug, Args)]
+pub(crate) struct RelocateArgs {
+    /// The tenant.
+    #[command(flatten)]
+    pub(crate) tenant: TenantArgs,
+    /// Its new isolation model.
+    #[arg(long, value_enum)]
+    pub(crate) to: Placement,
+    /// The server it goes to (`--server` names the servers to connect to).
+    #[arg(long = "on", value_name = "SERVER", default_value = "main")]
+    pub(crate) server: String,
+    /// Drops the source copy once the tenant serves from its new place.
+    #[arg(long)]
+    pub(crate) drop_source: bool,
+    /// The directory holding `tenant/` migrations, for a new schema or
+    /// database [default: migrations].
+    #[arg(long, value_name = "DIR")]
+    pub(crate) migrations: Option<PathBuf>,
+}
+
 /// A tenant's isolation model on the command line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum Placement {
@@ -387,6 +420,41 @@ mod tests {
             &["tenants", "suspend", "acme", "--actor", "ops"][..],
             &["tenants", "show"],
             &["tenants", "provision", "acme", "--placement", "cluster"],
+        ] {
+            assert!(parse(args).is_err(), "{args:?}");
+        }
+    }
+
+    #[test]
+    fn relocate_takes_a_placement_a_server_and_whether_to_drop_the_source() {
+        let cli = parse(&[
+            "tenants",
+            "relocate",
+            "acme",
+            "--to",
+            "database",
+            "--on",
+            "eu-1",
+            "--drop-source",
+            "--json",
+            "--server",
+            "eu-1=postgres://owner@b/db",
+        ])
+        .unwrap();
+        let Command::Tenants {
+            command: TenantsCommand::Relocate(relocate),
+        } = cli.command
+        else {
+            panic!("not relocate")
+        };
+        assert_eq!(relocate.to, Placement::Database);
+        assert_eq!(relocate.server, "eu-1");
+        assert!(relocate.drop_source && relocate.tenant.json);
+        assert_eq!(cli.connection.servers.len(), 1);
+        for args in [
+            &["tenants", "relocate", "acme"][..],
+            &["tenants", "relocate", "acme", "--to", "cluster"],
+            &["tenants", "finish-relocation"],
         ] {
             assert!(parse(args).is_err(), "{args:?}");
         }

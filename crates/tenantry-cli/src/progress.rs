@@ -1,5 +1,6 @@
 //! A progress bar over migration targets, one over the steps of a
-//! provisioning, and a count of the rows an erasure deleted, drawn on
+//! provisioning, a count of the rows an erasure deleted, and one of the
+//! rows a relocation copied, drawn on
 //! standard error only when it is a terminal and the output is not JSON
 //! (never into pipes, logs or JSON consumers).
 
@@ -7,8 +8,8 @@ use std::io::IsTerminal;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use indicatif::{ProgressBar, ProgressStyle};
-use tenantry_ops::ProvisionStep;
 use tenantry_ops::migrate::TargetReport;
+use tenantry_ops::{ProvisionStep, RelocationProgress};
 
 /// Counts finished targets.
 pub(crate) struct Progress {
@@ -134,6 +135,50 @@ impl RowsDeleted {
     }
 
     /// Removes the spinner before the outcome is printed.
+    pub(crate) fn finish(&self) {
+        self.bar.finish_and_clear();
+    }
+}
+
+/// The rows a relocation copied, per table.
+pub(crate) struct RowsCopied {
+    bar: ProgressBar,
+}
+
+impl RowsCopied {
+    /// A bar of the rows to copy (known once the tables are), or a hidden one.
+    pub(crate) fn new(json: bool) -> Self {
+        Self {
+            bar: ticking(
+                json,
+                || ProgressBar::new(0),
+                "{elapsed:>4} [{bar:40}] {pos}/{len} rows  {msg}",
+            ),
+        }
+    }
+
+    /// Shows `event`: a step reached, the tables to copy, one copied.
+    pub(crate) fn report(&self, event: &RelocationProgress) {
+        match event {
+            RelocationProgress::Step(step) => self.bar.set_message(step.to_string()),
+            RelocationProgress::Tables(tables) => {
+                let rows: i64 = tables.iter().map(|(_, rows)| rows).sum();
+                self.bar.set_length(u64::try_from(rows).unwrap_or(0));
+                self.bar.set_position(0);
+            }
+            RelocationProgress::Copied { table, rows } => {
+                // The copy under the fence goes again over what was copied.
+                if self.bar.position() + rows > self.bar.length().unwrap_or(0) {
+                    self.bar.inc_length(*rows);
+                }
+                self.bar.inc(*rows);
+                self.bar.set_message(format!("{table} copied"));
+            }
+            _ => {}
+        }
+    }
+
+    /// Removes the bar before the outcome is printed.
     pub(crate) fn finish(&self) {
         self.bar.finish_and_clear();
     }

@@ -204,7 +204,9 @@ impl Operator {
     /// not finish) as [`crate::erasure`] says, for `reason`, and returns the
     /// proof. Erased already, it returns the record made then. Anything
     /// left after the deletes is [`Error::ErasureIncomplete`], and no record
-    /// is written: run it again.
+    /// is written: run it again. A tenant with a relocation open (under way,
+    /// or keeping its source) is [`Error::RelocationInProgress`], and nothing
+    /// changes: finish the move or roll it back first.
     pub async fn erase(&self, id: TenantId, reason: &Reason) -> Result<ErasureRecord, Error> {
         self.erase_with_progress(id, reason, &|_| {}).await
     }
@@ -234,6 +236,15 @@ impl Operator {
                 status: record.status,
             }
             .into());
+        }
+        // A move under way, or one that keeps its source, has a second copy
+        // that the erasure would not see.
+        if let Some(open) = crate::relocate::open_move(&main, id).await? {
+            return Err(Error::RelocationInProgress {
+                id,
+                to: open.to.to_string(),
+                step: open.step,
+            });
         }
         // Every server first: one that cannot be reached fails the call
         // before anything changes.

@@ -132,6 +132,71 @@ pub enum Error {
         /// How many registry rows name it.
         tenants: i64,
     },
+    /// A relocation's destination is where the tenant lives already.
+    #[error("tenant {id} lives in {place} already; nothing to relocate")]
+    SamePlacement {
+        /// The tenant.
+        id: TenantId,
+        /// Its place.
+        place: String,
+    },
+    /// A relocation's source and destination are not at one schema version
+    /// (the source's applied tenant migrations and the destination's, or
+    /// the migrations given for a new schema or database); nothing was made.
+    /// Migrate both first.
+    #[error(
+        "tenant {id} cannot be relocated: its tables are at version {from:?}, the destination's at {to:?}"
+    )]
+    VersionMismatch {
+        /// The tenant.
+        id: TenantId,
+        /// The source's highest applied version.
+        from: Option<i64>,
+        /// The destination's.
+        to: Option<i64>,
+    },
+    /// A table of the tenant at the source has no counterpart at the
+    /// destination: their schemas differ.
+    #[error("the destination {place} has no table {table}")]
+    MissingTable {
+        /// The table.
+        table: String,
+        /// The destination.
+        place: String,
+    },
+    /// A copy of the tenant's rows did not match the source (row count or
+    /// digest) in a table; the move was rolled back: the destination
+    /// removed, the tenant served where it was, writing again.
+    #[error(
+        "the copy of tenant {id}'s {table} does not match the source ({source_rows} rows there, {target_rows} copied); the move was rolled back"
+    )]
+    VerificationFailed {
+        /// The tenant.
+        id: TenantId,
+        /// The table, at the destination.
+        table: String,
+        /// Its rows of the tenant at the source.
+        source_rows: i64,
+        /// Its rows of the tenant at the destination.
+        target_rows: i64,
+    },
+    /// The tenant has a move open to another destination, or at a step that
+    /// does not allow this: finish it or roll it back first.
+    #[error("tenant {id} has a move to {to} open at step {step}: finish it or roll it back first")]
+    RelocationInProgress {
+        /// The tenant.
+        id: TenantId,
+        /// Where the open move goes.
+        to: String,
+        /// Its step.
+        step: crate::relocate::RelocationStep,
+    },
+    /// The tenant has no open move to finish or roll back.
+    #[error("tenant {id} has no relocation open")]
+    NoRelocation {
+        /// The tenant.
+        id: TenantId,
+    },
     /// Auditing one database of the deployment failed (it could not be
     /// reached or its catalog read), so the audit is incomplete.
     #[error("cannot verify database {database:?} on server {server:?}: {source}")]

@@ -5,7 +5,8 @@
 //! The [`Operator`] migrates every target ([`migrate`]: the registry, the
 //! global tables, the pool's tables, each tenant schema and database, each
 //! server's template), provisions tenants ([`provision`]), suspends and
-//! resumes them behind the write fence, and audits the catalog of every
+//! resumes them behind the write fence, relocates them between placements
+//! and servers ([`relocate`]), and audits the catalog of every
 //! database ([`verify`]). It depends on the runtime, `tenantry-postgres`,
 //! for the configuration, the registry's row format and the [`contract`]
 //! both sides agree on; the runtime never depends on it.
@@ -35,6 +36,7 @@ pub mod erasure;
 pub mod migrate;
 pub mod provision;
 pub mod registry;
+pub mod relocate;
 pub mod rls;
 pub mod verify;
 
@@ -46,4 +48,7 @@ pub use provision::{NewTenant, NoSeed, PlacementKind, Seed};
 pub use provision_step::ProvisionStep;
 pub use reason::Reason;
 pub use registry::TenantRef;
+pub use relocate::{
+    Destination, Place, RelocationProgress, RelocationRecord, RelocationReport, RelocationStep,
+};
 pub use servers::RegisteredServer;

@@ -98,7 +98,8 @@ impl NewTenant {
         self
     }
 
-    fn placement(&self) -> Result<Placement, Error> {
+    /// Where the tenant goes: its own schema or database is named for its slug.
+    pub(crate) fn placement(&self) -> Result<Placement, Error> {
         let slug = Identifier::new(&self.slug)?;
         if self.slug.len() > MAX_SLUG || !self.slug.as_bytes()[0].is_ascii_lowercase() {
             return Err(Error::from(tenantry_query::Error::InvalidIdentifier {
@@ -273,7 +274,7 @@ impl Operator {
     /// Creates tenant database `database` on `server` as a copy of the
     /// server's template, after bringing the template up to date; the
     /// template's report, unless the database existed already.
-    async fn create_database(
+    pub(crate) async fn create_database(
         &self,
         server: &str,
         database: &Identifier,
@@ -331,7 +332,7 @@ async fn database_exists(client: &Client, name: &str) -> Result<bool, Error> {
 }
 
 /// Brings one target up to date on `client`; its report, for the registry.
-async fn migrate_one(
+pub(crate) async fn migrate_one(
     client: &Client,
     target: &Target,
     migrations: &MigrationSet,

@@ -45,8 +45,21 @@ pub(crate) struct TenantTable {
 
 impl TenantTable {
     /// `schema.table`, quoted for SQL.
-    fn quoted(&self) -> String {
+    pub(crate) fn quoted(&self) -> String {
         format!("{}.{}", self.schema.quoted(), self.table.quoted())
+    }
+
+    /// The condition on the table, aliased `t0`, that `tenant`'s rows
+    /// meet, with the tenant written in: for a statement that takes no
+    /// parameters (`COPY`).
+    pub(crate) fn rows_of(&self, tenant: TenantId) -> String {
+        self.rows.replace("$1", &format!("'{tenant}'::uuid"))
+    }
+
+    /// The condition on the table, aliased `t0`, that the tenant's rows
+    /// meet, the tenant being parameter `$1`.
+    pub(crate) fn rows(&self) -> &str {
+        &self.rows
     }
 
     /// `schema.table`, as the erasure record names it.
@@ -79,6 +92,20 @@ struct Reference {
     clears: Option<(&'static str, Vec<Identifier>)>,
 }
 
+/// Which tables a catalog reads.
+#[derive(Debug, Clone, Copy)]
+enum Among<'a> {
+    /// Every table outside system schemas, tenantry's own and tenant-owned
+    /// schemas (as the database's residents record them), except the
+    /// tenant's own schema, if given: its tables are wholly the tenant's.
+    Shared {
+        /// The schema of the tenant whose rows are sought, if it has one.
+        own: Option<&'a Identifier>,
+    },
+    /// Every table of one schema (a placement's), whatever the residents say.
+    Schema(&'a Identifier),
+}
+
 /// The tables of the catalog that may hold a tenant's rows, and the
 /// foreign keys between them.
 struct Catalog {
@@ -88,11 +115,13 @@ struct Catalog {
 }
 
 impl Catalog {
-    /// Every table of the connected database outside system schemas,
-    /// tenantry's own and tenant-owned schemas (as the database's residents
-    /// record them) other than `own`, the schema of the tenant whose rows
-    /// are sought, if it has one; and the foreign keys between two of them.
-    async fn read(client: &Client, own: Option<&Identifier>) -> Result<Self, Error> {
+    /// The tables of the connected database `among` says, and the foreign
+    /// keys between two of them.
+    async fn read(client: &Client, among: Among<'_>) -> Result<Self, Error> {
+        let (own, only) = match among {
+            Among::Shared { own } => (own, None),
+            Among::Schema(schema) => (None, Some(schema.as_str())),
+        };
         let own_name = own.map_or("", Identifier::as_str);
         let rows = client
             .query(
@@ -105,10 +134,18 @@ impl Catalog {
                  WHERE c.relkind IN ('r', 'p') AND NOT c.relispartition
                    AND n.nspname NOT IN ('pg_catalog', 'information_schema', $2, $3)
                    AND n.nspname NOT LIKE 'pg\\_%'
-                   AND NOT EXISTS (SELECT FROM tenantry.residents o
-                                   WHERE o.owns_schema AND o.schema_name = n.nspname
-                                     AND o.schema_name NOT IN ('public', $4))",
-                &[&TENANT_COLUMN, &TENANTRY_SCHEMA, &CONTROL_SCHEMA, &own_name],
+                   AND CASE WHEN $5::text IS NULL
+                       THEN NOT EXISTS (SELECT FROM tenantry.residents o
+                                        WHERE o.owns_schema AND o.schema_name = n.nspname
+                                          AND o.schema_name NOT IN ('public', $4))
+                       ELSE n.nspname = $5 END",
+                &[
+                    &TENANT_COLUMN,
+                    &TENANTRY_SCHEMA,
+                    &CONTROL_SCHEMA,
+                    &own_name,
+                    &only,
+                ],
             )
             .await?;
         let mut tables = BTreeMap::new();
@@ -255,7 +292,21 @@ impl Catalog {
 /// the module), children before parents: a table whose foreign key refers
 /// to another comes first (a cycle keeps name order).
 pub(crate) async fn tenant_tables(client: &Client) -> Result<Vec<TenantTable>, Error> {
-    Ok(Catalog::read(client, None).await?.tenant_tables())
+    let catalog = Catalog::read(client, Among::Shared { own: None }).await?;
+    Ok(catalog.tenant_tables())
+}
+
+/// The tables of `schema` in the connected database that hold rows of a
+/// tenant, children before parents, as [`tenant_tables`] finds them: the
+/// tables of one placement (the shared pool's, a tenant schema's, a tenant
+/// database's), whatever its residents say.
+pub(crate) async fn tenant_tables_in(
+    client: &Client,
+    schema: &Identifier,
+) -> Result<Vec<TenantTable>, Error> {
+    Ok(Catalog::read(client, Among::Schema(schema))
+        .await?
+        .tenant_tables())
 }
 
 /// Drops `schema`, a tenant's own, with the rows of `tenant` elsewhere in
@@ -271,7 +322,7 @@ pub(crate) async fn drop_own_schema(
     batch: i64,
     deleted: &(dyn Fn(u64) + Sync),
 ) -> Result<(), Error> {
-    let catalog = Catalog::read(client, Some(schema)).await?;
+    let catalog = Catalog::read(client, Among::Shared { own: Some(schema) }).await?;
     // Rows with the tenant column are found after the drop as well; those
     // that only refer to the schema's would not be.
     let tables: Vec<TenantTable> = catalog

@@ -228,11 +228,7 @@ pub(crate) async fn register(
     server: &str,
     plan: &str,
 ) -> Result<TenantRecord, Error> {
-    let (schema, database) = match placement {
-        Placement::Pool => (None, None),
-        Placement::Schema(schema) => (Some(schema.as_str()), None),
-        Placement::Database(database) => (None, Some(database.as_str())),
-    };
+    let (schema, database) = own_names(placement);
     let sql = format!(
         "INSERT INTO {CONTROL_SCHEMA}.tenants (id, slug, placement, server, schema_name, database_name, plan, status)
          VALUES ($1, $2, $3, $4, $5, $6, $7, 'provisioning')
@@ -270,6 +266,45 @@ pub(crate) async fn register(
         return Err(Error::TenantExists { id });
     }
     Ok(existing)
+}
+
+/// The registry's `schema_name` and `database_name` of `placement`.
+pub(crate) fn own_names(placement: &Placement) -> (Option<&str>, Option<&str>) {
+    match placement {
+        Placement::Pool => (None, None),
+        Placement::Schema(schema) => (Some(schema.as_str()), None),
+        Placement::Database(database) => (None, Some(database.as_str())),
+    }
+}
+
+/// Points the registry row of `id` at `placement` on `server`, active: the
+/// flip of a relocation.
+pub(crate) async fn relocate(
+    client: &impl GenericClient,
+    id: TenantId,
+    placement: &Placement,
+    server: &str,
+) -> Result<(), Error> {
+    let (schema, database) = own_names(placement);
+    let sql = format!(
+        "UPDATE {CONTROL_SCHEMA}.tenants
+         SET placement = $2, server = $3, schema_name = $4, database_name = $5,
+             status = 'active', updated_at = now()
+         WHERE id = $1"
+    );
+    client
+        .execute(
+            &sql,
+            &[
+                &id.as_uuid(),
+                &placement.kind(),
+                &server,
+                &schema,
+                &database,
+            ],
+        )
+        .await?;
+    Ok(())
 }
 
 /// Sets a tenant's status, recording who changed it and why (in the same

@@ -17,7 +17,8 @@
 //!   it. The application role has no right on the table: no tenant can take
 //!   another tenant's lock;
 //! - it refuses the write unless the tenant is active here, in this schema
-//!   (`TenantNotActive`, `OutsidePlacement`): a transaction begun before its
+//!   (`TenantNotActive`, `TenantMoving` while it is relocated, `TenantMoved`
+//!   where it was relocated from, `OutsidePlacement`): a transaction begun before its
 //!   tenant was suspended or moved cannot write, let alone commit, after the
 //!   change, whatever the caches of any process say, and a tenant's own rows
 //!   never land in another tenant's schema or database, or in the shared
@@ -38,7 +39,9 @@ use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
 
-use tenantry_postgres::contract::{NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE, POOL_SCHEMA};
+use tenantry_postgres::contract::{
+    MOVED_RESIDENCY, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE, POOL_SCHEMA,
+};
 use tenantry_postgres::{Placement, TenantRecord, TenantStatus};
 
 use crate::Error;
@@ -136,7 +139,7 @@ pub(crate) async fn adopt(client: &Client, tenants: &[&TenantRecord]) -> Result<
 
 /// Where `placement`'s rows live in the database that holds them: the
 /// schema, and whether it is the tenant's alone.
-fn home(placement: &Placement) -> (&str, bool) {
+pub(crate) fn home(placement: &Placement) -> (&str, bool) {
     match placement {
         Placement::Pool => (POOL_SCHEMA, false),
         Placement::Schema(schema) => (schema.as_str(), true),
@@ -157,6 +160,29 @@ pub(crate) async fn record(
     status: TenantStatus,
     wait: Duration,
 ) -> Result<(), Error> {
+    write(client, tenant, placement, status.as_str(), wait).await
+}
+
+/// Records `tenant` as relocated away from `placement`, in the database of
+/// `client`, as [`record`] does a status: the fence refuses its writes
+/// there for good, which the runtime reports as `TenantMoved`.
+pub(crate) async fn record_moved(
+    client: &Client,
+    tenant: TenantId,
+    placement: &Placement,
+    wait: Duration,
+) -> Result<(), Error> {
+    write(client, tenant, placement, MOVED_RESIDENCY, wait).await
+}
+
+/// Records `tenant` in `placement` with `status` (see [`record`]).
+async fn write(
+    client: &Client,
+    tenant: TenantId,
+    placement: &Placement,
+    status: &str,
+    wait: Duration,
+) -> Result<(), Error> {
     let (schema, owns) = home(placement);
     let schema = Identifier::new(schema)?;
     in_transaction(client, async || {
@@ -173,7 +199,7 @@ pub(crate) async fn record(
                  ON CONFLICT (tenant_id) DO UPDATE SET schema_name = EXCLUDED.schema_name,
                      owns_schema = EXCLUDED.owns_schema, status = EXCLUDED.status,
                      updated_at = now()",
-                &[&tenant.as_uuid(), &schema.as_str(), &owns, &status.as_str()],
+                &[&tenant.as_uuid(), &schema.as_str(), &owns, &status],
             )
             .await
             .map_err(|error| match error.code() {

@@ -18,6 +18,8 @@ pub(crate) enum Process {
     Provisioning,
     /// [`Operator::erase`](crate::Operator::erase).
     Erasure,
+    /// [`Operator::relocate`](crate::Operator::relocate).
+    Relocation,
 }
 
 impl Process {
@@ -25,6 +27,7 @@ impl Process {
         match self {
             Process::Provisioning => "provisioning",
             Process::Erasure => "erasure",
+            Process::Relocation => "relocation",
         }
     }
 }
@@ -47,6 +50,12 @@ fn error_type(error: &Error) -> &'static str {
         Error::InvalidServerName { .. } => "invalid_server_name",
         Error::ServerExists { .. } => "server_exists",
         Error::ServerInUse { .. } => "server_in_use",
+        Error::SamePlacement { .. } => "same_placement",
+        Error::VersionMismatch { .. } => "version_mismatch",
+        Error::MissingTable { .. } => "missing_table",
+        Error::VerificationFailed { .. } => "verification_failed",
+        Error::RelocationInProgress { .. } => "relocation_in_progress",
+        Error::NoRelocation { .. } => "no_relocation",
         Error::Verify { .. } => "verify",
     }
 }

@@ -69,6 +69,16 @@ pub const TENANTRY_SCHEMA: &str = "tenantry";
 /// it writes to; the error's detail is the tenant id, its hint the status.
 pub const NOT_ACTIVE_STATE: &str = "TN001";
 
+/// The status a tenant's residency keeps in the place it was relocated
+/// from: the fence refuses its writes there for good, and the runtime
+/// reports them as `TenantMoved`.
+pub const MOVED_RESIDENCY: &str = "moved";
+
+/// How long a write refused because its tenant is being relocated should
+/// wait before it is tried again (`TenantMoving`'s `retry_after`): the
+/// fenced part of a relocation is its last copy and a flip.
+pub const MOVING_RETRY_AFTER: std::time::Duration = std::time::Duration::from_millis(200);
+
 /// The SQL state of a write outside the tenant's own placement; the error's
 /// detail is the tenant id.
 pub const OUTSIDE_PLACEMENT_STATE: &str = "TN002";

@@ -7,7 +7,8 @@ use tenantry_query::TenantId;
 use tokio_postgres::error::{DbError, Severity, SqlState};
 
 use crate::contract::{
-    ACCESS_EXPIRED_STATE, CONTROL_SCHEMA, NOT_ACTIVE_STATE, OUTSIDE_PLACEMENT_STATE,
+    ACCESS_EXPIRED_STATE, CONTROL_SCHEMA, MOVED_RESIDENCY, MOVING_RETRY_AFTER, NOT_ACTIVE_STATE,
+    OUTSIDE_PLACEMENT_STATE,
 };
 use crate::placement::TenantStatus;
 use crate::transport::ConnectFailure;
@@ -256,6 +257,17 @@ pub enum Error {
         /// Its status.
         status: TenantStatus,
     },
+    /// The tenant is being relocated: its writes are fenced while the last
+    /// of its rows are copied and its registry row flips (reads keep
+    /// working). Nothing was written; try again after `retry_after`, with a
+    /// new handle if the retry gets [`Error::TenantMoved`].
+    #[error("tenant {id} is being relocated: its writes are paused; retry after {retry_after:?}")]
+    TenantMoving {
+        /// The tenant.
+        id: TenantId,
+        /// How long to wait before trying again.
+        retry_after: Duration,
+    },
     /// The tenant was erased: its rows are gone, and its id and slug can
     /// never serve or be provisioned again.
     #[error("tenant {id} was erased; it can never serve again")]
@@ -264,8 +276,9 @@ pub enum Error {
         id: TenantId,
     },
     /// The tenant was moved to another placement or server after this handle
-    /// was made; its statements would go to the old place. Get a new handle
-    /// with `Tenantry::tenant`.
+    /// (or transaction) was made; its statements would go to the old place,
+    /// where the write fence refuses them for good. Get a new handle with
+    /// `Tenantry::tenant`.
     #[error("tenant {id} was moved since this handle was made; get a new handle")]
     TenantMoved {
         /// The tenant.
@@ -472,21 +485,38 @@ fn expired(db_error: &DbError) -> Option<TenantId> {
 }
 
 /// The error of a write the residency fence refused (see
-/// [`crate::residency`]): its detail is the tenant id, its hint the status.
+/// [`crate::residency`]): its detail is the tenant id, its hint the status
+/// (`moving` while it is relocated, `moved` where it was relocated from).
 fn fenced(db_error: &DbError) -> Option<impl FnOnce(tokio_postgres::Error) -> Error + use<>> {
     let state = db_error.code().code();
     if state != NOT_ACTIVE_STATE && state != OUTSIDE_PLACEMENT_STATE {
         return None;
     }
     let id: TenantId = db_error.detail()?.parse().ok()?;
-    let status = match db_error.hint() {
-        Some(hint) => Some(hint.parse::<TenantStatus>().ok()?),
-        None => None,
+    let refusal = match db_error.hint() {
+        Some(MOVED_RESIDENCY) => Refusal::Moved,
+        Some(hint) => Refusal::Status(hint.parse::<TenantStatus>().ok()?),
+        None => Refusal::Outside,
     };
-    Some(move |source| match status {
-        Some(status) => Error::not_serving(id, status),
-        None => Error::OutsidePlacement { id, source },
+    Some(move |source| match refusal {
+        Refusal::Status(TenantStatus::Moving) => Error::TenantMoving {
+            id,
+            retry_after: MOVING_RETRY_AFTER,
+        },
+        Refusal::Status(status) => Error::not_serving(id, status),
+        Refusal::Moved => Error::TenantMoved { id },
+        Refusal::Outside => Error::OutsidePlacement { id, source },
     })
+}
+
+/// Why the fence refused a write.
+enum Refusal {
+    /// The tenant is in this status here.
+    Status(TenantStatus),
+    /// The tenant was relocated from here.
+    Moved,
+    /// The write reached tables outside the tenant's placement.
+    Outside,
 }
 
 /// What PostgreSQL says, in English, when a statement reaches its

@@ -2,6 +2,7 @@
 
 mod audit;
 mod migrate;
+mod relocate;
 mod servers;
 mod tenants;
 mod verify;

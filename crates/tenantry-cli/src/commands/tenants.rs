@@ -48,10 +48,14 @@ pub(crate) async fn run(
                 .await,
             args.json,
         ),
-        TenantsCommand::Show(args) => printed(
-            operator.tenant(TenantRef::from(args.tenant.as_str())).await,
-            args.json,
-        ),
+        TenantsCommand::Relocate(args) => {
+            super::relocate::relocate(&operator, args, embedded).await
+        }
+        TenantsCommand::FinishRelocation(args) => super::relocate::finish(&operator, args).await,
+        TenantsCommand::RollbackRelocation(args) => {
+            super::relocate::rollback(&operator, args).await
+        }
+        TenantsCommand::Show(args) => show(&operator, args).await,
         TenantsCommand::ErasureReport(args) => {
             let tenant = tenant(&operator, args).await?;
             match operator.erasure_record(tenant.id).await {
@@ -88,6 +92,25 @@ fn printed(outcome: Result<TenantRecord, Error>, json: bool) -> Result<Status, F
     match outcome {
         Ok(record) => {
             tenants::print_one(&record, json);
+            Ok(Status::Success)
+        }
+        Err(error) => refused(error),
+    }
+}
+
+/// Prints the tenant's registry row with where its last relocation stands.
+async fn show(operator: &Operator, args: &TenantArgs) -> Result<Status, Fatal> {
+    let tenant = TenantRef::from(args.tenant.as_str());
+    let shown = match operator.tenant(tenant.clone()).await {
+        Ok(record) => operator
+            .relocation(tenant)
+            .await
+            .map(|relocation| (record, relocation)),
+        Err(error) => Err(error),
+    };
+    match shown {
+        Ok((record, relocation)) => {
+            tenants::print_shown(&record, relocation.as_ref(), args.json);
             Ok(Status::Success)
         }
         Err(error) => refused(error),

@@ -4,6 +4,7 @@ pub(crate) mod audit;
 pub(crate) mod erasure;
 pub(crate) mod findings;
 pub(crate) mod migration;
+pub(crate) mod relocation;
 pub(crate) mod servers;
 pub(crate) mod table;
 pub(crate) mod tenants;

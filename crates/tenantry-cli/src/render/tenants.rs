@@ -5,7 +5,9 @@ use tenantry_postgres::{MigrationFailure, Placement, StatusChange, TenantRecord}
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
+use super::relocation::RelocationLine;
 use super::table::Table;
+use tenantry_ops::RelocationRecord;
 
 /// One tenant in the JSON output.
 #[derive(Debug, Serialize)]
@@ -125,6 +127,33 @@ pub(crate) fn print_one(tenant: &TenantRecord, json: bool) {
         super::print_json(&TenantLine::of(tenant));
     } else {
         print!("{}", details(tenant));
+    }
+}
+
+/// One tenant with its last relocation, as `tenants show` prints it.
+#[derive(Debug, Serialize)]
+struct ShownLine<'a> {
+    #[serde(flatten)]
+    tenant: TenantLine<'a>,
+    /// Its last relocation, if it was ever relocated.
+    relocation: Option<RelocationLine>,
+}
+
+/// Prints one tenant and where its last relocation stands: a JSON object,
+/// or one `field: value` line each.
+pub(crate) fn print_shown(
+    tenant: &TenantRecord,
+    relocation: Option<&RelocationRecord>,
+    json: bool,
+) {
+    if json {
+        super::print_json(&ShownLine {
+            tenant: TenantLine::of(tenant),
+            relocation: relocation.map(RelocationLine::of),
+        });
+    } else {
+        let moved = relocation.map_or_else(|| "-".to_owned(), super::relocation::summary);
+        println!("{}{:<12} {moved}", details(tenant), "relocation");
     }
 }
 

@@ -307,6 +307,18 @@ async fn record(
     grant(client, target, grant_to).await
 }
 
+/// Forgets what `target` applied, once its schema is dropped: a schema made
+/// again under its name is migrated from the start.
+pub(crate) async fn forget_applied(client: &Client, target: &Target) -> Result<(), Error> {
+    client
+        .execute(
+            "DELETE FROM tenantry.migrations WHERE set_name = $1 AND target = $2",
+            &[&target.set.as_str(), &target.key()],
+        )
+        .await?;
+    Ok(())
+}
+
 /// Whether the connected database has a version table yet.
 pub(crate) async fn has_version_table(client: &Client) -> Result<bool, Error> {
     let row = client

@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 8] = [
+static CONTROL: [Migration; 9] = [
     Migration::new(
         1,
         "create_tenants",
@@ -221,6 +221,43 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON PROCEDURE record_support_access(uuid, text, text, text, timestamptz) FROM PUBLIC;
+"#,
+    ),
+    // Each relocation of a tenant, one row per move, kept after it ends: the
+    // state machine a relocation killed part-way resumes from, and the
+    // history of where each tenant lived. At most one move of a tenant is
+    // open (neither finished nor rolled back) at a time.
+    Migration::new(
+        9,
+        "record_relocations",
+        r#"
+CREATE TABLE relocations (
+    id bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    tenant_id uuid NOT NULL,
+    from_placement text NOT NULL CHECK (from_placement IN ('pool', 'schema', 'database')),
+    from_server text NOT NULL,
+    from_schema text,
+    from_database text,
+    to_placement text NOT NULL CHECK (to_placement IN ('pool', 'schema', 'database')),
+    to_server text NOT NULL,
+    to_schema text,
+    to_database text,
+    step text NOT NULL CHECK (step IN ('planned', 'prepared', 'copied', 'fenced', 'flipped',
+                                       'returning', 'finished', 'rolled_back')),
+    drop_source boolean NOT NULL,
+    rows_copied bigint NOT NULL DEFAULT 0 CHECK (rows_copied >= 0),
+    blocked interval,
+    error text,
+    started_at timestamptz NOT NULL DEFAULT now(),
+    updated_at timestamptz NOT NULL DEFAULT now(),
+    CHECK ((from_placement = 'schema') = (from_schema IS NOT NULL)),
+    CHECK ((from_placement = 'database') = (from_database IS NOT NULL)),
+    CHECK ((to_placement = 'schema') = (to_schema IS NOT NULL)),
+    CHECK ((to_placement = 'database') = (to_database IS NOT NULL))
+);
+CREATE UNIQUE INDEX relocations_one_open ON relocations (tenant_id)
+    WHERE step NOT IN ('finished', 'rolled_back');
+CREATE INDEX relocations_of_tenant ON relocations (tenant_id, id);
 "#,
     ),
     // Servers added at run time, beside those of each process's

@@ -60,7 +60,7 @@ mod state;
 mod target;
 
 pub use crate::set_kind::SetKind;
-pub(crate) use apply::{applied_to, apply_pending, create_schema, grant};
+pub(crate) use apply::{applied_to, apply_pending, create_schema, forget_applied, grant};
 pub(crate) use bootstrap::bootstrap;
 pub use control::CONTROL_MIGRATIONS;
 pub use fan_out::MigrateOptions;

@@ -69,7 +69,10 @@ impl Router {
                     .await?;
             let record = rows.first().map(registry::record).transpose()?;
             let record = record.ok_or(Error::UnknownTenant { id })?;
-            if record.status != TenantStatus::Active {
+            // A tenant being relocated is served where it is until its
+            // registry row flips: its reads go on, and the write fence
+            // refuses its writes (`TenantMoving`).
+            if !matches!(record.status, TenantStatus::Active | TenantStatus::Moving) {
                 return Err(Error::not_serving(id, record.status));
             }
             Ok(record)

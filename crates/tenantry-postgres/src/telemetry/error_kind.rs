@@ -31,6 +31,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::RegistryInUse => "registry_in_use",
         Error::UnknownTenant { .. } => "unknown_tenant",
         Error::TenantNotActive { .. } => "tenant_not_active",
+        Error::TenantMoving { .. } => "tenant_moving",
         Error::TenantErased { .. } => "tenant_erased",
         Error::TenantMoved { .. } => "tenant_moved",
         Error::OutsidePlacement { .. } => "outside_placement",

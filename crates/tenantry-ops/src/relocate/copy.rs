@@ -1,0 +1,156 @@
+//! Copying a tenant's rows between two places with binary `COPY` streams:
+//! each table of the source's schema that holds rows of the tenant (found
+//! from the catalog, see [`crate::purge`]) into the table of the same name
+//! at the destination, parents before children, with the destination's
+//! columns named on both sides (a column order that differs does not
+//! matter; a type that differs fails the copy).
+
+use futures_util::{SinkExt, StreamExt};
+use tokio_postgres::Client;
+
+use tenantry_query::{Identifier, TenantId};
+
+use super::plan::Place;
+use crate::Error;
+use crate::purge::{self, TenantTable};
+
+/// One table of the tenant's, on both sides of a copy.
+#[derive(Debug)]
+pub(crate) struct CopiedTable {
+    /// The table and the tenant's rows at the source.
+    pub(crate) source: TenantTable,
+    /// The table and the tenant's rows at the destination.
+    pub(crate) target: TenantTable,
+    /// The destination's columns that take values (not generated).
+    pub(crate) columns: Vec<Identifier>,
+}
+
+impl CopiedTable {
+    /// The columns, each of alias `t0`, for a select list.
+    pub(crate) fn select_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|column| format!("t0.{}", column.quoted()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+}
+
+/// The tenant's tables at `from` (on `source`) and at `to` (on `target`),
+/// parents before children. A table the destination lacks is
+/// [`Error::MissingTable`]: the two places' schemas differ.
+pub(crate) async fn tables(
+    source: &Client,
+    from: &Place,
+    target: &Client,
+    to: &Place,
+) -> Result<Vec<CopiedTable>, Error> {
+    let sources = purge::tenant_tables_in(source, &from.schema()?).await?;
+    let mut targets = purge::tenant_tables_in(target, &to.schema()?).await?;
+    let mut tables = Vec::with_capacity(sources.len());
+    // Children come first in the catalog's order: parents first to copy.
+    for source in sources.into_iter().rev() {
+        let found = targets
+            .iter()
+            .position(|target| target.table == source.table)
+            .ok_or_else(|| Error::MissingTable {
+                table: source.table.to_string(),
+                place: to.to_string(),
+            })?;
+        let destination = targets.swap_remove(found);
+        let columns = columns(target, &destination).await?;
+        tables.push(CopiedTable {
+            source,
+            target: destination,
+            columns,
+        });
+    }
+    Ok(tables)
+}
+
+/// The columns of `table` that take values, in their order.
+async fn columns(client: &Client, table: &TenantTable) -> Result<Vec<Identifier>, Error> {
+    let rows = client
+        .query(
+            "SELECT attname::text FROM pg_attribute
+             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+               AND attgenerated = ''
+             ORDER BY attnum",
+            &[&table.quoted()],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|row| Identifier::new(row.get(0)))
+        .collect::<Result<_, _>>()?)
+}
+
+/// Copies `tenant`'s rows of `table` from `source` to `target` with one
+/// binary `COPY` stream; how many rows the destination took.
+pub(crate) async fn copy_rows(
+    source: &Client,
+    target: &Client,
+    table: &CopiedTable,
+    tenant: TenantId,
+) -> Result<u64, Error> {
+    let names: Vec<String> = table.columns.iter().map(|c| c.quoted()).collect();
+    let out = source
+        .copy_out(&format!(
+            "COPY (SELECT {} FROM {} t0 WHERE {}) TO STDOUT (FORMAT binary)",
+            table.select_list(),
+            table.source.quoted(),
+            table.source.rows_of(tenant),
+        ))
+        .await?;
+    let sink = target
+        .copy_in(&format!(
+            "COPY {} ({}) FROM STDIN (FORMAT binary)",
+            table.target.quoted(),
+            names.join(", ")
+        ))
+        .await?;
+    futures_util::pin_mut!(out, sink);
+    while let Some(chunk) = out.next().await {
+        sink.send(chunk?).await?;
+    }
+    Ok(sink.as_mut().finish().await?)
+}
+
+/// Copies `tenant`'s rows of every one of `tables`, parents first, after
+/// deleting whatever rows of the tenant the destination has (children
+/// first); calls `copied` with each table's count. Both sessions are
+/// prepared by `verify::session`.
+pub(crate) async fn copy_all(
+    source: &Client,
+    target: &Client,
+    tables: &[CopiedTable],
+    tenant: TenantId,
+    batch: i64,
+    copied: &(dyn Fn(&CopiedTable, u64) + Sync),
+) -> Result<u64, Error> {
+    clear(target, tables, tenant, batch).await?;
+    let mut total = 0;
+    for table in tables {
+        let rows = copy_rows(source, target, table, tenant).await?;
+        copied(table, rows);
+        total += rows;
+    }
+    Ok(total)
+}
+
+/// Deletes `tenant`'s rows from the destination's side of `tables`,
+/// children first.
+pub(crate) async fn clear(
+    target: &Client,
+    tables: &[CopiedTable],
+    tenant: TenantId,
+    batch: i64,
+) -> Result<(), Error> {
+    let children_first: Vec<TenantTable> = tables
+        .iter()
+        .rev()
+        .map(|table| table.target.clone())
+        .collect();
+    purge::delete_rows(target, &children_first, tenant, batch, &|_| {}).await?;
+    Ok(())
+}

@@ -1,0 +1,14 @@
+//! Relocation: a tenant moved between placements and servers as an
+//! operation, with a fenced cutover; resumed when killed, rolled back when
+//! its copy does not verify; other tenants and other processes unaffected.
+
+mod support;
+
+mod relocation {
+    mod concurrent_writers;
+    mod fixtures;
+    mod instances;
+    mod kills;
+    mod transitions;
+    mod verification;
+}

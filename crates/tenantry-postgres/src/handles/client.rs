@@ -50,6 +50,7 @@ impl Tenantry {
             main_pool_size: config.pool_size,
             database_pool_size: config.database_pool_size,
             budget: config.budget(),
+            batch_connections: config.batch_connections,
             wait: config.wait_timeout,
             idle_timeout: config.idle_timeout,
             statement_cache: config.statement_cache(),

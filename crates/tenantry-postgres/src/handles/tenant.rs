@@ -16,6 +16,7 @@ use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
 use crate::handles::transaction_closure::TransactionOptions;
+use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
@@ -30,6 +31,8 @@ pub struct TenantExecutor {
     shared: Arc<Shared>,
     /// The scope of the handle: the only one whose statements it runs.
     scope: Scope,
+    /// Whether its statements are requests or batch work.
+    work: Work,
 }
 
 impl TenantExecutor {
@@ -71,7 +74,7 @@ impl TenantExecutor {
     async fn connection_for(&self, statement: &Statement) -> Result<(Arc<Route>, Lease), Error> {
         statement.ensure_built_for(&self.scope)?;
         let route = self.route().await?;
-        let lease = route.lease().await?;
+        let lease = route.lease(self.work).await?;
         Ok((route, lease))
     }
 }
@@ -87,7 +90,8 @@ impl Executor for TenantExecutor {
         let rows = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
-            pipeline::query(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            let begin = &route.begin(self.work).statement;
+            pipeline::query(&lease, begin, sql, &as_dyn(params)).await
         });
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
@@ -98,7 +102,8 @@ impl Executor for TenantExecutor {
         let count = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
-            pipeline::execute(&lease, &route.begin.statement, sql, &as_dyn(params)).await
+            let begin = &route.begin(self.work).statement;
+            pipeline::execute(&lease, begin, sql, &as_dyn(params)).await
         });
         call.observe(count, |count| *count).await
     }
@@ -111,8 +116,8 @@ impl Executor for TenantExecutor {
         let started = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
-            let rows =
-                pipeline::stream(&lease, &route.begin.statement, sql, &as_dyn(params)).await?;
+            let begin = &route.begin(self.work).statement;
+            let rows = pipeline::stream(&lease, begin, sql, &as_dyn(params)).await?;
             Ok((lease, rows))
         });
         let (lease, rows) = call.observe(started, |_| 0).await?;
@@ -160,6 +165,11 @@ pub struct Tenant {
 
 impl Tenant {
     pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>) -> Self {
+        Self::for_work(route, shared, Work::Request)
+    }
+
+    /// The handle of the tenant of `route`, whose statements are `work`.
+    fn for_work(route: Arc<Route>, shared: Arc<Shared>, work: Work) -> Self {
         let scoped = TenantScoped::new(route.tenant, route.schema());
         let scope = scoped.scope().clone();
         Self {
@@ -167,8 +177,47 @@ impl Tenant {
                 route,
                 shared,
                 scope,
+                work,
             }),
         }
+    }
+
+    /// The handle of this tenant's batch work (exports, imports, reports):
+    /// the same statements in the same context, on connections of the
+    /// server's batch budget ([`Config::batch_connections`]) instead of the
+    /// requests', and under the tier's [batch timeout](crate::Limits::batch_timeout)
+    /// instead of its statement timeout, its rate and its concurrency; so a
+    /// long export never holds a connection a request is waiting for. A
+    /// tenant whose limits do not allow batch work gets
+    /// [`Error::BatchNotAllowed`], here or at a statement after its tier
+    /// changed.
+    ///
+    /// [`Config::batch_connections`]: crate::Config::batch_connections
+    ///
+    /// ```no_run
+    /// # use tenantry_postgres::{Config, Tenantry};
+    /// # use tenantry_query::TenantId;
+    /// # async fn demo(tenant_id: TenantId) -> Result<(), tenantry_postgres::Error> {
+    /// let db = Tenantry::connect(Config::from_env()?).await?;
+    /// let export = db.tenant(tenant_id).await?.batch()?;
+    /// let rows = export.raw_query("SELECT * FROM invoices", &[]).await?;
+    /// # let _ = rows;
+    /// # Ok(()) }
+    /// ```
+    pub fn batch(&self) -> Result<Tenant, Error> {
+        let executor = self.scoped.executor();
+        if !executor.route.gate.limits().batch {
+            return Err(Error::BatchNotAllowed {
+                tenant: executor.route.tenant,
+            });
+        }
+        let (route, shared) = (executor.route.clone(), executor.shared.clone());
+        Ok(Self::for_work(route, shared, Work::Batch))
+    }
+
+    /// Whether its statements are requests or batch work.
+    fn work(&self) -> Work {
+        self.scoped.executor().work
     }
 
     /// Where the tenant's rows lived when this handle was made (a handle of a
@@ -199,11 +248,11 @@ impl Tenant {
         let span = self.scoped.executor().route.telemetry.transaction();
         retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
-            let lease = route.lease().instrument(span.clone()).await?;
+            let lease = route.lease(self.work()).instrument(span.clone()).await?;
             TenantTransaction::begin(
                 lease,
                 self.scoped.scope().clone(),
-                &options.begin(&route.begin.hand_written.sql),
+                &options.begin(&route.begin(self.work()).hand_written.sql),
                 (route.clone(), span.clone()),
             )
             .await
@@ -234,9 +283,9 @@ impl Tenant {
         let call = self.raw_call(sql);
         let rows = retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
+            let lease = route.lease(self.work()).await?;
             lease.runs_raw_sql();
-            pipeline::query(&lease, &route.begin.hand_written, sql, params).await
+            pipeline::query(&lease, &route.begin(self.work()).hand_written, sql, params).await
         });
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
@@ -252,9 +301,9 @@ impl Tenant {
         let call = self.raw_call(sql);
         let count = retried_if_unsent(|| async {
             let route = self.scoped.executor().route().await?;
-            let lease = route.lease().await?;
+            let lease = route.lease(self.work()).await?;
             lease.runs_raw_sql();
-            pipeline::execute(&lease, &route.begin.hand_written, sql, params).await
+            pipeline::execute(&lease, &route.begin(self.work()).hand_written, sql, params).await
         });
         call.observe(count, |count| *count).await
     }

@@ -17,3 +17,4 @@ pub(crate) mod gate;
 pub(crate) mod gates;
 pub(crate) mod tier;
 pub(crate) mod tiers;
+pub(crate) mod work;

@@ -24,6 +24,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::PoolTimeout { .. } => "pool_timeout",
         Error::RateLimited { .. } => "rate_limited",
         Error::TooManyStatements { .. } => "too_many_statements",
+        Error::BatchNotAllowed { .. } => "batch_not_allowed",
         Error::Connect { .. } => "connect",
         Error::PoolClosed => "pool_closed",
         Error::RoutingNotChosen => "routing_not_chosen",
@@ -68,7 +69,10 @@ impl Outcome {
             Ok(_) => Outcome::Done,
             Err(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
             Err(
-                Error::PoolClosed | Error::RateLimited { .. } | Error::TooManyStatements { .. },
+                Error::PoolClosed
+                | Error::RateLimited { .. }
+                | Error::TooManyStatements { .. }
+                | Error::BatchNotAllowed { .. },
             ) => Outcome::Rejected,
             Err(_) => Outcome::Failed,
         }

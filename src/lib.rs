@@ -102,10 +102,10 @@ pub use tenantry_derive::{DbEnum, Entity, FromColumns};
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
     Config, ConnectFailure, ConnectOptions, ConstraintKind, Global, GlobalExecutor, Isolation,
-    Limits, MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode, StatusChange,
-    TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantRef, TenantStatus,
-    TenantTransaction, Tenantry, TransactionExecutor, TransactionOptions, contract, registry,
-    telemetry,
+    LimitOverrides, Limits, MAIN_SERVER, MigrationFailure, PgRow, Placement, RootCerts, SslMode,
+    StatusChange, TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord, TenantRef,
+    TenantStatus, TenantTransaction, Tenantry, TransactionExecutor, TransactionOptions, contract,
+    registry, telemetry,
 };
 pub use tenantry_query::{
     ArrayElement, Column, Cursor, Delete, Entity, EntityKind, Executor, Filter, FromSql,

@@ -1,4 +1,4 @@
-//! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier,
+//! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier, set-limits,
 //! suspend, resume, erase, abandon, show, erasure-report), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
@@ -58,6 +58,7 @@
 //! tenantry tenants provision acme --placement schema --on eu-1 --plan gold
 //! tenantry tenants show acme --json
 //! tenantry tenants set-tier acme enterprise
+//! tenantry tenants set-limits acme --timeout 30s --rate 50 --burst 100 --no-batch
 //! tenantry tenants suspend acme --actor billing --reason "invoice 117 unpaid" --reference BILL-117
 //! tenantry tenants resume acme --actor billing --reason paid
 //! tenantry tenants abandon half_made
@@ -69,7 +70,11 @@
 //! migrations like `migrate` (`--migrations DIR`), completes a slug whose
 //! provisioning died, and shows its steps on a terminal. `set-tier` moves a
 //! tenant to another tier (its plan): every application applies that tier's
-//! limits from its next statement.
+//! limits from its next statement. `set-limits` gives a tenant limits of its
+//! own in place of those it had (`--timeout`, `--concurrency`, `--rate` and
+//! `--burst`, `--share`, `--queue`, `--batch-timeout`, `--batch` or
+//! `--no-batch`): each one given replaces its tier's, and none at all clears
+//! them; applied the same way.
 //! `suspend`, `resume` and `erase` record `--actor`
 //! (or `TENANTRY_ACTOR`), `--reason` and `--reference`. `erase` does nothing
 //! without `--yes`, counts the rows it deletes on a terminal, and prints the

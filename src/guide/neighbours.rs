@@ -67,12 +67,20 @@
 //! gives each tenant its limits in each. When nothing is limited, the check
 //! is a branch; otherwise it is a few atomic operations per statement.
 //!
-//! # Changing a tier at run time
+//! # Changing limits at run time
 //!
 //! `Operator::set_tier(tenant, "pro")`, or `tenantry tenants set-tier acme
 //! pro`, updates the registry; its change notification reaches every
 //! process, whose next statement for the tenant runs with the new tier's
 //! limits (a rate's bucket starts afresh). No restart.
+//!
+//! A tenant's own limits change the same way:
+//! `Operator::set_limits(tenant, &LimitOverrides::default().statement_timeout(…))`, or
+//! `tenantry tenants set-limits acme --timeout 30s --rate 50 --burst 100`,
+//! stores them in its registry row ([`LimitOverrides`], read with the row
+//! in the same lookup); each limit set replaces its tier's and the others
+//! stay the tier's, and an empty set clears them. They apply above
+//! [`Config::tenant_limits`], which stands in for the tier.
 //!
 //! # What is not limited
 //!
@@ -85,6 +93,8 @@
 //!   another's waiting for a batch connection, never for a request's.
 //!
 //! [`Config`]: crate::Config
+//! [`Config::tenant_limits`]: crate::Config::tenant_limits
+//! [`LimitOverrides`]: crate::LimitOverrides
 //! [`Config::batch_connections`]: crate::Config::batch_connections
 //! [`Tenant::batch`]: crate::Tenant::batch
 //! [`Limits::batch_timeout`]: crate::Limits::batch_timeout

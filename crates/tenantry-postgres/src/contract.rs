@@ -52,5 +52,4 @@ pub const NOT_ACTIVE_STATE: &str = "TN001";
 pub const OUTSIDE_PLACEMENT_STATE: &str = "TN002";
 
 /// The columns of a registry row, as the runtime reads them.
-pub const TENANT_COLUMNS: &str =
-    "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
+pub const TENANT_COLUMNS: &str = "id, slug, placement, server, schema_name, database_name, plan, limits, status, created_at, updated_at";

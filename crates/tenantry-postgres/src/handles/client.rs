@@ -10,6 +10,7 @@ use crate::handles::global::Global;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::Tenant;
 use crate::limits::gates::Gates;
+use crate::limits::overrides::LimitOverrides;
 use crate::placement::{Placement, TenantRecord};
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
@@ -130,7 +131,7 @@ impl Tenantry {
                 self.shared.servers.main().clone(),
                 self.shared.config.citus,
                 &self.shared.telemetry,
-                (&self.shared.gates, ""),
+                (&self.shared.gates, "", &LimitOverrides::default()),
             )),
         };
         Ok(Tenant::new(route, self.shared.clone()))
@@ -157,7 +158,7 @@ impl Tenantry {
             self.shared.servers.named(&record.server)?,
             self.shared.config.is_citus(),
             &self.shared.telemetry,
-            (&self.shared.gates, &record.plan),
+            (&self.shared.gates, &record.plan, &record.limits),
         );
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }

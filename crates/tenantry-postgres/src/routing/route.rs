@@ -10,6 +10,7 @@ use crate::Error;
 use crate::context::start::Begin;
 use crate::limits::gate::Gate;
 use crate::limits::gates::Gates;
+use crate::limits::overrides::LimitOverrides;
 use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;
@@ -35,8 +36,8 @@ pub(crate) struct Route {
 
 impl Route {
     /// The route of `tenant` (known as `identity`) to `placement` on
-    /// `server`, observed by `telemetry`, of tier `tier` (limits from
-    /// `gates`).
+    /// `server`, observed by `telemetry`, of tier `tier` with `overrides` of
+    /// its own (limits from `gates`).
     pub(crate) fn new(
         tenant: TenantId,
         identity: TenantIdentity,
@@ -44,9 +45,9 @@ impl Route {
         server: Arc<Server>,
         citus: bool,
         telemetry: &Arc<Telemetry>,
-        (gates, tier): (&Gates, &str),
+        (gates, tier, overrides): (&Gates, &str, &LimitOverrides),
     ) -> Self {
-        let gate = gates.gate(tenant, tier, server.pool_size(&placement));
+        let gate = gates.gate(tenant, (tier, overrides), server.pool_size(&placement));
         let limits = gate.limits();
         let begin = Begin::new(tenant, citus, placement.schema(), limits.statement_timeout);
         let batch_begin = Begin::new(tenant, citus, placement.schema(), limits.batch_timeout);

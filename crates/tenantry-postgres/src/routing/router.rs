@@ -77,7 +77,7 @@ impl Router {
         .inspect_err(|error| crate::telemetry::failed(&span, error))?;
         let server = servers.named(&record.server)?;
         let identity = TenantIdentity::of(&record);
-        let tier = (gates, record.plan.as_str());
+        let tier = (gates, record.plan.as_str(), &record.limits);
         let route = Arc::new(Route::new(
             id,
             identity,

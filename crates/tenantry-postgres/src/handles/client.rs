@@ -16,7 +16,7 @@ use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
 use crate::routing::route::Route;
 use crate::routing::router::Router;
-use crate::telemetry::{Telemetry, TenantIdentity, TenantUsage};
+use crate::telemetry::{GlobalTelemetry, Telemetry, TenantIdentity, TenantUsage};
 use crate::{Config, Error};
 
 /// A connection pool to one PostgreSQL database, and the entry point for
@@ -81,7 +81,10 @@ impl Tenantry {
             ));
         }
         let telemetry = Arc::new(Telemetry::new(config.telemetry.clone()));
+        let global_telemetry =
+            GlobalTelemetry::new(servers.main().options(), config.telemetry.query_text);
         let shared = Arc::new(Shared {
+            global_telemetry,
             router: through_registry.then(|| Arc::new(Router::default())),
             gates: Gates::new(config.tiers.clone()),
             config,

@@ -20,7 +20,8 @@ use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::routing::route::Route;
-use crate::telemetry::{Call, What};
+use crate::routing::route::RouteTelemetry;
+use crate::telemetry::{Call, TenantTelemetry, What};
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip. A statement whose connection was lost
@@ -108,41 +109,49 @@ impl Executor for TenantExecutor {
         call.observe(count, |count| *count).await
     }
 
-    /// The span and the metrics cover the statement until its first rows
-    /// can be read.
+    /// The span and the metrics cover the whole stream: they end with its
+    /// last row, its first error, or its drop.
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let call = self.route.telemetry.statement(What::Built(&statement));
+        let call = Call::start(RouteTelemetry(self.route.clone()), What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
         let started = retried_if_unsent(|| async move {
             let (route, lease) = self.connection_for(statement).await?;
             let sql = statement.sql();
             let begin = &route.begin(self.work).statement;
             let rows = pipeline::stream(&lease, begin, sql, &as_dyn(params)).await?;
-            Ok((lease, rows))
+            Ok(rows_until_commit(lease, rows))
         });
-        let (lease, rows) = call.observe(started, |_| 0).await?;
-        Ok(
-            stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
-                let (lease, mut rows) = state?;
-                match rows.next().await {
-                    Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
-                    Some(Err(error)) => Some((Err(lease.failed(Error::from(error))), None)),
-                    None => {
-                        let committed = lease
-                            .client()
-                            .batch_execute("COMMIT")
-                            .await
-                            .map_err(Error::from);
-                        lease
-                            .end_work(committed)
-                            .err()
-                            .map(|error| (Err(error), None))
-                    }
-                }
-            })
-            .boxed(),
-        )
+        Ok(call.observe_stream(started).await?.boxed())
     }
+}
+
+/// The rows of a statement `lease` runs, then its `COMMIT`: the lease goes
+/// back once the last row is read.
+fn rows_until_commit(
+    lease: Lease,
+    rows: impl futures_util::Stream<Item = Result<tokio_postgres::Row, tokio_postgres::Error>>
+    + Send
+    + 'static,
+) -> BoxStream<'static, Result<PgRow, Error>> {
+    stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
+        let (lease, mut rows) = state?;
+        match rows.next().await {
+            Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
+            Some(Err(error)) => Some((Err(lease.failed(Error::from(error))), None)),
+            None => {
+                let committed = lease
+                    .client()
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(Error::from);
+                lease
+                    .end_work(committed)
+                    .err()
+                    .map(|error| (Err(error), None))
+            }
+        }
+    })
+    .boxed()
 }
 
 /// One tenant's handle: builds statements on its tenant-scoped entities (it
@@ -262,7 +271,7 @@ impl Tenant {
     }
 
     /// Starts observing hand-written `sql` as the tenant's.
-    fn raw_call<'a>(&'a self, sql: &str) -> Call<'a> {
+    fn raw_call(&self, sql: &str) -> Call<&TenantTelemetry> {
         self.scoped
             .executor()
             .route

@@ -1,6 +1,7 @@
 //! Where one tenant's statements go: its server, its placement, and the
 //! `BEGIN` that sets its context.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -110,5 +111,17 @@ impl Route {
         let lease = self.server.lease_for(&self.placement, work);
         let lease = self.telemetry.pool_wait(lease, Lease::pool_status).await?;
         Ok(lease.admitted(admission))
+    }
+}
+
+/// A route's telemetry, owned: what observes a row stream that outlives the
+/// call that opened it.
+pub(crate) struct RouteTelemetry(pub(crate) Arc<Route>);
+
+impl Deref for RouteTelemetry {
+    type Target = TenantTelemetry;
+
+    fn deref(&self) -> &TenantTelemetry {
+        &self.0.telemetry
     }
 }

@@ -63,18 +63,18 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    /// How a call that returned `result` ended.
-    pub(crate) fn of<T>(result: &Result<T, Error>) -> Self {
-        match result {
-            Ok(_) => Outcome::Done,
-            Err(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
-            Err(
+    /// How a call that ended with `error` (or without one) ended.
+    pub(crate) fn of(error: Option<&Error>) -> Self {
+        match error {
+            None => Outcome::Done,
+            Some(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
+            Some(
                 Error::PoolClosed
                 | Error::RateLimited { .. }
                 | Error::TooManyStatements { .. }
                 | Error::BatchNotAllowed { .. },
             ) => Outcome::Rejected,
-            Err(_) => Outcome::Failed,
+            Some(_) => Outcome::Failed,
         }
     }
 }

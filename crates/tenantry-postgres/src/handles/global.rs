@@ -32,16 +32,18 @@ impl Executor for GlobalExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&Scope::global())?;
         let params = params(&statement);
-        let rows = retried_if_unsent(|| async {
-            let lease = self.shared.servers.main().lease().await?;
-            pipeline::query(
-                &lease,
-                &BEGIN_WITHOUT_TENANT,
-                statement.sql(),
-                &as_dyn(&params),
-            )
-            .await
-        });
+        let rows = || {
+            retried_if_unsent(|| async {
+                let lease = self.shared.servers.main().lease().await?;
+                pipeline::query(
+                    &lease,
+                    &BEGIN_WITHOUT_TENANT,
+                    statement.sql(),
+                    &as_dyn(&params),
+                )
+                .await
+            })
+        };
         let telemetry = &self.shared.global_telemetry;
         telemetry
             .observe(&statement, rows, |rows| rows.len() as u64)
@@ -52,16 +54,18 @@ impl Executor for GlobalExecutor {
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&Scope::global())?;
         let params = params(&statement);
-        let count = retried_if_unsent(|| async {
-            let lease = self.shared.servers.main().lease().await?;
-            pipeline::execute(
-                &lease,
-                &BEGIN_WITHOUT_TENANT,
-                statement.sql(),
-                &as_dyn(&params),
-            )
-            .await
-        });
+        let count = || {
+            retried_if_unsent(|| async {
+                let lease = self.shared.servers.main().lease().await?;
+                pipeline::execute(
+                    &lease,
+                    &BEGIN_WITHOUT_TENANT,
+                    statement.sql(),
+                    &as_dyn(&params),
+                )
+                .await
+            })
+        };
         let telemetry = &self.shared.global_telemetry;
         telemetry.observe(&statement, count, |count| *count).await
     }

@@ -108,7 +108,7 @@ impl Route {
     /// observed as the tenant's.
     pub(crate) async fn lease(&self, work: Work) -> Result<Lease, Error> {
         let admission = self.gate.admit(work).await?;
-        let lease = self.server.lease_for(&self.placement, work);
+        let lease = || self.server.lease_for(&self.placement, work);
         let lease = self.telemetry.pool_wait(lease, Lease::pool_status).await?;
         Ok(lease.admitted(admission))
     }

@@ -6,6 +6,7 @@ use std::future::Future;
 use std::ops::Deref;
 use std::time::Instant;
 
+use futures_util::FutureExt;
 use tenantry_query::{Operation, Statement, TenantId};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -94,12 +95,16 @@ impl TenantTelemetry {
     }
 
     /// Borrows a connection with `lease`, in a span of the wait, which the
-    /// pool-wait metric records too.
-    pub(crate) async fn pool_wait<L>(
+    /// pool-wait metric records too. The future `lease` makes is made here,
+    /// straight into the one that runs it (see [`Call::observe`]).
+    pub(crate) fn pool_wait<L, Fut>(
         &self,
-        lease: impl Future<Output = Result<L, Error>>,
+        lease: impl FnOnce() -> Fut,
         status: impl FnOnce(&L) -> (usize, usize),
-    ) -> Result<L, Error> {
+    ) -> impl Future<Output = Result<L, Error>>
+    where
+        Fut: Future<Output = Result<L, Error>>,
+    {
         let span = tracing::debug_span!(
             "tenantry.pool_wait",
             db.system.name = DB_SYSTEM,
@@ -110,17 +115,18 @@ impl TenantTelemetry {
             tenantry.placement = self.placement,
         );
         let started = Instant::now();
-        let leased = lease.instrument(span.clone()).await;
-        match &leased {
-            Ok(lease) => {
-                let name = self.label();
-                instruments::pool_wait(self, name, started.elapsed(), status(lease));
+        lease().instrument(span.clone()).map(move |leased| {
+            match &leased {
+                Ok(lease) => {
+                    let name = self.label();
+                    instruments::pool_wait(self, name, started.elapsed(), status(lease));
+                }
+                Err(error) => {
+                    span.record("error.type", error_type(error));
+                }
             }
-            Err(error) => {
-                span.record("error.type", error_type(error));
-            }
-        }
-        leased
+            leased
+        })
     }
 
     /// The tenant's bounded metric label.
@@ -188,19 +194,25 @@ impl<T: Deref<Target = TenantTelemetry>> Call<T> {
         &self.span
     }
 
-    /// Runs `work` in the call's span, then records how it ended: the rows
-    /// `rows` counts, or the error.
-    pub(crate) async fn observe<R>(
+    /// Runs the future `work` makes in the call's span, then records how it
+    /// ended: the rows `rows` counts, or the error. The future is made here,
+    /// straight into the one that runs it: a statement's future is large,
+    /// and each move copies it.
+    pub(crate) fn observe<R, Fut>(
         self,
-        work: impl Future<Output = Result<R, Error>>,
+        work: impl FnOnce() -> Fut,
         rows: impl FnOnce(&R) -> u64,
-    ) -> Result<R, Error> {
-        let result = work.instrument(self.span.clone()).await;
-        match &result {
-            Ok(value) => self.ended(rows(value), None),
-            Err(error) => self.ended(0, Some(error)),
-        }
-        result
+    ) -> impl Future<Output = Result<R, Error>>
+    where
+        Fut: Future<Output = Result<R, Error>>,
+    {
+        work().instrument(self.span.clone()).map(move |result| {
+            match &result {
+                Ok(value) => self.ended(rows(value), None),
+                Err(error) => self.ended(0, Some(error)),
+            }
+            result
+        })
     }
 
     /// Records how the call ended, `rows` returned or affected, or `error`:

@@ -63,16 +63,20 @@ impl GlobalTelemetry {
         span
     }
 
-    /// Runs `work`, which runs `statement`, in the statement's span, then
-    /// records how it ended: the rows `rows` counts, or the error.
-    pub(crate) async fn observe<R>(
+    /// Runs the future `work` makes, which runs `statement`, in the
+    /// statement's span, then records how it ended: the rows `rows` counts,
+    /// or the error.
+    pub(crate) async fn observe<R, Fut>(
         &self,
         statement: &Statement,
-        work: impl Future<Output = Result<R, Error>>,
+        work: impl FnOnce() -> Fut,
         rows: impl FnOnce(&R) -> u64,
-    ) -> Result<R, Error> {
+    ) -> Result<R, Error>
+    where
+        Fut: Future<Output = Result<R, Error>>,
+    {
         let span = self.span(statement);
-        let result = work.instrument(span.clone()).await;
+        let result = work().instrument(span.clone()).await;
         match &result {
             Ok(value) => record_end(&span, rows(value), None),
             Err(error) => record_end(&span, 0, Some(error)),

@@ -27,11 +27,14 @@ impl<T: Deref<Target = TenantTelemetry>> Call<T> {
     /// at once; an opened stream carries the call, its span entered while
     /// it is polled, until its end, its first error, or its drop (the rows
     /// read so far, as done).
-    pub(crate) async fn observe_stream<S>(
+    pub(crate) async fn observe_stream<S, Fut>(
         self,
-        start: impl Future<Output = Result<S, Error>>,
-    ) -> Result<ObservedStream<T, S>, Error> {
-        match start.instrument(self.span().clone()).await {
+        start: impl FnOnce() -> Fut,
+    ) -> Result<ObservedStream<T, S>, Error>
+    where
+        Fut: Future<Output = Result<S, Error>>,
+    {
+        match start().instrument(self.span().clone()).await {
             Ok(rows) => Ok(ObservedStream {
                 call: Some(self),
                 rows,

@@ -115,7 +115,7 @@ pub use tenantry_derive::{DbEnum, Entity, FromColumns};
 pub use tenantry_ops as ops;
 pub use tenantry_postgres::{
     Access, AcrossTenants, Config, ConnectFailure, ConnectOptions, ConstraintKind, Credentials,
-    EnvironmentCredentials, Global, GlobalExecutor, Isolation, Limits, MAIN_SERVER,
+    EnvironmentCredentials, Global, GlobalExecutor, Isolation, LimitOverrides, Limits, MAIN_SERVER,
     MigrationFailure, PgRow, Placement, RootCerts, ServerCredentials, SslMode, StatusChange,
     SupportAccess, SupportExecutor, TargetSessionAttrs, Tenant, TenantExecutor, TenantRecord,
     TenantRef, TenantStatus, TenantTransaction, Tenantry, TransactionExecutor, TransactionOptions,

@@ -3,8 +3,8 @@
 //! context and gone with it; a tenant over its rate or its concurrent
 //! statements is refused (or waits its turn) before it takes a connection,
 //! while other tenants go on; a greedy tenant holds no more than its share
-//! of the pool, so others do not wait behind it; and a tier changed in the
-//! registry applies to running processes.
+//! of the pool, so others do not wait behind it; and a tier, or a tenant's
+//! own limits, changed in the registry apply to running processes.
 
 mod support;
 
@@ -15,7 +15,7 @@ use support::Customer;
 use support::eventually::eventually;
 use support::placements::{TENANT, World};
 use tenantry::ops::{NewTenant, PlacementKind};
-use tenantry::{Config, Error, Limits, MAIN_SERVER, Tenant, TenantId, Tenantry};
+use tenantry::{Config, Error, LimitOverrides, Limits, MAIN_SERVER, Tenant, TenantId, Tenantry};
 
 /// Provisions a pool tenant named `name` of tier `tier`.
 async fn tenant_of_tier(world: &World, name: &str, tier: &str) -> TenantId {
@@ -243,4 +243,72 @@ async fn a_tier_changed_in_the_registry_applies_without_a_restart() {
         world.operator.set_tier(id, " ").await,
         Err(tenantry::ops::Error::BlankTier)
     ));
+}
+
+#[tokio::test]
+async fn limits_set_in_the_registry_apply_without_a_restart() {
+    let world = World::create().await;
+    let id = tenant_of_tier(&world, "overridden", "free").await;
+    let other = tenant_of_tier(&world, "neighbour", "free").await;
+    let db = connect(tiered(world.app_config())).await;
+    let tenant = db.tenant(id).await.unwrap();
+    let sleep = || tenant.raw_query("SELECT pg_sleep(0.3)", &[]);
+    assert_timed_out(sleep().await, id, 200);
+    // A longer timeout of its own; the tier's other limits stay.
+    let own = LimitOverrides::default().statement_timeout(Duration::from_secs(2));
+    let record = world.operator.set_limits(id, &own).await.unwrap();
+    assert_eq!(record.limits, own);
+    eventually(Duration::from_secs(2), sleep, Result::is_ok)
+        .await
+        .unwrap();
+    // Another tenant of the tier keeps the tier's limit.
+    let neighbour = db.tenant(other).await.unwrap();
+    assert_timed_out(
+        neighbour.raw_query("SELECT pg_sleep(0.3)", &[]).await,
+        other,
+        200,
+    );
+    // A cap of one statement at once, on the same running handle.
+    let capped = own.concurrent_statements(1);
+    world.operator.set_limits(id, &capped).await.unwrap();
+    let (open, second) = eventually(
+        Duration::from_secs(2),
+        || async {
+            let open = tenant.transaction().await.unwrap();
+            (open, tenant.select::<Customer>().count().await)
+        },
+        |(_, second)| second.is_err(),
+    )
+    .await;
+    assert!(
+        matches!(second, Err(Error::TooManyStatements { tenant, limit: 1, .. }) if tenant == id),
+        "{second:?}"
+    );
+    open.commit().await.unwrap();
+    // Cleared, the tenant is back on its tier's limits.
+    let record = world
+        .operator
+        .set_limits(id, &LimitOverrides::default())
+        .await
+        .unwrap();
+    assert!(record.limits.is_empty());
+    let outcome = eventually(Duration::from_secs(2), sleep, Result::is_err).await;
+    assert_timed_out(outcome, id, 200);
+    // The registry refuses limits it does not know, by hand too.
+    let admin = world.admin(MAIN_SERVER, None).await;
+    for bad in [
+        r#"{"timeout_ms": 5}"#,
+        r#"{"rate_per_second": 5}"#,
+        r#"{"connection_share": 2}"#,
+        r#"{"batch": "no"}"#,
+        r#"[]"#,
+    ] {
+        let refused = admin
+            .execute(
+                "UPDATE tenantry_control.tenants SET limits = $2::text::jsonb WHERE id = $1",
+                &[&id.as_uuid(), &bad],
+            )
+            .await;
+        assert!(refused.is_err(), "{bad}");
+    }
 }

@@ -1,6 +1,7 @@
 //! What tenantry reports, against real servers: a span per statement,
 //! transaction, registry lookup and pool wait with OpenTelemetry's database
-//! attributes and the tenant on every one; metrics whose tenant label stays
+//! attributes and the tenant on every one (a global statement's span has
+//! none); a row stream's span open until its last row or its drop; metrics whose tenant label stays
 //! bounded; no parameter value anywhere; and each tenant's usage over a
 //! sliding window.
 
@@ -9,10 +10,11 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
+use futures_util::StreamExt;
 use metrics_util::debugging::DebugValue;
 use support::capture::{self, Span};
 use support::placements::{SECOND, TENANT, World, because};
-use support::{Customer, NewCustomer};
+use support::{Customer, NewCustomer, Plan};
 use tenantry::ops::{NewTenant, PlacementKind};
 use tenantry::telemetry::{TelemetryConfig, metric};
 use tenantry::{Config, Error, MAIN_SERVER, TenantRecord, Tenantry};
@@ -228,6 +230,84 @@ async fn query_text_is_left_out_unless_enabled() {
         statements[0].get("db.query.summary"),
         Some("SELECT customers")
     );
+}
+
+#[tokio::test]
+async fn a_global_statement_has_a_span_without_a_tenant() {
+    let _turn = capture::turn().await;
+    let world = World::create().await;
+    let db = connect(&world, TelemetryConfig::default().query_text(true)).await;
+    capture::clear();
+    let plans = db.global().select::<Plan>().all().await.unwrap();
+    let spans = capture::spans();
+    let statements = named(&spans, "tenantry.statement");
+    assert_eq!(statements.len(), 1, "{spans:#?}");
+    let span = statements[0];
+    assert_eq!(span.get("tenantry.placement"), Some("global"));
+    assert_eq!(span.get("tenant.id"), None);
+    assert_eq!(span.get("db.system.name"), Some("postgresql"));
+    assert_eq!(span.get("db.namespace"), Some(world.main.name.as_str()));
+    assert_eq!(span.get("db.operation.name"), Some("SELECT"));
+    assert_eq!(span.get("db.query.summary"), Some("SELECT plans"));
+    assert!(
+        span.get("db.query.text")
+            .is_some_and(|sql| sql.contains("plans"))
+    );
+    let returned = plans.len().to_string();
+    assert_eq!(
+        span.get("db.response.returned_rows"),
+        Some(returned.as_str())
+    );
+}
+
+#[tokio::test]
+async fn a_streams_span_lasts_until_its_last_row_or_its_drop() {
+    let _turn = capture::turn().await;
+    let world = World::create().await;
+    let record = provision(&world, "streamed", PlacementKind::Pool, MAIN_SERVER, "free").await;
+    let db = connect(&world, TelemetryConfig::default()).await;
+    let tenant = db.tenant(record.id).await.unwrap();
+    for name in ["a", "b", "c"] {
+        tenant
+            .insert(NewCustomer::named(name))
+            .exec()
+            .await
+            .unwrap();
+    }
+    let statements = || {
+        let spans = capture::spans();
+        named(&spans, "tenantry.statement")
+            .into_iter()
+            .cloned()
+            .collect::<Vec<_>>()
+    };
+    capture::clear();
+    let mut rows = tenant.select::<Customer>().stream().await.unwrap();
+    rows.next().await.unwrap().unwrap();
+    assert!(statements().is_empty(), "closed with rows left to read");
+    while let Some(row) = rows.next().await {
+        row.unwrap();
+    }
+    let ended = statements();
+    assert_eq!(ended.len(), 1, "closed at the last row");
+    assert_eq!(ended[0].get("db.response.returned_rows"), Some("3"));
+    drop(rows);
+
+    capture::clear();
+    let mut rows = tenant.select::<Customer>().stream().await.unwrap();
+    rows.next().await.unwrap().unwrap();
+    assert!(statements().is_empty());
+    drop(rows);
+    let dropped = statements();
+    assert_eq!(dropped.len(), 1, "closed at the drop");
+    assert_eq!(dropped[0].get("db.response.returned_rows"), Some("1"));
+    let durations = capture::metrics()
+        .into_iter()
+        .filter(|m| m.name == metric::OPERATION_DURATION)
+        .count();
+    assert_eq!(durations, 1, "its duration is recorded once");
+    let usage = db.usage();
+    assert_eq!((usage[0].statements, usage[0].rows), (5, 3 + 3 + 1));
 }
 
 #[tokio::test]

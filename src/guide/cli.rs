@@ -1,6 +1,7 @@
 //! The `tenantry` command: `migrate`, `tenants` (list, provision, set-tier,
-//! suspend, resume, relocate, finish-relocation, rollback-relocation, erase,
-//! abandon, show, erasure-report), `servers` (list, add, remove), `verify`.
+//! set-limits, suspend, resume, relocate, finish-relocation,
+//! rollback-relocation, erase, abandon, show, erasure-report), `servers`
+//! (list, add, remove), `verify`.
 //!
 //! The `tenantry-cli` package builds the `tenantry` binary, the operator on
 //! the command line (from a checkout: `cargo install --path
@@ -59,6 +60,7 @@
 //! tenantry tenants provision acme --placement schema --on eu-1 --plan gold
 //! tenantry tenants show acme --json
 //! tenantry tenants set-tier acme enterprise
+//! tenantry tenants set-limits acme --timeout 30s --rate 50 --burst 100 --no-batch
 //! tenantry tenants suspend acme --actor billing --reason "invoice 117 unpaid" --reference BILL-117
 //! tenantry tenants resume acme --actor billing --reason paid
 //! tenantry --server eu-1=postgres://owner@eu-1.internal/saas tenants relocate acme --to database --on eu-1
@@ -72,7 +74,11 @@
 //! migrations like `migrate` (`--migrations DIR`), completes a slug whose
 //! provisioning died, and shows its steps on a terminal. `set-tier` moves a
 //! tenant to another tier (its plan): every application applies that tier's
-//! limits from its next statement.
+//! limits from its next statement. `set-limits` gives a tenant limits of its
+//! own in place of those it had (`--timeout`, `--concurrency`, `--rate` and
+//! `--burst`, `--share`, `--queue`, `--batch-timeout`, `--batch` or
+//! `--no-batch`): each one given replaces its tier's, and none at all clears
+//! them; applied the same way.
 //! `relocate` moves a tenant to `--to pool|schema|database` on server `--on`
 //! (default `main`; `--server NAME=URL` names the servers to connect to),
 //! reading the tenant migrations like `provision`, draws the rows copied on a

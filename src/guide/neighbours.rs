@@ -52,16 +52,35 @@
 //!   connections to come back, in its own queue, while the rest of the pool
 //!   serves the others in the order they asked.
 //!
+//! - **Batch work**: [`Tenant::batch`] gives the tenant's handle for
+//!   exports, imports and reports. Its statements take connections of their
+//!   server's batch budget ([`Config::batch_connections`], default 4,
+//!   beside the connection budget of requests), wait for one of them when
+//!   all are busy, and run under the tier's batch timeout
+//!   ([`Limits::batch_timeout`], default none) instead of its statement
+//!   timeout, rate and concurrency: long batch statements never hold a
+//!   connection that requests, the tenant's own included, are waiting for.
+//!   A tier with [`Limits::allow_batch`]`(false)` gets
+//!   [`Error::BatchNotAllowed`].
+//!
 //! Limits are enforced per process: a deployment of several processes
 //! gives each tenant its limits in each. When nothing is limited, the check
 //! is a branch; otherwise it is a few atomic operations per statement.
 //!
-//! # Changing a tier at run time
+//! # Changing limits at run time
 //!
 //! `Operator::set_tier(tenant, "pro")`, or `tenantry tenants set-tier acme
 //! pro`, updates the registry; its change notification reaches every
 //! process, whose next statement for the tenant runs with the new tier's
 //! limits (a rate's bucket starts afresh). No restart.
+//!
+//! A tenant's own limits change the same way:
+//! `Operator::set_limits(tenant, &LimitOverrides::default().statement_timeout(…))`, or
+//! `tenantry tenants set-limits acme --timeout 30s --rate 50 --burst 100`,
+//! stores them in its registry row ([`LimitOverrides`], read with the row
+//! in the same lookup); each limit set replaces its tier's and the others
+//! stay the tier's, and an empty set clears them. They apply above
+//! [`Config::tenant_limits`], which stands in for the tier.
 //!
 //! # What is not limited
 //!
@@ -69,10 +88,18 @@
 //!   before the statement's group, under the server's own timeout, not the
 //!   tenant's (once per connection and statement shape: later runs are
 //!   cached).
-//! - A batch handle with a pool of its own for exports and imports is not
-//!   there yet: give such work a tenant override or a tier of its own.
+//! - Batch work shares its server's batch connections among every tenant
+//!   that runs any, in the order they asked: one tenant's exports can keep
+//!   another's waiting for a batch connection, never for a request's.
 //!
 //! [`Config`]: crate::Config
+//! [`Config::tenant_limits`]: crate::Config::tenant_limits
+//! [`LimitOverrides`]: crate::LimitOverrides
+//! [`Config::batch_connections`]: crate::Config::batch_connections
+//! [`Tenant::batch`]: crate::Tenant::batch
+//! [`Limits::batch_timeout`]: crate::Limits::batch_timeout
+//! [`Limits::allow_batch`]: crate::Limits::allow_batch
+//! [`Error::BatchNotAllowed`]: crate::Error::BatchNotAllowed
 //! [`Config::default_limits`]: crate::Config::default_limits
 //! [`Limits`]: crate::Limits
 //! [`Error::StatementTimeout`]: crate::Error::StatementTimeout

@@ -6,7 +6,11 @@
 //! `tenantry.pool_wait`; the operator's migration targets and provisioning
 //! and erasure steps are spans at INFO (`tenantry.migration_target`,
 //! `tenantry.step`). Every one names its tenant (`tenant.id`) and carries
-//! OpenTelemetry's database attributes:
+//! OpenTelemetry's database attributes; a statement on global entities has
+//! the same `tenantry.statement` span without a tenant (placement
+//! `global`). A row stream's span, like its duration and rows in the
+//! metrics and the usage, lasts until its last row, its first error or its
+//! drop.
 //!
 //! | field | what it holds |
 //! |---|---|

@@ -3,6 +3,7 @@
 //! values, snapshots of everybody's rows) and the checks of what a tenant sees.
 
 pub mod attacks;
+pub mod batch;
 pub mod builder;
 pub mod checks;
 pub mod fixture;

@@ -5,6 +5,10 @@ use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
+mod limits;
+
+pub(crate) use limits::LimitsArgs;
+
 /// Migrates, lists and verifies the tenants of a tenantry deployment.
 #[derive(Debug, Parser)]
 #[command(name = "tenantry", version)]
@@ -141,6 +145,11 @@ pub(crate) enum TenantsCommand {
     /// Moves a tenant to another tier (its plan): every application applies
     /// that tier's limits from the tenant's next statement.
     SetTier(TierArgs),
+    /// Gives a tenant limits of its own (`--timeout 30s --rate 50 ...`), in
+    /// place of those it had; a limit not given is its tier's, and no flag
+    /// at all clears them. Every application applies them from the tenant's
+    /// next statement.
+    SetLimits(LimitsArgs),
     /// Erases a tenant and everything of it on every server, for ever, then
     /// prints the proof (see `erasure-report`).
     Erase(EraseArgs),

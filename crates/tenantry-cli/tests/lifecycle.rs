@@ -1,5 +1,5 @@
-//! `tenantry tenants provision | show | set-tier | suspend | resume | abandon | erase |
-//! erasure-report`: a tenant's life from the command line, as text and JSON,
+//! `tenantry tenants provision | show | set-tier | set-limits | suspend | resume | abandon |
+//! erase | erasure-report`: a tenant's life from the command line, as text and JSON,
 //! with the exit codes of the other commands.
 
 mod support;
@@ -55,6 +55,52 @@ fn a_tenant_is_provisioned_suspended_resumed_and_erased_from_the_command_line() 
         "{}",
         blank.stderr
     );
+    let limited = scratch
+        .run(&[
+            "tenants",
+            "set-limits",
+            "acme",
+            "--timeout",
+            "30s",
+            "--rate",
+            "50",
+            "--share",
+            "0.5",
+            "--no-batch",
+            "--json",
+        ])
+        .expect_code(0)
+        .json();
+    assert_eq!(
+        limited["limits"],
+        serde_json::json!({
+            "statement_timeout_ms": 30000,
+            "rate_per_second": 50,
+            "rate_burst": 50,
+            "connection_share": 0.5,
+            "batch": false,
+        })
+    );
+    let shown = scratch.run(&["tenants", "show", "acme"]);
+    shown.expect_code(0);
+    assert!(
+        shown.stdout.contains(r#""statement_timeout_ms":30000"#),
+        "{}",
+        shown.stdout
+    );
+    for bad in [
+        &["--timeout", "30"][..],
+        &["--share", "2"],
+        &["--burst", "5"],
+    ] {
+        let refused = scratch.run(&[&["tenants", "set-limits", "acme"][..], bad].concat());
+        refused.expect_code(2);
+    }
+    let cleared = scratch
+        .run(&["tenants", "set-limits", "acme", "--json"])
+        .expect_code(0)
+        .json();
+    assert_eq!(cleared["limits"], serde_json::json!({}));
     scratch.query(&format!(
         "INSERT INTO tenant_acme.customers SELECT '{id}', gen_random_uuid() FROM generate_series(1, 5)"
     ));

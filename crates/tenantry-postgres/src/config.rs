@@ -34,6 +34,7 @@ pub struct Config {
     pub(crate) pool_size: usize,
     pub(crate) database_pool_size: usize,
     pub(crate) connection_budget: Option<usize>,
+    pub(crate) batch_connections: usize,
     pub(crate) wait_timeout: Duration,
     pub(crate) idle_timeout: Duration,
     pub(crate) allow_privileged_role: bool,
@@ -74,6 +75,7 @@ impl Config {
             pool_size: 16,
             database_pool_size: 4,
             connection_budget: None,
+            batch_connections: 4,
             wait_timeout: Duration::from_secs(5),
             idle_timeout: Duration::from_secs(60),
             allow_privileged_role: false,
@@ -234,6 +236,17 @@ impl Config {
     /// up to the wait timeout, then fail with [`Error::PoolTimeout`].
     pub fn connection_budget(mut self, budget: usize) -> Self {
         self.connection_budget = Some(budget.max(1));
+        self
+    }
+
+    /// The connections each server keeps for batch work
+    /// ([`Tenant::batch`](crate::Tenant::batch)), beside its
+    /// [connection budget](Config::connection_budget) (default 4, at least
+    /// 1): batch statements take only these, in pools of their own, and wait
+    /// for one of them (up to the wait timeout) when all are busy, so
+    /// exports and imports never take a connection from requests.
+    pub fn batch_connections(mut self, connections: usize) -> Self {
+        self.batch_connections = connections.max(1);
         self
     }
 

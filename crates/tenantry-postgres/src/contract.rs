@@ -84,5 +84,4 @@ pub const MOVING_RETRY_AFTER: std::time::Duration = std::time::Duration::from_mi
 pub const OUTSIDE_PLACEMENT_STATE: &str = "TN002";
 
 /// The columns of a registry row, as the runtime reads them.
-pub const TENANT_COLUMNS: &str =
-    "id, slug, placement, server, schema_name, database_name, plan, status, created_at, updated_at";
+pub const TENANT_COLUMNS: &str = "id, slug, placement, server, schema_name, database_name, plan, limits, status, created_at, updated_at";

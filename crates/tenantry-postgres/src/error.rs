@@ -196,6 +196,13 @@ pub enum Error {
         /// How long the call waited for one of them to end.
         waited: Duration,
     },
+    /// The tenant's limits do not allow batch work
+    /// ([`Limits::allow_batch`](crate::Limits::allow_batch)); nothing was sent.
+    #[error("tenant {tenant} may not run batch work")]
+    BatchNotAllowed {
+        /// The tenant.
+        tenant: TenantId,
+    },
     /// No pooled connection became free in time.
     #[error("no database connection became available within {waited:?}")]
     PoolTimeout {

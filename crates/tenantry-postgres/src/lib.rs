@@ -41,6 +41,7 @@ pub use handles::tenant::{Tenant, TenantExecutor};
 pub use handles::tenant_ref::TenantRef;
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
 pub use handles::transaction_closure::{Isolation, TransactionOptions, TransactionWork};
+pub use limits::overrides::LimitOverrides;
 pub use limits::tier::Limits;
 pub use options::{
     ConnectOptions, Credentials, EnvironmentCredentials, RootCerts, ServerCredentials, SslMode,

@@ -6,6 +6,8 @@ use std::str::FromStr;
 use tenantry_query::{Identifier, TenantId};
 use time::OffsetDateTime;
 
+use crate::limits::overrides::LimitOverrides;
+
 /// The isolation model of one tenant.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Placement {
@@ -116,6 +118,8 @@ pub struct TenantRecord {
     pub server: String,
     /// The plan or tier.
     pub plan: String,
+    /// The limits of its own, above its tier's.
+    pub limits: LimitOverrides,
     /// Where it is in its life.
     pub status: TenantStatus,
     /// When the registry row was created.

@@ -41,6 +41,15 @@ pub(crate) async fn run(
                 .await,
             args.tenant.json,
         ),
+        TenantsCommand::SetLimits(args) => printed(
+            operator
+                .set_limits(
+                    TenantRef::from(args.tenant.tenant.as_str()),
+                    &args.overrides(),
+                )
+                .await,
+            args.tenant.json,
+        ),
         TenantsCommand::Erase(args) => erase(&operator, args).await,
         TenantsCommand::Abandon(args) => printed(
             operator

@@ -1,7 +1,7 @@
 //! The registry as `tenantry tenants list` prints it.
 
 use serde::Serialize;
-use tenantry_postgres::{MigrationFailure, Placement, StatusChange, TenantRecord};
+use tenantry_postgres::{LimitOverrides, MigrationFailure, Placement, StatusChange, TenantRecord};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
 
@@ -22,6 +22,8 @@ struct TenantLine<'a> {
     database: Option<&'a str>,
     server: &'a str,
     plan: &'a str,
+    /// The limits of its own, above its tier's (milliseconds for durations).
+    limits: &'a LimitOverrides,
     status: &'static str,
     /// RFC 3339.
     created_at: String,
@@ -111,6 +113,7 @@ impl<'a> TenantLine<'a> {
             database,
             server: &tenant.server,
             plan: &tenant.plan,
+            limits: &tenant.limits,
             status: tenant.status.as_str(),
             created_at: timestamp(tenant.created_at),
             updated_at: timestamp(tenant.updated_at),
@@ -166,6 +169,7 @@ fn details(tenant: &TenantRecord) -> String {
         ("placement", tenant.placement.to_string()),
         ("server", tenant.server.clone()),
         ("plan", tenant.plan.clone()),
+        ("limits", limits_cell(&tenant.limits)),
         ("status", tenant.status.to_string()),
         ("created_at", timestamp(tenant.created_at)),
         ("updated_at", timestamp(tenant.updated_at)),
@@ -182,6 +186,14 @@ fn details(tenant: &TenantRecord) -> String {
         .iter()
         .map(|(field, value)| format!("{field:<12} {value}\n"))
         .collect()
+}
+
+/// A tenant's own limits in one cell: as stored, or `-` for none.
+fn limits_cell(limits: &LimitOverrides) -> String {
+    if limits.is_empty() {
+        return "-".to_owned();
+    }
+    serde_json::to_string(limits).unwrap_or_else(|error| error.to_string())
 }
 
 /// Prints every tenant as a JSON array.

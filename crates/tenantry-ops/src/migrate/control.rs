@@ -8,7 +8,7 @@ pub static CONTROL_MIGRATIONS: MigrationSet = MigrationSet::new(&CONTROL);
 
 /// What [`CONTROL_MIGRATIONS`] holds: a static of its own, as a set's
 /// migrations must be (a temporary owning text cannot be borrowed for ever).
-static CONTROL: [Migration; 9] = [
+static CONTROL: [Migration; 10] = [
     Migration::new(
         1,
         "create_tenants",
@@ -221,6 +221,33 @@ BEGIN
 END
 $$;
 REVOKE EXECUTE ON PROCEDURE record_support_access(uuid, text, text, text, timestamptz) FROM PUBLIC;
+"#,
+    ),
+    // Each tenant's own limits, above its tier's (`LimitOverrides`): a
+    // JSON object of the limits set, in the registry row, so that the
+    // lookup function (`SELECT *` of the row) brings them in the same round
+    // trip and the row's change notification announces them. Only known
+    // limits, each of its kind, are accepted.
+    Migration::new(
+        8,
+        "tenant_limits",
+        r#"
+ALTER TABLE tenants ADD COLUMN limits jsonb NOT NULL DEFAULT '{}'
+    CONSTRAINT limits_are_known CHECK (
+        jsonb_typeof(limits) = 'object'
+        AND limits - ARRAY['statement_timeout_ms', 'concurrent_statements', 'rate_per_second',
+                           'rate_burst', 'connection_share', 'queue_ms', 'batch',
+                           'batch_timeout_ms'] = '{}'::jsonb
+        AND (limits ? 'rate_per_second') = (limits ? 'rate_burst')
+        AND coalesce((limits->>'statement_timeout_ms')::bigint >= 1, true)
+        AND coalesce((limits->>'concurrent_statements')::bigint >= 1, true)
+        AND coalesce((limits->>'rate_per_second')::bigint BETWEEN 1 AND 4294967295, true)
+        AND coalesce((limits->>'rate_burst')::bigint BETWEEN 1 AND 4294967295, true)
+        AND coalesce((limits->>'connection_share')::float8 BETWEEN 0 AND 1, true)
+        AND coalesce((limits->>'queue_ms')::bigint >= 0, true)
+        AND coalesce(jsonb_typeof(limits->'batch') = 'boolean', true)
+        AND coalesce((limits->>'batch_timeout_ms')::bigint >= 1, true)
+    );
 "#,
     ),
     // Each relocation of a tenant, one row per move, kept after it ends: the

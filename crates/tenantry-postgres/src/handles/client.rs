@@ -13,13 +13,14 @@ use crate::handles::shared::Shared;
 use crate::handles::support::SupportAccess;
 use crate::handles::tenant::Tenant;
 use crate::limits::gates::Gates;
+use crate::limits::overrides::LimitOverrides;
 use crate::placement::{Placement, TenantRecord};
 use crate::pool::{Server, ServerLimits, Servers};
 use crate::routing::listen;
 use crate::routing::route::Route;
 use crate::routing::router::Router;
 use crate::routing::server_lookup;
-use crate::telemetry::{Telemetry, TenantIdentity, TenantUsage};
+use crate::telemetry::{GlobalTelemetry, Telemetry, TenantIdentity, TenantUsage};
 use crate::{Config, Error};
 
 /// A connection pool to one PostgreSQL database, and the entry point for
@@ -54,6 +55,7 @@ impl Tenantry {
             main_pool_size: config.pool_size,
             database_pool_size: config.database_pool_size,
             budget: config.budget(),
+            batch_connections: config.batch_connections,
             wait: config.wait_timeout,
             idle_timeout: config.idle_timeout,
             statement_cache: config.statement_cache(),
@@ -84,7 +86,10 @@ impl Tenantry {
             ));
         }
         let telemetry = Arc::new(Telemetry::new(config.telemetry.clone()));
+        let global_telemetry =
+            GlobalTelemetry::new(servers.main().options(), config.telemetry.query_text);
         let shared = Arc::new(Shared {
+            global_telemetry,
             router: through_registry.then(|| Arc::new(Router::default())),
             gates: Gates::new(config.tiers.clone()),
             config,
@@ -179,7 +184,7 @@ impl Tenantry {
                 self.shared.servers.main().clone(),
                 self.shared.config.citus,
                 &self.shared.telemetry,
-                (&self.shared.gates, ""),
+                (&self.shared.gates, "", &LimitOverrides::default()),
             )),
         })
     }
@@ -206,7 +211,7 @@ impl Tenantry {
                 .await?,
             self.shared.config.is_citus(),
             &self.shared.telemetry,
-            (&self.shared.gates, &record.plan),
+            (&self.shared.gates, &record.plan, &record.limits),
         );
         Ok(Tenant::new(Arc::new(route), self.shared.clone()))
     }

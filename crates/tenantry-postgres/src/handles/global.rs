@@ -17,7 +17,8 @@ use crate::handles::shared::Shared;
 /// Runs statements on global entities, outside any tenant context: each in
 /// a transaction of its own where the tenant setting is empty (so row-level
 /// security shows no tenant's rows), pipelined the same way as a tenant's,
-/// and retried the same way when its connection was lost before it was sent.
+/// and retried the same way when its connection was lost before it was sent,
+/// each in a `tenantry.statement` span without a tenant (placement `global`).
 #[derive(Clone)]
 pub struct GlobalExecutor {
     shared: Arc<Shared>,
@@ -31,34 +32,42 @@ impl Executor for GlobalExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         statement.ensure_built_for(&Scope::global())?;
         let params = params(&statement);
-        retried_if_unsent(|| async {
-            let lease = self.shared.servers.main().lease().await?;
-            pipeline::query(
-                &lease,
-                &BEGIN_WITHOUT_TENANT,
-                statement.sql(),
-                &as_dyn(&params),
-            )
+        let rows = || {
+            retried_if_unsent(|| async {
+                let lease = self.shared.servers.main().lease().await?;
+                pipeline::query(
+                    &lease,
+                    &BEGIN_WITHOUT_TENANT,
+                    statement.sql(),
+                    &as_dyn(&params),
+                )
+                .await
+            })
+        };
+        let telemetry = &self.shared.global_telemetry;
+        telemetry
+            .observe(&statement, rows, |rows| rows.len() as u64)
             .await
-        })
-        .await
-        .map(wrap)
+            .map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         statement.ensure_built_for(&Scope::global())?;
         let params = params(&statement);
-        retried_if_unsent(|| async {
-            let lease = self.shared.servers.main().lease().await?;
-            pipeline::execute(
-                &lease,
-                &BEGIN_WITHOUT_TENANT,
-                statement.sql(),
-                &as_dyn(&params),
-            )
-            .await
-        })
-        .await
+        let count = || {
+            retried_if_unsent(|| async {
+                let lease = self.shared.servers.main().lease().await?;
+                pipeline::execute(
+                    &lease,
+                    &BEGIN_WITHOUT_TENANT,
+                    statement.sql(),
+                    &as_dyn(&params),
+                )
+                .await
+            })
+        };
+        let telemetry = &self.shared.global_telemetry;
+        telemetry.observe(&statement, count, |count| *count).await
     }
 
     /// Global tables are reference data: rows are collected, then streamed.

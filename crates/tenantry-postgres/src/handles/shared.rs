@@ -6,7 +6,7 @@ use crate::Config;
 use crate::limits::gates::Gates;
 use crate::pool::Servers;
 use crate::routing::router::Router;
-use crate::telemetry::Telemetry;
+use crate::telemetry::{GlobalTelemetry, Telemetry};
 
 /// The servers and settings behind every handle.
 pub(crate) struct Shared {
@@ -19,6 +19,8 @@ pub(crate) struct Shared {
     pub(crate) privileged: bool,
     /// Spans, metrics and usage.
     pub(crate) telemetry: Arc<Telemetry>,
+    /// The spans of global statements.
+    pub(crate) global_telemetry: GlobalTelemetry,
     /// Every tenant's limits in force.
     pub(crate) gates: Gates,
 }

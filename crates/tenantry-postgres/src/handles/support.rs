@@ -14,6 +14,7 @@ use crate::handles::shared::Shared;
 use crate::handles::tenant::TenantExecutor;
 use crate::handles::transaction::TenantTransaction;
 use crate::handles::transaction_closure::TransactionOptions;
+use crate::limits::work::Work;
 use crate::routing::route::Route;
 
 /// Runs the statements of an audited access: as the tenant's own executor
@@ -96,7 +97,7 @@ pub struct SupportAccess {
 
 impl SupportAccess {
     pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>, access: Arc<Access>) -> Self {
-        let scoped = TenantExecutor::scoped(route, shared, Some(access.clone()));
+        let scoped = TenantExecutor::scoped(route, shared, Some(access.clone()), Work::Request);
         let executor = SupportExecutor(scoped.executor().clone());
         Self {
             scoped: scoped.with_executor(executor),

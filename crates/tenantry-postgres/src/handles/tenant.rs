@@ -19,10 +19,11 @@ use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
 use crate::handles::transaction_closure::TransactionOptions;
+use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;
-use crate::routing::route::Route;
-use crate::telemetry::What;
+use crate::routing::route::{Route, RouteTelemetry};
+use crate::telemetry::{Call, What};
 
 /// Runs a tenant's statements, each in its own transaction with the tenant
 /// context set, in one round trip. A statement whose connection was lost
@@ -36,15 +37,19 @@ pub struct TenantExecutor {
     /// The terms of an audited access, whose every transaction is recorded
     /// (see [`crate::access`]); `None` for the tenant's own handle.
     access: Option<Arc<Access>>,
+    /// Whether its statements are requests or batch work.
+    work: Work,
 }
 
 impl TenantExecutor {
     /// The statement builder of the tenant of `route`, running its
-    /// statements in the tenant's context, audited under `access` if given.
+    /// statements in the tenant's context as `work`, audited under `access`
+    /// if given.
     pub(crate) fn scoped(
         route: Arc<Route>,
         shared: Arc<Shared>,
         access: Option<Arc<Access>>,
+        work: Work,
     ) -> TenantScoped<Self> {
         let scoped = TenantScoped::new(route.tenant, route.schema());
         let scope = scoped.scope().clone();
@@ -53,6 +58,7 @@ impl TenantExecutor {
             shared,
             scope,
             access,
+            work,
         })
     }
 
@@ -69,15 +75,16 @@ impl TenantExecutor {
             .router
             .as_ref()
             .expect("only routes of the registry are revoked");
-        let current = router
-            .route(
-                &self.shared.servers,
-                &self.shared.config,
-                &self.shared.gates,
-                self.route.tenant,
-                &self.shared.telemetry,
-            )
-            .await?;
+        // Boxed: a lookup is a large future that every statement would
+        // otherwise carry, and copy, though few statements make one.
+        let current = Box::pin(router.route(
+            &self.shared.servers,
+            &self.shared.config,
+            &self.shared.gates,
+            self.route.tenant,
+            &self.shared.telemetry,
+        ))
+        .await?;
         if current.same_place(&self.route) {
             Ok(current)
         } else {
@@ -99,7 +106,7 @@ impl TenantExecutor {
         }
         let route = self.route().await?;
         let audited = self.audited(&route).await?;
-        let lease = route.lease().await?;
+        let lease = route.lease(self.work).await?;
         Ok((route, audited, lease))
     }
 
@@ -127,12 +134,14 @@ impl TenantExecutor {
             "an audited access has no delegated calls"
         );
         let call = self.route.telemetry.statement(What::Raw(sql));
-        let rows = retried_if_unsent(|| async {
-            let route = self.route().await?;
-            let lease = route.lease().await?;
-            lease.runs_raw_sql();
-            pipeline::query(&lease, &NO_CONTEXT, sql, params).await
-        });
+        let rows = || {
+            retried_if_unsent(|| async {
+                let route = self.route().await?;
+                let lease = route.lease(self.work).await?;
+                lease.runs_raw_sql();
+                pipeline::query(&lease, &NO_CONTEXT, sql, params).await
+            })
+        };
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
 
@@ -144,12 +153,16 @@ impl TenantExecutor {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<Vec<PgRow>, Error> {
         let call = self.route.telemetry.statement(What::Raw(sql));
-        let rows = retried_if_unsent(|| async {
-            let (route, audited, lease) = self.connection(None).await?;
-            lease.runs_raw_sql();
-            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
-            pipeline::query(&lease, start, sql, params).await
-        });
+        let rows = || {
+            retried_if_unsent(|| async {
+                let (route, audited, lease) = self.connection(None).await?;
+                lease.runs_raw_sql();
+                let start = audited
+                    .as_ref()
+                    .unwrap_or(&route.begin(self.work).hand_written);
+                pipeline::query(&lease, start, sql, params).await
+            })
+        };
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
 
@@ -161,12 +174,16 @@ impl TenantExecutor {
         params: &[&(dyn ToSql + Sync)],
     ) -> Result<u64, Error> {
         let call = self.route.telemetry.statement(What::Raw(sql));
-        let count = retried_if_unsent(|| async {
-            let (route, audited, lease) = self.connection(None).await?;
-            lease.runs_raw_sql();
-            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
-            pipeline::execute(&lease, start, sql, params).await
-        });
+        let count = || {
+            retried_if_unsent(|| async {
+                let (route, audited, lease) = self.connection(None).await?;
+                lease.runs_raw_sql();
+                let start = audited
+                    .as_ref()
+                    .unwrap_or(&route.begin(self.work).hand_written);
+                pipeline::execute(&lease, start, sql, params).await
+            })
+        };
         call.observe(count, |count| *count).await
     }
 
@@ -180,8 +197,10 @@ impl TenantExecutor {
         retried_if_unsent(|| async {
             let route = self.route().await?;
             let audited = self.audited(&route).await?;
-            let lease = route.lease().instrument(span.clone()).await?;
-            let start = audited.as_ref().unwrap_or(&route.begin.hand_written);
+            let lease = route.lease(self.work).instrument(span.clone()).await?;
+            let start = audited
+                .as_ref()
+                .unwrap_or(&route.begin(self.work).hand_written);
             TenantTransaction::begin(
                 lease,
                 self.scope.clone(),
@@ -207,59 +226,80 @@ impl Executor for TenantExecutor {
     async fn fetch(&self, statement: Statement) -> Result<Vec<PgRow>, Error> {
         let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
-        let rows = retried_if_unsent(|| async move {
-            let (route, audited, lease) = self.connection(Some(statement)).await?;
-            let start = audited.as_ref().unwrap_or(&route.begin.statement);
-            pipeline::query(&lease, start, statement.sql(), &as_dyn(params)).await
-        });
+        let rows = || {
+            retried_if_unsent(|| async move {
+                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let start = audited
+                    .as_ref()
+                    .unwrap_or(&route.begin(self.work).statement);
+                pipeline::query(&lease, start, statement.sql(), &as_dyn(params)).await
+            })
+        };
         call.observe(rows, |rows| rows.len() as u64).await.map(wrap)
     }
 
     async fn execute(&self, statement: Statement) -> Result<u64, Error> {
         let call = self.route.telemetry.statement(What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
-        let count = retried_if_unsent(|| async move {
-            let (route, audited, lease) = self.connection(Some(statement)).await?;
-            let start = audited.as_ref().unwrap_or(&route.begin.statement);
-            pipeline::execute(&lease, start, statement.sql(), &as_dyn(params)).await
-        });
+        let count = || {
+            retried_if_unsent(|| async move {
+                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let start = audited
+                    .as_ref()
+                    .unwrap_or(&route.begin(self.work).statement);
+                pipeline::execute(&lease, start, statement.sql(), &as_dyn(params)).await
+            })
+        };
         call.observe(count, |count| *count).await
     }
 
-    /// The span and the metrics cover the statement until its first rows
-    /// can be read.
+    /// The span and the metrics cover the whole stream: they end with its
+    /// last row, its first error, or its drop.
     async fn stream(&self, statement: Statement) -> Result<Self::RowStream, Error> {
-        let call = self.route.telemetry.statement(What::Built(&statement));
+        let call = Call::start(RouteTelemetry(self.route.clone()), What::Built(&statement));
         let (statement, params) = (&statement, &params(&statement));
-        let started = retried_if_unsent(|| async move {
-            let (route, audited, lease) = self.connection(Some(statement)).await?;
-            let start = audited.as_ref().unwrap_or(&route.begin.statement);
-            let rows = pipeline::stream(&lease, start, statement.sql(), &as_dyn(params)).await?;
-            Ok((lease, rows))
-        });
-        let (lease, rows) = call.observe(started, |_| 0).await?;
-        Ok(
-            stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
-                let (lease, mut rows) = state?;
-                match rows.next().await {
-                    Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
-                    Some(Err(error)) => Some((Err(lease.failed(Error::from(error))), None)),
-                    None => {
-                        let committed = lease
-                            .client()
-                            .batch_execute("COMMIT")
-                            .await
-                            .map_err(Error::from);
-                        lease
-                            .end_work(committed)
-                            .err()
-                            .map(|error| (Err(error), None))
-                    }
-                }
+        let started = || {
+            retried_if_unsent(|| async move {
+                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let start = audited
+                    .as_ref()
+                    .unwrap_or(&route.begin(self.work).statement);
+                let rows =
+                    pipeline::stream(&lease, start, statement.sql(), &as_dyn(params)).await?;
+                Ok(rows_until_commit(lease, rows))
             })
-            .boxed(),
-        )
+        };
+        Ok(call.observe_stream(started).await?.boxed())
     }
+}
+
+/// The rows of a statement `lease` runs, then its `COMMIT`: the lease goes
+/// back once the last row is read.
+fn rows_until_commit(
+    lease: Lease,
+    rows: impl futures_util::Stream<Item = Result<tokio_postgres::Row, tokio_postgres::Error>>
+    + Send
+    + 'static,
+) -> BoxStream<'static, Result<PgRow, Error>> {
+    stream::unfold(Some((lease, Box::pin(rows))), |state| async move {
+        let (lease, mut rows) = state?;
+        match rows.next().await {
+            Some(Ok(row)) => Some((Ok(PgRow(row)), Some((lease, rows)))),
+            Some(Err(error)) => Some((Err(lease.failed(Error::from(error))), None)),
+            None => {
+                let committed = lease
+                    .client()
+                    .batch_execute("COMMIT")
+                    .await
+                    .map_err(Error::from);
+                lease
+                    .end_work(committed)
+                    .err()
+                    .map(|error| (Err(error), None))
+            }
+        }
+    })
+    .boxed()
 }
 
 /// One tenant's handle: builds statements on its tenant-scoped entities (it
@@ -283,8 +323,43 @@ pub struct Tenant {
 impl Tenant {
     pub(crate) fn new(route: Arc<Route>, shared: Arc<Shared>) -> Self {
         Self {
-            scoped: TenantExecutor::scoped(route, shared, None),
+            scoped: TenantExecutor::scoped(route, shared, None, Work::Request),
         }
+    }
+
+    /// The handle of this tenant's batch work (exports, imports, reports):
+    /// the same statements in the same context, on connections of the
+    /// server's batch budget ([`Config::batch_connections`]) instead of the
+    /// requests', and under the tier's [batch timeout](crate::Limits::batch_timeout)
+    /// instead of its statement timeout, its rate and its concurrency; so a
+    /// long export never holds a connection a request is waiting for. A
+    /// tenant whose limits do not allow batch work gets
+    /// [`Error::BatchNotAllowed`], here or at a statement after its tier
+    /// changed.
+    ///
+    /// [`Config::batch_connections`]: crate::Config::batch_connections
+    ///
+    /// ```no_run
+    /// # use tenantry_postgres::{Config, Tenantry};
+    /// # use tenantry_query::TenantId;
+    /// # async fn demo(tenant_id: TenantId) -> Result<(), tenantry_postgres::Error> {
+    /// let db = Tenantry::connect(Config::from_env()?).await?;
+    /// let export = db.tenant(tenant_id).await?.batch()?;
+    /// let rows = export.raw_query("SELECT * FROM invoices", &[]).await?;
+    /// # let _ = rows;
+    /// # Ok(()) }
+    /// ```
+    pub fn batch(&self) -> Result<Tenant, Error> {
+        let executor = self.scoped.executor();
+        if !executor.route.gate.limits().batch {
+            return Err(Error::BatchNotAllowed {
+                tenant: executor.route.tenant,
+            });
+        }
+        let (route, shared) = (executor.route.clone(), executor.shared.clone());
+        Ok(Self {
+            scoped: TenantExecutor::scoped(route, shared, None, Work::Batch),
+        })
     }
 
     /// Where the tenant's rows lived when this handle was made (a handle of a
@@ -415,5 +490,29 @@ impl std::fmt::Debug for Tenant {
         f.debug_struct("Tenant")
             .field("executor", self.scoped.executor())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use tenantry_query::Executor;
+
+    use super::*;
+
+    /// The size of the future `make` returns.
+    fn future_size<A, F: Future>(_make: fn(A) -> F) -> usize {
+        std::mem::size_of::<F>()
+    }
+
+    /// Every statement's future is moved (copied) a few times on its way to
+    /// the runtime: it holds only what every statement needs, the rare
+    /// paths (a registry lookup, opening a connection) boxed. It was 22 KB.
+    #[test]
+    fn a_statements_future_stays_small() {
+        let fetch =
+            future_size::<(&'static TenantExecutor, Statement), _>(|(executor, statement)| {
+                executor.fetch(statement)
+            });
+        assert!(fetch <= 4096, "a statement's future takes {fetch} bytes");
     }
 }

@@ -41,19 +41,22 @@ pub struct TransactionExecutor {
 }
 
 impl TransactionExecutor {
-    /// Observes `what`, run by `work`, in a span that is a child of the
-    /// transaction's; `rows` counts what it returned.
-    async fn observed<T>(
+    /// Observes `what`, run by the future `work` makes, in a span that is a
+    /// child of the transaction's; `rows` counts what it returned.
+    fn observed<T, Fut>(
         &self,
         what: What<'_>,
-        work: impl Future<Output = Result<T, Error>>,
+        work: impl FnOnce() -> Fut,
         rows: impl FnOnce(&T) -> u64,
-    ) -> Result<T, Error> {
+    ) -> impl Future<Output = Result<T, Error>>
+    where
+        Fut: Future<Output = Result<T, Error>>,
+    {
         let call = {
             let _transaction = self.span.enter();
             self.route.telemetry.statement(what)
         };
-        call.observe(work, rows).await
+        call.observe(work, rows)
     }
 
     async fn query(&self, sql: &str, params: &[&(dyn ToSql + Sync)]) -> Result<Vec<Row>, Error> {
@@ -97,7 +100,7 @@ impl Executor for TransactionExecutor {
         statement.ensure_built_for(&self.scope)?;
         let params = params(&statement);
         let params = as_dyn(&params);
-        let rows = self.query(statement.sql(), &params);
+        let rows = || self.query(statement.sql(), &params);
         self.observed(What::Built(&statement), rows, |rows| rows.len() as u64)
             .await
             .map(wrap)
@@ -107,7 +110,7 @@ impl Executor for TransactionExecutor {
         statement.ensure_built_for(&self.scope)?;
         let params = params(&statement);
         let params = as_dyn(&params);
-        let count = TransactionExecutor::execute(self, statement.sql(), &params);
+        let count = || TransactionExecutor::execute(self, statement.sql(), &params);
         self.observed(What::Built(&statement), count, |count| *count)
             .await
     }
@@ -245,7 +248,7 @@ impl TenantTransaction {
     ) -> Result<Vec<PgRow>, Error> {
         let executor = self.scoped.executor();
         executor.lease.runs_raw_sql();
-        let rows = executor.query(sql, params);
+        let rows = || executor.query(sql, params);
         executor
             .observed(What::Raw(sql), rows, |rows| rows.len() as u64)
             .await
@@ -261,7 +264,7 @@ impl TenantTransaction {
     ) -> Result<u64, Error> {
         let executor = self.scoped.executor();
         executor.lease.runs_raw_sql();
-        let count = executor.execute(sql, params);
+        let count = || executor.execute(sql, params);
         executor
             .observed(What::Raw(sql), count, |count| *count)
             .await

@@ -17,6 +17,7 @@ use tokio::time::Instant;
 
 use super::admission::Admission;
 use super::tier::Limits;
+use super::work::Work;
 use crate::Error;
 
 /// The state that enforces one tenant's limits in this process.
@@ -63,9 +64,14 @@ impl Gate {
             && self.slots.as_ref().map(|(_, cap)| *cap) == limits.concurrency_on(pool_size)
     }
 
-    /// Lets one statement through, at once or after waiting its turn up to
-    /// the tier's queue. Within its limits, a statement reads no clock.
-    pub(crate) async fn admit(&self) -> Result<Admission, Error> {
+    /// Lets one statement of `work` through. A request passes at once or
+    /// after waiting its turn up to the tier's queue, and reads no clock
+    /// within its limits. Batch work passes if the tier allows it: the
+    /// batch connections of its server bound it, not the requests' limits.
+    pub(crate) async fn admit(&self, work: Work) -> Result<Admission, Error> {
+        if work == Work::Batch {
+            return self.admit_batch();
+        }
         let mut deadline = None;
         if let Some(rate) = &self.rate {
             self.within_rate(rate, &mut deadline).await?;
@@ -92,6 +98,20 @@ impl Gate {
             tenant: self.tenant,
             statement_timeout: self.limits.statement_timeout,
             _slot: slot,
+        })
+    }
+
+    /// Lets one statement of batch work through if the tier allows it.
+    fn admit_batch(&self) -> Result<Admission, Error> {
+        if !self.limits.batch {
+            return Err(Error::BatchNotAllowed {
+                tenant: self.tenant,
+            });
+        }
+        Ok(Admission {
+            tenant: self.tenant,
+            statement_timeout: self.limits.batch_timeout,
+            _slot: None,
         })
     }
 

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use tenantry_query::TenantId;
 
 use super::gate::Gate;
+use super::overrides::LimitOverrides;
 use super::tiers::Tiers;
 
 /// The tiers' limits, and the gates of the tenants that have stateful ones.
@@ -25,11 +26,16 @@ impl Gates {
         }
     }
 
-    /// The gate of `tenant`, of tier `tier`, on a pool of `pool_size`: the
-    /// one it has if its limits are unchanged, else a new one. Called once
-    /// per route, never per statement.
-    pub(crate) fn gate(&self, tenant: TenantId, tier: &str, pool_size: usize) -> Arc<Gate> {
-        let limits = self.tiers.of(tenant, tier);
+    /// The gate of `tenant`, of tier `tier` with `overrides` of its own, on
+    /// a pool of `pool_size`: the one it has if its limits are unchanged,
+    /// else a new one. Called once per route, never per statement.
+    pub(crate) fn gate(
+        &self,
+        tenant: TenantId,
+        (tier, overrides): (&str, &LimitOverrides),
+        pool_size: usize,
+    ) -> Arc<Gate> {
+        let limits = overrides.apply(self.tiers.of(tenant, tier));
         let mut gates = self.gates.lock().expect("gates lock");
         if let Some(gate) = gates.get(&tenant) {
             if gate.enforces(&limits, pool_size) {

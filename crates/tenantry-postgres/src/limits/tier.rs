@@ -25,6 +25,8 @@ pub struct Limits {
     pub(crate) rate: Option<Rate>,
     pub(crate) connection_share: Option<f64>,
     pub(crate) queue: Duration,
+    pub(crate) batch: bool,
+    pub(crate) batch_timeout: Option<Duration>,
 }
 
 /// Statements per second, with a burst allowed above it.
@@ -43,6 +45,8 @@ impl Default for Limits {
             rate: None,
             connection_share: None,
             queue: Duration::ZERO,
+            batch: true,
+            batch_timeout: None,
         }
     }
 }
@@ -90,6 +94,26 @@ impl Limits {
     /// its turn before it is refused (default: not at all).
     pub fn queue(mut self, wait: Duration) -> Self {
         self.queue = wait;
+        self
+    }
+
+    /// Whether the tenant may run batch work ([`Tenant::batch`]; default:
+    /// it may). A tier without it gets [`Error::BatchNotAllowed`].
+    ///
+    /// [`Tenant::batch`]: crate::Tenant::batch
+    /// [`Error::BatchNotAllowed`]: crate::Error::BatchNotAllowed
+    pub fn allow_batch(mut self, allowed: bool) -> Self {
+        self.batch = allowed;
+        self
+    }
+
+    /// The longest any one statement of the tenant's batch work runs
+    /// ([`Tenant::batch`](crate::Tenant::batch)) before the server cancels it
+    /// with [`Error::StatementTimeout`](crate::Error::StatementTimeout): set
+    /// like the [statement timeout](Limits::statement_timeout), which batch
+    /// work does not have (default: none).
+    pub fn batch_timeout(mut self, limit: Duration) -> Self {
+        self.batch_timeout = Some(limit.max(Duration::from_millis(1)));
         self
     }
 

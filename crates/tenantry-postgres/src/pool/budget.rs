@@ -1,4 +1,5 @@
-//! The connections a server may have open at once, shared by all its pools.
+//! The connections a server may have open at once for one kind of work
+//! (requests, or batch work), shared by all its pools of that kind.
 //!
 //! Every connection to the server, in any pool, holds one permit for as long
 //! as it is open. When none is free, a new connection first has the server

@@ -170,28 +170,11 @@ impl managed::Manager for BudgetedManager {
     type Type = BudgetedClient;
     type Error = ConnectError;
 
+    /// Opens a connection: boxed, because opening (TLS included) is a large
+    /// future that every borrow would otherwise carry, and copy, though
+    /// few borrows open one.
     async fn create(&self) -> Result<BudgetedClient, ConnectError> {
-        let permit = self
-            .budget
-            .permit()
-            .await
-            .map_err(|_| ConnectError::BudgetSpent)?;
-        let connection = connect::open(&self.options, self.statement_cache.is_some()).await?;
-        let client = ClientWrapper::new(connection.client, connection.task);
-        let privileged = check_role(&client, self.allow_privileged_role).await?;
-        Ok(BudgetedClient {
-            client,
-            statements: self.statement_cache.map(StatementCache::new),
-            splicer: connection.splicer,
-            endpoint: connection.endpoint,
-            options: self.options.clone(),
-            traffic: connection.traffic,
-            probe: connection.probe,
-            permit: Some(permit),
-            session_needs_reset: false,
-            privileged,
-            mid_statement: false,
-        })
+        Box::pin(self.open()).await
     }
 
     async fn recycle(
@@ -218,21 +201,56 @@ impl managed::Manager for BudgetedManager {
             ));
         }
         if client.session_needs_reset {
-            let prepared = client
-                .statements
-                .as_ref()
-                .map(|_| client.splicer.named_statements());
-            let intact = reset_session(&client.client, prepared)
-                .await
-                .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
-            if !intact {
-                return Err(managed::RecycleError::message(
-                    "hand-written SQL changed the connection's prepared statements",
-                ));
-            }
-            client.session_needs_reset = false;
+            // Boxed like opening: only connections that ran hand-written
+            // SQL are reset.
+            Box::pin(reset(client)).await?;
         }
         Ok(())
+    }
+}
+
+/// Resets the session of `client`, which ran hand-written SQL.
+async fn reset(client: &mut BudgetedClient) -> RecycleResult<ConnectError> {
+    let prepared = client
+        .statements
+        .as_ref()
+        .map(|_| client.splicer.named_statements());
+    let intact = reset_session(&client.client, prepared)
+        .await
+        .map_err(|error| managed::RecycleError::Backend(ConnectError::Postgres(error)))?;
+    if !intact {
+        return Err(managed::RecycleError::message(
+            "hand-written SQL changed the connection's prepared statements",
+        ));
+    }
+    client.session_needs_reset = false;
+    Ok(())
+}
+
+impl BudgetedManager {
+    /// Opens a connection within the budget, and checks its role.
+    async fn open(&self) -> Result<BudgetedClient, ConnectError> {
+        let permit = self
+            .budget
+            .permit()
+            .await
+            .map_err(|_| ConnectError::BudgetSpent)?;
+        let connection = connect::open(&self.options, self.statement_cache.is_some()).await?;
+        let client = ClientWrapper::new(connection.client, connection.task);
+        let privileged = check_role(&client, self.allow_privileged_role).await?;
+        Ok(BudgetedClient {
+            client,
+            statements: self.statement_cache.map(StatementCache::new),
+            splicer: connection.splicer,
+            endpoint: connection.endpoint,
+            options: self.options.clone(),
+            traffic: connection.traffic,
+            probe: connection.probe,
+            permit: Some(permit),
+            session_needs_reset: false,
+            privileged,
+            mid_statement: false,
+        })
     }
 }
 

@@ -4,6 +4,7 @@
 mod budget;
 mod lease;
 mod manager;
+mod pools;
 mod role;
 mod server;
 mod servers;

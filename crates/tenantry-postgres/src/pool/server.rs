@@ -9,20 +9,21 @@
 //! connections. When the budget is spent, a new connection first closes idle
 //! connections of other pools, then waits for a permit up to the configured
 //! wait; after that the call fails with [`Error::PoolTimeout`].
+//!
+//! Batch work ([`Work::Batch`]) has pools of the same shape within a budget
+//! of its own, so that long exports and imports never hold a connection that
+//! requests are waiting for.
 
-use std::collections::HashMap;
 use std::num::NonZeroUsize;
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use deadpool::managed::Metrics;
-use tenantry_query::Identifier;
 use tokio::sync::OwnedSemaphorePermit;
 
-use super::budget::Budget;
 use super::lease::Lease;
-use super::manager::{BudgetedClient, BudgetedManager, CONNECT_TIMEOUT, Pool};
+use super::pools::{PoolSizes, Pools};
 use crate::Error;
+use crate::limits::work::Work;
 use crate::options::ConnectOptions;
 use crate::placement::Placement;
 
@@ -33,8 +34,10 @@ pub(crate) struct ServerLimits {
     pub(crate) main_pool_size: usize,
     /// Connections of each tenant database's pool.
     pub(crate) database_pool_size: usize,
-    /// Connections to the server in all, across every pool.
+    /// Connections to the server in all, across every pool of requests.
     pub(crate) budget: usize,
+    /// Connections to the server for batch work, beside the budget.
+    pub(crate) batch_connections: usize,
     /// How long a call waits for a connection.
     pub(crate) wait: Duration,
     /// How long an unused connection stays open.
@@ -47,88 +50,75 @@ pub(crate) struct ServerLimits {
     pub(crate) connection_lifetime: Duration,
 }
 
-/// One named PostgreSQL server and its pools.
+/// One named PostgreSQL server and its pools: those of requests, and
+/// those of batch work, each kind within its own budget.
 pub(crate) struct Server {
     pub(crate) name: String,
     options: ConnectOptions,
     limits: ServerLimits,
-    budget: Arc<Budget>,
-    main: Pool,
-    databases: Mutex<HashMap<Identifier, (Pool, Instant)>>,
+    requests: Arc<Pools>,
+    batch: Arc<Pools>,
 }
 
 impl Server {
     pub(crate) fn new(name: String, options: ConnectOptions, limits: ServerLimits) -> Arc<Self> {
-        let budget = Arc::new(Budget::new(limits.budget, limits.wait));
-        let server = Arc::new(Server {
-            main: build_pool(&budget, options.clone(), limits.main_pool_size, &limits),
+        let requests = PoolSizes {
+            main: limits.main_pool_size,
+            database: limits.database_pool_size,
+            budget: limits.budget,
+        };
+        let batch = PoolSizes {
+            main: limits.batch_connections,
+            database: limits.batch_connections,
+            budget: limits.batch_connections,
+        };
+        Arc::new(Server {
+            requests: Pools::new(options.clone(), requests, limits),
+            batch: Pools::new(options.clone(), batch, limits),
             name,
             options,
             limits,
-            budget: budget.clone(),
-            databases: Mutex::new(HashMap::new()),
-        });
-        let weak = Arc::downgrade(&server);
-        budget.reclaim_with(move || {
-            if let Some(server) = weak.upgrade() {
-                server.close_idle(Duration::ZERO);
-            }
-        });
-        server
+        })
     }
 
-    /// Borrows a connection to the server's own database.
+    /// The pools of `work`.
+    fn pools(&self, work: Work) -> &Pools {
+        match work {
+            Work::Request => &self.requests,
+            Work::Batch => &self.batch,
+        }
+    }
+
+    /// Borrows a connection to the server's own database, for a request.
     pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        Lease::acquire(&self.main, self.limits.wait).await
+        Lease::acquire(&self.requests.pool_for(&Placement::Pool), self.limits.wait).await
     }
 
-    /// Borrows a connection to tenant database `database`, opening its pool
-    /// on first use.
-    pub(crate) async fn lease_database(
-        self: &Arc<Self>,
-        database: &Identifier,
+    /// Borrows a connection for `work` where `placement`'s rows are: the
+    /// server's own database, or a tenant database (its pool opened on
+    /// first use).
+    pub(crate) async fn lease_for(
+        &self,
+        placement: &Placement,
+        work: Work,
     ) -> Result<Lease, Error> {
-        let pool = {
-            let mut databases = self.databases.lock().expect("database pools lock");
-            match databases.get_mut(database) {
-                Some((pool, used)) => {
-                    *used = Instant::now();
-                    pool.clone()
-                }
-                None => {
-                    let pool = build_pool(
-                        &self.budget,
-                        self.options.clone().dbname(database.as_str()),
-                        self.limits.database_pool_size,
-                        &self.limits,
-                    );
-                    databases.insert(database.clone(), (pool.clone(), Instant::now()));
-                    pool
-                }
-            }
-        };
-        Lease::acquire(&pool, self.limits.wait).await
+        Lease::acquire(&self.pools(work).pool_for(placement), self.limits.wait).await
     }
 
     /// A permit for a connection opened outside the pools (the registry
-    /// listener), so that it counts against the budget too.
+    /// listener), so that it counts against the requests' budget too.
     pub(crate) async fn permit_outside_pools(&self) -> Option<OwnedSemaphorePermit> {
-        self.budget.permit().await.ok()
+        self.requests.permit_outside_pools().await
     }
 
     /// Closes connections unused for at least `idle`, in every pool, and drops
     /// the pools of tenant databases that no longer hold a connection.
     pub(crate) fn close_idle(&self, idle: Duration) {
-        let stale = |_: &BudgetedClient, metrics: Metrics| metrics.last_used() < idle;
-        self.main.retain(stale);
-        let mut databases = self.databases.lock().expect("database pools lock");
-        databases.retain(|_, (pool, used)| {
-            pool.retain(stale);
-            pool.status().size > 0 || used.elapsed() < idle
-        });
+        self.requests.close_idle(idle);
+        self.batch.close_idle(idle);
     }
 
-    /// The size of the pool that serves `placement`'s statements.
+    /// The size of the pool that serves `placement`'s requests.
     pub(crate) fn pool_size(&self, placement: &Placement) -> usize {
         match placement {
             Placement::Database(_) => self.limits.database_pool_size,
@@ -136,9 +126,10 @@ impl Server {
         }
     }
 
-    /// Connections open to this server now, across every pool.
+    /// Connections open to this server now, across every pool of requests
+    /// and of batch work.
     pub(crate) fn open_connections(&self) -> usize {
-        self.budget.open()
+        self.requests.open() + self.batch.open()
     }
 
     /// How the server is reached.
@@ -150,27 +141,4 @@ impl Server {
     pub(crate) fn idle_timeout(&self) -> Duration {
         self.limits.idle_timeout
     }
-}
-
-fn build_pool(
-    budget: &Arc<Budget>,
-    options: ConnectOptions,
-    size: usize,
-    limits: &ServerLimits,
-) -> Pool {
-    let manager = BudgetedManager {
-        options: Arc::new(options),
-        budget: budget.clone(),
-        statement_cache: limits.statement_cache,
-        allow_privileged_role: limits.allow_privileged_role,
-        lifetime: limits.connection_lifetime,
-    };
-    Pool::builder(manager)
-        .max_size(size.max(1))
-        .wait_timeout(Some(limits.wait))
-        // Opening may first wait for a permit of the budget.
-        .create_timeout(Some(limits.wait + CONNECT_TIMEOUT))
-        .runtime(deadpool::Runtime::Tokio1)
-        .build()
-        .expect("a pool with a runtime always builds")
 }

@@ -31,12 +31,16 @@ pub fn record(row: &Row) -> Result<TenantRecord, Error> {
         other => return Err(corrupt(format!("placement {other:?}"))),
     };
     let status: &str = row.get("status");
+    let limits: serde_json::Value = row.get("limits");
+    let limits =
+        serde_json::from_value(limits).map_err(|error| corrupt(format!("limits: {error}")))?;
     Ok(TenantRecord {
         id: row.get("id"),
         slug: row.get("slug"),
         placement,
         server: row.get("server"),
         plan: row.get("plan"),
+        limits,
         status: status.parse().map_err(corrupt)?,
         created_at: row.get("created_at"),
         updated_at: row.get("updated_at"),

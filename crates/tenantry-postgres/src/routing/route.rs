@@ -1,6 +1,7 @@
 //! Where one tenant's statements go: its server, its placement, and the
 //! `BEGIN` that sets its context.
 
+use std::ops::Deref;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -10,6 +11,8 @@ use crate::Error;
 use crate::context::start::Begin;
 use crate::limits::gate::Gate;
 use crate::limits::gates::Gates;
+use crate::limits::overrides::LimitOverrides;
+use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;
 use crate::pool::Server;
@@ -20,8 +23,10 @@ pub(crate) struct Route {
     pub(crate) tenant: TenantId,
     pub(crate) placement: Placement,
     pub(crate) server: Arc<Server>,
-    /// `BEGIN; SET LOCAL …` for this tenant, rendered once.
+    /// `BEGIN; SET LOCAL …` for this tenant's requests, rendered once.
     pub(crate) begin: Begin,
+    /// The same for its batch work, with the batch timeout.
+    batch_begin: Begin,
     /// What its spans and metrics carry.
     pub(crate) telemetry: TenantTelemetry,
     /// The tenant's limits, checked before a connection is taken.
@@ -32,8 +37,8 @@ pub(crate) struct Route {
 
 impl Route {
     /// The route of `tenant` (known as `identity`) to `placement` on
-    /// `server`, observed by `telemetry`, of tier `tier` (limits from
-    /// `gates`).
+    /// `server`, observed by `telemetry`, of tier `tier` with `overrides` of
+    /// its own (limits from `gates`).
     pub(crate) fn new(
         tenant: TenantId,
         identity: TenantIdentity,
@@ -41,11 +46,12 @@ impl Route {
         server: Arc<Server>,
         citus: bool,
         telemetry: &Arc<Telemetry>,
-        (gates, tier): (&Gates, &str),
+        (gates, tier, overrides): (&Gates, &str, &LimitOverrides),
     ) -> Self {
-        let gate = gates.gate(tenant, tier, server.pool_size(&placement));
-        let timeout = gate.limits().statement_timeout;
-        let begin = Begin::new(tenant, citus, placement.schema(), timeout);
+        let gate = gates.gate(tenant, (tier, overrides), server.pool_size(&placement));
+        let limits = gate.limits();
+        let begin = Begin::new(tenant, citus, placement.schema(), limits.statement_timeout);
+        let batch_begin = Begin::new(tenant, citus, placement.schema(), limits.batch_timeout);
         let telemetry = TenantTelemetry::new(
             telemetry,
             tenant,
@@ -59,6 +65,7 @@ impl Route {
             placement,
             server,
             begin,
+            batch_begin,
             telemetry,
             gate,
             revoked: AtomicBool::new(false),
@@ -88,18 +95,33 @@ impl Route {
         self.placement.schema().cloned()
     }
 
-    /// Borrows a connection where the tenant's rows are, once its limits
-    /// let the statement through. The wait for the connection is observed
-    /// as the tenant's.
-    pub(crate) async fn lease(&self) -> Result<Lease, Error> {
-        let admission = self.gate.admit().await?;
-        let lease = async {
-            match &self.placement {
-                Placement::Database(database) => self.server.lease_database(database).await,
-                Placement::Pool | Placement::Schema(_) => self.server.lease().await,
-            }
-        };
+    /// How the transactions of `work` start.
+    pub(crate) fn begin(&self, work: Work) -> &Begin {
+        match work {
+            Work::Request => &self.begin,
+            Work::Batch => &self.batch_begin,
+        }
+    }
+
+    /// Borrows a connection for `work` where the tenant's rows are, once
+    /// its limits let the statement through. The wait for the connection is
+    /// observed as the tenant's.
+    pub(crate) async fn lease(&self, work: Work) -> Result<Lease, Error> {
+        let admission = self.gate.admit(work).await?;
+        let lease = || self.server.lease_for(&self.placement, work);
         let lease = self.telemetry.pool_wait(lease, Lease::pool_status).await?;
         Ok(lease.admitted(admission))
+    }
+}
+
+/// A route's telemetry, owned: what observes a row stream that outlives the
+/// call that opened it.
+pub(crate) struct RouteTelemetry(pub(crate) Arc<Route>);
+
+impl Deref for RouteTelemetry {
+    type Target = TenantTelemetry;
+
+    fn deref(&self) -> &TenantTelemetry {
+        &self.0.telemetry
     }
 }

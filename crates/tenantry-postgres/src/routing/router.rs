@@ -82,7 +82,7 @@ impl Router {
         .inspect_err(|error| crate::telemetry::failed(&span, error))?;
         let server = server_lookup::server(servers, config, &record.server).await?;
         let identity = TenantIdentity::of(&record);
-        let tier = (gates, record.plan.as_str());
+        let tier = (gates, record.plan.as_str(), &record.limits);
         let route = Arc::new(Route::new(
             id,
             identity,

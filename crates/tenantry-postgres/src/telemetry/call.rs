@@ -3,8 +3,10 @@
 
 use std::fmt;
 use std::future::Future;
-use std::time::{Duration, Instant};
+use std::ops::Deref;
+use std::time::Instant;
 
+use futures_util::FutureExt;
 use tenantry_query::{Operation, Statement, TenantId};
 use tracing::field::Empty;
 use tracing::{Instrument, Span};
@@ -25,6 +27,21 @@ pub(crate) enum What<'a> {
     Raw(&'a str),
 }
 
+impl<'a> What<'a> {
+    /// `db.operation.name` (`RAW` for hand-written SQL), `db.collection.name`
+    /// (none for hand-written SQL) and the SQL text.
+    pub(super) fn parts(self) -> (&'static str, Option<&'static str>, &'a str) {
+        match self {
+            What::Built(statement) => (
+                command(statement.operation()),
+                Some(statement.table()),
+                statement.sql(),
+            ),
+            What::Raw(sql) => ("RAW", None, sql),
+        }
+    }
+}
+
 /// `db.operation.name` of a built statement: the SQL command.
 fn command(operation: Operation) -> &'static str {
     match operation {
@@ -37,7 +54,7 @@ fn command(operation: Operation) -> &'static str {
 
 /// `db.query.summary`: the command and the table, formatted only when a
 /// subscriber records it.
-struct Summary(&'static str, &'static str);
+pub(super) struct Summary(pub(super) &'static str, pub(super) &'static str);
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -45,52 +62,23 @@ impl fmt::Display for Summary {
     }
 }
 
-/// A call of one tenant being observed.
+/// A call of one tenant being observed. `T` reaches the tenant's telemetry:
+/// a borrow for a call that ends within its handle's method, an owner for
+/// a row stream that outlives it.
 #[derive(Debug)]
-pub(crate) struct Call<'a> {
-    tenant: &'a TenantTelemetry,
+pub(crate) struct Call<T> {
+    tenant: T,
     span: Span,
     /// The metrics' operation label.
     operation: &'static str,
+    started: Instant,
 }
 
 impl TenantTelemetry {
     /// Starts observing a statement: its span is a child of the current
     /// one (a transaction's, when it runs in one).
-    pub(crate) fn statement(&self, what: What<'_>) -> Call<'_> {
-        let (operation, collection, sql) = match what {
-            What::Built(statement) => (
-                command(statement.operation()),
-                Some(statement.table()),
-                statement.sql(),
-            ),
-            What::Raw(sql) => ("RAW", None, sql),
-        };
-        let span = tracing::debug_span!(
-            "tenantry.statement",
-            db.system.name = DB_SYSTEM,
-            db.namespace = &*self.namespace,
-            db.operation.name = collection.map(|_| operation),
-            db.collection.name = collection,
-            db.query.summary = collection.map(|table| display(Summary(operation, table))),
-            db.query.text = Empty,
-            db.response.returned_rows = Empty,
-            db.response.status_code = Empty,
-            error.type = Empty,
-            server.address = &*self.address,
-            server.port = self.port,
-            tenant.id = %self.id,
-            tenant.tier = &*self.tier,
-            tenantry.placement = self.placement,
-        );
-        if self.telemetry.config.query_text {
-            span.record("db.query.text", sql);
-        }
-        Call {
-            tenant: self,
-            span,
-            operation,
-        }
+    pub(crate) fn statement(&self, what: What<'_>) -> Call<&Self> {
+        Call::start(self, what)
     }
 
     /// The span of a transaction: its statements' spans are its children,
@@ -107,12 +95,16 @@ impl TenantTelemetry {
     }
 
     /// Borrows a connection with `lease`, in a span of the wait, which the
-    /// pool-wait metric records too.
-    pub(crate) async fn pool_wait<L>(
+    /// pool-wait metric records too. The future `lease` makes is made here,
+    /// straight into the one that runs it (see [`Call::observe`]).
+    pub(crate) fn pool_wait<L, Fut>(
         &self,
-        lease: impl Future<Output = Result<L, Error>>,
+        lease: impl FnOnce() -> Fut,
         status: impl FnOnce(&L) -> (usize, usize),
-    ) -> Result<L, Error> {
+    ) -> impl Future<Output = Result<L, Error>>
+    where
+        Fut: Future<Output = Result<L, Error>>,
+    {
         let span = tracing::debug_span!(
             "tenantry.pool_wait",
             db.system.name = DB_SYSTEM,
@@ -123,17 +115,18 @@ impl TenantTelemetry {
             tenantry.placement = self.placement,
         );
         let started = Instant::now();
-        let leased = lease.instrument(span.clone()).await;
-        match &leased {
-            Ok(lease) => {
-                let name = self.label();
-                instruments::pool_wait(self, name, started.elapsed(), status(lease));
+        lease().instrument(span.clone()).map(move |leased| {
+            match &leased {
+                Ok(lease) => {
+                    let name = self.label();
+                    instruments::pool_wait(self, name, started.elapsed(), status(lease));
+                }
+                Err(error) => {
+                    span.record("error.type", error_type(error));
+                }
             }
-            Err(error) => {
-                span.record("error.type", error_type(error));
-            }
-        }
-        leased
+            leased
+        })
     }
 
     /// The tenant's bounded metric label.
@@ -147,50 +140,96 @@ pub(crate) fn failed(span: &Span, error: &Error) {
     span.record("error.type", error_type(error));
 }
 
-impl Call<'_> {
-    /// Runs `work` in the call's span, then records how it ended: the rows
-    /// `rows` counts, or the error.
-    pub(crate) async fn observe<T>(
-        self,
-        work: impl Future<Output = Result<T, Error>>,
-        rows: impl FnOnce(&T) -> u64,
-    ) -> Result<T, Error> {
-        let started = Instant::now();
-        let result = work.instrument(self.span.clone()).await;
-        self.ended(&result, started.elapsed(), rows);
-        result
+/// Records how a statement ended on its span: the rows it returned or
+/// affected, or its error's type and SQLSTATE.
+pub(super) fn record_end(span: &Span, rows: u64, error: Option<&Error>) {
+    if span.is_disabled() {
+        return;
+    }
+    match error {
+        None => {
+            span.record("db.response.returned_rows", rows);
+        }
+        Some(error) => {
+            span.record("error.type", error_type(error));
+            span.record("db.response.status_code", status_code(error));
+        }
+    }
+}
+
+impl<T: Deref<Target = TenantTelemetry>> Call<T> {
+    /// Starts observing `what`, a statement of the tenant `tenant` reaches.
+    pub(crate) fn start(tenant: T, what: What<'_>) -> Self {
+        let (operation, collection, sql) = what.parts();
+        let span = tracing::debug_span!(
+            "tenantry.statement",
+            db.system.name = DB_SYSTEM,
+            db.namespace = &*tenant.namespace,
+            db.operation.name = collection.map(|_| operation),
+            db.collection.name = collection,
+            db.query.summary = collection.map(|table| display(Summary(operation, table))),
+            db.query.text = Empty,
+            db.response.returned_rows = Empty,
+            db.response.status_code = Empty,
+            error.type = Empty,
+            server.address = &*tenant.address,
+            server.port = tenant.port,
+            tenant.id = %tenant.id,
+            tenant.tier = &*tenant.tier,
+            tenantry.placement = tenant.placement,
+        );
+        if tenant.telemetry.config.query_text {
+            span.record("db.query.text", sql);
+        }
+        Call {
+            tenant,
+            span,
+            operation,
+            started: Instant::now(),
+        }
     }
 
-    fn ended<T>(&self, result: &Result<T, Error>, elapsed: Duration, rows: impl FnOnce(&T) -> u64) {
-        let outcome = Outcome::of(result);
-        let (rows, error) = match result {
-            Ok(value) => (rows(value), None),
-            Err(error) => (0, Some(error)),
-        };
-        let error_type = error.map(error_type);
-        if !self.span.is_disabled() {
-            match error {
-                None => {
-                    self.span.record("db.response.returned_rows", rows);
-                }
-                Some(error) => {
-                    self.span.record("error.type", error_type);
-                    self.span
-                        .record("db.response.status_code", status_code(error));
-                }
+    /// The call's span.
+    pub(crate) fn span(&self) -> &Span {
+        &self.span
+    }
+
+    /// Runs the future `work` makes in the call's span, then records how it
+    /// ended: the rows `rows` counts, or the error. The future is made here,
+    /// straight into the one that runs it: a statement's future is large,
+    /// and each move copies it.
+    pub(crate) fn observe<R, Fut>(
+        self,
+        work: impl FnOnce() -> Fut,
+        rows: impl FnOnce(&R) -> u64,
+    ) -> impl Future<Output = Result<R, Error>>
+    where
+        Fut: Future<Output = Result<R, Error>>,
+    {
+        work().instrument(self.span.clone()).map(move |result| {
+            match &result {
+                Ok(value) => self.ended(rows(value), None),
+                Err(error) => self.ended(0, Some(error)),
             }
-        }
-        let telemetry = &self.tenant.telemetry;
-        telemetry.usage.record(self.tenant, elapsed, rows, outcome);
-        let name = self.tenant.label();
-        instruments::operation(
-            self.tenant,
-            name,
-            self.operation,
-            elapsed,
-            error_type,
-            outcome,
-        );
+            result
+        })
+    }
+
+    /// Records how the call ended, `rows` returned or affected, or `error`:
+    /// on its span (which then closes), in the usage window and in the
+    /// metrics.
+    pub(crate) fn ended(self, rows: u64, error: Option<&Error>) {
+        let elapsed = self.started.elapsed();
+        record_end(&self.span, rows, error);
+        let outcome = Outcome::of(error);
+        let tenant = &*self.tenant;
+        tenant
+            .telemetry
+            .usage
+            .record(tenant, elapsed, rows, outcome);
+        let name = tenant.label();
+        let error_type = error.map(error_type);
+        instruments::operation(tenant, name, self.operation, elapsed, error_type, outcome);
     }
 }
 

@@ -24,6 +24,7 @@ pub(crate) fn error_type(error: &Error) -> &'static str {
         Error::PoolTimeout { .. } => "pool_timeout",
         Error::RateLimited { .. } => "rate_limited",
         Error::TooManyStatements { .. } => "too_many_statements",
+        Error::BatchNotAllowed { .. } => "batch_not_allowed",
         Error::Connect { .. } => "connect",
         Error::PoolClosed => "pool_closed",
         Error::RoutingNotChosen => "routing_not_chosen",
@@ -65,15 +66,18 @@ pub(crate) enum Outcome {
 }
 
 impl Outcome {
-    /// How a call that returned `result` ended.
-    pub(crate) fn of<T>(result: &Result<T, Error>) -> Self {
-        match result {
-            Ok(_) => Outcome::Done,
-            Err(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
-            Err(
-                Error::PoolClosed | Error::RateLimited { .. } | Error::TooManyStatements { .. },
+    /// How a call that ended with `error` (or without one) ended.
+    pub(crate) fn of(error: Option<&Error>) -> Self {
+        match error {
+            None => Outcome::Done,
+            Some(Error::StatementTimeout { .. } | Error::PoolTimeout { .. }) => Outcome::TimedOut,
+            Some(
+                Error::PoolClosed
+                | Error::RateLimited { .. }
+                | Error::TooManyStatements { .. }
+                | Error::BatchNotAllowed { .. },
             ) => Outcome::Rejected,
-            Err(_) => Outcome::Failed,
+            Some(_) => Outcome::Failed,
         }
     }
 }

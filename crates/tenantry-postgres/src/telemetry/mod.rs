@@ -1,5 +1,6 @@
 //! What tenantry reports about its work, tenant by tenant: a `tracing` span
-//! per statement, transaction, registry lookup and pool wait, with
+//! per statement (global ones too), transaction, registry lookup and pool
+//! wait, with
 //! OpenTelemetry's database attributes; metrics through the `metrics`
 //! facade; and the per-tenant usage over a sliding window that
 //! [`Tenantry::usage`](crate::Tenantry::usage) returns.
@@ -13,8 +14,10 @@ mod attributes;
 mod call;
 mod config;
 mod error_kind;
+mod global;
 mod instruments;
 mod labels;
+mod stream;
 mod tenant;
 mod usage;
 
@@ -22,7 +25,8 @@ pub use attributes::{DB_SYSTEM, metric};
 pub use config::TelemetryConfig;
 pub use usage::TenantUsage;
 
-pub(crate) use call::{What, failed, registry_lookup};
+pub(crate) use call::{Call, What, failed, registry_lookup};
+pub(crate) use global::GlobalTelemetry;
 pub(crate) use tenant::{TenantIdentity, TenantTelemetry};
 
 use labels::BusiestTenants;

@@ -65,17 +65,11 @@ impl TenantTelemetry {
         server: &str,
         options: &ConnectOptions,
     ) -> Self {
-        let driver = options.driver();
-        let database = driver.get_dbname().unwrap_or_default();
+        let (database, address, port) = endpoint(options);
         let (namespace, pool) = match placement {
             Placement::Pool => (database.to_owned(), server.to_owned()),
             Placement::Schema(schema) => (format!("{database}|{schema}"), server.to_owned()),
             Placement::Database(own) => (own.as_str().to_owned(), format!("{server}/{own}")),
-        };
-        let address = match driver.get_hosts().first() {
-            Some(Host::Tcp(host)) => host.clone(),
-            Some(Host::Unix(path)) => path.display().to_string(),
-            None => String::new(),
         };
         Self {
             telemetry: telemetry.clone(),
@@ -84,9 +78,26 @@ impl TenantTelemetry {
             tier: identity.tier,
             placement: placement.kind(),
             namespace: namespace.into(),
-            address: address.into(),
-            port: driver.get_ports().first().copied().unwrap_or(5432),
+            address,
+            port,
             pool: pool.into(),
         }
     }
+}
+
+/// Where `options` connect: the database (`db.namespace` of its own
+/// tables), and the first host and port (`server.address`, `server.port`).
+pub(super) fn endpoint(options: &ConnectOptions) -> (&str, Box<str>, u16) {
+    let driver = options.driver();
+    let address = match driver.get_hosts().first() {
+        Some(Host::Tcp(host)) => host.clone(),
+        Some(Host::Unix(path)) => path.display().to_string(),
+        None => String::new(),
+    };
+    let port = driver.get_ports().first().copied().unwrap_or(5432);
+    (
+        driver.get_dbname().unwrap_or_default(),
+        address.into(),
+        port,
+    )
 }

@@ -36,6 +36,7 @@ async fn marked_database() -> (Throwaway, Client, std::sync::Arc<Server>) {
         main_pool_size: 1,
         database_pool_size: 1,
         budget: 1,
+        batch_connections: 1,
         wait: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
         statement_cache: NonZeroUsize::new(16),

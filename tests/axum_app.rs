@@ -569,7 +569,8 @@ async fn each_rejection_has_its_status_and_problem_body() {
         "{limited:?}"
     );
 
-    // A move in progress: 503, to be retried.
+    // A move in progress: reads go on where the tenant is; a write is
+    // refused by its placement's fence with 503, to be retried.
     let (admin, connection) =
         tokio_postgres::connect(&api.running.database_url, tokio_postgres::NoTls)
             .await
@@ -585,16 +586,27 @@ async fn each_rejection_has_its_status_and_problem_body() {
                 )
                 .await
                 .unwrap();
+            admin
+                .execute(
+                    "UPDATE tenantry.residents SET status = $2 WHERE tenant_id = $1",
+                    &[&id.as_uuid(), &status],
+                )
+                .await
+                .unwrap();
         }
     };
     let acme = As::bearer(&api.token("acme"));
     set_status(api.id("acme"), "moving").await;
-    let moving = eventually(
-        Duration::from_secs(5),
-        || api.get("/projects", &acme),
-        |answer| answer.status != StatusCode::OK,
-    )
-    .await;
+    let read = api.get("/projects", &acme).await;
+    assert_eq!(read.status, StatusCode::OK, "{read:?}");
+    let moving = api
+        .call(
+            Method::POST,
+            "/projects",
+            &acme,
+            Some(json!({ "name": "during the move" })),
+        )
+        .await;
     assert_problem(&moving, StatusCode::SERVICE_UNAVAILABLE, "Tenant moving");
     assert!(
         moving.retry_after.is_some_and(|seconds| seconds >= 1),

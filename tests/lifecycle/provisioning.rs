@@ -238,6 +238,14 @@ async fn abandoning_a_provisioning_removes_what_it_made_and_nothing_else() {
         // The slug is free again, for a new tenant.
         let fresh = world.provision(name, kind, server).await;
         assert_ne!(fresh.id, record.id);
+        // Made again from the start, not taken for migrated already.
+        let db = world.connect().await;
+        let tenant = db.tenant(fresh.id).await.unwrap();
+        let count = tenant.select::<Customer>().count().await;
+        assert!(
+            matches!(count, Ok(0)),
+            "{name}: the new tenant's tables: {count:?}"
+        );
     }
     let db = world.connect().await;
     for neighbour in &neighbours {

@@ -2,10 +2,12 @@
 //! the shared pool (a seed may have written some), its residency and its
 //! registry row go; nothing else does.
 
+use tenantry_postgres::contract::POOL_SCHEMA;
 use tenantry_postgres::{MAIN_SERVER, Placement, TenantRecord, TenantStatus};
-use tenantry_query::TenantId;
+use tenantry_query::{Identifier, TenantId};
 use tokio_postgres::Client;
 
+use crate::migrate::{Target, forget_applied};
 use crate::operator::Operator;
 use crate::registry::{self, TenantRef, find_tenant};
 use crate::{Error, purge};
@@ -50,7 +52,7 @@ impl Operator {
     /// `server`, its server's own database (nothing for a pool tenant),
     /// with, before a schema, the rows elsewhere that refer to its tables
     /// (see [`purge::drop_own_schema`]), each batch's count passed to
-    /// `deleted`.
+    /// `deleted`, and after it what the schema had applied.
     pub(crate) async fn drop_placement(
         &self,
         server: &Client,
@@ -61,7 +63,13 @@ impl Operator {
             Placement::Pool => Ok(()),
             Placement::Schema(schema) => {
                 let batch = self.erase_batch_rows();
-                purge::drop_own_schema(server, schema, record.id, batch, deleted).await
+                purge::drop_own_schema(server, schema, record.id, batch, deleted).await?;
+                // A schema made again under this name is migrated from the start.
+                let public = Identifier::new(POOL_SCHEMA)?;
+                match Target::of_tenant(record, &public) {
+                    Some(target) => forget_applied(server, &target).await,
+                    None => Ok(()),
+                }
             }
             Placement::Database(database) => Ok(server
                 .batch_execute(&format!(

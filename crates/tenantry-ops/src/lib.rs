@@ -20,6 +20,7 @@ mod citus;
 mod error;
 mod lifecycle;
 mod operator;
+mod placement_kind;
 mod provision_step;
 mod purge;
 mod reason;

@@ -31,6 +31,7 @@ use crate::migrate::{
     create_schema, grant, record_state,
 };
 use crate::operator::Operator;
+pub use crate::placement_kind::PlacementKind;
 use crate::provision_step::ProvisionStep;
 use crate::registry::{self, TenantRef};
 use crate::residency;
@@ -40,17 +41,6 @@ use tenantry_postgres::Error as RuntimeError;
 
 /// The longest slug: it names the tenant's schema or database (`tenant_<slug>`).
 const MAX_SLUG: usize = 40;
-
-/// The isolation model asked for a new tenant.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum PlacementKind {
-    /// The shared tables.
-    Pool,
-    /// A schema of its own, `tenant_<slug>`.
-    Schema,
-    /// A database of its own, `tenant_<slug>`.
-    Database,
-}
 
 /// A tenant to create.
 #[derive(Debug, Clone)]

@@ -1,6 +1,6 @@
 //! The steps of a provisioning, reported as each ends, for a progress bar.
 
-use crate::provision::PlacementKind;
+use crate::placement_kind::PlacementKind;
 
 /// A step of [`Operator::provision_with_progress`](crate::Operator::provision_with_progress)
 /// that has ended, in the order they run.

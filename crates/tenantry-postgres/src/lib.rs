@@ -40,7 +40,8 @@ pub use handles::support::{SupportAccess, SupportExecutor};
 pub use handles::tenant::{Tenant, TenantExecutor};
 pub use handles::tenant_ref::TenantRef;
 pub use handles::transaction::{TenantTransaction, TransactionExecutor};
-pub use handles::transaction_closure::{Isolation, TransactionOptions, TransactionWork};
+pub use handles::transaction_closure::TransactionWork;
+pub use handles::transaction_options::{Isolation, TransactionOptions};
 pub use limits::overrides::LimitOverrides;
 pub use limits::tier::Limits;
 pub use options::{

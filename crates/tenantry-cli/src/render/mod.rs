@@ -14,3 +14,9 @@ pub(crate) fn print_json(document: &impl serde::Serialize) {
     let text = serde_json::to_string_pretty(document).expect("serializable to JSON");
     println!("{text}");
 }
+
+/// A moment as RFC 3339, as every document and table prints it.
+pub(crate) fn timestamp(at: time::OffsetDateTime) -> String {
+    use time::format_description::well_known::Rfc3339;
+    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
+}

@@ -4,7 +4,7 @@
 use serde::Serialize;
 use tenantry_ops::{Place, RelocationRecord, RelocationReport};
 
-use super::tenants::timestamp;
+use super::timestamp;
 
 /// A place in the JSON output.
 #[derive(Debug, Serialize)]

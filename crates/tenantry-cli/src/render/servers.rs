@@ -4,7 +4,7 @@ use serde::Serialize;
 use tenantry_ops::RegisteredServer;
 
 use super::table::Table;
-use super::tenants::timestamp;
+use super::timestamp;
 
 /// One server in the JSON output.
 #[derive(Debug, Serialize)]

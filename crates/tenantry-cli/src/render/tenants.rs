@@ -2,11 +2,10 @@
 
 use serde::Serialize;
 use tenantry_postgres::{LimitOverrides, MigrationFailure, Placement, StatusChange, TenantRecord};
-use time::OffsetDateTime;
-use time::format_description::well_known::Rfc3339;
 
 use super::relocation::RelocationLine;
 use super::table::Table;
+use super::timestamp;
 use tenantry_ops::RelocationRecord;
 
 /// One tenant in the JSON output.
@@ -92,10 +91,6 @@ impl<'a> FailureLine<'a> {
             at: timestamp(failure.at),
         }
     }
-}
-
-pub(super) fn timestamp(at: OffsetDateTime) -> String {
-    at.format(&Rfc3339).unwrap_or_else(|_| at.to_string())
 }
 
 impl<'a> TenantLine<'a> {

@@ -14,3 +14,4 @@ pub(crate) mod tenant;
 pub(crate) mod tenant_ref;
 pub(crate) mod transaction;
 pub(crate) mod transaction_closure;
+pub(crate) mod transaction_options;

@@ -13,7 +13,7 @@ use crate::handles::row::PgRow;
 use crate::handles::shared::Shared;
 use crate::handles::tenant::TenantExecutor;
 use crate::handles::transaction::TenantTransaction;
-use crate::handles::transaction_closure::TransactionOptions;
+use crate::handles::transaction_options::TransactionOptions;
 use crate::limits::work::Work;
 use crate::routing::route::Route;
 

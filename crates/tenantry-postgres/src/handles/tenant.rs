@@ -18,7 +18,7 @@ use crate::handles::retry::retried_if_unsent;
 use crate::handles::row::{PgRow, wrap};
 use crate::handles::shared::Shared;
 use crate::handles::transaction::TenantTransaction;
-use crate::handles::transaction_closure::TransactionOptions;
+use crate::handles::transaction_options::TransactionOptions;
 use crate::limits::work::Work;
 use crate::placement::Placement;
 use crate::pool::Lease;

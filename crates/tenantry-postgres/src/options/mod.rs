@@ -18,7 +18,7 @@ pub use credentials::{Credentials, EnvironmentCredentials, ServerCredentials};
 pub use session_attrs::TargetSessionAttrs;
 pub use ssl_mode::SslMode;
 pub use tls::RootCerts;
-pub(crate) use tls::{TlsOptions, TlsVersion};
+pub(crate) use tls::{Connector, TlsOptions, TlsVersion};
 
 pub(crate) use credentials::CredentialsProvider;
 pub(crate) use env::apply_environment;
@@ -171,19 +171,6 @@ impl ConnectOptions {
     /// is not among them: it is negotiated beneath the driver.
     pub fn driver(&self) -> &tokio_postgres::Config {
         &self.driver
-    }
-
-    /// Opens one connection, as the settings say, and runs it in a task of
-    /// its own: a plain client, for tools and the operator. The application
-    /// uses pools ([`crate::Tenantry::connect`]).
-    pub async fn connect(&self) -> Result<tokio_postgres::Client, Error> {
-        let (client, connection) = crate::transport::connect::plain(self).await?;
-        tokio::spawn(async move {
-            if let Err(error) = connection.await {
-                tracing::debug!(%error, "a connection ended");
-            }
-        });
-        Ok(client)
     }
 }
 

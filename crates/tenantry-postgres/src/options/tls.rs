@@ -4,8 +4,9 @@
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 
+use rustls::ClientConfig;
+
 use super::SslMode;
-use crate::transport::tls::Connector;
 
 /// Where the certificates of trusted authorities come from.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -132,6 +133,15 @@ impl TlsOptions {
     pub(crate) fn changed(&mut self) {
         self.connector = Arc::default();
     }
+}
+
+/// A TLS client made from one server's settings, shared by its connections
+/// (the transport makes it when first needed).
+#[derive(Clone)]
+pub(crate) struct Connector {
+    pub(crate) config: Arc<ClientConfig>,
+    /// Whether the host name must match the certificate (`verify-full`).
+    pub(crate) verifies_host: bool,
 }
 
 /// Every TLS setting of libpq's that is read (some only to refuse them).

@@ -7,10 +7,12 @@ mod manager;
 mod pools;
 mod role;
 mod server;
+mod server_limits;
 mod servers;
 mod session_reset;
 mod statement_cache;
 
 pub(crate) use lease::Lease;
-pub(crate) use server::{Server, ServerLimits};
+pub(crate) use server::Server;
+pub(crate) use server_limits::ServerLimits;
 pub(crate) use servers::Servers;

@@ -12,7 +12,7 @@ use tokio::sync::OwnedSemaphorePermit;
 
 use super::budget::Budget;
 use super::manager::{BudgetedClient, BudgetedManager, CONNECT_TIMEOUT, Pool};
-use super::server::ServerLimits;
+use super::server_limits::ServerLimits;
 use crate::options::ConnectOptions;
 use crate::placement::Placement;
 

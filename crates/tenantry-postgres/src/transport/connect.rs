@@ -263,3 +263,18 @@ pub(crate) async fn cancel(
         .await
         .map_err(Error::from)
 }
+
+impl ConnectOptions {
+    /// Opens one connection, as the settings say, and runs it in a task of
+    /// its own: a plain client, for tools and the operator. The application
+    /// uses pools ([`crate::Tenantry::connect`]).
+    pub async fn connect(&self) -> Result<Client, Error> {
+        let (client, connection) = plain(self).await?;
+        tokio::spawn(async move {
+            if let Err(error) = connection.await {
+                tracing::debug!(%error, "a connection ended");
+            }
+        });
+        Ok(client)
+    }
+}

@@ -18,15 +18,7 @@ use tokio_rustls::TlsConnector;
 
 use super::failure::{ConnectFailure, Failed};
 use super::socket::{BoxedSocket, Endpoint};
-use crate::options::{SslMode, TlsOptions};
-
-/// A TLS client made from one server's settings, shared by its connections.
-#[derive(Clone)]
-pub(crate) struct Connector {
-    config: Arc<ClientConfig>,
-    /// Whether the host name must match the certificate (`verify-full`).
-    verifies_host: bool,
-}
+use crate::options::{Connector, SslMode, TlsOptions};
 
 /// The SSLRequest message: its length, then the request code 1234.5679.
 const SSL_REQUEST: [u8; 8] = [0, 0, 0, 8, 0x04, 0xd2, 0x16, 0x2f];

@@ -8,9 +8,6 @@ use tenantry_query::TenantId;
 /// The most characters a slug may have.
 const MAX_SLUG: usize = 63;
 
-/// The length of an id in its hyphenated form, the only one read as an id.
-const HYPHENATED_ID: usize = 36;
-
 /// A tenant as a token, a key, a header, a host or a path names it.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum TenantName {
@@ -38,11 +35,7 @@ impl TenantName {
     /// assert_eq!(TenantName::parse("ACME; drop"), None);
     /// ```
     pub fn parse(text: &str) -> Option<Self> {
-        // Only the hyphenated form: the others (32 digits without hyphens,
-        // say) can be slugs the registry accepts, and would name the tenant
-        // whose id they spell instead of the one that chose them.
-        let id = (text.len() == HYPHENATED_ID).then(|| text.parse::<TenantId>().ok());
-        if let Some(id) = id.flatten() {
+        if let Some(id) = TenantId::in_name(text) {
             return Some(TenantName::Id(id));
         }
         let slug_like = !text.is_empty()
@@ -85,7 +78,7 @@ mod tests {
             TenantName::parse(&simple),
             Some(TenantName::Slug(simple.clone()))
         );
-        let long_slug = "a".repeat(HYPHENATED_ID);
+        let long_slug = "a".repeat(ID.len());
         assert_eq!(
             TenantName::parse(&long_slug),
             Some(TenantName::Slug(long_slug.clone()))

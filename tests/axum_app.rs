@@ -495,6 +495,18 @@ async fn spoofing_attempts_are_refused_and_read_nothing_of_the_other_tenant() {
             "{attempt} read globex's rows: {answer:?}"
         );
     }
+    // A signed token for a slug that spells globex's id without hyphens (a
+    // slug the registry accepts, which a tenant could have chosen) names
+    // that slug, which the API does not know, and never globex.
+    let spelled = api.id("globex").as_uuid().simple().to_string();
+    let answer = api
+        .get("/projects", &As::bearer(&api.token(&spelled)))
+        .await;
+    assert_problem(&answer, StatusCode::NOT_FOUND, "Unknown tenant");
+    assert!(
+        !answer.text.contains("Globex secret plan"),
+        "a slug spelling globex's id read its rows: {answer:?}"
+    );
     // Each mismatch was logged as a warning, naming no tenant.
     let warnings: Vec<_> = capture::events()
         .into_iter()

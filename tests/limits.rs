@@ -4,7 +4,8 @@
 //! statements is refused (or waits its turn) before it takes a connection,
 //! while other tenants go on; a greedy tenant holds no more than its share
 //! of the pool, so others do not wait behind it; and a tier, or a tenant's
-//! own limits, changed in the registry apply to running processes.
+//! own limits, changed in the registry apply to running processes, while
+//! the application role can change neither them nor servers or moves.
 
 mod support;
 
@@ -311,4 +312,48 @@ async fn limits_set_in_the_registry_apply_without_a_restart() {
             .await;
         assert!(refused.is_err(), "{bad}");
     }
+}
+
+/// The application role, which every tenant's hand-written SQL runs as,
+/// changes nothing the registry decides with: no tenant's limits, tier,
+/// status or place, no server's address, no move; nor can it read them
+/// beyond one tenant's row by id.
+#[tokio::test]
+async fn the_application_role_changes_no_limits_servers_or_moves() {
+    let world = World::create().await;
+    let id = tenant_of_tier(&world, "victim", "free").await;
+    let app = world.main.app_client().await;
+    for sql in [
+        r#"UPDATE tenantry_control.tenants SET limits = '{"batch": true}'"#,
+        "UPDATE tenantry_control.tenants SET plan = 'enterprise'",
+        "UPDATE tenantry_control.tenants SET status = 'active', server = 'second'",
+        "INSERT INTO tenantry_control.servers (name, url, added_by)
+         VALUES ('rogue', 'postgres://127.0.0.1:1/x', 'app')",
+        "UPDATE tenantry_control.servers SET url = 'postgres://127.0.0.1:1/x'",
+        "DELETE FROM tenantry_control.servers",
+        "UPDATE tenantry_control.relocations SET step = 'finished'",
+        "INSERT INTO tenantry_control.relocations (tenant_id, from_placement, from_server,
+         to_placement, to_server, step, drop_source)
+         VALUES (gen_random_uuid(), 'pool', 'main', 'pool', 'second', 'planned', true)",
+        "SELECT limits FROM tenantry_control.tenants",
+        "SELECT * FROM tenantry_control.relocations",
+    ] {
+        let refused = app.execute(sql, &[]).await.expect_err(sql);
+        assert_eq!(
+            refused.code(),
+            Some(&tokio_postgres::error::SqlState::INSUFFICIENT_PRIVILEGE),
+            "{sql}: {refused}"
+        );
+    }
+    let admin = world.admin(MAIN_SERVER, None).await;
+    let row = admin
+        .query_one(
+            "SELECT plan, limits::text, server FROM tenantry_control.tenants WHERE id = $1",
+            &[&id.as_uuid()],
+        )
+        .await
+        .unwrap();
+    let (plan, limits, server): (String, String, String) = (row.get(0), row.get(1), row.get(2));
+    assert_eq!((plan.as_str(), limits.as_str()), ("free", "{}"));
+    assert_eq!(server, MAIN_SERVER);
 }

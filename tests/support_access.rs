@@ -8,6 +8,7 @@
 
 mod support;
 
+use futures_util::StreamExt;
 use futures_util::future::join_all;
 use tenantry::ops::PlacementKind;
 use tenantry::ops::audit::{AuditFilter, LinkProblem};
@@ -162,6 +163,72 @@ async fn each_transaction_and_each_statement_outside_one_is_recorded_once() {
     let verification = tenants.world.operator.verify_audit().await.unwrap();
     assert!(verification.is_intact(), "{verification:?}");
     assert_eq!(verification.intact, 8);
+}
+
+/// Rows a support access has read stay recorded however their unit of work
+/// ends: a transaction rolled back (by the caller, or by a later failure),
+/// a stream dropped after its first row.
+#[tokio::test]
+async fn rows_read_stay_recorded_when_their_transaction_rolls_back() {
+    let (db, tenants) = setting().await;
+    for placed in &tenants.placed {
+        let id = placed.record.id;
+        let support = db.support_access(id, access_for(10)).await.unwrap();
+
+        let transaction = support.transaction().await.unwrap();
+        let seen = transaction.select::<Customer>().all().await.unwrap();
+        assert_eq!(seen[0].name, placed.label);
+        transaction.rollback().await.unwrap();
+        assert_eq!(
+            recorded(&tenants, id).await,
+            1,
+            "{}: a transaction rolled back",
+            placed.label
+        );
+
+        let transaction = support.transaction().await.unwrap();
+        let seen = transaction.select::<Customer>().all().await.unwrap();
+        assert_eq!(seen[0].name, placed.label);
+        transaction
+            .raw_query("SELECT 1 / 0", &[])
+            .await
+            .unwrap_err();
+        let committed = transaction.commit().await;
+        assert!(
+            matches!(committed, Err(Error::TransactionAborted)),
+            "{committed:?}"
+        );
+        assert_eq!(
+            recorded(&tenants, id).await,
+            2,
+            "{}: a transaction a failure aborted",
+            placed.label
+        );
+
+        let transaction = support.transaction().await.unwrap();
+        let seen = transaction.select::<Customer>().all().await.unwrap();
+        assert_eq!(seen[0].name, placed.label);
+        drop(transaction);
+        assert_eq!(
+            recorded(&tenants, id).await,
+            3,
+            "{}: a transaction dropped",
+            placed.label
+        );
+
+        let mut rows = support.select::<Customer>().stream().await.unwrap();
+        let first = rows.next().await.unwrap().unwrap();
+        assert_eq!(first.name, placed.label);
+        drop(rows);
+        assert_eq!(
+            recorded(&tenants, id).await,
+            4,
+            "{}: a stream dropped after its first row",
+            placed.label
+        );
+    }
+    let verification = tenants.world.operator.verify_audit().await.unwrap();
+    assert!(verification.is_intact(), "{verification:?}");
 }
 
 #[tokio::test]
@@ -508,13 +575,21 @@ async fn concurrent_uses_keep_the_chain_linear() {
 }
 
 #[tokio::test]
-async fn an_access_waiting_on_an_open_audited_transaction_fails_rather_than_hangs() {
+async fn an_open_audited_transaction_holds_no_one_up_and_a_wait_for_the_log_fails() {
     let (db, tenants) = setting().await;
-    let pool = db
-        .support_access(tenants.get("pool").record.id, access_for(10))
+    let id = tenants.get("pool").record.id;
+    let pool = db.support_access(id, access_for(10)).await.unwrap();
+    let open = pool.transaction().await.unwrap();
+    assert_eq!(pool.select::<Customer>().all().await.unwrap().len(), 1);
+    open.commit().await.unwrap();
+    assert_eq!(recorded(&tenants, id).await, 2);
+
+    let mut admin = tenants.world.admin(MAIN_SERVER, None).await;
+    let holder = admin.transaction().await.unwrap();
+    holder
+        .batch_execute("LOCK TABLE tenantry_control.support_access IN EXCLUSIVE MODE")
         .await
         .unwrap();
-    let open = pool.transaction().await.unwrap();
     let started = std::time::Instant::now();
     let waiting = pool.select::<Customer>().all().await;
     let waited = started.elapsed();
@@ -523,7 +598,7 @@ async fn an_access_waiting_on_an_open_audited_transaction_fails_rather_than_hang
         waited >= std::time::Duration::from_secs(9) && waited < std::time::Duration::from_secs(30),
         "{waited:?}"
     );
-    open.commit().await.unwrap();
+    holder.rollback().await.unwrap();
     assert_eq!(pool.select::<Customer>().all().await.unwrap().len(), 1);
-    assert_eq!(recorded(&tenants, tenants.get("pool").record.id).await, 2);
+    assert_eq!(recorded(&tenants, id).await, 3);
 }

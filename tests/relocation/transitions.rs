@@ -1,16 +1,27 @@
 //! Every transition between placements, on one server and across the two:
 //! every row arrives, the registry and new handles go to the new place,
-//! handles made before are refused, the source refuses writes until it is
-//! dropped, and the other tenants see nothing.
+//! handles made before (batch handles and support access too) are refused,
+//! the source refuses writes until it is dropped, and the other tenants see
+//! nothing.
 
 use tenantry::ops::{Error as OpsError, Place, PlacementKind, RelocationStep};
-use tenantry::{Error, MAIN_SERVER, Placement, TenantStatus};
+use tenantry::{Access, Error, MAIN_SERVER, Placement, TenantStatus};
 
 use super::fixtures::{contents, customers_at, fill, handle_at, moved, relocate, to};
 use crate::support::eventually::eventually;
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::Tenants;
 use crate::support::{Customer, NewCustomer};
+
+/// The terms of a support access that outlives the test.
+fn support_terms() -> Access {
+    Access {
+        actor: "ada@support".to_owned(),
+        reason: "a ticket during a move".to_owned(),
+        ticket: None,
+        expires: time::OffsetDateTime::now_utc() + time::Duration::hours(1),
+    }
+}
 
 /// Moves each tenant of `moves` (label, placement, server, then the
 /// destination's placement and server) while bystanders in both pools
@@ -55,6 +66,9 @@ async fn moves_and_checks(
         // only after it.
         let stale = old.transaction().await.unwrap();
         stale.select::<Customer>().count().await.unwrap();
+        // Its batch handle and a support access, made before the move.
+        let old_batch = old.batch().unwrap();
+        let old_support = db.support_access(id, support_terms()).await.unwrap();
 
         let report = relocate(&tenants, id, &to(kind, server)).await;
         let destination = report.relocation.to.clone();
@@ -111,6 +125,17 @@ async fn moves_and_checks(
         )
         .await;
         assert!(moved(&refused, id), "{label}: {refused:?}");
+        // So are the batch handle and the support access made before it:
+        // neither writes at the source nor reads there.
+        let late = old_batch
+            .insert(NewCustomer::named("late batch"))
+            .exec()
+            .await;
+        assert!(moved(&late, id), "{label}: batch {late:?}");
+        let late = old_batch.raw_query("SELECT id FROM customers", &[]).await;
+        assert!(moved(&late, id), "{label}: batch {late:?}");
+        let late = old_support.select::<Customer>().count().await;
+        assert!(moved(&late, id), "{label}: support {late:?}");
 
         // The source is kept, unchanged, until the move is finished.
         assert_eq!(customers_at(&tenants, &from, id).await, Some(4), "{label}");

@@ -113,11 +113,13 @@ impl From<TenantId> for TenantRef {
 }
 
 impl From<&str> for TenantRef {
-    /// An id if `name` reads as one, a slug otherwise.
+    /// An id if `name` is one in its hyphenated form, a slug otherwise
+    /// (see [`TenantId::in_name`]: a slug may spell another tenant's id
+    /// without its hyphens).
     fn from(name: &str) -> Self {
-        match name.parse() {
-            Ok(id) => TenantRef::Id(id),
-            Err(_) => TenantRef::Slug(name.to_owned()),
+        match TenantId::in_name(name) {
+            Some(id) => TenantRef::Id(id),
+            None => TenantRef::Slug(name.to_owned()),
         }
     }
 }
@@ -359,4 +361,22 @@ pub(crate) async fn exists(client: &Client) -> Result<bool, Error> {
         )
         .await?;
     Ok(row.get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_name_is_an_id_only_in_the_hyphenated_form() {
+        let id = "deadbeef-0000-4000-8000-00000000002a";
+        assert_eq!(TenantRef::from(id), TenantRef::Id(id.parse().unwrap()));
+        // A slug the registry accepts, spelling that id without hyphens: it
+        // names the tenant that chose it, never the one whose id it spells.
+        let spelled = id.replace('-', "");
+        assert_eq!(
+            TenantRef::from(spelled.as_str()),
+            TenantRef::Slug(spelled.clone())
+        );
+    }
 }

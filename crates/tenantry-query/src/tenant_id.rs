@@ -35,6 +35,27 @@ impl TenantId {
     pub const fn as_uuid(&self) -> Uuid {
         self.0
     }
+
+    /// `name` as an id if it is a UUID in its hyphenated form, the only
+    /// form that is never a slug: where a name may be either, the others
+    /// (32 letters and digits without hyphens, say) are slugs a tenant may
+    /// have chosen, and must not name the tenant whose id they spell.
+    ///
+    /// ```
+    /// # use tenantry_query::TenantId;
+    /// let id = "5f1c4b1e-8a3e-4a0b-9c55-0d0c3a7b7e01";
+    /// assert_eq!(TenantId::in_name(id), id.parse().ok());
+    /// assert_eq!(TenantId::in_name("5f1c4b1e8a3e4a0b9c550d0c3a7b7e01"), None);
+    /// assert_eq!(TenantId::in_name("acme"), None);
+    /// ```
+    pub fn in_name(name: &str) -> Option<Self> {
+        /// The length of the hyphenated form, the only form of its length.
+        const HYPHENATED: usize = 36;
+        if name.len() != HYPHENATED {
+            return None;
+        }
+        name.parse().ok()
+    }
 }
 
 impl From<Uuid> for TenantId {

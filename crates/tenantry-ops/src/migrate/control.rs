@@ -160,8 +160,8 @@ CREATE TRIGGER keep_tombstone BEFORE UPDATE OR DELETE ON tenants
     // `Operator::verify_audit`). The application roles may only call the
     // procedure, never touch the table; the procedure takes the table's lock
     // so the chain stays linear (the lock lasts until the caller's
-    // transaction ends: keep audited transactions short; a wait for it fails
-    // after ten seconds rather than for ever). Each field enters
+    // transaction ends, so the runtime calls it only in short ones; a wait
+    // for it fails after ten seconds rather than for ever). Each field enters
     // the hash as its length in bytes, a colon and its text (NULL as `-`);
     // times as microseconds since the Unix epoch.
     Migration::new(

@@ -50,13 +50,15 @@ impl Executor for SupportExecutor {
 /// tenant's own are run, on the tenant's rows alone. The difference is the
 /// audit: every transaction, and every statement outside one, first writes
 /// a row to the audit log of the control schema (who, why, which ticket,
-/// when), and nothing runs if that row cannot be written. Where the
-/// tenant's rows share the control schema's database (the main server's
-/// pool, or a schema there), the row is written by the first statement of
-/// the tenant's own transaction, in the same round trip; anywhere else one
-/// transaction cannot span both databases, so the row is written and
-/// committed on the main server first, and stays recorded even if the use
-/// then fails. It is not a `Tenant`: nothing that takes a tenant's handle
+/// when), and nothing runs if that row cannot be written. For a single
+/// statement where the tenant's rows share the control schema's database
+/// (the main server's pool, or a schema there), the row is written by the
+/// first statement of the tenant's own transaction, in the same round trip
+/// (its rows are returned only once that commits). Anywhere else one
+/// transaction cannot span both databases, and a transaction or a stream
+/// delivers rows before it ends and may still roll back, so the row is
+/// written and committed on the main server first, and stays recorded
+/// however the use then ends. It is not a `Tenant`: nothing that takes a tenant's handle
 /// takes it.
 ///
 /// It is read-only: each transaction is made read-only once its audit row
@@ -68,10 +70,10 @@ impl Executor for SupportExecutor {
 /// `RESET transaction_read_only` makes its transaction writable again
 /// (still inside the audited transaction).
 ///
-/// The audit log is locked from a transaction's audit row to its end, so
-/// that its chain stays linear: audited transactions (and streams, until
-/// their rows are read) wait for each other. Keep them short; a wait for
-/// that lock fails after ten seconds, with nothing run.
+/// The audit log is locked from an audit row to the end of the transaction
+/// that writes it, so that its chain stays linear: audited statements take
+/// turns, and a wait for that lock fails after ten seconds, with nothing
+/// run.
 ///
 /// ```no_run
 /// # use tenantry_postgres::{Access, Config, Tenantry};
@@ -111,8 +113,8 @@ impl SupportAccess {
     }
 
     /// Starts a read-only transaction in the tenant's context, its audit
-    /// row written first. Other audited accesses wait for it to end (see
-    /// above): keep it short.
+    /// row written and committed first: it stays recorded however the
+    /// transaction ends.
     pub async fn transaction(&self) -> Result<TenantTransaction, Error> {
         let executor = &self.scoped.executor().0;
         executor.transaction(&TransactionOptions::default()).await

@@ -9,7 +9,7 @@ use tenantry_query::{Executor, Scope, Statement, TenantScoped};
 use tracing::Instrument;
 
 use crate::Error;
-use crate::access::record::boxed_audited_start;
+use crate::access::record::{Delivery, boxed_audited_start};
 use crate::access::terms::Access;
 use crate::context::param::{as_dyn, params};
 use crate::context::pipeline;
@@ -99,24 +99,32 @@ impl TenantExecutor {
     /// now. For an audited access the use is recorded first (or its
     /// recording goes into the start returned, see
     /// [`crate::access::record`]), before any connection to the tenant is
-    /// taken.
-    async fn connection(&self, statement: Option<&Statement>) -> Result<Connection, Error> {
+    /// taken, where `delivery` allows.
+    async fn connection(
+        &self,
+        statement: Option<&Statement>,
+        delivery: Delivery,
+    ) -> Result<Connection, Error> {
         if let Some(statement) = statement {
             statement.ensure_built_for(&self.scope)?;
         }
         let route = self.route().await?;
-        let audited = self.audited(&route).await?;
+        let audited = self.audited(&route, delivery).await?;
         let lease = route.lease(self.work).await?;
         Ok((route, audited, lease))
     }
 
     /// The audited start of a transaction on `route`, for an audited access
-    /// (its use recorded, or its recording in the start); `None` for the
-    /// tenant's own handle.
-    async fn audited(&self, route: &Route) -> Result<Option<TransactionStart>, Error> {
+    /// (its use recorded, or its recording in the start, as `delivery`
+    /// allows); `None` for the tenant's own handle.
+    async fn audited(
+        &self,
+        route: &Route,
+        delivery: Delivery,
+    ) -> Result<Option<TransactionStart>, Error> {
         match &self.access {
             Some(access) => Ok(Some(
-                boxed_audited_start(access, route, &self.shared).await?,
+                boxed_audited_start(access, route, &self.shared, delivery).await?,
             )),
             None => Ok(None),
         }
@@ -155,7 +163,7 @@ impl TenantExecutor {
         let call = self.route.telemetry.statement(What::Raw(sql));
         let rows = || {
             retried_if_unsent(|| async {
-                let (route, audited, lease) = self.connection(None).await?;
+                let (route, audited, lease) = self.connection(None, Delivery::AfterCommit).await?;
                 lease.runs_raw_sql();
                 let start = audited
                     .as_ref()
@@ -176,7 +184,7 @@ impl TenantExecutor {
         let call = self.route.telemetry.statement(What::Raw(sql));
         let count = || {
             retried_if_unsent(|| async {
-                let (route, audited, lease) = self.connection(None).await?;
+                let (route, audited, lease) = self.connection(None, Delivery::AfterCommit).await?;
                 lease.runs_raw_sql();
                 let start = audited
                     .as_ref()
@@ -196,7 +204,7 @@ impl TenantExecutor {
         let span = self.route.telemetry.transaction();
         retried_if_unsent(|| async {
             let route = self.route().await?;
-            let audited = self.audited(&route).await?;
+            let audited = self.audited(&route, Delivery::BeforeCommit).await?;
             let lease = route.lease(self.work).instrument(span.clone()).await?;
             let start = audited
                 .as_ref()
@@ -228,7 +236,9 @@ impl Executor for TenantExecutor {
         let (statement, params) = (&statement, &params(&statement));
         let rows = || {
             retried_if_unsent(|| async move {
-                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let (route, audited, lease) = self
+                    .connection(Some(statement), Delivery::AfterCommit)
+                    .await?;
                 let start = audited
                     .as_ref()
                     .unwrap_or(&route.begin(self.work).statement);
@@ -243,7 +253,9 @@ impl Executor for TenantExecutor {
         let (statement, params) = (&statement, &params(&statement));
         let count = || {
             retried_if_unsent(|| async move {
-                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let (route, audited, lease) = self
+                    .connection(Some(statement), Delivery::AfterCommit)
+                    .await?;
                 let start = audited
                     .as_ref()
                     .unwrap_or(&route.begin(self.work).statement);
@@ -260,7 +272,9 @@ impl Executor for TenantExecutor {
         let (statement, params) = (&statement, &params(&statement));
         let started = || {
             retried_if_unsent(|| async move {
-                let (route, audited, lease) = self.connection(Some(statement)).await?;
+                let (route, audited, lease) = self
+                    .connection(Some(statement), Delivery::BeforeCommit)
+                    .await?;
                 let start = audited
                     .as_ref()
                     .unwrap_or(&route.begin(self.work).statement);

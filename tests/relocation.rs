@@ -6,9 +6,11 @@ mod support;
 
 mod relocation {
     mod concurrent_writers;
+    mod fenced_copy;
     mod fixtures;
     mod instances;
     mod kills;
+    mod sequences;
     mod transitions;
     mod verification;
 }

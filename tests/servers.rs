@@ -2,7 +2,9 @@
 //! (address only, no secret), migrates it and provisions tenants there; two
 //! application instances already running, configured with the main server
 //! alone, route to it without a restart, with credentials of their own, and
-//! follow a change of its address through the registry's notification.
+//! follow a change of its address through the registry's notification; a
+//! pool tenant moves to a database of its own there, and both instances,
+//! warm with its old place, read and write it in the new one.
 
 mod support;
 
@@ -15,8 +17,10 @@ use support::local_server::ensure_cluster;
 use support::placements::{MIGRATIONS, SECOND_PORT, TENANT};
 use support::{Customer, NewCustomer};
 use tenantry::ops::migrate::MigrateOptions;
-use tenantry::ops::{Error as OpsError, NewTenant, Operator, PlacementKind};
-use tenantry::{Config, Credentials, Error, ServerCredentials, Tenantry};
+use tenantry::ops::{
+    Destination, Error as OpsError, NewTenant, Operator, PlacementKind, RelocationStep,
+};
+use tenantry::{Config, Credentials, Error, Placement, ServerCredentials, Tenantry};
 use tenantry_test_support::servers::url_for;
 
 /// The name the server is added under.
@@ -171,6 +175,105 @@ async fn running_instances_reach_tenants_on_a_server_added_after_they_started() 
         .unwrap()
         .get(0);
     assert_eq!(pooled, 2);
+}
+
+#[tokio::test]
+async fn a_pool_tenant_moves_to_its_own_database_on_a_server_added_after_the_instances_started() {
+    let deployment = Deployment::create().await;
+    let first = deployment.instance().await;
+    let second = deployment.instance().await;
+    let record = deployment
+        .operator
+        .provision(
+            &NewTenant::new(&deployment.slug("rising"), PlacementKind::Pool),
+            &TENANT,
+        )
+        .await
+        .expect("provision in the main pool");
+    let id = record.id;
+    // Both instances warm: each has resolved the tenant in the main pool.
+    let writer = first.tenant(id).await.unwrap();
+    for n in 0..3 {
+        writer
+            .insert(NewCustomer::named(&format!("before {n}")))
+            .exec()
+            .await
+            .unwrap();
+    }
+    let warm = second.tenant(id).await.unwrap();
+    assert_eq!(warm.select::<Customer>().count().await.unwrap(), 3);
+
+    deployment
+        .operator
+        .add_server(
+            ADDED,
+            &deployment.second_address(),
+            "test suite",
+            &MIGRATIONS,
+        )
+        .await
+        .expect("add the server");
+    let destination = Destination::new(PlacementKind::Database).on_server(ADDED);
+    let report = deployment
+        .operator
+        .relocate(id, &destination, &TENANT)
+        .await
+        .expect("relocate to the added server");
+    assert_eq!(report.relocation.step, RelocationStep::Flipped);
+    assert_eq!(report.relocation.to.server, ADDED);
+    let Placement::Database(database) = &report.relocation.to.placement else {
+        panic!("moved to {}", report.relocation.to);
+    };
+
+    for (round, instance) in [&first, &second].into_iter().enumerate() {
+        let tenant = eventually(
+            Duration::from_secs(10),
+            || async { instance.tenant(id).await.unwrap() },
+            |tenant| tenant.server() == ADDED,
+        )
+        .await;
+        assert_eq!(
+            tenant.server(),
+            ADDED,
+            "instance {round} never routed there"
+        );
+        assert_eq!(tenant.placement(), &report.relocation.to.placement);
+        tenant
+            .insert(NewCustomer::named(&format!("after {round}")))
+            .exec()
+            .await
+            .unwrap_or_else(|error| panic!("write through instance {round}: {error}"));
+        let mut names: Vec<String> = tenant
+            .select::<Customer>()
+            .all()
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|customer| customer.name)
+            .collect();
+        names.sort();
+        let mut expected: Vec<String> = (0..3).map(|n| format!("before {n}")).collect();
+        expected.extend((0..=round).map(|seen| format!("after {seen}")));
+        expected.sort();
+        assert_eq!(names, expected, "instance {round}");
+    }
+
+    // The writes after the move are in the tenant's database on the added
+    // server; the main pool's copy (kept until the move finishes) has none.
+    let count = |client: tokio_postgres::Client| async move {
+        client
+            .query_one(
+                "SELECT count(*) FROM public.customers
+                 WHERE tenant_id = $1 AND name LIKE 'after %'",
+                &[&id.as_uuid()],
+            )
+            .await
+            .unwrap()
+            .get::<_, i64>(0)
+    };
+    let there = count(deployment.second.admin_of(database.as_str()).await).await;
+    let left = count(deployment.main.admin().await).await;
+    assert_eq!((there, left), (2, 0));
 }
 
 #[tokio::test]

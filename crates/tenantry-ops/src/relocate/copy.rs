@@ -5,6 +5,8 @@
 //! columns named on both sides (a column order that differs does not
 //! matter; a type that differs fails the copy).
 
+use std::collections::BTreeSet;
+
 use futures_util::{SinkExt, StreamExt};
 use tokio_postgres::Client;
 
@@ -22,7 +24,16 @@ pub(crate) struct CopiedTable {
     /// The table and the tenant's rows at the destination.
     pub(crate) target: TenantTable,
     /// The destination's columns that take values (not generated).
-    pub(crate) columns: Vec<Identifier>,
+    pub(crate) columns: Vec<Column>,
+}
+
+/// A column copied, and how the digest hashes it.
+#[derive(Debug)]
+pub(crate) struct Column {
+    pub(crate) name: Identifier,
+    /// Whether its type has a 64-bit hash of its own (else the digest
+    /// hashes its text).
+    pub(crate) hashable: bool,
 }
 
 impl CopiedTable {
@@ -30,7 +41,20 @@ impl CopiedTable {
     pub(crate) fn select_list(&self) -> String {
         self.columns
             .iter()
-            .map(|column| format!("t0.{}", column.quoted()))
+            .map(|column| format!("t0.{}", column.name.quoted()))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
+    /// The columns, each of alias `t0`, as a digest hashes them: by their
+    /// type's own hash, or as text where the type has none.
+    pub(crate) fn digest_list(&self) -> String {
+        self.columns
+            .iter()
+            .map(|column| {
+                let cast = if column.hashable { "" } else { "::text" };
+                format!("t0.{}{cast}", column.name.quoted())
+            })
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -68,21 +92,36 @@ pub(crate) async fn tables(
     Ok(tables)
 }
 
-/// The columns of `table` that take values, in their order.
-async fn columns(client: &Client, table: &TenantTable) -> Result<Vec<Identifier>, Error> {
+/// The columns of `table` that take values, in their order. A column's
+/// type is hashable when it (or a domain's base type) is a base type, not
+/// an array, whose own default hash operator class has a 64-bit hash.
+async fn columns(client: &Client, table: &TenantTable) -> Result<Vec<Column>, Error> {
     let rows = client
         .query(
-            "SELECT attname::text FROM pg_attribute
-             WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-               AND attgenerated = ''
-             ORDER BY attnum",
+            "SELECT a.attname::text,
+                    b.typtype = 'b' AND b.typcategory <> 'A'
+                    AND EXISTS (SELECT FROM pg_opclass o
+                                JOIN pg_am m ON m.oid = o.opcmethod AND m.amname = 'hash'
+                                JOIN pg_amproc p ON p.amprocfamily = o.opcfamily
+                                 AND p.amproclefttype = b.oid AND p.amprocnum = 2
+                                WHERE o.opcdefault AND o.opcintype = b.oid)
+             FROM pg_attribute a
+             JOIN pg_type t ON t.oid = a.atttypid
+             JOIN pg_type b ON b.oid = CASE t.typtype WHEN 'd' THEN t.typbasetype ELSE t.oid END
+             WHERE a.attrelid = to_regclass($1) AND a.attnum > 0 AND NOT a.attisdropped
+               AND a.attgenerated = ''
+             ORDER BY a.attnum",
             &[&table.quoted()],
         )
         .await?;
-    Ok(rows
-        .iter()
-        .map(|row| Identifier::new(row.get(0)))
-        .collect::<Result<_, _>>()?)
+    rows.iter()
+        .map(|row| {
+            Ok(Column {
+                name: Identifier::new(row.get(0))?,
+                hashable: row.get(1),
+            })
+        })
+        .collect()
 }
 
 /// Copies `tenant`'s rows of `table` from `source` to `target` with one
@@ -93,7 +132,7 @@ pub(crate) async fn copy_rows(
     table: &CopiedTable,
     tenant: TenantId,
 ) -> Result<u64, Error> {
-    let names: Vec<String> = table.columns.iter().map(|c| c.quoted()).collect();
+    let names: Vec<String> = table.columns.iter().map(|c| c.name.quoted()).collect();
     let out = source
         .copy_out(&format!(
             "COPY (SELECT {} FROM {} t0 WHERE {}) TO STDOUT (FORMAT binary)",
@@ -123,7 +162,7 @@ pub(crate) async fn copy_rows(
 pub(crate) async fn copy_all(
     source: &Client,
     target: &Client,
-    tables: &[CopiedTable],
+    tables: &[&CopiedTable],
     tenant: TenantId,
     batch: i64,
     copied: &(dyn Fn(&CopiedTable, u64) + Sync),
@@ -140,9 +179,9 @@ pub(crate) async fn copy_all(
 
 /// Deletes `tenant`'s rows from the destination's side of `tables`,
 /// children first.
-pub(crate) async fn clear(
+async fn clear(
     target: &Client,
-    tables: &[CopiedTable],
+    tables: &[&CopiedTable],
     tenant: TenantId,
     batch: i64,
 ) -> Result<(), Error> {
@@ -153,4 +192,46 @@ pub(crate) async fn clear(
         .collect();
     purge::delete_rows(target, &children_first, tenant, batch, &|_| {}).await?;
     Ok(())
+}
+
+/// The positions in `tables` of those in `changed` and of every table
+/// whose foreign key refers, directly or not, to one of them (at the
+/// destination, on `target`): the tables to copy again when those in
+/// `changed` did, since deleting a parent's rows deletes (or clears, or is
+/// refused for) its children's.
+pub(crate) async fn with_referring(
+    target: &Client,
+    tables: &[CopiedTable],
+    mut changed: BTreeSet<usize>,
+) -> Result<BTreeSet<usize>, Error> {
+    let names: Vec<String> = tables.iter().map(|table| table.target.quoted()).collect();
+    let references = target
+        .query(
+            "WITH t AS (SELECT n::int - 1 AS i, to_regclass(name)::oid AS oid
+                        FROM unnest($1::text[]) WITH ORDINALITY u (name, n))
+             SELECT c.i, p.i FROM pg_constraint k
+             JOIN t c ON c.oid = k.conrelid
+             JOIN t p ON p.oid = k.confrelid
+             WHERE k.contype = 'f' AND c.i <> p.i",
+            &[&names],
+        )
+        .await?;
+    let references: Vec<(usize, usize)> = references
+        .iter()
+        .map(|row| {
+            let index = |column| usize::try_from(row.get::<_, i32>(column)).unwrap_or(usize::MAX);
+            (index(0), index(1))
+        })
+        .collect();
+    loop {
+        let referring: Vec<usize> = references
+            .iter()
+            .filter(|(child, parent)| changed.contains(parent) && !changed.contains(child))
+            .map(|(child, _)| *child)
+            .collect();
+        if referring.is_empty() {
+            return Ok(changed);
+        }
+        changed.extend(referring);
+    }
 }

@@ -1,12 +1,13 @@
 //! The cutover: the tenant's writes fenced at the source (its residency
 //! there and its registry row go `moving`; transactions that have written
 //! finish first, new writes are refused with `TenantMoving`), the last
-//! changes copied and verified, then the flip: the destination admits its
+//! changes (the tables that changed) copied and verified, then the flip: the destination admits its
 //! writes, the registry serves it from there (every process hears of it),
 //! and the source refuses its writes for good. The connections to both
 //! sides are opened before the fence goes up, so the fenced part opens
 //! none.
 
+use std::collections::BTreeSet;
 use std::time::{Duration, Instant};
 
 use tokio_postgres::Client;
@@ -15,6 +16,7 @@ use tenantry_postgres::TenantStatus;
 
 use super::copy::{self, CopiedTable};
 use super::plan::Leg;
+use super::sequences;
 use super::state::{self, Change, RelocationStep};
 use super::verify::{self, Digest, Side};
 use crate::operator::Operator;
@@ -80,7 +82,8 @@ impl Operator {
     }
 
     /// Under the fence: the destination brought level with the source
-    /// (every table copied again if any differs), then verified; the rows
+    /// (the tables whose digests differ copied again, with those referring
+    /// to them; the others keep their copy), then verified; the rows
     /// copied. `verified` are the destination's digests when they are known
     /// (checked against the source's snapshot by this process, and nothing
     /// has written there since); otherwise the destination computes them
@@ -95,33 +98,41 @@ impl Operator {
     ) -> Result<u64, Error> {
         let Sides { source, target } = sides;
         let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
+        let all: Vec<&CopiedTable> = tables.iter().collect();
         let (now, there) = match verified {
             Some(there) => (
-                verify::digests(source, &tables, leg.tenant, Side::Source).await?,
+                verify::digests(source, &all, leg.tenant, Side::Source).await?,
                 there,
             ),
             None => {
                 futures_util::future::try_join(
-                    verify::digests(source, &tables, leg.tenant, Side::Source),
-                    verify::digests(target, &tables, leg.tenant, Side::Target),
+                    verify::digests(source, &all, leg.tenant, Side::Source),
+                    verify::digests(target, &all, leg.tenant, Side::Target),
                 )
                 .await?
             }
         };
-        if now == there {
+        let changed: BTreeSet<usize> = (0..tables.len())
+            .filter(|&index| now.get(index) != there.get(index))
+            .collect();
+        if changed.is_empty() {
             return Ok(0);
         }
+        let again = copy::with_referring(target, &tables, changed).await?;
+        let recopied: Vec<&CopiedTable> = again.iter().map(|&index| &tables[index]).collect();
         let rows = copy::copy_all(
             source,
             target,
-            &tables,
+            &recopied,
             leg.tenant,
             self.erase_batch_rows(),
             copied,
         )
         .await?;
-        let there = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
-        verify::compare(leg.tenant, &tables, &now, &there)?;
+        sequences::advance(target, &recopied).await?;
+        let expected: Vec<Digest> = again.iter().map(|&index| now[index].clone()).collect();
+        let there = verify::digests(target, &recopied, leg.tenant, Side::Target).await?;
+        verify::compare(leg.tenant, &recopied, &expected, &there)?;
         Ok(rows)
     }
 

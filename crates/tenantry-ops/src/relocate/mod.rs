@@ -13,14 +13,13 @@
 //!    (found from the catalog) is copied with binary `COPY` streams, parents
 //!    first, from one snapshot of the source, and verified per table
 //!    against that snapshot (row count and a digest each server computes:
-//!    the sum of a 64-bit hash of each row's text, so row order does not
-//!    matter). The tenant keeps writing at the source meanwhile.
+//!    the sum of a 64-bit hash of each row, so row order does not matter). The tenant keeps writing at the source meanwhile.
 //! 3. **fenced**: the tenant's writes are fenced at the source (its
 //!    residency there says `moving`, once the transactions that have
 //!    written end; the registry says `moving` too). Reads go on; writes get
 //!    `TenantMoving` with a `retry_after`. The tables that changed since the
-//!    copy are found by their digests; if any did, the tenant's rows are
-//!    copied again, and verified. A mismatch rolls the move back: the fence
+//!    copy are found by their digests; those (and the tables referring to
+//!    them) are copied again, and verified. A mismatch rolls the move back: the fence
 //!    lifts, the destination goes, and the tenant is as it was.
 //! 4. **flipped**: the destination admits the tenant's writes, the registry
 //!    serves it from there (every process hears of it, and revokes the
@@ -40,14 +39,19 @@
 //! destination continues from the recorded step (every step can be run
 //! again), and `rollback_relocation` undoes the move instead.
 //!
+//! After each copy, the sequences owned by the copied tables' columns at
+//! the destination are advanced past the copied values (never backwards).
+//!
 //! The copy is made under the fence for whatever changed since the first
-//! copy; where only some tables changed, all are copied again (keeping
-//! foreign keys whole). An online copy through a row-filtered logical
+//! copy: only the tables whose digests changed are copied again, with the
+//! tables that refer to them (keeping foreign keys whole); the others keep
+//! their first copy. An online copy through a row-filtered logical
 //! publication is not done yet.
 
 mod copy;
 mod cutover;
 mod plan;
+mod sequences;
 mod state;
 mod target;
 mod verify;
@@ -446,6 +450,7 @@ async fn first_copy(
 ) -> Result<(u64, Vec<Digest>), Error> {
     let Sides { source, target } = sides;
     let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
+    let tables: Vec<&CopiedTable> = tables.iter().collect();
     source
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
@@ -465,6 +470,7 @@ async fn first_copy(
     };
     let rows = copy::copy_all(source, target, &tables, leg.tenant, batch, &copied).await?;
     source.batch_execute("COMMIT").await?;
+    sequences::advance(target, &tables).await?;
     let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
     verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
     Ok((rows, copy))

@@ -1,10 +1,13 @@
 //! Verifying a copy, per table, before anything flips: the row count and a
 //! content digest of the tenant's rows, computed by each server on its
-//! side. The digest is the sum of a 64-bit hash of each row's text (the
-//! destination's columns, in its order): independent of row order, so
-//! neither side sorts, and one pass over the rows. Both sessions render
-//! values alike (time zone, date and interval styles, float digits, bytea
-//! output), so equal rows have equal text on two servers.
+//! side. The digest is the sum of a 64-bit hash of each row (the
+//! destination's columns, in its order, by `hash_record_extended`, several
+//! times faster than hashing the row's text): independent of row order, so
+//! neither side sorts, and one pass over the rows. A column whose type has
+//! no 64-bit hash (`json`, arrays, row types) is hashed as text; both
+//! sessions render values alike (time zone, date and interval styles,
+//! float digits, bytea output), so equal values have equal text on two
+//! servers.
 
 use tokio_postgres::Client;
 
@@ -46,7 +49,7 @@ pub(crate) enum Side {
 /// connection is `client`, prepared by [`session`]).
 pub(crate) async fn digests(
     client: &Client,
-    tables: &[CopiedTable],
+    tables: &[&CopiedTable],
     tenant: TenantId,
     side: Side,
 ) -> Result<Vec<Digest>, Error> {
@@ -57,9 +60,9 @@ pub(crate) async fn digests(
             Side::Target => &table.target,
         };
         let sql = format!(
-            "SELECT count(*), coalesce(sum(hashtextextended(ROW({})::text, 0)::numeric), 0)::text
+            "SELECT count(*), coalesce(sum(hash_record_extended(ROW({}), 0)), 0)::text
              FROM {} t0 WHERE {}",
-            table.select_list(),
+            table.digest_list(),
             on.quoted(),
             on.rows()
         );
@@ -76,7 +79,7 @@ pub(crate) async fn digests(
 /// [`Error::VerificationFailed`].
 pub(crate) fn compare(
     tenant: TenantId,
-    tables: &[CopiedTable],
+    tables: &[&CopiedTable],
     source: &[Digest],
     target: &[Digest],
 ) -> Result<(), Error> {

@@ -182,7 +182,7 @@ impl Operator {
                 planned
             }
         };
-        let leg = Leg::of(&relocation);
+        let leg = relocation.leg();
         let mut run = Run {
             main: &main,
             relocation: relocation.id,
@@ -283,7 +283,7 @@ impl Operator {
         relocation: &RelocationRecord,
         why: &str,
     ) -> Result<(), Error> {
-        let leg = Leg::of(relocation);
+        let leg = relocation.leg();
         let current = registry::find(main, record.id)
             .await?
             .ok_or(RuntimeError::UnknownTenant { id: record.id })?;
@@ -343,7 +343,7 @@ impl Operator {
                 step: open.step,
             });
         }
-        let leg = Leg::of(&open);
+        let leg = open.leg();
         self.drop_source(&main, &record, &leg, open.id).await?;
         state::latest(&main, id)
             .await?
@@ -388,7 +388,7 @@ impl Operator {
         record: &TenantRecord,
         open: &RelocationRecord,
     ) -> Result<(), Error> {
-        let back = Leg::of(open).reversed();
+        let back = open.leg().reversed();
         if Place::of(record) != back.to {
             let sides = self.sides(&back).await?;
             let step = (open.id, RelocationStep::Returning);

@@ -6,7 +6,6 @@ use std::fmt;
 use tenantry_postgres::{Placement, TenantRecord};
 use tenantry_query::{Identifier, TenantId};
 
-use super::state::RelocationRecord;
 use crate::Error;
 use crate::migrate::{SetKind, Target};
 use crate::provision::{NewTenant, PlacementKind};
@@ -130,15 +129,6 @@ pub(crate) struct Leg {
 }
 
 impl Leg {
-    /// The copy of `relocation`, from its source to its destination.
-    pub(crate) fn of(relocation: &RelocationRecord) -> Self {
-        Self {
-            tenant: relocation.tenant,
-            from: relocation.from.clone(),
-            to: relocation.to.clone(),
-        }
-    }
-
     /// The same two places, the other way round (a rollback's copy back).
     pub(crate) fn reversed(&self) -> Self {
         Self {

@@ -14,7 +14,7 @@ use tenantry_postgres::Placement;
 use tenantry_postgres::contract::CONTROL_SCHEMA;
 use tenantry_query::{Identifier, TenantId};
 
-use super::plan::Place;
+use super::plan::{Leg, Place};
 use crate::{Error, registry};
 use tenantry_postgres::Error as RuntimeError;
 
@@ -114,6 +114,17 @@ pub struct RelocationRecord {
     pub started_at: OffsetDateTime,
     /// When its step last changed.
     pub updated_at: OffsetDateTime,
+}
+
+impl RelocationRecord {
+    /// The copy of this relocation, from its source to its destination.
+    pub(crate) fn leg(&self) -> Leg {
+        Leg {
+            tenant: self.tenant,
+            from: self.from.clone(),
+            to: self.to.clone(),
+        }
+    }
 }
 
 const COLUMNS: &str = "id, tenant_id, from_placement, from_server, from_schema, from_database,

@@ -321,6 +321,23 @@ impl Operator {
         .await
     }
 
+    /// The main server's connection holding `tenant`'s move lock, the
+    /// tenant's registry row read under it, and its open move
+    /// ([`Error::NoRelocation`] if none).
+    async fn open_move(
+        &self,
+        tenant: TenantRef,
+    ) -> Result<(Client, TenantRecord, RelocationRecord), Error> {
+        let main = self.connect(MAIN_SERVER, None).await?;
+        let found = registry::find_tenant(&main, &tenant).await?;
+        lock(&main, found.id).await?;
+        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
+        let open = state::open(&main, record.id)
+            .await?
+            .ok_or(Error::NoRelocation { id: record.id })?;
+        Ok((main, record, open))
+    }
+
     /// Ends the flipped move of `tenant` by dropping its source copy;
     /// returns the move. A move that has not flipped is
     /// [`Error::RelocationInProgress`]; none at all, [`Error::NoRelocation`].
@@ -328,14 +345,8 @@ impl Operator {
         &self,
         tenant: impl Into<TenantRef>,
     ) -> Result<RelocationRecord, Error> {
-        let main = self.connect(MAIN_SERVER, None).await?;
-        let found = registry::find_tenant(&main, &tenant.into()).await?;
-        lock(&main, found.id).await?;
-        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
+        let (main, record, open) = self.open_move(tenant.into()).await?;
         let id = record.id;
-        let open = state::open(&main, id)
-            .await?
-            .ok_or(Error::NoRelocation { id })?;
         if open.step != RelocationStep::Flipped {
             return Err(Error::RelocationInProgress {
                 id,
@@ -359,14 +370,8 @@ impl Operator {
         &self,
         tenant: impl Into<TenantRef>,
     ) -> Result<RelocationRecord, Error> {
-        let main = self.connect(MAIN_SERVER, None).await?;
-        let found = registry::find_tenant(&main, &tenant.into()).await?;
-        lock(&main, found.id).await?;
-        let record = registry::find_tenant(&main, &TenantRef::Id(found.id)).await?;
+        let (main, record, open) = self.open_move(tenant.into()).await?;
         let id = record.id;
-        let open = state::open(&main, id)
-            .await?
-            .ok_or(Error::NoRelocation { id })?;
         if open.step < RelocationStep::Flipped {
             self.abandon(&main, &record, &open, ROLLED_BACK).await?;
         } else if !matches!(record.status, TenantStatus::Active | TenantStatus::Moving) {

@@ -180,6 +180,20 @@ pub enum Error {
         /// Its rows of the tenant at the destination.
         target_rows: i64,
     },
+    /// A copied row of the tenant refers, through a foreign key, to a row
+    /// the destination does not have; the move was rolled back, as for
+    /// [`Error::VerificationFailed`].
+    #[error(
+        "the copy of tenant {id}'s {table} refers to rows the destination lacks ({constraint}); the move was rolled back"
+    )]
+    BrokenReference {
+        /// The tenant.
+        id: TenantId,
+        /// The referring table, at the destination.
+        table: String,
+        /// The foreign key.
+        constraint: String,
+    },
     /// The tenant has a move open to another destination, or at a step that
     /// does not allow this: finish it or roll it back first.
     #[error("tenant {id} has a move to {to} open at step {step}: finish it or roll it back first")]

@@ -54,6 +54,7 @@ fn error_type(error: &Error) -> &'static str {
         Error::VersionMismatch { .. } => "version_mismatch",
         Error::MissingTable { .. } => "missing_table",
         Error::VerificationFailed { .. } => "verification_failed",
+        Error::BrokenReference { .. } => "broken_reference",
         Error::RelocationInProgress { .. } => "relocation_in_progress",
         Error::NoRelocation { .. } => "no_relocation",
         Error::Verify { .. } => "verify",

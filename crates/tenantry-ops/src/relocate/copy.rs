@@ -12,9 +12,11 @@ use tokio_postgres::Client;
 
 use tenantry_query::{Identifier, TenantId};
 
+use super::deferred::{Deferred, broken_reference};
 use super::plan::Place;
 use crate::Error;
 use crate::purge::{self, TenantTable};
+use crate::transaction::in_transaction;
 
 /// One table of the tenant's, on both sides of a copy.
 #[derive(Debug)]
@@ -126,12 +128,12 @@ async fn columns(client: &Client, table: &TenantTable) -> Result<Vec<Column>, Er
 
 /// Copies `tenant`'s rows of `table` from `source` to `target` with one
 /// binary `COPY` stream; how many rows the destination took.
-pub(crate) async fn copy_rows(
+async fn copy_rows(
     source: &Client,
     target: &Client,
     table: &CopiedTable,
     tenant: TenantId,
-) -> Result<u64, Error> {
+) -> Result<u64, tokio_postgres::Error> {
     let names: Vec<String> = table.columns.iter().map(|c| c.name.quoted()).collect();
     let out = source
         .copy_out(&format!(
@@ -152,29 +154,47 @@ pub(crate) async fn copy_rows(
     while let Some(chunk) = out.next().await {
         sink.send(chunk?).await?;
     }
-    Ok(sink.as_mut().finish().await?)
+    sink.as_mut().finish().await
 }
 
 /// Copies `tenant`'s rows of every one of `tables`, parents first, after
 /// deleting whatever rows of the tenant the destination has (children
-/// first); calls `copied` with each table's count. Both sessions are
-/// prepared by `verify::session`.
+/// first), in one transaction at the destination: killed or failed, it
+/// leaves the destination as it was. Calls `copied` with each table's
+/// count. At a destination of the tenant's `own` (its schema or database)
+/// the tables' indexes and foreign keys are made after the rows go in
+/// (see [`super::deferred`]); a row referring to none is
+/// [`Error::BrokenReference`] either way. Both sessions are prepared by
+/// `verify::session`.
 pub(crate) async fn copy_all(
-    source: &Client,
-    target: &Client,
+    (source, target): (&Client, &Client),
     tables: &[&CopiedTable],
     tenant: TenantId,
     batch: i64,
+    own: bool,
     copied: &(dyn Fn(&CopiedTable, u64) + Sync),
 ) -> Result<u64, Error> {
-    clear(target, tables, tenant, batch).await?;
-    let mut total = 0;
-    for table in tables {
-        let rows = copy_rows(source, target, table, tenant).await?;
-        copied(table, rows);
-        total += rows;
-    }
-    Ok(total)
+    in_transaction(target, async || {
+        clear(target, tables, tenant, batch).await?;
+        let deferred = if own {
+            Some(Deferred::drop(target, tables).await?)
+        } else {
+            None
+        };
+        let mut total = 0;
+        for table in tables {
+            let rows = copy_rows(source, target, table, tenant)
+                .await
+                .map_err(|error| broken_reference(tenant, &table.target.name(), "", error))?;
+            copied(table, rows);
+            total += rows;
+        }
+        if let Some(deferred) = deferred {
+            deferred.make_again(target, tenant).await?;
+        }
+        Ok(total)
+    })
+    .await
 }
 
 /// Deletes `tenant`'s rows from the destination's side of `tables`,

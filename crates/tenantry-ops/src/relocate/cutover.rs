@@ -121,11 +121,11 @@ impl Operator {
         let again = copy::with_referring(target, &tables, changed).await?;
         let recopied: Vec<&CopiedTable> = again.iter().map(|&index| &tables[index]).collect();
         let rows = copy::copy_all(
-            source,
-            target,
+            (source, target),
             &recopied,
             leg.tenant,
             self.erase_batch_rows(),
+            leg.to.is_own(),
             copied,
         )
         .await?;

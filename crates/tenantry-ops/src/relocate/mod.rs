@@ -50,6 +50,7 @@
 
 mod copy;
 mod cutover;
+mod deferred;
 mod plan;
 mod sequences;
 mod state;
@@ -200,6 +201,7 @@ impl Operator {
                 // nothing of it is left.
                 Err(
                     error @ (Error::VerificationFailed { .. }
+                    | Error::BrokenReference { .. }
                     | Error::VersionMismatch { .. }
                     | Error::MissingTable { .. }),
                 ) => {
@@ -473,7 +475,8 @@ async fn first_copy(
             rows,
         });
     };
-    let rows = copy::copy_all(source, target, &tables, leg.tenant, batch, &copied).await?;
+    let own = leg.to.is_own();
+    let rows = copy::copy_all((source, target), &tables, leg.tenant, batch, own, &copied).await?;
     source.batch_execute("COMMIT").await?;
     sequences::advance(target, &tables).await?;
     let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;

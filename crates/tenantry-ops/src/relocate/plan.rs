@@ -39,6 +39,12 @@ impl Place {
         Ok(Identifier::new(residency::home(&self.placement).0)?)
     }
 
+    /// Whether the place is the tenant's alone (a schema or database of its
+    /// own): nothing else is served from its tables.
+    pub(crate) fn is_own(&self) -> bool {
+        residency::home(&self.placement).1
+    }
+
     /// Whether both places' tables are in one database (the pool and a
     /// schema of one server): there the tenant has one residency row.
     pub(crate) fn shares_database(&self, other: &Place) -> bool {

@@ -7,7 +7,7 @@
 
 use std::collections::BTreeSet;
 
-use futures_util::{SinkExt, StreamExt};
+use futures_util::SinkExt;
 use tokio_postgres::Client;
 
 use tenantry_query::{Identifier, TenantId};
@@ -151,9 +151,10 @@ async fn copy_rows(
         ))
         .await?;
     futures_util::pin_mut!(out, sink);
-    while let Some(chunk) = out.next().await {
-        sink.send(chunk?).await?;
-    }
+    // The rows go on as they come, gathered by the sink into larger
+    // messages, flushed only when the source has none ready: a flush per
+    // row (`send`) costs a round trip through the connection each.
+    sink.send_all(&mut out).await?;
     sink.as_mut().finish().await
 }
 

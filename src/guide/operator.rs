@@ -274,8 +274,9 @@
 //! registry flips: handles made before get
 //! [`Error::TenantMoved`](crate::Error::TenantMoved), new ones go to the new
 //! place, and the source refuses the tenant's writes for good. A copy that
-//! does not verify rolls the move back (`ops::Error::VerificationFailed`,
-//! the tenant untouched). The report gives the window the tenant's writes
+//! does not verify, or with a row referring to one the destination lacks,
+//! rolls the move back (`ops::Error::VerificationFailed`,
+//! `ops::Error::BrokenReference`; the tenant untouched). The report gives the window the tenant's writes
 //! were refused. The source copy is kept until
 //! [`Operator::finish_relocation`] (or [`Destination::dropping_source`]):
 //! until then [`Operator::rollback_relocation`] moves the tenant back with

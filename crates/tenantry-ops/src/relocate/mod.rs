@@ -11,16 +11,24 @@
 //!    is made.
 //! 2. **copied**: every table of the source that holds the tenant's rows
 //!    (found from the catalog) is copied with binary `COPY` streams, parents
-//!    first, from one snapshot of the source, and verified per table
-//!    against that snapshot (row count and a digest each server computes:
-//!    the sum of a 64-bit hash of each row, so row order does not matter). The tenant keeps writing at the source meanwhile.
+//!    first, from one snapshot of the source, in one transaction at the
+//!    destination, and verified per table against that snapshot (row count
+//!    and a digest each server computes: the sum of a 64-bit hash of each
+//!    row, so row order does not matter). Into a schema or database of the
+//!    tenant's own, the tables' indexes and the foreign keys between them
+//!    are made after the rows rather than kept up row by row (see
+//!    `deferred`); into a shared pool, each row is checked as it goes in.
+//!    Either way a row referring to one the destination lacks is
+//!    [`Error::BrokenReference`]. The tenant keeps writing at the source
+//!    meanwhile.
 //! 3. **fenced**: the tenant's writes are fenced at the source (its
 //!    residency there says `moving`, once the transactions that have
 //!    written end; the registry says `moving` too). Reads go on; writes get
 //!    `TenantMoving` with a `retry_after`. The tables that changed since the
 //!    copy are found by their digests; those (and the tables referring to
-//!    them) are copied again, and verified. A mismatch rolls the move back: the fence
-//!    lifts, the destination goes, and the tenant is as it was.
+//!    them) are copied again, and verified. A mismatch (or a broken
+//!    reference) rolls the move back: the fence lifts, the destination
+//!    goes, and the tenant is as it was.
 //! 4. **flipped**: the destination admits the tenant's writes, the registry
 //!    serves it from there (every process hears of it, and revokes the
 //!    handles it made before: they get `TenantMoved`), and the source

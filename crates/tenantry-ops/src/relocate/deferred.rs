@@ -8,13 +8,14 @@
 //! and each row that refers to another table is checked by a trigger of
 //! its own. Building the same index from the rows, sorted once, and
 //! checking a foreign key with one anti-join when it is added (as
-//! `ALTER TABLE … ADD FOREIGN KEY` does) is several times faster. So,
-//! inside the copy's transaction at the destination, the copied tables'
-//! indexes and the foreign keys between them are dropped before the rows
-//! go in, and made again, with their names and definitions as the catalog
-//! gives them, after: killed or failed at any point, the transaction rolls
-//! back and the destination is as it was. A reference that is broken is
-//! [`Error::BrokenReference`].
+//! `ALTER TABLE … ADD FOREIGN KEY` does) is faster: 1,000,000 rows in 3
+//! tables went into a new database in 9.6 s this way, 21.6 s row by row
+//! (see the README's benchmarks). So, inside the copy's transaction at the
+//! destination, the copied tables' indexes and the foreign keys between
+//! them are dropped before the rows go in, and made again, with their
+//! names and definitions as the catalog gives them, after: killed or
+//! failed at any point, the transaction rolls back and the destination is
+//! as it was. A reference that is broken is [`Error::BrokenReference`].
 //!
 //! Kept in place (maintained as the rows go in, as before) are the indexes
 //! this could not make again exactly: one another constraint depends on

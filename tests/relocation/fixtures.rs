@@ -7,6 +7,7 @@ use std::time::Duration;
 use tenantry::ops::{Destination, Place, PlacementKind, RelocationReport};
 use tenantry::{Error, Placement, Tenant, TenantId, Tenantry};
 use time::macros::{date, datetime, time};
+use tokio_postgres::Client;
 use uuid::Uuid;
 
 use crate::support::eventually::eventually;
@@ -162,4 +163,24 @@ pub(super) async fn handle_at(db: &Tenantry, id: TenantId, place: &Place) -> Ten
 /// Whether `result` is the refusal of a handle made before its tenant moved.
 pub(super) fn moved<T>(result: &Result<T, Error>, id: TenantId) -> bool {
     matches!(result, Err(Error::TenantMoved { id: moved }) if *moved == id)
+}
+
+/// The indexes and constraints of the tenant tables in `client`'s `public`
+/// schema, each `table name definition`, sorted.
+pub(super) async fn keys_and_indexes(client: &Client) -> Vec<String> {
+    let rows = client
+        .query(
+            "SELECT format('%s %s %s', tablename, indexname, indexdef) FROM pg_indexes
+             WHERE schemaname = 'public' AND tablename IN ('customers', 'invoices', 'events')
+             UNION ALL
+             SELECT format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
+             FROM pg_constraint
+             WHERE conrelid IN ('public.customers'::regclass, 'public.invoices'::regclass,
+                                'public.events'::regclass)
+             ORDER BY 1",
+            &[],
+        )
+        .await
+        .unwrap();
+    rows.iter().map(|row| row.get(0)).collect()
 }

@@ -11,10 +11,10 @@ use std::sync::Arc;
 use tenantry::ops::{
     Operator, PlacementKind, RelocationProgress, RelocationReport, RelocationStep,
 };
-use tenantry::{Error, MAIN_SERVER, TenantId, TenantStatus};
+use tenantry::{Error, MAIN_SERVER, Placement, TenantId, TenantStatus};
 use tokio::sync::Notify;
 
-use super::fixtures::{contents, customers_at, fill, handle_at, to};
+use super::fixtures::{contents, customers_at, fill, handle_at, keys_and_indexes, to};
 use crate::support::NewCustomer;
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::Tenants;
@@ -146,12 +146,24 @@ async fn kill_and_resume(at: KillAt, roll_back: bool) {
         );
         return;
     }
+    // Killed mid-copy, with the destination's indexes and keys dropped
+    // for it, the copy's transaction left nothing: every one is there.
+    let source_keys = keys_and_indexes(&tenants.world.admin(MAIN_SERVER, None).await).await;
+    let Placement::Database(database) = &relocation.to.placement else {
+        panic!("moved to a database");
+    };
+    if at == KillAt::MidCopy {
+        let destination = tenants.world.admin(SECOND, Some(database.as_str())).await;
+        assert_eq!(keys_and_indexes(&destination).await, source_keys, "{at:?}");
+    }
     let report: RelocationReport = operator
         .relocate(id, &to(PlacementKind::Database, SECOND), &TENANT)
         .await
         .unwrap_or_else(|error| panic!("{at:?}: run again: {error}"));
     assert_eq!(report.relocation.id, relocation.id, "{at:?}: the same move");
     assert_eq!(report.relocation.step, RelocationStep::Flipped, "{at:?}");
+    let destination = tenants.world.admin(SECOND, Some(database.as_str())).await;
+    assert_eq!(keys_and_indexes(&destination).await, source_keys, "{at:?}");
     let moved = handle_at(&db, id, &report.relocation.to).await;
     assert_eq!(
         contents(&moved).await.unwrap().customers.len(),

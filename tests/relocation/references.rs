@@ -7,32 +7,11 @@
 
 use tenantry::ops::{Error as OpsError, PlacementKind, RelocationStep};
 use tenantry::{MAIN_SERVER, Placement, TenantStatus};
-use tokio_postgres::Client;
 
-use super::fixtures::{contents, customers_at, fill, handle_at, relocate, to};
+use super::fixtures::{contents, customers_at, fill, handle_at, keys_and_indexes, relocate, to};
 use crate::support::NewCustomer;
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::Tenants;
-
-/// The indexes and constraints of the tenant tables in `client`'s `public`
-/// schema, each `table name definition`, sorted.
-async fn keys_and_indexes(client: &Client) -> Vec<String> {
-    let rows = client
-        .query(
-            "SELECT format('%s %s %s', tablename, indexname, indexdef) FROM pg_indexes
-             WHERE schemaname = 'public' AND tablename IN ('customers', 'invoices', 'events')
-             UNION ALL
-             SELECT format('%s %s %s', conrelid::regclass, conname, pg_get_constraintdef(oid))
-             FROM pg_constraint
-             WHERE conrelid IN ('public.customers'::regclass, 'public.invoices'::regclass,
-                                'public.events'::regclass)
-             ORDER BY 1",
-            &[],
-        )
-        .await
-        .unwrap();
-    rows.iter().map(|row| row.get(0)).collect()
-}
 
 /// A pool tenant with three customers and, written past the foreign key
 /// by a superuser, an invoice of a customer it does not have, relocated to

@@ -31,7 +31,11 @@
 //! exporter, without the exporter); `on_plain` that recorder and the
 //! subscriber without ANSI styling, as a service writing its log to a file
 //! or a collector sets it. They are installed for the bench's thread only:
-//! the statement's future runs there, so they see every statement.
+//! the statement's future runs there, so they see every statement. Client
+//! instructions per statement (README, Benchmarks): `off` 41,600–42,300,
+//! `on` 71,200 (1.68×), `on_registry` 70,400 (1.66×), `on_plain` 58,700
+//! (1.41×); wall-clock ratios of `on` to `off` of 0.89–1.25× across three
+//! runs at load 2.5–6 on 2 cores, within the noise.
 //!
 //! `execute/citus/point_select/*` runs when `TENANTRY_TEST_CITUS_URL` names a
 //! Citus coordinator (see the module).

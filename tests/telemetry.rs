@@ -1,9 +1,10 @@
 //! What tenantry reports, against real servers: a span per statement,
 //! transaction, registry lookup and pool wait with OpenTelemetry's database
 //! attributes and the tenant on every one (a global statement's span has
-//! none); a row stream's span open until its last row or its drop; metrics whose tenant label stays
-//! bounded; no parameter value anywhere; and each tenant's usage over a
-//! sliding window.
+//! none); a row stream's span open until its last row or its drop; metrics
+//! whose tenant label stays bounded, recorded into the recorder current at
+//! each statement; no parameter value anywhere; and each tenant's usage
+//! over a sliding window.
 
 mod support;
 
@@ -129,7 +130,9 @@ async fn every_span_and_metric_names_the_tenant_and_no_parameter_value() {
         named(&spans, "tenantry.registry_lookup").len(),
         tenants.len()
     );
-    assert!(named(&spans, "tenantry.pool_wait").len() >= 3 * tenants.len());
+    // Pool waits: only the leases that were not handed an idle connection
+    // at once have a span (below, the wait-time metric counts them all).
+    assert!(named(&spans, "tenantry.pool_wait").len() <= 4 * tenants.len());
 
     let main_db = world.main.name.as_str();
     for record in &tenants {
@@ -210,7 +213,148 @@ async fn every_span_and_metric_names_the_tenant_and_no_parameter_value() {
     for m in &metrics {
         assert!(m.labels.values().all(|value| !value.contains(&secret)));
     }
-    assert!(metrics.iter().any(|m| m.name == metric::CONNECTION_WAIT));
+    let waits: usize = metrics
+        .iter()
+        .filter(|m| m.name == metric::CONNECTION_WAIT)
+        .map(|m| match &m.value {
+            DebugValue::Histogram(values) => values.len(),
+            other => panic!("{other:?}"),
+        })
+        .sum();
+    assert_eq!(waits, 4 * tenants.len(), "one per lease");
+}
+
+#[tokio::test]
+async fn a_pool_wait_has_a_span_only_when_the_lease_waits() {
+    let _turn = capture::turn().await;
+    let world = World::create().await;
+    let record = provision(&world, "waiting", PlacementKind::Pool, MAIN_SERVER, "pro").await;
+    let db = Tenantry::connect(
+        world
+            .app_config()
+            .pool_size(1)
+            .telemetry(TelemetryConfig::default()),
+    )
+    .await
+    .unwrap();
+    let tenant = db.tenant(record.id).await.unwrap();
+    // The pool's one connection, opened and idle.
+    tenant.select::<Customer>().all().await.unwrap();
+    capture::clear();
+
+    tenant.select::<Customer>().all().await.unwrap();
+    let spans = capture::spans();
+    assert_eq!(named(&spans, "tenantry.statement").len(), 1);
+    assert!(
+        named(&spans, "tenantry.pool_wait").is_empty(),
+        "an idle connection handed out at once is no wait: {spans:#?}"
+    );
+    let waits = || {
+        capture::metrics()
+            .into_iter()
+            .filter(|m| m.name == metric::CONNECTION_WAIT)
+            .map(|m| match m.value {
+                DebugValue::Histogram(values) => values.len(),
+                other => panic!("{other:?}"),
+            })
+            .sum::<usize>()
+    };
+    assert_eq!(waits(), 1, "the wait-time metric counts every lease");
+
+    // The transaction holds the one connection: the select waits for it.
+    let transaction = tenant.transaction().await.unwrap();
+    capture::clear();
+    let waiting = tenant.select::<Customer>().all();
+    let holding = async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        transaction.commit().await.unwrap();
+    };
+    let (selected, ()) = tokio::join!(waiting, holding);
+    selected.unwrap();
+    let spans = capture::spans();
+    let waited = named(&spans, "tenantry.pool_wait");
+    assert_eq!(waited.len(), 1, "{spans:#?}");
+    let statement = named(&spans, "tenantry.statement")
+        .into_iter()
+        .find(|span| span.get("db.query.summary") == Some("SELECT customers"))
+        .unwrap();
+    assert_eq!(waited[0].parent, Some(statement.id));
+    let id = record.id.to_string();
+    assert_eq!(waited[0].get("tenant.id"), Some(id.as_str()));
+    assert_eq!(waited[0].get("tenant.tier"), Some("pro"));
+    assert_eq!(waited[0].get("tenantry.placement"), Some("pool"));
+    assert_eq!(waited[0].get("db.system.name"), Some("postgresql"));
+    assert!(waited[0].get("db.client.connection.pool.name").is_some());
+    assert!(waits() >= 1);
+}
+
+#[tokio::test]
+async fn metrics_go_to_the_recorder_current_at_each_statement() {
+    let _turn = capture::turn().await;
+    let world = World::create().await;
+    let record = provision(
+        &world,
+        "recorded",
+        PlacementKind::Schema,
+        MAIN_SERVER,
+        "pro",
+    )
+    .await;
+    let db = connect(&world, TelemetryConfig::default()).await;
+    let tenant = db.tenant(record.id).await.unwrap();
+    let durations = |metrics: Vec<capture::Metric>| -> usize {
+        metrics
+            .into_iter()
+            .filter(|m| m.name == metric::OPERATION_DURATION)
+            .map(|m| match m.value {
+                DebugValue::Histogram(values) => values.len(),
+                other => panic!("{other:?}"),
+            })
+            .sum()
+    };
+    capture::clear();
+    // The test's global recorder registers the tenant's handles...
+    tenant.select::<Customer>().all().await.unwrap();
+    assert_eq!(durations(capture::metrics()), 1);
+
+    // ...a recorder of this thread's own takes over while it is set...
+    let local = metrics_util::debugging::DebuggingRecorder::new();
+    let snapshotter = local.snapshotter();
+    let local_metrics = || {
+        snapshotter
+            .snapshot()
+            .into_vec()
+            .into_iter()
+            .map(|(key, _, _, value)| capture::Metric {
+                name: key.key().name().to_owned(),
+                labels: key
+                    .key()
+                    .labels()
+                    .map(|label| (label.key().to_owned(), label.value().to_owned()))
+                    .collect(),
+                value,
+            })
+            .collect::<Vec<_>>()
+    };
+    {
+        let _local = metrics::set_default_local_recorder(&local);
+        tenant.select::<Customer>().all().await.unwrap();
+        tenant.select::<Customer>().count().await.unwrap();
+    }
+    let seen = local_metrics();
+    assert_eq!(durations(capture::metrics()), 0, "none went to the old one");
+    let tenant_label = seen
+        .iter()
+        .find(|m| m.name == metric::OPERATION_DURATION)
+        .map(|m| m.labels[metric::TENANT].clone());
+    assert_eq!(tenant_label.as_deref(), Some(record.slug.as_str()));
+    assert!(seen.iter().any(|m| m.name == metric::CONNECTION_WAIT));
+    assert_eq!(durations(seen), 2);
+
+    // ...and once it is gone, the global one has them again.
+    tenant.select::<Customer>().all().await.unwrap();
+    assert_eq!(durations(capture::metrics()), 1);
+    assert_eq!(durations(local_metrics()), 0);
 }
 
 #[tokio::test]

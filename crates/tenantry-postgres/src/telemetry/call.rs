@@ -2,8 +2,9 @@
 //! metrics and the usage window.
 
 use std::fmt;
-use std::future::Future;
+use std::future::{Future, poll_fn};
 use std::ops::Deref;
+use std::pin::pin;
 use std::time::Instant;
 
 use futures_util::FutureExt;
@@ -28,27 +29,55 @@ pub(crate) enum What<'a> {
 }
 
 impl<'a> What<'a> {
-    /// `db.operation.name` (`RAW` for hand-written SQL), `db.collection.name`
-    /// (none for hand-written SQL) and the SQL text.
-    pub(super) fn parts(self) -> (&'static str, Option<&'static str>, &'a str) {
+    /// Its command, `db.collection.name` (none for hand-written SQL) and
+    /// the SQL text.
+    pub(super) fn parts(self) -> (Command, Option<&'static str>, &'a str) {
         match self {
             What::Built(statement) => (
-                command(statement.operation()),
+                Command::of(statement.operation()),
                 Some(statement.table()),
                 statement.sql(),
             ),
-            What::Raw(sql) => ("RAW", None, sql),
+            What::Raw(sql) => (Command::Raw, None, sql),
         }
     }
 }
 
-/// `db.operation.name` of a built statement: the SQL command.
-fn command(operation: Operation) -> &'static str {
-    match operation {
-        Operation::Select | Operation::Count | Operation::Exists => "SELECT",
-        Operation::Insert => "INSERT",
-        Operation::Update => "UPDATE",
-        Operation::Delete => "DELETE",
+/// What a statement does, as `db.operation.name` and the metrics'
+/// operation label say it.
+#[derive(Debug, Clone, Copy)]
+pub(super) enum Command {
+    Select,
+    Insert,
+    Update,
+    Delete,
+    /// Hand-written SQL.
+    Raw,
+}
+
+impl Command {
+    /// How many commands there are.
+    pub(super) const COUNT: usize = 5;
+
+    /// The SQL command of a built statement.
+    fn of(operation: Operation) -> Self {
+        match operation {
+            Operation::Select | Operation::Count | Operation::Exists => Command::Select,
+            Operation::Insert => Command::Insert,
+            Operation::Update => Command::Update,
+            Operation::Delete => Command::Delete,
+        }
+    }
+
+    /// `SELECT`, `INSERT`, ..., `RAW` for hand-written SQL.
+    pub(super) fn name(self) -> &'static str {
+        match self {
+            Command::Select => "SELECT",
+            Command::Insert => "INSERT",
+            Command::Update => "UPDATE",
+            Command::Delete => "DELETE",
+            Command::Raw => "RAW",
+        }
     }
 }
 
@@ -58,7 +87,9 @@ pub(super) struct Summary(pub(super) &'static str, pub(super) &'static str);
 
 impl fmt::Display for Summary {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} {}", self.0, self.1)
+        f.write_str(self.0)?;
+        f.write_str(" ")?;
+        f.write_str(self.1)
     }
 }
 
@@ -70,7 +101,7 @@ pub(crate) struct Call<T> {
     tenant: T,
     span: Span,
     /// The metrics' operation label.
-    operation: &'static str,
+    command: Command,
     started: Instant,
 }
 
@@ -88,50 +119,63 @@ impl TenantTelemetry {
             "tenantry.transaction",
             db.system.name = DB_SYSTEM,
             error.type = Empty,
-            tenant.id = %self.id,
+            tenant.id = %&*self.id_text,
             tenant.tier = &*self.tier,
             tenantry.placement = self.placement,
         )
     }
 
-    /// Borrows a connection with `lease`, in a span of the wait, which the
-    /// pool-wait metric records too. The future `lease` makes is made here,
-    /// straight into the one that runs it (see [`Call::observe`]).
-    pub(crate) fn pool_wait<L, Fut>(
+    /// Borrows a connection with `lease`; the pool-wait metric records how
+    /// long that took. When the connection is not handed out at once (the
+    /// lease's first poll is pending: the pool is busy, or opens one), the
+    /// rest of the wait runs in a span of its own, which a connection
+    /// handed out at once, not being a wait, does without. The future
+    /// `lease` makes is made here, straight into the one that runs it (see
+    /// [`Call::observe`]).
+    pub(crate) async fn pool_wait<L, Fut>(
         &self,
         lease: impl FnOnce() -> Fut,
         status: impl FnOnce(&L) -> (usize, usize),
-    ) -> impl Future<Output = Result<L, Error>>
+    ) -> Result<L, Error>
     where
         Fut: Future<Output = Result<L, Error>>,
     {
-        let span = tracing::debug_span!(
+        let started = Instant::now();
+        let mut waiting: Option<Span> = None;
+        let mut lease = pin!(lease());
+        let leased = poll_fn(|cx| match &waiting {
+            Some(span) => span.in_scope(|| lease.as_mut().poll(cx)),
+            None => {
+                let polled = lease.as_mut().poll(cx);
+                if polled.is_pending() {
+                    waiting = Some(self.wait_span());
+                }
+                polled
+            }
+        })
+        .await;
+        match &leased {
+            Ok(lease) => instruments::pool_wait(self, started.elapsed(), status(lease)),
+            Err(error) => {
+                if let Some(span) = &waiting {
+                    span.record("error.type", error_type(error));
+                }
+            }
+        }
+        leased
+    }
+
+    /// The span of a wait for a connection.
+    fn wait_span(&self) -> Span {
+        tracing::debug_span!(
             "tenantry.pool_wait",
             db.system.name = DB_SYSTEM,
             db.client.connection.pool.name = &*self.pool,
             error.type = Empty,
-            tenant.id = %self.id,
+            tenant.id = %&*self.id_text,
             tenant.tier = &*self.tier,
             tenantry.placement = self.placement,
-        );
-        let started = Instant::now();
-        lease().instrument(span.clone()).map(move |leased| {
-            match &leased {
-                Ok(lease) => {
-                    let name = self.label();
-                    instruments::pool_wait(self, name, started.elapsed(), status(lease));
-                }
-                Err(error) => {
-                    span.record("error.type", error_type(error));
-                }
-            }
-            leased
-        })
-    }
-
-    /// The tenant's bounded metric label.
-    fn label(&self) -> metrics::SharedString {
-        self.telemetry.busiest.label(self, &self.telemetry.usage)
+        )
     }
 }
 
@@ -160,7 +204,8 @@ pub(super) fn record_end(span: &Span, rows: u64, error: Option<&Error>) {
 impl<T: Deref<Target = TenantTelemetry>> Call<T> {
     /// Starts observing `what`, a statement of the tenant `tenant` reaches.
     pub(crate) fn start(tenant: T, what: What<'_>) -> Self {
-        let (operation, collection, sql) = what.parts();
+        let (command, collection, sql) = what.parts();
+        let operation = command.name();
         let span = tracing::debug_span!(
             "tenantry.statement",
             db.system.name = DB_SYSTEM,
@@ -174,7 +219,7 @@ impl<T: Deref<Target = TenantTelemetry>> Call<T> {
             error.type = Empty,
             server.address = &*tenant.address,
             server.port = tenant.port,
-            tenant.id = %tenant.id,
+            tenant.id = %&*tenant.id_text,
             tenant.tier = &*tenant.tier,
             tenantry.placement = tenant.placement,
         );
@@ -184,7 +229,7 @@ impl<T: Deref<Target = TenantTelemetry>> Call<T> {
         Call {
             tenant,
             span,
-            operation,
+            command,
             started: Instant::now(),
         }
     }
@@ -227,9 +272,8 @@ impl<T: Deref<Target = TenantTelemetry>> Call<T> {
             .telemetry
             .usage
             .record(tenant, elapsed, rows, outcome);
-        let name = tenant.label();
         let error_type = error.map(error_type);
-        instruments::operation(tenant, name, self.operation, elapsed, error_type, outcome);
+        instruments::operation(tenant, self.command, elapsed, error_type, outcome);
     }
 }
 

@@ -41,7 +41,8 @@ impl GlobalTelemetry {
     /// The span of `statement`: the attributes of a tenant's statement, but
     /// no tenant, and `global` for the placement.
     fn span(&self, statement: &Statement) -> Span {
-        let (operation, collection, sql) = What::Built(statement).parts();
+        let (command, collection, sql) = What::Built(statement).parts();
+        let operation = command.name();
         let span = tracing::debug_span!(
             "tenantry.statement",
             db.system.name = DB_SYSTEM,

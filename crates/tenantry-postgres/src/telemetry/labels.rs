@@ -1,16 +1,15 @@
 //! The tenant label of metrics, of bounded cardinality: the busiest tenants
-//! by name, every other one as `other`.
+//! by name, every other one as `other`. A generation number changes with
+//! the named set, so that a tenant's metric handles, registered under one
+//! label, are registered again only when its label may have changed.
 
 use std::collections::HashSet;
 use std::sync::RwLock;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use metrics::SharedString;
 use tenantry_query::TenantId;
 
-use super::TenantTelemetry;
-use super::attributes::metric::OTHER_TENANTS;
 use super::usage::UsageWindows;
 
 /// How often the named tenants are chosen again from the usage window.
@@ -24,6 +23,8 @@ pub(super) struct BusiestTenants {
     started: Instant,
     /// When the named tenants were last chosen, in milliseconds since `started`.
     chosen_at: AtomicU64,
+    /// Changes each time the named set does.
+    generation: AtomicU64,
 }
 
 impl BusiestTenants {
@@ -34,32 +35,35 @@ impl BusiestTenants {
             named: RwLock::new(HashSet::new()),
             started: Instant::now(),
             chosen_at: AtomicU64::new(0),
+            generation: AtomicU64::new(0),
         }
     }
 
-    /// The label of `tenant`: its name while it is among the busiest (or
-    /// while fewer tenants than the limit are named), else `other`. Once a
-    /// second, the named tenants become the busiest of `usage`.
-    pub(super) fn label(&self, tenant: &TenantTelemetry, usage: &UsageWindows) -> SharedString {
+    /// The generation of the named set now: once a second, the named
+    /// tenants first become the busiest of `usage`.
+    pub(super) fn generation(&self, usage: &UsageWindows) -> u64 {
         self.choose_again_if_due(usage);
+        self.generation.load(Ordering::Acquire)
+    }
+
+    /// Whether tenant `id` is named in labels (else it is `other`): while
+    /// it is among the busiest, or while fewer tenants than the limit are
+    /// named, which names it from then on.
+    pub(super) fn names(&self, id: TenantId) -> bool {
         {
             let named = self.named.read().expect("named tenants lock");
-            if named.contains(&tenant.id) {
-                return SharedString::from_shared(tenant.name.clone());
+            if named.contains(&id) {
+                return true;
             }
             if named.len() >= self.limit {
-                return SharedString::const_str(OTHER_TENANTS);
+                return false;
             }
         }
         let mut named = self.named.write().expect("named tenants lock");
-        if named.len() < self.limit {
-            named.insert(tenant.id);
+        if named.len() < self.limit && named.insert(id) {
+            self.generation.fetch_add(1, Ordering::AcqRel);
         }
-        if named.contains(&tenant.id) {
-            SharedString::from_shared(tenant.name.clone())
-        } else {
-            SharedString::const_str(OTHER_TENANTS)
-        }
+        named.contains(&id)
     }
 
     fn choose_again_if_due(&self, usage: &UsageWindows) {
@@ -78,7 +82,11 @@ impl BusiestTenants {
             .into_iter()
             .take(self.limit)
             .map(|tenant| tenant.tenant)
-            .collect();
-        *self.named.write().expect("named tenants lock") = busiest;
+            .collect::<HashSet<_>>();
+        let mut named = self.named.write().expect("named tenants lock");
+        if *named != busiest {
+            *named = busiest;
+            self.generation.fetch_add(1, Ordering::AcqRel);
+        }
     }
 }

@@ -1,14 +1,16 @@
 //! What tenantry reports about its work, tenant by tenant: a `tracing` span
 //! per statement (global ones too), transaction, registry lookup and pool
-//! wait, with
+//! wait (a lease that is not handed a connection at once), with
 //! OpenTelemetry's database attributes; metrics through the `metrics`
 //! facade; and the per-tenant usage over a sliding window that
 //! [`Tenantry::usage`](crate::Tenantry::usage) returns.
 //!
-//! Spans and metrics cost a level check when no subscriber listens and
-//! nothing when no recorder is installed beyond the facade's no-op call.
-//! Parameter values are never recorded; the query text only when
-//! [`TelemetryConfig::query_text`] says so.
+//! Spans cost a level check when no subscriber listens. Metrics go through
+//! handles each tenant registers once with the current recorder (the
+//! facade's no-op one when none is installed) and reuses while that
+//! recorder and its tenant label stay. Parameter values are never
+//! recorded; the query text only when [`TelemetryConfig::query_text`] says
+//! so.
 
 mod attributes;
 mod call;

@@ -7,6 +7,7 @@ use tenantry_query::TenantId;
 use tokio_postgres::config::Host;
 
 use super::Telemetry;
+use super::instruments::TenantInstruments;
 use crate::options::ConnectOptions;
 use crate::placement::{Placement, TenantRecord};
 
@@ -42,6 +43,8 @@ impl TenantIdentity {
 pub(crate) struct TenantTelemetry {
     pub(super) telemetry: Arc<Telemetry>,
     pub(super) id: TenantId,
+    /// `tenant.id`, rendered once.
+    pub(super) id_text: Box<str>,
     pub(super) name: Arc<str>,
     pub(super) tier: Arc<str>,
     pub(super) placement: &'static str,
@@ -52,6 +55,8 @@ pub(crate) struct TenantTelemetry {
     pub(super) port: u16,
     /// The connection pool the tenant's statements take from.
     pub(super) pool: Arc<str>,
+    /// Its metric handles.
+    pub(super) instruments: TenantInstruments,
 }
 
 impl TenantTelemetry {
@@ -74,6 +79,7 @@ impl TenantTelemetry {
         Self {
             telemetry: telemetry.clone(),
             id,
+            id_text: id.to_string().into(),
             name: identity.name,
             tier: identity.tier,
             placement: placement.kind(),
@@ -81,6 +87,7 @@ impl TenantTelemetry {
             address,
             port,
             pool: pool.into(),
+            instruments: TenantInstruments::default(),
         }
     }
 }

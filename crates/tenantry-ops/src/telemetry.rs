@@ -56,6 +56,7 @@ fn error_type(error: &Error) -> &'static str {
         Error::VerificationFailed { .. } => "verification_failed",
         Error::RelocationInProgress { .. } => "relocation_in_progress",
         Error::NoRelocation { .. } => "no_relocation",
+        Error::ChangeStream(_) => "change_stream",
         Error::Verify { .. } => "verify",
     }
 }

@@ -1,0 +1,335 @@
+//! Applying decoded changes at the destination: each source table (by its
+//! `Relation` message) mapped to the destination's table of the same name,
+//! its values bound as text and cast in SQL to the destination column's
+//! type (`$1::text::<type>`), so both servers read them with their own
+//! input functions under `verify::session`'s settings. An update sets the
+//! columns that arrived (an unchanged TOAST value is left out) on the row
+//! its key finds; the key is the replica identity's columns, from the old
+//! key tuple or the new row. Changes of a shared pool published whole are
+//! filtered here: only rows whose tenant column is the tenant's are
+//! inserted or updated, and deletes and updates carry the tenant condition.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Statement};
+
+use tenantry_postgres::contract::TENANT_COLUMN;
+use tenantry_query::{Identifier, TenantId};
+
+use super::super::copy::CopiedTable;
+use super::pgoutput::{Message, Relation, Value};
+use super::slot::Publishing;
+use crate::Error;
+
+/// A destination table, with its columns' types.
+struct Table {
+    /// `schema.table`, quoted.
+    quoted: String,
+    /// The source's `schema.table`, unquoted, to match `Relation` messages.
+    source: (String, String),
+    /// Each column that takes values, by name: its type, for a cast.
+    types: HashMap<String, String>,
+    /// Whether its changes are filtered here.
+    filtered: bool,
+}
+
+/// Applies one move's decoded changes at the destination.
+pub(crate) struct Applier {
+    tenant: TenantId,
+    tables: Vec<Table>,
+    /// The source's tables by oid, as their `Relation` messages say, with
+    /// the destination table each maps to.
+    relations: HashMap<u32, (Arc<Relation>, usize)>,
+    statements: HashMap<String, Statement>,
+}
+
+impl Applier {
+    /// An applier for `tables` published as `kinds` say, reading the
+    /// destination's column types on `target`.
+    pub(crate) async fn new(
+        target: &Client,
+        tenant: TenantId,
+        tables: &[CopiedTable],
+        kinds: &[Publishing],
+    ) -> Result<Self, Error> {
+        let mut mapped = Vec::with_capacity(tables.len());
+        for (table, kind) in tables.iter().zip(kinds) {
+            let rows = target
+                .query(
+                    "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
+                     WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
+                       AND attgenerated = ''",
+                    &[&table.target.quoted()],
+                )
+                .await?;
+            mapped.push(Table {
+                quoted: table.target.quoted(),
+                source: (
+                    table.source.schema.as_str().to_owned(),
+                    table.source.table.as_str().to_owned(),
+                ),
+                types: rows.iter().map(|row| (row.get(0), row.get(1))).collect(),
+                filtered: *kind == Publishing::Unfiltered,
+            });
+        }
+        Ok(Self {
+            tenant,
+            tables: mapped,
+            relations: HashMap::new(),
+            statements: HashMap::new(),
+        })
+    }
+
+    /// Takes in a source table's shape; one not copied is
+    /// [`Error::ChangeStream`].
+    pub(crate) fn relation(&mut self, relation: Relation) -> Result<(), Error> {
+        let table = self
+            .tables
+            .iter()
+            .position(|table| {
+                table.source.0 == relation.namespace && table.source.1 == relation.name
+            })
+            .ok_or_else(|| {
+                Error::ChangeStream(format!(
+                    "a change of {}.{}, which is not copied",
+                    relation.namespace, relation.name
+                ))
+            })?;
+        self.relations
+            .insert(relation.id, (Arc::new(relation), table));
+        Ok(())
+    }
+
+    /// Applies one row change (insert, update, delete, truncate) on
+    /// `target`, inside the transaction the caller opened; other messages
+    /// do nothing.
+    pub(crate) async fn apply(&mut self, target: &Client, change: &Message) -> Result<(), Error> {
+        match change {
+            Message::Insert { relation, new } => {
+                let (relation, table) = self.find(*relation)?;
+                let relation = &*relation;
+                if self.tenants(table, relation, new) {
+                    let sql = self.insert_sql(table, relation, new)?;
+                    self.run(target, sql, texts(new)).await?;
+                }
+            }
+            Message::Update { relation, old, new } => {
+                let (relation, table) = self.find(*relation)?;
+                let relation = &*relation;
+                let key = old.as_ref().unwrap_or(new);
+                if self.tenants(table, relation, new) {
+                    let (sql, params) = self.update_sql(table, relation, key, new)?;
+                    if self.run(target, sql, params).await? == 0 && !new.contains(&Value::Unchanged)
+                    {
+                        // A row that became the tenant's (published whole).
+                        let sql = self.insert_sql(table, relation, new)?;
+                        self.run(target, sql, texts(new)).await?;
+                    }
+                } else {
+                    let (sql, params) = self.delete_sql(table, relation, key)?;
+                    self.run(target, sql, params).await?;
+                }
+            }
+            Message::Delete { relation, old } => {
+                let (relation, table) = self.find(*relation)?;
+                let relation = &*relation;
+                let (sql, params) = self.delete_sql(table, relation, old)?;
+                self.run(target, sql, params).await?;
+            }
+            Message::Truncate { relations, .. } => {
+                for relation in relations {
+                    let (_, table) = self.find(*relation)?;
+                    let sql = format!(
+                        "DELETE FROM {} t0 WHERE {}",
+                        self.tables[table].quoted,
+                        self.tenant_condition(table)
+                    );
+                    self.run(target, sql, Vec::new()).await?;
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// The relation of oid `id`, and the destination table's position.
+    fn find(&self, id: u32) -> Result<(Arc<Relation>, usize), Error> {
+        self.relations.get(&id).cloned().ok_or_else(|| {
+            Error::ChangeStream(format!("a change of relation {id} before its description"))
+        })
+    }
+
+    /// Whether row `values` of `relation` is the tenant's (always, unless
+    /// the table's changes are filtered here).
+    fn tenants(&self, table: usize, relation: &Relation, values: &[Value]) -> bool {
+        if !self.tables[table].filtered {
+            return true;
+        }
+        relation.columns.iter().zip(values).any(|(column, value)| {
+            column.name == TENANT_COLUMN
+                && matches!(value, Value::Text(text)
+                        if text.parse::<uuid::Uuid>().ok() == Some(self.tenant.as_uuid()))
+        })
+    }
+
+    /// `AND`-able condition on the destination table (alias `t0`) that
+    /// keeps to the tenant's rows.
+    fn tenant_condition(&self, table: usize) -> String {
+        if self.tables[table].types.contains_key(TENANT_COLUMN) {
+            format!("t0.{TENANT_COLUMN} = '{}'::uuid", self.tenant)
+        } else {
+            "true".to_owned()
+        }
+    }
+
+    /// `$n::text::<type>` for column `name` of destination table `table`.
+    fn cast(&self, table: usize, name: &str, n: usize) -> Result<String, Error> {
+        let kind = self.tables[table].types.get(name).ok_or_else(|| {
+            Error::ChangeStream(format!(
+                "{} has no column {name}",
+                self.tables[table].quoted
+            ))
+        })?;
+        Ok(format!("${n}::text::{kind}"))
+    }
+
+    fn insert_sql(
+        &self,
+        table: usize,
+        relation: &Relation,
+        values: &[Value],
+    ) -> Result<String, Error> {
+        let mut names = Vec::new();
+        let mut casts = Vec::new();
+        for (column, _) in relation.columns.iter().zip(values) {
+            names.push(Identifier::new(&column.name)?.quoted());
+            casts.push(self.cast(table, &column.name, casts.len() + 1)?);
+        }
+        Ok(format!(
+            "INSERT INTO {} ({}) VALUES ({})",
+            self.tables[table].quoted,
+            names.join(", "),
+            casts.join(", ")
+        ))
+    }
+
+    fn update_sql(
+        &self,
+        table: usize,
+        relation: &Relation,
+        key: &[Value],
+        new: &[Value],
+    ) -> Result<(String, Vec<Option<String>>), Error> {
+        let mut params = Vec::new();
+        let mut sets = Vec::new();
+        for (column, value) in relation.columns.iter().zip(new) {
+            if *value == Value::Unchanged {
+                continue;
+            }
+            params.push(text(value));
+            let cast = self.cast(table, &column.name, params.len())?;
+            sets.push(format!(
+                "{} = {cast}",
+                Identifier::new(&column.name)?.quoted()
+            ));
+        }
+        let condition = self.key_condition(table, relation, key, &mut params)?;
+        let sql = format!(
+            "UPDATE {} t0 SET {} WHERE {condition}",
+            self.tables[table].quoted,
+            sets.join(", ")
+        );
+        Ok((sql, params))
+    }
+
+    fn delete_sql(
+        &self,
+        table: usize,
+        relation: &Relation,
+        key: &[Value],
+    ) -> Result<(String, Vec<Option<String>>), Error> {
+        let mut params = Vec::new();
+        let condition = self.key_condition(table, relation, key, &mut params)?;
+        let sql = format!(
+            "DELETE FROM {} t0 WHERE {condition}",
+            self.tables[table].quoted
+        );
+        Ok((sql, params))
+    }
+
+    /// The condition on the key columns' values in `key`, and the tenant's;
+    /// the values are pushed onto `params`.
+    fn key_condition(
+        &self,
+        table: usize,
+        relation: &Relation,
+        key: &[Value],
+        params: &mut Vec<Option<String>>,
+    ) -> Result<String, Error> {
+        let mut conditions = vec![self.tenant_condition(table)];
+        for (column, value) in relation.columns.iter().zip(key) {
+            if !column.key {
+                continue;
+            }
+            let name = format!("t0.{}", Identifier::new(&column.name)?.quoted());
+            match value {
+                Value::Null => conditions.push(format!("{name} IS NULL")),
+                Value::Text(_) => {
+                    params.push(text(value));
+                    let cast = self.cast(table, &column.name, params.len())?;
+                    conditions.push(format!("{name} = {cast}"));
+                }
+                Value::Unchanged | Value::Binary(_) => {
+                    return Err(Error::ChangeStream(format!(
+                        "a key value of {} that did not arrive as text",
+                        self.tables[table].quoted
+                    )));
+                }
+            }
+        }
+        if conditions.len() == 1 {
+            return Err(Error::ChangeStream(format!(
+                "a change of {} without a key",
+                self.tables[table].quoted
+            )));
+        }
+        Ok(conditions.join(" AND "))
+    }
+
+    /// Runs `sql` (prepared once) with `params`; the rows it changed.
+    async fn run(
+        &mut self,
+        target: &Client,
+        sql: String,
+        params: Vec<Option<String>>,
+    ) -> Result<u64, Error> {
+        let statement = match self.statements.get(&sql) {
+            Some(statement) => statement.clone(),
+            None => {
+                let statement = target.prepare(&sql).await?;
+                self.statements.insert(sql, statement.clone());
+                statement
+            }
+        };
+        let params: Vec<&(dyn ToSql + Sync)> = params
+            .iter()
+            .map(|param| param as &(dyn ToSql + Sync))
+            .collect();
+        Ok(target.execute(&statement, &params).await?)
+    }
+}
+
+/// A value to bind as text (`None` for NULL).
+fn text(value: &Value) -> Option<String> {
+    match value {
+        Value::Text(text) => Some(text.clone()),
+        _ => None,
+    }
+}
+
+/// Every value of a row, to bind as text.
+fn texts(values: &[Value]) -> Vec<Option<String>> {
+    values.iter().map(text).collect()
+}

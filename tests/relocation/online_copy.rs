@@ -7,8 +7,8 @@
 //! The slot and publication never outlive the move. A source on the main
 //! server (`wal_level = replica`) is moved by the fenced copy.
 
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use tenantry::ops::{CopyMethod, Place, PlacementKind, RelocationProgress, RelocationStep};
@@ -16,6 +16,7 @@ use tenantry::{Error, MAIN_SERVER, Placement, TenantId, Tenantry, TransactionOpt
 use uuid::Uuid;
 
 use super::fixtures::{fill, relocate, to};
+use super::kills::{KillAt, killed};
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::{Location, Tenants};
 use crate::support::{Customer, Invoice, NewCustomer, NewInvoice};
@@ -311,4 +312,152 @@ async fn a_source_without_logical_decoding_is_moved_by_the_fenced_copy() {
             rows_at(&tenants, to, table, id).await
         );
     }
+}
+
+/// Kills a move of a pool tenant of the second server once its first copy
+/// is recorded (its slot made), then runs it again, or rolls it back if
+/// `roll_back`: either way no slot or publication is left.
+async fn kill_after_the_slot(roll_back: bool) {
+    let tenants = Tenants::provision(&[("moving", PlacementKind::Pool, SECOND)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    let tenant = db.tenant(id).await.unwrap();
+    fill(&tenant, "c", 5).await;
+    let operator = Arc::new(tenants.world.operator());
+    let destination = to(PlacementKind::Database, MAIN_SERVER);
+    killed(
+        &operator,
+        id,
+        &destination,
+        KillAt::Step(RelocationStep::Copied),
+    )
+    .await;
+    let relocation = operator.relocation(id).await.unwrap().expect("recorded");
+    assert_eq!(relocation.step, RelocationStep::Copied);
+    assert_eq!(streams_at(&tenants, &relocation.from).await, (1, 1));
+    // Written after the copy, while no slot is read.
+    tenant
+        .insert(NewCustomer::named("late"))
+        .exec()
+        .await
+        .unwrap();
+
+    if roll_back {
+        let rolled = operator.rollback_relocation(id).await.unwrap();
+        assert_eq!(rolled.step, RelocationStep::RolledBack);
+        assert_eq!(
+            rows_at(&tenants, &relocation.from, "customers", id)
+                .await
+                .len(),
+            6
+        );
+    } else {
+        let report = relocate(&tenants, id, &destination).await;
+        assert_eq!(report.relocation.step, RelocationStep::Flipped);
+        assert_eq!(
+            report.copy,
+            Some(CopyMethod::Fenced),
+            "resumed under the fence"
+        );
+        for table in TABLES {
+            assert_eq!(
+                rows_at(&tenants, &relocation.from, table, id).await,
+                rows_at(&tenants, &relocation.to, table, id).await,
+                "{table} differs"
+            );
+        }
+    }
+    assert_eq!(
+        streams_at(&tenants, &relocation.from).await,
+        (0, 0),
+        "a slot or publication is left"
+    );
+}
+
+#[tokio::test]
+async fn a_move_killed_after_its_slot_is_made_resumes_and_drops_it() {
+    kill_after_the_slot(false).await;
+}
+
+#[tokio::test]
+async fn a_move_killed_after_its_slot_is_made_rolls_back_without_it() {
+    kill_after_the_slot(true).await;
+}
+
+/// Moves a pool tenant of `server` with `rows` customers and as many
+/// invoices to a database on the other server while it writes; the
+/// write-blocked window, and how the copy was kept level.
+async fn blocked_with(server: &'static str, rows: i64) -> (Duration, Option<CopyMethod>) {
+    let tenants = Tenants::provision(&[("moving", PlacementKind::Pool, server)]).await;
+    let id = tenants.placed[0].record.id;
+    let admin = tenants.admin(&tenants.placed[0].location()).await;
+    admin
+        .execute(
+            "INSERT INTO customers (tenant_id, id, name)
+             SELECT $1, gen_random_uuid(), 'bulk' || g FROM generate_series(1::bigint, $2) g",
+            &[&id.as_uuid(), &rows],
+        )
+        .await
+        .unwrap();
+    admin
+        .execute(
+            "INSERT INTO invoices (tenant_id, id, customer_id, amount, paid, created_at)
+             SELECT tenant_id, gen_random_uuid(), id, 1, false, now()
+             FROM customers WHERE tenant_id = $1",
+            &[&id.as_uuid()],
+        )
+        .await
+        .unwrap();
+    let db = tenants.connect().await;
+    let other = if server == SECOND {
+        MAIN_SERVER
+    } else {
+        SECOND
+    };
+    let (stop, writes) = (AtomicBool::new(false), AtomicUsize::new(0));
+    let relocation = async {
+        while writes.load(Ordering::Acquire) < 5 {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        relocate(&tenants, id, &to(PlacementKind::Database, other)).await
+    };
+    let (_, report) = tokio::join!(churn(&db, id, &stop, true, &writes), relocation);
+    (report.blocked.expect("flipped"), report.copy)
+}
+
+/// The write-blocked window of a tenant that writes through its move, at
+/// 10,000 and 100,000 customers (and as many invoices): online from the
+/// second server, fenced from the main one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_online_copys_blocked_window_does_not_grow_with_the_tenant() {
+    let mut windows = Vec::new();
+    for (server, rows) in [
+        (SECOND, 10_000),
+        (SECOND, 100_000),
+        (MAIN_SERVER, 10_000),
+        (MAIN_SERVER, 100_000),
+    ] {
+        let (blocked, copy) = blocked_with(server, rows).await;
+        eprintln!("{copy:?} copy, {rows} customers and invoices: writes blocked {blocked:?}");
+        let expected = if server == SECOND {
+            CopyMethod::Online
+        } else {
+            CopyMethod::Fenced
+        };
+        assert_eq!(copy, Some(expected));
+        windows.push(blocked);
+    }
+    let [online_small, online_large, _, fenced_large] = windows[..] else {
+        unreachable!()
+    };
+    // Ten times the rows: the online window holds no copy, only the
+    // digests, and stays far from ten times as long.
+    assert!(
+        online_large < online_small * 4,
+        "online: {online_small:?} at 10,000 rows, {online_large:?} at 100,000"
+    );
+    assert!(
+        online_large < fenced_large,
+        "at 100,000 rows: online {online_large:?}, fenced {fenced_large:?}"
+    );
 }

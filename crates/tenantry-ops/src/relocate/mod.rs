@@ -17,7 +17,8 @@
 //! 3. **fenced**: the tenant's writes are fenced at the source (its
 //!    residency there says `moving`, once the transactions that have
 //!    written end; the registry says `moving` too). Reads go on; writes get
-//!    `TenantMoving` with a `retry_after`. The tables that changed since the
+//!    `TenantMoving` with a `retry_after`. An online copy applies the last
+//!    changes decoded at the source. The tables that changed since the
 //!    copy are found by their digests; those (and the tables referring to
 //!    them) are copied again, and verified. A mismatch rolls the move back: the fence
 //!    lifts, the destination goes, and the tenant is as it was.
@@ -42,11 +43,25 @@
 //! After each copy, the sequences owned by the copied tables' columns at
 //! the destination are advanced past the copied values (never backwards).
 //!
-//! The copy is made under the fence for whatever changed since the first
-//! copy: only the tables whose digests changed are copied again, with the
-//! tables that refer to them (keeping foreign keys whole); the others keep
-//! their first copy. An online copy through a row-filtered logical
-//! publication is not done yet.
+//! How the destination is kept level with what the tenant writes during
+//! the first copy ([`RelocationReport::copy`] says which was used):
+//!
+//! - **online**, where the source server's `wal_level` is `logical` and the
+//!   operator may create replication slots: a publication of the tenant's
+//!   tables (row-filtered on the tenant in a shared pool where the replica
+//!   identity allows it) and a logical slot are made before the first
+//!   copy's snapshot; the changes committed after it are decoded and
+//!   applied at the destination, one source transaction as one destination
+//!   transaction, before the fence and, drained to the source's WAL
+//!   position, under it (see the `online` module). The fenced step then
+//!   only verifies (the digests): nothing is copied again unless a table
+//!   was not published. The slot and publication go when the move flips,
+//!   is abandoned or rolled back; a move resumed after a kill drops them
+//!   and goes on with the fenced copy.
+//! - **fenced** otherwise: under the fence only the tables whose digests
+//!   changed since the first copy are copied again, with the tables that
+//!   refer to them (keeping foreign keys whole); the others keep their
+//!   first copy.
 
 mod copy;
 mod cutover;
@@ -271,7 +286,7 @@ impl Operator {
             run.reached(RelocationStep::Copied, rows).await?;
         } else {
             // Resumed: a killed run's slot is dropped, the copy is fenced.
-            online::remove(&sides.source, run.relocation).await?;
+            online::remove(&sides.source, run.relocation, id).await?;
         }
         if let Some(stream) = &mut stream {
             let catch_up = stream.catch_up(&sides);
@@ -300,7 +315,7 @@ impl Operator {
         if stream.is_none() {
             return Ok((blocked, CopyMethod::Fenced));
         }
-        online::remove(&sides.source, run.relocation).await?;
+        online::remove(&sides.source, run.relocation, id).await?;
         Ok((blocked, CopyMethod::Online))
     }
 

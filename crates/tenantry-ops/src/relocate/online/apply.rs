@@ -7,10 +7,13 @@
 //! its key finds; the key is the replica identity's columns, from the old
 //! key tuple or the new row. Changes of a shared pool published whole are
 //! filtered here: only rows whose tenant column is the tenant's are
-//! inserted or updated, and deletes and updates carry the tenant condition.
+//! inserted or updated (an update that takes a row away from the tenant
+//! deletes it; one that gives a row to it updates nothing, and the fenced
+//! step's digests copy that table again), and deletes and updates carry
+//! the tenant condition. A round's statements are sent pipelined, in
+//! order, each prepared once.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
@@ -22,6 +25,9 @@ use super::super::copy::CopiedTable;
 use super::pgoutput::{Message, Relation, Value};
 use super::slot::Publishing;
 use crate::Error;
+
+/// A statement to run at the destination, with its parameters as text.
+pub(crate) type Planned = (String, Vec<Option<String>>);
 
 /// A destination table, with its columns' types.
 struct Table {
@@ -41,7 +47,7 @@ pub(crate) struct Applier {
     tables: Vec<Table>,
     /// The source's tables by oid, as their `Relation` messages say, with
     /// the destination table each maps to.
-    relations: HashMap<u32, (Arc<Relation>, usize)>,
+    relations: HashMap<u32, (Relation, usize)>,
     statements: HashMap<String, Statement>,
 }
 
@@ -97,46 +103,33 @@ impl Applier {
                     relation.namespace, relation.name
                 ))
             })?;
-        self.relations
-            .insert(relation.id, (Arc::new(relation), table));
+        self.relations.insert(relation.id, (relation, table));
         Ok(())
     }
 
-    /// Applies one row change (insert, update, delete, truncate) on
-    /// `target`, inside the transaction the caller opened; other messages
-    /// do nothing.
-    pub(crate) async fn apply(&mut self, target: &Client, change: &Message) -> Result<(), Error> {
+    /// The statements that apply one row change (insert, update, delete,
+    /// truncate), pushed onto `plan`; other messages add none.
+    pub(crate) fn plan(&self, change: &Message, plan: &mut Vec<Planned>) -> Result<(), Error> {
         match change {
             Message::Insert { relation, new } => {
                 let (relation, table) = self.find(*relation)?;
-                let relation = &*relation;
                 if self.tenants(table, relation, new) {
-                    let sql = self.insert_sql(table, relation, new)?;
-                    self.run(target, sql, texts(new)).await?;
+                    plan.push((self.insert_sql(table, relation, new)?, texts(new)));
                 }
             }
             Message::Update { relation, old, new } => {
                 let (relation, table) = self.find(*relation)?;
-                let relation = &*relation;
                 let key = old.as_ref().unwrap_or(new);
                 if self.tenants(table, relation, new) {
-                    let (sql, params) = self.update_sql(table, relation, key, new)?;
-                    if self.run(target, sql, params).await? == 0 && !new.contains(&Value::Unchanged)
-                    {
-                        // A row that became the tenant's (published whole).
-                        let sql = self.insert_sql(table, relation, new)?;
-                        self.run(target, sql, texts(new)).await?;
-                    }
+                    plan.push(self.update_sql(table, relation, key, new)?);
                 } else {
-                    let (sql, params) = self.delete_sql(table, relation, key)?;
-                    self.run(target, sql, params).await?;
+                    // No longer the tenant's (published whole).
+                    plan.push(self.delete_sql(table, relation, key)?);
                 }
             }
             Message::Delete { relation, old } => {
                 let (relation, table) = self.find(*relation)?;
-                let relation = &*relation;
-                let (sql, params) = self.delete_sql(table, relation, old)?;
-                self.run(target, sql, params).await?;
+                plan.push(self.delete_sql(table, relation, old)?);
             }
             Message::Truncate { relations, .. } => {
                 for relation in relations {
@@ -146,7 +139,7 @@ impl Applier {
                         self.tables[table].quoted,
                         self.tenant_condition(table)
                     );
-                    self.run(target, sql, Vec::new()).await?;
+                    plan.push((sql, Vec::new()));
                 }
             }
             _ => {}
@@ -154,11 +147,34 @@ impl Applier {
         Ok(())
     }
 
+    /// Runs `plan` on `target` in its order, pipelined: each statement is
+    /// prepared once (per applier), then all are sent without waiting for
+    /// each other's results.
+    pub(crate) async fn run(&mut self, target: &Client, plan: Vec<Planned>) -> Result<(), Error> {
+        for (sql, _) in &plan {
+            if !self.statements.contains_key(sql) {
+                let statement = target.prepare(sql).await?;
+                self.statements.insert(sql.clone(), statement);
+            }
+        }
+        let statements = &self.statements;
+        let runs = plan.iter().map(|(sql, params)| async move {
+            let params: Vec<&(dyn ToSql + Sync)> = params
+                .iter()
+                .map(|param| param as &(dyn ToSql + Sync))
+                .collect();
+            target.execute(&statements[sql], &params).await
+        });
+        futures_util::future::try_join_all(runs).await?;
+        Ok(())
+    }
+
     /// The relation of oid `id`, and the destination table's position.
-    fn find(&self, id: u32) -> Result<(Arc<Relation>, usize), Error> {
-        self.relations.get(&id).cloned().ok_or_else(|| {
+    fn find(&self, id: u32) -> Result<(&Relation, usize), Error> {
+        let (relation, table) = self.relations.get(&id).ok_or_else(|| {
             Error::ChangeStream(format!("a change of relation {id} before its description"))
-        })
+        })?;
+        Ok((relation, *table))
     }
 
     /// Whether row `values` of `relation` is the tenant's (always, unless
@@ -221,7 +237,7 @@ impl Applier {
         relation: &Relation,
         key: &[Value],
         new: &[Value],
-    ) -> Result<(String, Vec<Option<String>>), Error> {
+    ) -> Result<Planned, Error> {
         let mut params = Vec::new();
         let mut sets = Vec::new();
         for (column, value) in relation.columns.iter().zip(new) {
@@ -249,7 +265,7 @@ impl Applier {
         table: usize,
         relation: &Relation,
         key: &[Value],
-    ) -> Result<(String, Vec<Option<String>>), Error> {
+    ) -> Result<Planned, Error> {
         let mut params = Vec::new();
         let condition = self.key_condition(table, relation, key, &mut params)?;
         let sql = format!(
@@ -296,28 +312,6 @@ impl Applier {
             )));
         }
         Ok(conditions.join(" AND "))
-    }
-
-    /// Runs `sql` (prepared once) with `params`; the rows it changed.
-    async fn run(
-        &mut self,
-        target: &Client,
-        sql: String,
-        params: Vec<Option<String>>,
-    ) -> Result<u64, Error> {
-        let statement = match self.statements.get(&sql) {
-            Some(statement) => statement.clone(),
-            None => {
-                let statement = target.prepare(&sql).await?;
-                self.statements.insert(sql, statement.clone());
-                statement
-            }
-        };
-        let params: Vec<&(dyn ToSql + Sync)> = params
-            .iter()
-            .map(|param| param as &(dyn ToSql + Sync))
-            .collect();
-        Ok(target.execute(&statement, &params).await?)
     }
 }
 

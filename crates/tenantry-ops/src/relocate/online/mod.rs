@@ -24,14 +24,12 @@ mod pgoutput;
 mod slot;
 mod snapshot;
 
-use tokio_postgres::Client;
-
 use super::copy::{self, CopiedTable};
 use super::cutover::Sides;
 use super::plan::Leg;
 use super::sequences;
 use crate::Error;
-use apply::Applier;
+use apply::{Applier, Planned};
 use pgoutput::Message;
 use snapshot::Snapshot;
 
@@ -55,8 +53,10 @@ const ROUND_CHANGES: i32 = 10_000;
 /// A round with fewer changes than this ends the catch-up before the fence.
 const SMALL_ROUND: usize = 500;
 
-/// Rounds of catch-up at most before the fence goes up anyway.
-const ROUNDS: usize = 100;
+/// Rounds of catch-up at most before the fence goes up anyway (a tenant
+/// that writes faster than its changes are applied has the rest applied
+/// under the fence).
+const ROUNDS: usize = 20;
 
 /// One move's stream of changes from its source.
 pub(crate) struct Stream {
@@ -90,7 +90,7 @@ impl Stream {
         }
         let applier = Applier::new(target, leg.tenant, &tables, &kinds).await?;
         Ok(Some(Self {
-            name: slot::name(relocation),
+            name: slot::name(relocation, leg.tenant),
             tables,
             snapshot: None,
             applier,
@@ -144,7 +144,7 @@ impl Stream {
     }
 
     /// Reads one round of changes from the slot (up to `upto`, if given)
-    /// and applies them; how many messages it read.
+    /// and applies them, pipelined; how many messages it read.
     async fn round(&mut self, sides: &Sides, upto: Option<&str>) -> Result<usize, Error> {
         let rows = sides
             .source
@@ -155,16 +155,20 @@ impl Stream {
                 &[&self.name, &upto, &ROUND_CHANGES],
             )
             .await?;
+        let mut plan = Vec::new();
         for row in &rows {
             let message = pgoutput::parse(row.get(0))
                 .map_err(|error| Error::ChangeStream(error.to_string()))?;
-            self.take(&sides.target, message).await?;
+            self.take(message, &mut plan)?;
         }
+        self.applier.run(&sides.target, plan).await?;
         Ok(rows.len())
     }
 
-    /// Applies one decoded message on `target`.
-    async fn take(&mut self, target: &Client, message: Message) -> Result<(), Error> {
+    /// Plans what one decoded message does at the destination: a source
+    /// transaction the snapshot does not see is one destination
+    /// transaction.
+    fn take(&mut self, message: Message, plan: &mut Vec<Planned>) -> Result<(), Error> {
         match message {
             Message::Begin { xid, .. } => {
                 let snapshot = self.snapshot.as_ref().ok_or_else(|| {
@@ -172,13 +176,13 @@ impl Stream {
                 })?;
                 let skip = snapshot.sees(xid);
                 if !skip {
-                    target.batch_execute("BEGIN").await?;
+                    plan.push(("BEGIN".to_owned(), Vec::new()));
                 }
                 self.open = Some(skip);
             }
             Message::Commit { .. } => {
                 if self.open.take() == Some(false) {
-                    target.batch_execute("COMMIT").await?;
+                    plan.push(("COMMIT".to_owned(), Vec::new()));
                 }
             }
             Message::Relation(relation) => self.applier.relation(relation)?,
@@ -186,7 +190,7 @@ impl Stream {
             | Message::Update { .. }
             | Message::Delete { .. }
             | Message::Truncate { .. }) => match self.open {
-                Some(false) => self.applier.apply(target, &change).await?,
+                Some(false) => self.applier.plan(&change, plan)?,
                 Some(true) => {}
                 None => {
                     return Err(Error::ChangeStream(
@@ -210,5 +214,5 @@ pub(crate) async fn forget(
     let source = operator
         .connect(&leg.from.server, leg.from.database())
         .await?;
-    remove(&source, relocation).await
+    remove(&source, relocation, leg.tenant).await
 }

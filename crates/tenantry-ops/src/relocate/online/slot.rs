@@ -1,7 +1,8 @@
 //! The source's side of an online copy: a publication of the tenant's
 //! tables and a logical replication slot (`pgoutput`) that keeps their
-//! changes, both named for the relocation, so a resumed move or a rollback
-//! finds them. A table of the shared pool is published with a row filter
+//! changes, both named for the relocation and its tenant (slot names are
+//! the server's, and several registries may move tenants from one server),
+//! so a resumed move or a rollback finds them. A table of the shared pool is published with a row filter
 //! on the tenant only where its replica identity holds the tenant column:
 //! a filter on another column makes every update and delete of that table
 //! fail, for every tenant. Elsewhere it is published whole and its changes
@@ -23,9 +24,13 @@ use super::super::copy::CopiedTable;
 use super::super::plan::Leg;
 use crate::Error;
 
-/// The name of relocation `relocation`'s publication and slot.
-pub(crate) fn name(relocation: i64) -> String {
-    format!("tenantry_relocation_{relocation}")
+/// The name of relocation `relocation`'s (of `tenant`) publication and
+/// slot.
+pub(crate) fn name(relocation: i64, tenant: TenantId) -> String {
+    format!(
+        "tenantry_relocation_{relocation}_{}",
+        tenant.as_uuid().simple()
+    )
 }
 
 /// Whether the connected source can stream its changes: its `wal_level`
@@ -108,7 +113,7 @@ pub(crate) async fn create(
     tables: &[CopiedTable],
     kinds: &[Publishing],
 ) -> Result<bool, Error> {
-    remove(source, relocation).await?;
+    remove(source, relocation, tenant).await?;
     let listed: Vec<String> = tables
         .iter()
         .zip(kinds)
@@ -124,7 +129,7 @@ pub(crate) async fn create(
     if listed.is_empty() {
         return Ok(false);
     }
-    let name = name(relocation);
+    let name = name(relocation, tenant);
     let made = async {
         source
             .batch_execute(&format!(
@@ -151,18 +156,23 @@ pub(crate) async fn create(
             .iter()
             .any(|code| error.code() == Some(code)) =>
         {
-            remove(source, relocation).await?;
+            remove(source, relocation, tenant).await?;
             Ok(false)
         }
         Err(error) => Err(error.into()),
     }
 }
 
-/// Drops relocation `relocation`'s slot and publication on `source`, if
-/// they exist (a forgotten slot keeps the source's WAL forever); a session
-/// still reading the slot (a killed run's) is ended first.
-pub(crate) async fn remove(source: &Client, relocation: i64) -> Result<(), Error> {
-    let name = name(relocation);
+/// Drops relocation `relocation`'s (of `tenant`) slot and publication on
+/// `source`, if they exist (a forgotten slot keeps the source's WAL
+/// forever); a session still reading the slot (a killed run's) is ended
+/// first.
+pub(crate) async fn remove(
+    source: &Client,
+    relocation: i64,
+    tenant: TenantId,
+) -> Result<(), Error> {
+    let name = name(relocation, tenant);
     for attempt in 1..=50 {
         source
             .execute(

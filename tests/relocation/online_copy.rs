@@ -314,10 +314,12 @@ async fn a_source_without_logical_decoding_is_moved_by_the_fenced_copy() {
     }
 }
 
-/// Kills a move of a pool tenant of the second server once its first copy
-/// is recorded (its slot made), then runs it again, or rolls it back if
-/// `roll_back`: either way no slot or publication is left.
-async fn kill_after_the_slot(roll_back: bool) {
+/// Kills a move of a pool tenant of the second server at `at`, after its
+/// slot is made (mid-copy, or once the copy is recorded), then runs it
+/// again, or rolls it back if `roll_back`: either way no slot or
+/// publication is left. Resumed mid-copy, the move copies online again;
+/// resumed after its copy, under the fence.
+async fn kill_after_the_slot(at: KillAt, roll_back: bool) {
     let tenants = Tenants::provision(&[("moving", PlacementKind::Pool, SECOND)]).await;
     let id = tenants.placed[0].record.id;
     let db = tenants.connect().await;
@@ -325,15 +327,15 @@ async fn kill_after_the_slot(roll_back: bool) {
     fill(&tenant, "c", 5).await;
     let operator = Arc::new(tenants.world.operator());
     let destination = to(PlacementKind::Database, MAIN_SERVER);
-    killed(
-        &operator,
-        id,
-        &destination,
-        KillAt::Step(RelocationStep::Copied),
-    )
-    .await;
+    killed(&operator, id, &destination, at).await;
     let relocation = operator.relocation(id).await.unwrap().expect("recorded");
-    assert_eq!(relocation.step, RelocationStep::Copied);
+    let resumed = if at == KillAt::MidCopy {
+        assert_eq!(relocation.step, RelocationStep::Prepared);
+        CopyMethod::Online
+    } else {
+        assert_eq!(relocation.step, RelocationStep::Copied);
+        CopyMethod::Fenced
+    };
     assert_eq!(streams_at(&tenants, &relocation.from).await, (1, 1));
     // Written after the copy, while no slot is read.
     tenant
@@ -354,11 +356,7 @@ async fn kill_after_the_slot(roll_back: bool) {
     } else {
         let report = relocate(&tenants, id, &destination).await;
         assert_eq!(report.relocation.step, RelocationStep::Flipped);
-        assert_eq!(
-            report.copy,
-            Some(CopyMethod::Fenced),
-            "resumed under the fence"
-        );
+        assert_eq!(report.copy, Some(resumed));
         for table in TABLES {
             assert_eq!(
                 rows_at(&tenants, &relocation.from, table, id).await,
@@ -376,12 +374,14 @@ async fn kill_after_the_slot(roll_back: bool) {
 
 #[tokio::test]
 async fn a_move_killed_after_its_slot_is_made_resumes_and_drops_it() {
-    kill_after_the_slot(false).await;
+    kill_after_the_slot(KillAt::MidCopy, false).await;
+    kill_after_the_slot(KillAt::Step(RelocationStep::Copied), false).await;
 }
 
 #[tokio::test]
 async fn a_move_killed_after_its_slot_is_made_rolls_back_without_it() {
-    kill_after_the_slot(true).await;
+    kill_after_the_slot(KillAt::MidCopy, true).await;
+    kill_after_the_slot(KillAt::Step(RelocationStep::Copied), true).await;
 }
 
 /// Moves a pool tenant of `server` with `rows` customers and as many

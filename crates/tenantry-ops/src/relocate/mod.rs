@@ -355,6 +355,7 @@ impl Operator {
         relocation: i64,
     ) -> Result<(), Error> {
         self.retire_source(leg).await?;
+        online::forget(self, leg, relocation).await?;
         let remove = self.remove_copy(main, record, &leg.from);
         Process::Relocation
             .step(leg.tenant, "drop_source", remove)
@@ -440,6 +441,8 @@ impl Operator {
         record: &TenantRecord,
         open: &RelocationRecord,
     ) -> Result<(), Error> {
+        // A slot left by a run killed just after the flip goes first.
+        online::forget(self, &open.leg(), open.id).await?;
         let back = open.leg().reversed();
         if Place::of(record) != back.to {
             let sides = self.sides(&back).await?;

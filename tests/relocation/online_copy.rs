@@ -19,7 +19,8 @@ use super::fixtures::{fill, relocate, to};
 use super::kills::{KillAt, killed};
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::{Location, Tenants};
-use crate::support::{Customer, Invoice, NewCustomer, NewInvoice};
+use crate::support::{Customer, Invoice, NewCustomer, NewEvent, NewInvoice};
+use time::macros::{date, datetime, time};
 
 /// The tables the suites' tenants have.
 const TABLES: [&str; 3] = ["customers", "invoices", "events"];
@@ -82,6 +83,23 @@ async fn streams_at(tenants: &Tenants, place: &Place) -> (i64, i64) {
     (row.get(0), row.get(1))
 }
 
+/// Event `n` of a writer: every column type the online copy must carry
+/// as text (ids above those `fill` writes).
+fn event(n: i64) -> NewEvent {
+    NewEvent {
+        id: 1_000_000 + n,
+        small: -7,
+        medium: n as i32,
+        ratio: 0.1 + n as f32 / 3.0,
+        score: (n % 2 == 0).then_some(1.0 / 3.0 + n as f64),
+        payload: vec![0, 92, 39, 255, n as u8],
+        details: serde_json::json!({"n": n, "quote": "it's \"x\"", "tags": ["a", "é"]}),
+        day: date!(2026 - 12 - 01),
+        at_time: time!(23:59:59.999999),
+        local_at: datetime!(2026-12-01 00:00:00.000001),
+    }
+}
+
 /// What a writer did.
 #[derive(Debug, Default)]
 struct Churned {
@@ -126,6 +144,7 @@ async fn churn(
                     .run_transaction(TransactionOptions::default(), async |tx| {
                         tx.insert(customer.clone()).exec().await?;
                         tx.insert(invoice.clone()).exec().await?;
+                        tx.insert(event(n)).exec().await?;
                         Ok(())
                     })
                     .await?;

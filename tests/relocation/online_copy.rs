@@ -100,6 +100,33 @@ fn event(n: i64) -> NewEvent {
     }
 }
 
+/// The invoice whose note is stored out of line (TOAST): an update of
+/// another of its columns sends the note as unchanged.
+const BIG: Uuid = Uuid::from_u128(0xb16);
+
+/// Writes `tenant`'s customer and invoice `BIG`, with a note of 200,000
+/// random hexadecimal digits (which do not compress, so they are TOASTed).
+async fn big_invoice(tenant: &tenantry::Tenant) {
+    let customer = NewCustomer::named("big");
+    let customer_id = customer.id;
+    tenant.insert(customer).exec().await.unwrap();
+    let note: String = (0..6250)
+        .map(|_| Uuid::new_v4().simple().to_string())
+        .collect();
+    tenant
+        .insert(NewInvoice {
+            id: BIG,
+            customer_id,
+            amount_cents: 1,
+            paid: false,
+            note: Some(note),
+            created_at: time::OffsetDateTime::now_utc(),
+        })
+        .exec()
+        .await
+        .unwrap();
+}
+
 /// What a writer did.
 #[derive(Debug, Default)]
 struct Churned {
@@ -112,9 +139,10 @@ struct Churned {
 }
 
 /// Writes for `id` until `stop`, or until its first refusal if
-/// `until_refused`: each round, in one transaction, a customer and its
-/// invoice; then the last customer's email changed, and every third round
-/// the invoice of two rounds before deleted. Any other error fails.
+/// `until_refused`: each round, in one transaction, a customer, its
+/// invoice and an event; then invoice `BIG` (if any) marked paid or not,
+/// the last customer's email changed, and every third round the invoice of
+/// two rounds before deleted. Any other error fails.
 async fn churn(
     db: &Tenantry,
     id: TenantId,
@@ -149,6 +177,12 @@ async fn churn(
                     })
                     .await?;
                 churned.inserted += 1;
+                tenant
+                    .update::<Invoice>()
+                    .set(Invoice::PAID, n % 2 == 0)
+                    .filter(Invoice::ID.eq(BIG))
+                    .exec()
+                    .await?;
                 tenant
                     .update::<Customer>()
                     .set(Customer::EMAIL, Some(format!("w{n}@example.com")))
@@ -201,6 +235,7 @@ async fn move_online(
     let handles = tenants.handles(&db).await;
     fill(&handles[0], "seed", 30).await;
     fill(&handles[1], "seed", 5).await;
+    big_invoice(&handles[0]).await;
     if identity_without_tenant {
         // The shared customers table's replica identity does not hold the
         // tenant column: a row filter there would fail every update.
@@ -265,7 +300,7 @@ async fn move_online(
         );
     }
     let customers = rows_at(&tenants, to, "customers", id).await;
-    assert_eq!(customers.len(), 30 + moved.inserted);
+    assert_eq!(customers.len(), 31 + moved.inserted);
     assert_eq!(
         streams_at(&tenants, from).await,
         (0, 0),

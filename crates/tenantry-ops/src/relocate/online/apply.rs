@@ -327,3 +327,148 @@ fn text(value: &Value) -> Option<String> {
 fn texts(values: &[Value]) -> Vec<Option<String>> {
     values.iter().map(text).collect()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::relocate::online::pgoutput::RelationColumn;
+
+    const TENANT: &str = "0b5e0a1c-1d2e-4f30-8a4b-5c6d7e8f9a0b";
+
+    /// An applier for `t_x.invoices`, the source's `public.invoices`.
+    fn applier(filtered: bool) -> Applier {
+        let types = [
+            ("tenant_id", "uuid"),
+            ("id", "bigint"),
+            ("note", "text"),
+            ("paid", "boolean"),
+        ];
+        let mut applier = Applier {
+            tenant: TENANT.parse().unwrap(),
+            tables: vec![Table {
+                quoted: "\"t_x\".\"invoices\"".to_owned(),
+                source: ("public".to_owned(), "invoices".to_owned()),
+                types: types
+                    .iter()
+                    .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
+                    .collect(),
+                filtered,
+            }],
+            relations: HashMap::new(),
+            statements: HashMap::new(),
+        };
+        let column = |name: &str, key: bool| RelationColumn {
+            key,
+            name: name.to_owned(),
+            type_oid: 0,
+            type_modifier: -1,
+        };
+        applier
+            .relation(Relation {
+                id: 7,
+                namespace: "public".to_owned(),
+                name: "invoices".to_owned(),
+                identity: b'd',
+                columns: vec![
+                    column("tenant_id", true),
+                    column("id", true),
+                    column("note", false),
+                    column("paid", false),
+                ],
+            })
+            .unwrap();
+        applier
+    }
+
+    fn text(value: &str) -> Value {
+        Value::Text(value.to_owned())
+    }
+
+    fn row(tenant: &str, paid: Value) -> Vec<Value> {
+        vec![text(tenant), text("42"), Value::Unchanged, paid]
+    }
+
+    fn plan(applier: &Applier, change: &Message) -> Vec<Planned> {
+        let mut plan = Vec::new();
+        applier.plan(change, &mut plan).unwrap();
+        plan
+    }
+
+    #[test]
+    fn an_update_leaves_an_unchanged_toasted_value_out_and_finds_its_row_by_key() {
+        let update = Message::Update {
+            relation: 7,
+            old: None,
+            new: row(TENANT, text("t")),
+        };
+        let some = |value: &str| Some(value.to_owned());
+        assert_eq!(
+            plan(&applier(false), &update),
+            [(
+                format!(
+                    "UPDATE \"t_x\".\"invoices\" t0 SET \"tenant_id\" = $1::text::uuid, \
+                     \"id\" = $2::text::bigint, \"paid\" = $3::text::boolean \
+                     WHERE t0.tenant_id = '{TENANT}'::uuid AND t0.\"tenant_id\" = $4::text::uuid \
+                     AND t0.\"id\" = $5::text::bigint"
+                ),
+                vec![
+                    some(TENANT),
+                    some("42"),
+                    some("t"),
+                    some(TENANT),
+                    some("42")
+                ]
+            )]
+        );
+    }
+
+    #[test]
+    fn a_table_published_whole_keeps_to_the_tenants_rows() {
+        let other = "11111111-2222-4333-8444-555555555555";
+        let applier = applier(true);
+        let insert = |tenant| Message::Insert {
+            relation: 7,
+            new: vec![text(tenant), text("1"), Value::Null, text("f")],
+        };
+        assert_eq!(plan(&applier, &insert(other)), []);
+        assert_eq!(plan(&applier, &insert(TENANT)).len(), 1);
+        // A row that is no longer the tenant's is deleted at the destination.
+        let away = Message::Update {
+            relation: 7,
+            old: Some(row(TENANT, Value::Null)),
+            new: row(other, text("f")),
+        };
+        let planned = plan(&applier, &away);
+        assert_eq!(planned.len(), 1);
+        assert!(
+            planned[0].0.starts_with(&format!(
+                "DELETE FROM \"t_x\".\"invoices\" t0 WHERE t0.tenant_id = '{TENANT}'::uuid AND"
+            )),
+            "{planned:?}"
+        );
+    }
+
+    #[test]
+    fn a_change_of_a_table_not_copied_or_not_described_is_an_error() {
+        let mut applier = applier(false);
+        let stranger = Relation {
+            id: 8,
+            namespace: "public".to_owned(),
+            name: "strangers".to_owned(),
+            identity: b'd',
+            columns: Vec::new(),
+        };
+        assert!(matches!(
+            applier.relation(stranger),
+            Err(Error::ChangeStream(_))
+        ));
+        let delete = Message::Delete {
+            relation: 9,
+            old: Vec::new(),
+        };
+        assert!(matches!(
+            applier.plan(&delete, &mut Vec::new()),
+            Err(Error::ChangeStream(_))
+        ));
+    }
+}

@@ -26,7 +26,11 @@
 //!   with 1,000,000 rows across the same 3 tables to a database of its own
 //!   on the second server while another pool tenant keeps working: the
 //!   whole move (target < 20 s), the window its writes were refused
-//!   (target < 1 s), and rows copied per second.
+//!   (target < 1 s), and rows copied per second;
+//! - `relocate/{fenced,online}/...`: the same move with the moved tenant
+//!   writing too, side by side: from the main server (`wal_level =
+//!   replica`: the fenced copy) to the second, and from the second
+//!   (`logical`: the online copy) to the main one.
 //!
 //! `cargo bench --bench operations -- erase` runs only the erasure,
 //! `-- relocate` only the relocation.
@@ -47,7 +51,7 @@ use support::placements::{MIGRATIONS, SECOND, TENANT, World, bulk_schema_tenants
 use support::tenants::Tenants;
 use support::{Customer, NewCustomer};
 use tenantry::ops::migrate::{MigrateOptions, Migration, MigrationSet, Outcome};
-use tenantry::ops::{Destination, Migrations, NewTenant, PlacementKind};
+use tenantry::ops::{CopyMethod, Destination, Migrations, NewTenant, PlacementKind};
 use tenantry::{MAIN_SERVER, TenantId, Tenantry};
 
 fn scaled(count: usize) -> usize {
@@ -361,16 +365,39 @@ async fn erase_under_load(rows: usize) {
     );
 }
 
-/// Relocates a pool tenant with `rows` rows in 3 tables to a database of
-/// its own on the second server, a writer of another tenant keeping the
-/// pool busy: the whole move, the write-blocked window, and rows per second.
-async fn relocate_to_database(rows: usize) {
+/// Inserts customers of `id` one at a time until the first refusal
+/// (`TenantMoving` or `TenantMoved`); how many were acknowledged.
+async fn write_until_refused(db: Tenantry, id: TenantId) -> usize {
+    let tenant = db.tenant(id).await.unwrap();
+    let mut written = 0;
+    loop {
+        match tenant.insert(NewCustomer::named("moving")).exec().await {
+            Ok(_) => written += 1,
+            Err(tenantry::Error::TenantMoving { .. } | tenantry::Error::TenantMoved { .. }) => {
+                return written;
+            }
+            Err(error) => panic!("the moved tenant's writer: {error}"),
+        }
+    }
+}
+
+/// Relocates a pool tenant with `rows` rows in 3 tables on `from` to a
+/// database of its own on the other server, a writer of another tenant
+/// keeping the pool busy (and, if `writing`, one of the moved tenant until
+/// its writes are refused): the whole move, the write-blocked window, and
+/// rows per second, named for the copy used when `writing`.
+async fn relocate_to_database(rows: usize, from: &'static str, writing: bool) {
+    let to = if from == MAIN_SERVER {
+        SECOND
+    } else {
+        MAIN_SERVER
+    };
     let tenants = Tenants::provision(&[
-        ("moved", PlacementKind::Pool, MAIN_SERVER),
-        ("neighbour", PlacementKind::Pool, MAIN_SERVER),
+        ("moved", PlacementKind::Pool, from),
+        ("neighbour", PlacementKind::Pool, from),
     ])
     .await;
-    let admin = tenants.world.admin(MAIN_SERVER, None).await;
+    let admin = tenants.world.admin(from, None).await;
     let moved = tenants.placed[0].record.id;
     let started = Instant::now();
     fill_rows(&admin, moved, rows).await;
@@ -384,7 +411,8 @@ async fn relocate_to_database(rows: usize) {
         let (db, others, stop) = (db.clone(), vec![tenants.placed[1].record.id], stop.clone());
         async move { keep_working(&db, &others, stop).await }
     });
-    let destination = Destination::new(PlacementKind::Database).on_server(SECOND);
+    let writer = writing.then(|| tokio::spawn(write_until_refused(db.clone(), moved)));
+    let destination = Destination::new(PlacementKind::Database).on_server(to);
     let report = tenants
         .world
         .operator
@@ -393,19 +421,28 @@ async fn relocate_to_database(rows: usize) {
         .unwrap();
     stop.store(true, Ordering::Relaxed);
     let neighbour = neighbour.await.unwrap();
+    let written = match writer {
+        Some(writer) => writer.await.unwrap(),
+        None => 0,
+    };
     let blocked = report.blocked.expect("flipped");
+    let name = match (writing, report.copy) {
+        (false, _) => "relocate".to_owned(),
+        (true, Some(CopyMethod::Online)) => "relocate/online".to_owned(),
+        (true, _) => "relocate/fenced".to_owned(),
+    };
     print_result(
-        &format!("relocate/pool_to_database/{rows}_rows"),
+        &format!("{name}/pool_to_database/{rows}_rows"),
         report.total,
         Some(Duration::from_secs(20)),
     );
     print_result(
-        "relocate/write_blocked",
+        &format!("{name}/write_blocked"),
         blocked,
         Some(Duration::from_secs(1)),
     );
     println!(
-        "relocate/rows_per_second {:>12.0} ({} rows copied; neighbour p99 {:.3?} over {} statements)",
+        "{name}/rows_per_second {:>12.0} ({} rows copied; the moved tenant wrote {written}; neighbour p99 {:.3?} over {} statements)",
         report.rows_per_second(),
         report.rows_copied,
         p99(neighbour.clone()),
@@ -425,7 +462,9 @@ async fn main() {
         erase_under_load(scaled(1_000_000)).await;
     }
     if only.as_deref() != Some("erase") {
-        relocate_to_database(scaled(1_000_000)).await;
+        relocate_to_database(scaled(1_000_000), MAIN_SERVER, false).await;
+        relocate_to_database(scaled(1_000_000), MAIN_SERVER, true).await;
+        relocate_to_database(scaled(1_000_000), SECOND, true).await;
     }
     if only.is_some() {
         return;

@@ -9,7 +9,7 @@
 use std::sync::Arc;
 
 use tenantry::ops::{
-    Operator, PlacementKind, RelocationProgress, RelocationReport, RelocationStep,
+    Destination, Operator, PlacementKind, RelocationProgress, RelocationReport, RelocationStep,
 };
 use tenantry::{Error, MAIN_SERVER, Placement, TenantId, TenantStatus};
 use tokio::sync::Notify;
@@ -21,19 +21,24 @@ use crate::support::tenants::Tenants;
 
 /// Where to kill a move.
 #[derive(Debug, Clone, Copy, PartialEq)]
-enum KillAt {
+pub(super) enum KillAt {
     /// Once this step is reported.
     Step(RelocationStep),
     /// Once the first table is copied.
     MidCopy,
 }
 
-/// Starts relocating `id` to a database on the second server and kills
-/// the move at `at`.
-async fn killed(operator: &Arc<Operator>, id: TenantId, at: KillAt) {
+/// Starts relocating `id` to `destination` and kills the move at `at`.
+pub(super) async fn killed(
+    operator: &Arc<Operator>,
+    id: TenantId,
+    destination: &Destination,
+    at: KillAt,
+) {
     let reached = Arc::new(Notify::new());
     let relocation = tokio::spawn({
         let (operator, reached) = (operator.clone(), reached.clone());
+        let destination = destination.clone();
         async move {
             let progress = move |event: RelocationProgress| {
                 let hit = match (&event, at) {
@@ -46,12 +51,7 @@ async fn killed(operator: &Arc<Operator>, id: TenantId, at: KillAt) {
                 }
             };
             operator
-                .relocate_with_progress(
-                    id,
-                    &to(PlacementKind::Database, SECOND),
-                    &TENANT,
-                    &progress,
-                )
+                .relocate_with_progress(id, &destination, &TENANT, &progress)
                 .await
         }
     });
@@ -74,7 +74,7 @@ async fn kill_and_resume(at: KillAt, roll_back: bool) {
     let tenant = db.tenant(id).await.unwrap();
     fill(&tenant, "c", 5).await;
     let operator = Arc::new(tenants.world.operator());
-    killed(&operator, id, at).await;
+    killed(&operator, id, &to(PlacementKind::Database, SECOND), at).await;
 
     let record = operator.tenant(id).await.unwrap();
     let relocation = operator.relocation(id).await.unwrap().expect("recorded");

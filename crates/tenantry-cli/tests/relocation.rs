@@ -65,6 +65,10 @@ fn a_tenant_is_relocated_shown_moving_back_and_finished_from_the_command_line() 
     assert_eq!(moved["to"]["placement"], "schema");
     assert_eq!(moved["to"]["name"], "tenant_acme");
     assert_eq!(moved["rows_copied"], 7);
+    assert_eq!(
+        moved["copy"], "fenced",
+        "the main server does not decode logically"
+    );
     assert!(moved["blocked_ms"].as_f64().unwrap() > 0.0, "{moved:#}");
     let count = |table: &str| -> i64 {
         scratch.query(&format!(

@@ -205,6 +205,12 @@ pub enum Error {
         /// Its step.
         step: crate::relocate::RelocationStep,
     },
+    /// The changes decoded from a relocation's source (its online copy)
+    /// could not be read or applied: the bytes were not a `pgoutput`
+    /// message, or a change named a table or column the copy does not
+    /// have. Running the move again resumes it with the fenced copy.
+    #[error("the online copy's change stream failed: {0}")]
+    ChangeStream(String),
     /// The tenant has no open move to finish or roll back.
     #[error("tenant {id} has no relocation open")]
     NoRelocation {

@@ -50,6 +50,7 @@ pub use provision_step::ProvisionStep;
 pub use reason::Reason;
 pub use registry::TenantRef;
 pub use relocate::{
-    Destination, Place, RelocationProgress, RelocationRecord, RelocationReport, RelocationStep,
+    CopyMethod, Destination, Place, RelocationProgress, RelocationRecord, RelocationReport,
+    RelocationStep,
 };
 pub use servers::RegisteredServer;

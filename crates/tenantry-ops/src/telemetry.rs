@@ -57,6 +57,7 @@ fn error_type(error: &Error) -> &'static str {
         Error::BrokenReference { .. } => "broken_reference",
         Error::RelocationInProgress { .. } => "relocation_in_progress",
         Error::NoRelocation { .. } => "no_relocation",
+        Error::ChangeStream(_) => "change_stream",
         Error::Verify { .. } => "verify",
     }
 }

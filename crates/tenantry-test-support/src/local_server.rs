@@ -51,8 +51,9 @@ pub fn ensure_running(address: &str) {
 }
 
 /// Makes sure a local cluster named `name` answers on `port`: starts it if it
-/// is down, creates it (trusting local connections, like the main one) if it
-/// does not exist. Used for the tests that place tenants on a second server.
+/// is down, creates it (trusting local connections, like the main one, with
+/// `wal_level = logical` for relocation's online copy) if it does not
+/// exist. Used for the tests that place tenants on a second server.
 pub fn ensure_cluster(name: &str, port: u16) {
     static CREATE: std::sync::Mutex<()> = std::sync::Mutex::new(());
     let _one_at_a_time = CREATE
@@ -79,7 +80,8 @@ pub fn ensure_cluster(name: &str, port: u16) {
         .any(|line| line.split_whitespace().nth(1) == Some(name));
     if !exists {
         let status = Command::new("pg_createcluster")
-            .args([&version, name, "--port", &port.to_string(), "--"])
+            .args([&version, name, "--port", &port.to_string()])
+            .args(["-o", "wal_level=logical", "--"])
             .args(["--auth-host=trust", "--auth-local=trust"])
             .status()
             .expect("run pg_createcluster");

@@ -2,7 +2,7 @@
 //! rollback-relocation | show` print it.
 
 use serde::Serialize;
-use tenantry_ops::{Place, RelocationRecord, RelocationReport};
+use tenantry_ops::{CopyMethod, Place, RelocationRecord, RelocationReport};
 
 use super::timestamp;
 
@@ -79,6 +79,18 @@ struct ReportLine {
     /// This run's time, in milliseconds.
     total_ms: f64,
     rows_per_second: f64,
+    /// How this run kept the destination level: `online` (changes decoded
+    /// from the source), `fenced` (changed tables copied under the fence),
+    /// or null when the move had flipped already.
+    copy: Option<&'static str>,
+}
+
+/// The name of a copy method in the output.
+fn method(copy: CopyMethod) -> &'static str {
+    match copy {
+        CopyMethod::Online => "online",
+        _ => "fenced",
+    }
 }
 
 /// The move in one line: `flipped: pool on main -> database tenant_acme on
@@ -119,15 +131,19 @@ pub(crate) fn print_report(report: &RelocationReport, json: bool) {
             copied_now: report.rows_copied,
             total_ms: report.total.as_secs_f64() * 1e3,
             rows_per_second: report.rows_per_second(),
+            copy: report.copy.map(method),
         });
         return;
     }
     println!("{}", summary(&report.relocation));
     println!(
-        "{} rows copied in {:.2} s ({:.0} rows/s)",
+        "{} rows copied in {:.2} s ({:.0} rows/s){}",
         report.rows_copied,
         report.total.as_secs_f64(),
-        report.rows_per_second()
+        report.rows_per_second(),
+        report
+            .copy
+            .map_or_else(String::new, |copy| format!(", {} copy", method(copy)))
     );
     if report.relocation.step.is_open() {
         println!(

@@ -24,7 +24,8 @@
 //! 3. **fenced**: the tenant's writes are fenced at the source (its
 //!    residency there says `moving`, once the transactions that have
 //!    written end; the registry says `moving` too). Reads go on; writes get
-//!    `TenantMoving` with a `retry_after`. The tables that changed since the
+//!    `TenantMoving` with a `retry_after`. An online copy applies the last
+//!    changes decoded at the source. The tables that changed since the
 //!    copy are found by their digests; those (and the tables referring to
 //!    them) are copied again, and verified. A mismatch (or a broken
 //!    reference) rolls the move back: the fence lifts, the destination
@@ -50,15 +51,30 @@
 //! After each copy, the sequences owned by the copied tables' columns at
 //! the destination are advanced past the copied values (never backwards).
 //!
-//! The copy is made under the fence for whatever changed since the first
-//! copy: only the tables whose digests changed are copied again, with the
-//! tables that refer to them (keeping foreign keys whole); the others keep
-//! their first copy. An online copy through a row-filtered logical
-//! publication is not done yet.
+//! How the destination is kept level with what the tenant writes during
+//! the first copy ([`RelocationReport::copy`] says which was used):
+//!
+//! - **online**, where the source server's `wal_level` is `logical` and the
+//!   operator may create replication slots: a publication of the tenant's
+//!   tables (row-filtered on the tenant in a shared pool where the replica
+//!   identity allows it) and a logical slot are made before the first
+//!   copy's snapshot; the changes committed after it are decoded and
+//!   applied at the destination, one source transaction as one destination
+//!   transaction, before the fence and, drained to the source's WAL
+//!   position, under it (see the `online` module). The fenced step then
+//!   only verifies (the digests): nothing is copied again unless a table
+//!   was not published. The slot and publication go when the move flips,
+//!   is abandoned or rolled back; a move resumed after a kill drops them
+//!   and goes on with the fenced copy.
+//! - **fenced** otherwise: under the fence only the tables whose digests
+//!   changed since the first copy are copied again, with the tables that
+//!   refer to them (keeping foreign keys whole); the others keep their
+//!   first copy.
 
 mod copy;
 mod cutover;
 mod deferred;
+mod online;
 mod plan;
 mod sequences;
 mod state;
@@ -79,11 +95,13 @@ use crate::registry::{self, TenantRef};
 use crate::telemetry::Process;
 use tenantry_postgres::Error as RuntimeError;
 
+pub use online::CopyMethod;
 pub use plan::{Destination, Place};
 pub use state::{RelocationRecord, RelocationStep};
 
 use copy::CopiedTable;
 use cutover::Sides;
+use online::Stream;
 use plan::Leg;
 use state::Change;
 use verify::{Digest, Side};
@@ -121,6 +139,9 @@ pub struct RelocationReport {
     /// How long the tenant's writes were refused (from the fence to the
     /// registry's flip), once it flipped.
     pub blocked: Option<Duration>,
+    /// How this call kept the destination level while the tenant wrote at
+    /// the source (`None` if the move had flipped already).
+    pub copy: Option<CopyMethod>,
 }
 
 impl RelocationReport {
@@ -199,12 +220,13 @@ impl Operator {
             rows: 0,
         };
         let mut blocked = None;
+        let mut copy = None;
         if relocation.step < RelocationStep::Flipped {
             let moved = self
                 .move_tenant(&mut run, &record, &leg, relocation.step, migrations)
                 .await;
             match moved {
-                Ok(window) => blocked = Some(window),
+                Ok((window, method)) => (blocked, copy) = (Some(window), Some(method)),
                 // A refusal or a copy that does not verify ends the move:
                 // nothing of it is left.
                 Err(
@@ -220,8 +242,10 @@ impl Operator {
                 Err(error) => return Err(error),
             }
         } else {
-            // Flipped already: make sure the source refuses the tenant's writes.
+            // Flipped already: make sure the source refuses the tenant's
+            // writes, and keeps no slot.
             self.retire_source(&leg).await?;
+            online::forget(self, &leg, relocation.id).await?;
         }
         if to.drop_source || relocation.drop_source {
             self.drop_source(&main, &record, &leg, relocation.id)
@@ -236,11 +260,12 @@ impl Operator {
             relocation,
             rows_copied: run.rows,
             total: started.elapsed(),
+            copy,
         })
     }
 
     /// The steps of a move up to its flip, from `step`; the write-blocked
-    /// window.
+    /// window, and how the destination was kept level.
     async fn move_tenant(
         &self,
         run: &mut Run<'_>,
@@ -248,8 +273,9 @@ impl Operator {
         leg: &Leg,
         step: RelocationStep,
         migrations: &MigrationSet,
-    ) -> Result<Duration, Error> {
+    ) -> Result<(Duration, CopyMethod), Error> {
         let id = leg.tenant;
+        let mut stream = None;
         if step < RelocationStep::Copied {
             let prepare = self.prepare_destination(leg, migrations);
             Process::Relocation.step(id, "prepare", prepare).await?;
@@ -259,10 +285,22 @@ impl Operator {
         let sides = self.sides(leg).await?;
         let mut verified = None;
         if step < RelocationStep::Copied {
+            let open = Stream::open(&sides, leg, run.relocation);
+            stream = Process::Relocation.step(id, "stream", open).await?;
             let copy = first_copy(&sides, leg, self.erase_batch_rows(), run.progress);
-            let (rows, digests) = Process::Relocation.step(id, "copy", copy).await?;
-            verified = Some(digests);
+            let (rows, digests, snapshot) = Process::Relocation.step(id, "copy", copy).await?;
+            match &mut stream {
+                Some(stream) => stream.copied_in(&snapshot)?,
+                None => verified = Some(digests),
+            }
             run.reached(RelocationStep::Copied, rows).await?;
+        } else {
+            // Resumed: a killed run's slot is dropped, the copy is fenced.
+            online::remove(&sides.source, run.relocation, id).await?;
+        }
+        if let Some(stream) = &mut stream {
+            let catch_up = stream.catch_up(&sides);
+            Process::Relocation.step(id, "catch_up", catch_up).await?;
         }
         // Resumed under the fence, the window is counted from the resumption.
         let fenced = Instant::now();
@@ -272,6 +310,10 @@ impl Operator {
             Process::Relocation.step(id, "fence", fence).await?;
             (run.progress)(RelocationProgress::Step(RelocationStep::Fenced));
         }
+        if let Some(stream) = &mut stream {
+            let drain = stream.drain(&sides);
+            Process::Relocation.step(id, "drain", drain).await?;
+        }
         let copied = |table: &CopiedTable, rows| run.copied(table, rows);
         let sync = self.sync_fenced(&sides, leg, verified, &copied);
         let rows = Process::Relocation.step(id, "sync", sync).await?;
@@ -280,7 +322,11 @@ impl Operator {
         let flip = self.flip(run.main, &sides, leg, step, (fenced, rows));
         let blocked = Process::Relocation.step(id, "flip", flip).await?;
         (run.progress)(RelocationProgress::Step(RelocationStep::Flipped));
-        Ok(blocked)
+        if stream.is_none() {
+            return Ok((blocked, CopyMethod::Fenced));
+        }
+        online::remove(&sides.source, run.relocation, id).await?;
+        Ok((blocked, CopyMethod::Online))
     }
 
     /// Undoes relocation `relocation` of `record` that did not flip: the
@@ -300,6 +346,7 @@ impl Operator {
         if current.status == TenantStatus::Moving {
             self.unfence_source(main, &leg).await?;
         }
+        online::forget(self, &leg, relocation.id).await?;
         self.remove_copy(main, record, &leg.to).await?;
         let change = Change {
             error: Some(why),
@@ -318,6 +365,7 @@ impl Operator {
         relocation: i64,
     ) -> Result<(), Error> {
         self.retire_source(leg).await?;
+        online::forget(self, leg, relocation).await?;
         let remove = self.remove_copy(main, record, &leg.from);
         Process::Relocation
             .step(leg.tenant, "drop_source", remove)
@@ -403,6 +451,8 @@ impl Operator {
         record: &TenantRecord,
         open: &RelocationRecord,
     ) -> Result<(), Error> {
+        // A slot left by a run killed just after the flip goes first.
+        online::forget(self, &open.leg(), open.id).await?;
         let back = open.leg().reversed();
         if Place::of(record) != back.to {
             let sides = self.sides(&back).await?;
@@ -456,19 +506,24 @@ async fn lock(main: &Client, tenant: TenantId) -> Result<(), Error> {
 }
 
 /// The first copy, from one snapshot of the source, verified against it;
-/// the rows copied, and the destination's digests.
+/// the rows copied, the destination's digests, and the snapshot
+/// (`pg_current_snapshot()`, as text).
 async fn first_copy(
     sides: &Sides,
     leg: &Leg,
     batch: i64,
     progress: &(dyn Fn(RelocationProgress) + Sync),
-) -> Result<(u64, Vec<Digest>), Error> {
+) -> Result<(u64, Vec<Digest>, String), Error> {
     let Sides { source, target } = sides;
     let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
     let tables: Vec<&CopiedTable> = tables.iter().collect();
     source
         .batch_execute("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY")
         .await?;
+    let taken: String = source
+        .query_one("SELECT pg_current_snapshot()::text", &[])
+        .await?
+        .get(0);
     let snapshot = verify::digests(source, &tables, leg.tenant, Side::Source).await?;
     progress(RelocationProgress::Tables(
         tables
@@ -489,7 +544,7 @@ async fn first_copy(
     sequences::advance(target, &tables).await?;
     let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
     verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
-    Ok((rows, copy))
+    Ok((rows, copy, taken))
 }
 
 /// One call's move under way: where its steps are recorded, and what it

@@ -10,6 +10,7 @@ mod relocation {
     mod fixtures;
     mod instances;
     mod kills;
+    mod online_attacks;
     mod online_copy;
     mod references;
     mod sequences;

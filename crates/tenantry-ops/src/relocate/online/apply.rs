@@ -10,8 +10,10 @@
 //! inserted or updated (an update that takes a row away from the tenant
 //! deletes it; one that gives a row to it updates nothing, and the fenced
 //! step's digests copy that table again), and deletes and updates carry
-//! the tenant condition. A round's statements are sent pipelined, in
-//! order, each prepared once.
+//! the tenant's condition (its column, or for a table without it a
+//! reference to the tenant's rows), as does a truncation, which deletes
+//! only the tenant's rows, children first. A round's statements are sent
+//! pipelined, in order, each prepared once.
 
 use std::collections::HashMap;
 
@@ -37,6 +39,9 @@ struct Table {
     source: (String, String),
     /// Each column that takes values, by name: its type, for a cast.
     types: HashMap<String, String>,
+    /// The condition (alias `t0`) its rows of the tenant meet: the tenant
+    /// column, or a reference to a row of the tenant's.
+    rows: String,
     /// Whether its changes are filtered here.
     filtered: bool,
 }
@@ -77,6 +82,7 @@ impl Applier {
                     table.source.table.as_str().to_owned(),
                 ),
                 types: rows.iter().map(|row| (row.get(0), row.get(1))).collect(),
+                rows: table.target.rows_of(tenant),
                 filtered: *kind == Publishing::Unfiltered,
             });
         }
@@ -132,8 +138,17 @@ impl Applier {
                 plan.push(self.delete_sql(table, relation, old)?);
             }
             Message::Truncate { relations, .. } => {
-                for relation in relations {
-                    let (_, table) = self.find(*relation)?;
+                // Only the tenant's rows: a table without the tenant column
+                // may hold other tenants' rows at the destination. Children
+                // (later in the tables' order) first, while their parents
+                // still say whose they are.
+                let mut truncated = relations
+                    .iter()
+                    .map(|relation| Ok(self.find(*relation)?.1))
+                    .collect::<Result<Vec<usize>, Error>>()?;
+                truncated.sort_unstable_by(|a, b| b.cmp(a));
+                truncated.dedup();
+                for table in truncated {
                     let sql = format!(
                         "DELETE FROM {} t0 WHERE {}",
                         self.tables[table].quoted,
@@ -193,11 +208,7 @@ impl Applier {
     /// `AND`-able condition on the destination table (alias `t0`) that
     /// keeps to the tenant's rows.
     fn tenant_condition(&self, table: usize) -> String {
-        if self.tables[table].types.contains_key(TENANT_COLUMN) {
-            format!("t0.{TENANT_COLUMN} = '{}'::uuid", self.tenant)
-        } else {
-            "true".to_owned()
-        }
+        self.tables[table].rows.clone()
     }
 
     /// `$n::text::<type>` for column `name` of destination table `table`.
@@ -352,6 +363,7 @@ mod tests {
                     .iter()
                     .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
                     .collect(),
+                rows: format!("t0.tenant_id = '{TENANT}'::uuid"),
                 filtered,
             }],
             relations: HashMap::new(),

@@ -1,0 +1,116 @@
+//! The online copy under attack: changes at the source that must reach the
+//! moved tenant's destination as the tenant's alone, and never touch rows
+//! of another tenant there.
+
+use std::time::Duration;
+
+use tenantry::MAIN_SERVER;
+use tenantry::ops::{CopyMethod, PlacementKind, RelocationProgress, RelocationStep};
+
+use super::fixtures::{fill, to};
+use crate::support::placements::{SECOND, TENANT};
+use crate::support::tenants::Tenants;
+
+/// A table without the tenant column whose rows are a tenant's through
+/// their invoice (whose id is unique on its own).
+const NOTES: &str = "CREATE UNIQUE INDEX invoices_id_key ON {schema}.invoices (id);
+     CREATE TABLE {schema}.notes (
+     id bigint PRIMARY KEY,
+     invoice_id uuid NOT NULL REFERENCES {schema}.invoices (id),
+     body text NOT NULL)";
+
+/// A schema tenant of the second server whose notes table is truncated
+/// there while it moves online into the main server's pool: the
+/// truncation reaches the tenant's notes in the pool, and not those of
+/// the neighbour living there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_truncation_at_the_source_clears_only_the_tenants_rows_of_a_pool_table() {
+    let tenants = Tenants::provision(&[
+        ("moving", PlacementKind::Schema, SECOND),
+        ("neighbour", PlacementKind::Pool, MAIN_SERVER),
+    ])
+    .await;
+    let (id, neighbour) = (tenants.placed[0].record.id, tenants.placed[1].record.id);
+    let db = tenants.connect().await;
+    let handles = tenants.handles(&db).await;
+    fill(&handles[0], "m", 3).await;
+    fill(&handles[1], "n", 3).await;
+    let (source, pool) = (tenants.placed[0].location(), tenants.placed[1].location());
+    let source = tenants.admin(&source).await;
+    let pool = tenants.admin(&pool).await;
+    for (client, schema) in [
+        (&source, tenants.placed[0].location().schema),
+        (&pool, "public".to_owned()),
+    ] {
+        client
+            .batch_execute(&NOTES.replace("{schema}", &format!("\"{schema}\"")))
+            .await
+            .unwrap();
+    }
+    let schema = tenants.placed[0].location().schema;
+    source
+        .execute(
+            &format!(
+                "INSERT INTO \"{schema}\".notes
+                 SELECT row_number() OVER (), id, 'mine' FROM \"{schema}\".invoices"
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    pool.execute(
+        "INSERT INTO public.notes
+         SELECT 100 + row_number() OVER (), id, 'theirs' FROM public.invoices
+         WHERE tenant_id = $1",
+        &[&neighbour.as_uuid()],
+    )
+    .await
+    .unwrap();
+
+    // Once the first copy is in, the tenant's notes are truncated at the
+    // source: the stream carries the truncation.
+    let truncate = format!("TRUNCATE \"{schema}\".notes");
+    let progress = |event: RelocationProgress| {
+        if event == RelocationProgress::Step(RelocationStep::Copied) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(source.batch_execute(&truncate))
+                    .unwrap();
+            });
+        }
+    };
+    let report = tenants
+        .world
+        .operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Pool, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    tokio::time::sleep(Duration::from_millis(10)).await;
+
+    let bodies = |body: &'static str| {
+        let pool = &pool;
+        async move {
+            let count: i64 = pool
+                .query_one(
+                    "SELECT count(*) FROM public.notes WHERE body = $1",
+                    &[&body],
+                )
+                .await
+                .unwrap()
+                .get(0);
+            count
+        }
+    };
+    assert_eq!(bodies("mine").await, 0, "the tenant's notes came along");
+    assert_eq!(
+        bodies("theirs").await,
+        3,
+        "the neighbour's notes were erased"
+    );
+}

@@ -114,3 +114,59 @@ async fn a_truncation_at_the_source_clears_only_the_tenants_rows_of_a_pool_table
         "the neighbour's notes were erased"
     );
 }
+
+/// A row with another tenant's id in a schema tenant's table (written
+/// there by its owner, past row-level security) is not the moved tenant's:
+/// the first copy leaves it, and so does the stream, which would otherwise
+/// put it among that tenant's rows in the destination pool.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_of_another_tenant_in_a_schema_tenants_table_is_not_streamed_into_the_pool() {
+    let tenants = Tenants::provision(&[
+        ("moving", PlacementKind::Schema, SECOND),
+        ("neighbour", PlacementKind::Pool, MAIN_SERVER),
+    ])
+    .await;
+    let (id, neighbour) = (tenants.placed[0].record.id, tenants.placed[1].record.id);
+    let db = tenants.connect().await;
+    let handles = tenants.handles(&db).await;
+    fill(&handles[0], "m", 3).await;
+    fill(&handles[1], "n", 3).await;
+    let schema = tenants.placed[0].location().schema;
+    let source = tenants.admin(&tenants.placed[0].location()).await;
+    let pool = tenants.admin(&tenants.placed[1].location()).await;
+
+    let stray = format!(
+        "INSERT INTO \"{schema}\".customers (tenant_id, id, name)
+         VALUES ('{neighbour}', gen_random_uuid(), 'stray')"
+    );
+    let progress = |event: RelocationProgress| {
+        if event == RelocationProgress::Step(RelocationStep::Copied) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(source.batch_execute(&stray))
+                    .unwrap();
+            });
+        }
+    };
+    let report = tenants
+        .world
+        .operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Pool, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    let strays: i64 = pool
+        .query_one(
+            "SELECT count(*) FROM public.customers WHERE name = 'stray'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(strays, 0, "a row of the neighbour came along into its pool");
+}

@@ -5,11 +5,14 @@
 //! input functions under `verify::session`'s settings. An update sets the
 //! columns that arrived (an unchanged TOAST value is left out) on the row
 //! its key finds; the key is the replica identity's columns, from the old
-//! key tuple or the new row. Changes of a shared pool published whole are
-//! filtered here: only rows whose tenant column is the tenant's are
-//! inserted or updated (an update that takes a row away from the tenant
-//! deletes it; one that gives a row to it updates nothing, and the fenced
-//! step's digests copy that table again), and deletes and updates carry
+//! key tuple or the new row. Changes of a table published without a row
+//! filter that has the tenant column (a shared pool's whose replica
+//! identity lacks it, or one of the tenant's own) are filtered here, as
+//! the copy filters its rows: only rows whose tenant column is the
+//! tenant's are inserted or updated (an update that takes a row away from
+//! the tenant deletes it; one that gives a row to it updates nothing, and
+//! the fenced step's digests copy that table again), and deletes and
+//! updates carry
 //! the tenant's condition (its column, or for a table without it a
 //! reference to the tenant's rows), as does a truncation, which deletes
 //! only the tenant's rows, children first. A round's statements are sent
@@ -75,15 +78,25 @@ impl Applier {
                     &[&table.target.quoted()],
                 )
                 .await?;
+            let types: HashMap<String, String> =
+                rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+            // A table published whole may still hold rows of another tenant
+            // (a tenant's own table, written past row-level security by its
+            // owner): the copy leaves them, and so does the stream.
+            let filtered = match kind {
+                Publishing::Unfiltered => true,
+                Publishing::Whole => types.contains_key(TENANT_COLUMN),
+                Publishing::No | Publishing::Filtered => false,
+            };
             mapped.push(Table {
                 quoted: table.target.quoted(),
                 source: (
                     table.source.schema.as_str().to_owned(),
                     table.source.table.as_str().to_owned(),
                 ),
-                types: rows.iter().map(|row| (row.get(0), row.get(1))).collect(),
+                types,
                 rows: table.target.rows_of(tenant),
-                filtered: *kind == Publishing::Unfiltered,
+                filtered,
             });
         }
         Ok(Self {

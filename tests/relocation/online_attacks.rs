@@ -170,3 +170,58 @@ async fn a_row_of_another_tenant_in_a_schema_tenants_table_is_not_streamed_into_
         .get(0);
     assert_eq!(strays, 0, "a row of the neighbour came along into its pool");
 }
+
+/// A view at the destination that depends on a table's primary key (it
+/// groups by the key and selects other columns) keeps the copy from
+/// dropping that key to make it again after the rows: the key stays up
+/// through the copy, and the move goes through.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_key_a_view_depends_on_is_kept_through_a_copy_into_a_database() {
+    let tenants = Tenants::provision(&[("pool", PlacementKind::Pool, MAIN_SERVER)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&db.tenant(id).await.unwrap(), "c", 3).await;
+    let operator = &tenants.world.operator;
+    let world = &tenants.world;
+    let progress = |event: RelocationProgress| {
+        if event == RelocationProgress::Step(RelocationStep::Prepared) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let open = operator.relocation(id).await.unwrap().unwrap();
+                    let database = open.to.placement.database().unwrap().as_str().to_owned();
+                    world
+                        .admin(SECOND, Some(&database))
+                        .await
+                        .batch_execute(
+                            "CREATE VIEW public.customer_names AS
+                             SELECT tenant_id, id, name FROM public.customers
+                             GROUP BY tenant_id, id",
+                        )
+                        .await
+                        .unwrap();
+                });
+            });
+        }
+    };
+    let report = operator
+        .relocate_with_progress(id, &to(PlacementKind::Database, SECOND), &TENANT, &progress)
+        .await
+        .unwrap();
+    assert_eq!(report.relocation.step, RelocationStep::Flipped);
+    let database = report
+        .relocation
+        .to
+        .placement
+        .database()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let names: i64 = world
+        .admin(SECOND, Some(&database))
+        .await
+        .query_one("SELECT count(*) FROM public.customer_names", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(names, 3);
+}

@@ -18,11 +18,12 @@
 //! as it was. A reference that is broken is [`Error::BrokenReference`].
 //!
 //! Kept in place (maintained as the rows go in, as before) are the indexes
-//! this could not make again exactly: one another constraint depends on
-//! (a foreign key from a table not copied), one that clusters its table or
-//! is its replica identity, one with a comment or a tablespace of its own,
-//! one not valid; and every index and key of a table the operator does not
-//! own, of a partitioned table or of a partition.
+//! this could not make again exactly: one another object depends on (a
+//! foreign key from a table not copied, a view grouping by a key the
+//! index backs), one that clusters its table or is its replica identity,
+//! one with a comment or a tablespace of its own, one not valid; and every
+//! index and key of a table the operator does not own, of a partitioned
+//! table or of a partition.
 
 use tokio_postgres::Client;
 use tokio_postgres::error::SqlState;
@@ -62,6 +63,13 @@ const DEFERRABLE: &str = "
           AND NOT EXISTS (SELECT FROM pg_depend d
                           WHERE d.refclassid = 'pg_class'::regclass
                             AND d.refobjid = i.indexrelid
+                            AND NOT (d.classid = 'pg_constraint'::regclass
+                                     AND d.objid IN (SELECT oid FROM keys)))
+          AND NOT EXISTS (SELECT FROM pg_depend d
+                          WHERE d.refclassid = 'pg_constraint'::regclass
+                            AND d.refobjid = k.oid
+                            AND NOT (d.classid = 'pg_class'::regclass
+                                     AND d.objid = i.indexrelid)
                             AND NOT (d.classid = 'pg_constraint'::regclass
                                      AND d.objid IN (SELECT oid FROM keys)))
     )

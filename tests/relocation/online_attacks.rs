@@ -8,6 +8,7 @@ use tenantry::MAIN_SERVER;
 use tenantry::ops::{CopyMethod, PlacementKind, RelocationProgress, RelocationStep};
 
 use super::fixtures::{fill, to};
+use crate::support::NewCustomer;
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::Tenants;
 
@@ -224,4 +225,74 @@ async fn a_key_a_view_depends_on_is_kept_through_a_copy_into_a_database() {
         .unwrap()
         .get(0);
     assert_eq!(names, 3);
+}
+
+/// A customer of the neighbour given to the moving tenant at the source
+/// (its tenant column changed by the owner) while the tenant moves: the
+/// row filter sends it as an insert, whose name, stored out of line and
+/// unchanged, does not come with it. The destination gets the customer
+/// whole (copied again under the fence), never with a name missing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_row_given_to_the_tenant_with_an_unchanged_toasted_value_arrives_whole() {
+    let tenants = Tenants::provision(&[
+        ("moving", PlacementKind::Pool, SECOND),
+        ("neighbour", PlacementKind::Pool, SECOND),
+    ])
+    .await;
+    let (id, neighbour) = (tenants.placed[0].record.id, tenants.placed[1].record.id);
+    let db = tenants.connect().await;
+    let handles = tenants.handles(&db).await;
+    fill(&handles[0], "m", 3).await;
+    let name: String = (0..6250)
+        .map(|_| uuid::Uuid::new_v4().simple().to_string())
+        .collect();
+    let given = NewCustomer::named(&name);
+    let given_id = given.id;
+    handles[1].insert(given).exec().await.unwrap();
+    let source = tenants.admin(&tenants.placed[0].location()).await;
+
+    let progress = |event: RelocationProgress| {
+        if event == RelocationProgress::Step(RelocationStep::Copied) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current()
+                    .block_on(source.execute(
+                        "UPDATE public.customers SET tenant_id = $1 WHERE tenant_id = $2 AND id = $3",
+                        &[&id.as_uuid(), &neighbour.as_uuid(), &given_id],
+                    ))
+                    .unwrap();
+            });
+        }
+    };
+    let report = tenants
+        .world
+        .operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Database, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    let database = report
+        .relocation
+        .to
+        .placement
+        .database()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let arrived: Option<String> = tenants
+        .world
+        .admin(MAIN_SERVER, Some(&database))
+        .await
+        .query_one(
+            "SELECT name FROM public.customers WHERE tenant_id = $1 AND id = $2",
+            &[&id.as_uuid(), &given_id],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(arrived.as_deref(), Some(name.as_str()));
 }

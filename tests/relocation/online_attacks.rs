@@ -5,7 +5,9 @@
 use std::time::Duration;
 
 use tenantry::MAIN_SERVER;
-use tenantry::ops::{CopyMethod, PlacementKind, RelocationProgress, RelocationStep};
+use tenantry::ops::{
+    CopyMethod, Error as OpsError, PlacementKind, RelocationProgress, RelocationStep,
+};
 
 use super::fixtures::{fill, to};
 use crate::support::NewCustomer;
@@ -295,4 +297,57 @@ async fn a_row_given_to_the_tenant_with_an_unchanged_toasted_value_arrives_whole
         .unwrap()
         .get(0);
     assert_eq!(arrived.as_deref(), Some(name.as_str()));
+}
+
+/// A destination database of the tenant's own holding, before the flip, a
+/// row with another tenant's id (written there by a superuser while the
+/// move runs): the fenced step's digests count every row of a place of the
+/// tenant's own, so the copy does not verify and the move rolls back
+/// rather than serving the tenant from a database that holds another's row.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stray_row_in_a_destination_of_the_tenants_own_fails_the_verification() {
+    let tenants = Tenants::provision(&[
+        ("moving", PlacementKind::Pool, SECOND),
+        ("neighbour", PlacementKind::Pool, SECOND),
+    ])
+    .await;
+    let (id, neighbour) = (tenants.placed[0].record.id, tenants.placed[1].record.id);
+    let db = tenants.connect().await;
+    fill(&tenants.handles(&db).await[0], "m", 3).await;
+    let operator = &tenants.world.operator;
+    let world = &tenants.world;
+    let progress = |event: RelocationProgress| {
+        if event == RelocationProgress::Step(RelocationStep::Copied) {
+            tokio::task::block_in_place(|| {
+                tokio::runtime::Handle::current().block_on(async {
+                    let open = operator.relocation(id).await.unwrap().unwrap();
+                    let database = open.to.placement.database().unwrap().as_str().to_owned();
+                    world
+                        .admin(MAIN_SERVER, Some(&database))
+                        .await
+                        .execute(
+                            "INSERT INTO public.customers (tenant_id, id, name)
+                             VALUES ($1, gen_random_uuid(), 'stray')",
+                            &[&neighbour.as_uuid()],
+                        )
+                        .await
+                        .unwrap();
+                });
+            });
+        }
+    };
+    let moved = operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Database, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await;
+    assert!(
+        matches!(moved, Err(OpsError::VerificationFailed { .. })),
+        "{moved:?}"
+    );
+    let record = operator.relocation(id).await.unwrap().unwrap();
+    assert_eq!(record.step, RelocationStep::RolledBack);
 }

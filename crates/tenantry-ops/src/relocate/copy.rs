@@ -27,6 +27,9 @@ pub(crate) struct CopiedTable {
     pub(crate) target: TenantTable,
     /// The destination's columns that take values (not generated).
     pub(crate) columns: Vec<Column>,
+    /// Whether the destination is a place of the tenant's own (its schema
+    /// or database), where every row is the tenant's.
+    pub(crate) own: bool,
 }
 
 /// A column copied, and how the digest hashes it.
@@ -89,6 +92,7 @@ pub(crate) async fn tables(
             source,
             target: destination,
             columns,
+            own: to.is_own(),
         });
     }
     Ok(tables)

@@ -1,6 +1,6 @@
 //! Verifying a copy, per table, before anything flips: the row count and a
 //! content digest of the tenant's rows, computed by each server on its
-//! side. The digest is the sum of a 64-bit hash of each row (the
+//! side (at a destination of the tenant's own, of every row there). The digest is the sum of a 64-bit hash of each row (the
 //! destination's columns, in its order, by `hash_record_extended`, several
 //! times faster than hashing the row's text): independent of row order, so
 //! neither side sorts, and one pass over the rows. A column whose type has
@@ -55,16 +55,18 @@ pub(crate) async fn digests(
 ) -> Result<Vec<Digest>, Error> {
     let mut digests = Vec::with_capacity(tables.len());
     for table in tables {
-        let on = match side {
-            Side::Source => &table.source,
-            Side::Target => &table.target,
+        // At a destination of the tenant's own every row counts: one of
+        // another tenant there is a difference, never left out.
+        let (on, rows) = match side {
+            Side::Source => (&table.source, table.source.rows()),
+            Side::Target if table.own => (&table.target, "$1::uuid IS NOT NULL"),
+            Side::Target => (&table.target, table.target.rows()),
         };
         let sql = format!(
             "SELECT count(*), coalesce(sum(hash_record_extended(ROW({}), 0)), 0)::text
-             FROM {} t0 WHERE {}",
+             FROM {} t0 WHERE {rows}",
             table.digest_list(),
             on.quoted(),
-            on.rows()
         );
         let row = client.query_one(&sql, &[&tenant.as_uuid()]).await?;
         digests.push(Digest {

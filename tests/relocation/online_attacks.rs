@@ -351,3 +351,93 @@ async fn a_stray_row_in_a_destination_of_the_tenants_own_fails_the_verification(
     let record = operator.relocation(id).await.unwrap().unwrap();
     assert_eq!(record.step, RelocationStep::RolledBack);
 }
+
+/// A partitioned table of the shared pool: its changes are decoded as its
+/// own (not its partitions', which the move does not know), filtered on
+/// the tenant by its row filter, while the tenant moves online to a
+/// database.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_pool_table_streams_the_tenants_changes_as_its_own() {
+    const READINGS: &str = "CREATE TABLE public.readings (
+         tenant_id uuid NOT NULL, id bigint NOT NULL, value text NOT NULL,
+         PRIMARY KEY (tenant_id, id)) PARTITION BY HASH (tenant_id);
+     CREATE TABLE public.readings_0 PARTITION OF public.readings
+         FOR VALUES WITH (MODULUS 2, REMAINDER 0);
+     CREATE TABLE public.readings_1 PARTITION OF public.readings
+         FOR VALUES WITH (MODULUS 2, REMAINDER 1)";
+    let tenants = Tenants::provision(&[
+        ("moving", PlacementKind::Pool, SECOND),
+        ("neighbour", PlacementKind::Pool, SECOND),
+    ])
+    .await;
+    let (id, neighbour) = (tenants.placed[0].record.id, tenants.placed[1].record.id);
+    let db = tenants.connect().await;
+    fill(&tenants.handles(&db).await[0], "m", 3).await;
+    let source = tenants.admin(&tenants.placed[0].location()).await;
+    source.batch_execute(READINGS).await.unwrap();
+    let reading = |tenant: tenantry::TenantId, n: i64| {
+        let source = &source;
+        async move {
+            source
+                .execute(
+                    "INSERT INTO public.readings VALUES ($1, $2, 'r')",
+                    &[&tenant.as_uuid(), &n],
+                )
+                .await
+                .unwrap();
+        }
+    };
+    reading(id, 1).await;
+    reading(neighbour, 1).await;
+    let operator = &tenants.world.operator;
+    let world = &tenants.world;
+    let progress = |event: RelocationProgress| {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                match event {
+                    RelocationProgress::Step(RelocationStep::Prepared) => {
+                        let open = operator.relocation(id).await.unwrap().unwrap();
+                        let database = open.to.placement.database().unwrap().as_str().to_owned();
+                        world
+                            .admin(MAIN_SERVER, Some(&database))
+                            .await
+                            .batch_execute(READINGS)
+                            .await
+                            .unwrap();
+                    }
+                    RelocationProgress::Step(RelocationStep::Copied) => {
+                        reading(id, 2).await;
+                        reading(neighbour, 2).await;
+                    }
+                    _ => {}
+                }
+            });
+        });
+    };
+    let report = operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Database, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    let database = report
+        .relocation
+        .to
+        .placement
+        .database()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let rows = world
+        .admin(MAIN_SERVER, Some(&database))
+        .await
+        .query("SELECT tenant_id, id FROM public.readings ORDER BY id", &[])
+        .await
+        .unwrap();
+    let rows: Vec<(uuid::Uuid, i64)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+    assert_eq!(rows, [(id.as_uuid(), 1), (id.as_uuid(), 2)]);
+}

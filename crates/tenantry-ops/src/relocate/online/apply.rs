@@ -54,8 +54,8 @@ pub(crate) struct Applier {
     tenant: TenantId,
     tables: Vec<Table>,
     /// The source's tables by oid, as their `Relation` messages say, with
-    /// the destination table each maps to.
-    relations: HashMap<u32, (Relation, usize)>,
+    /// the destination table each maps to (`None` for one not copied).
+    relations: HashMap<u32, (Relation, Option<usize>)>,
     statements: HashMap<String, Statement>,
 }
 
@@ -107,23 +107,15 @@ impl Applier {
         })
     }
 
-    /// Takes in a source table's shape; one not copied is
+    /// Takes in a source table's shape. One not copied may be described
+    /// (the server describes a partition of a table published as its root
+    /// even when it sends none of its changes); a change of it is
     /// [`Error::ChangeStream`].
-    pub(crate) fn relation(&mut self, relation: Relation) -> Result<(), Error> {
-        let table = self
-            .tables
-            .iter()
-            .position(|table| {
-                table.source.0 == relation.namespace && table.source.1 == relation.name
-            })
-            .ok_or_else(|| {
-                Error::ChangeStream(format!(
-                    "a change of {}.{}, which is not copied",
-                    relation.namespace, relation.name
-                ))
-            })?;
+    pub(crate) fn relation(&mut self, relation: Relation) {
+        let table = self.tables.iter().position(|table| {
+            table.source.0 == relation.namespace && table.source.1 == relation.name
+        });
         self.relations.insert(relation.id, (relation, table));
-        Ok(())
     }
 
     /// The statements that apply one row change (insert, update, delete,
@@ -207,7 +199,13 @@ impl Applier {
         let (relation, table) = self.relations.get(&id).ok_or_else(|| {
             Error::ChangeStream(format!("a change of relation {id} before its description"))
         })?;
-        Ok((relation, *table))
+        let table = table.ok_or_else(|| {
+            Error::ChangeStream(format!(
+                "a change of {}.{}, which is not copied",
+                relation.namespace, relation.name
+            ))
+        })?;
+        Ok((relation, table))
     }
 
     /// Whether row `values` of `relation` is the tenant's (always, unless
@@ -393,20 +391,18 @@ mod tests {
             type_oid: 0,
             type_modifier: -1,
         };
-        applier
-            .relation(Relation {
-                id: 7,
-                namespace: "public".to_owned(),
-                name: "invoices".to_owned(),
-                identity: b'd',
-                columns: vec![
-                    column("tenant_id", true),
-                    column("id", true),
-                    column("note", false),
-                    column("paid", false),
-                ],
-            })
-            .unwrap();
+        applier.relation(Relation {
+            id: 7,
+            namespace: "public".to_owned(),
+            name: "invoices".to_owned(),
+            identity: b'd',
+            columns: vec![
+                column("tenant_id", true),
+                column("id", true),
+                column("note", false),
+                column("paid", false),
+            ],
+        });
         applier
     }
 
@@ -499,17 +495,16 @@ mod tests {
             identity: b'd',
             columns: Vec::new(),
         };
-        assert!(matches!(
-            applier.relation(stranger),
-            Err(Error::ChangeStream(_))
-        ));
-        let delete = Message::Delete {
-            relation: 9,
-            old: Vec::new(),
-        };
-        assert!(matches!(
-            applier.plan(&delete, &mut Vec::new()),
-            Err(Error::ChangeStream(_))
-        ));
+        applier.relation(stranger);
+        for relation in [8, 9] {
+            let delete = Message::Delete {
+                relation,
+                old: Vec::new(),
+            };
+            assert!(matches!(
+                applier.plan(&delete, &mut Vec::new()),
+                Err(Error::ChangeStream(_))
+            ));
+        }
     }
 }

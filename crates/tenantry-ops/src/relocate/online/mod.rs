@@ -185,7 +185,7 @@ impl Stream {
                     plan.push(("COMMIT".to_owned(), Vec::new()));
                 }
             }
-            Message::Relation(relation) => self.applier.relation(relation)?,
+            Message::Relation(relation) => self.applier.relation(relation),
             change @ (Message::Insert { .. }
             | Message::Update { .. }
             | Message::Delete { .. }

@@ -9,7 +9,9 @@
 //! are filtered as they are applied. A table without a replica identity is
 //! not published (its updates and deletes would fail), nor is a pool table
 //! without the tenant column (its rows are the tenant's through their
-//! references): the fenced step's digests find what changed in those.
+//! references): the fenced step's digests find what changed in those. A
+//! partitioned table's changes are published as its own (its row filter
+//! applies, and its partitions are not tables the move copies).
 
 use std::time::Duration;
 
@@ -133,7 +135,8 @@ pub(crate) async fn create(
     let made = async {
         source
             .batch_execute(&format!(
-                "CREATE PUBLICATION {name} FOR TABLE {}",
+                "CREATE PUBLICATION {name} FOR TABLE {}
+                 WITH (publish_via_partition_root = true)",
                 listed.join(", ")
             ))
             .await?;

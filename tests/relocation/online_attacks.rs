@@ -441,3 +441,83 @@ async fn a_partitioned_pool_table_streams_the_tenants_changes_as_its_own() {
     let rows: Vec<(uuid::Uuid, i64)> = rows.iter().map(|row| (row.get(0), row.get(1))).collect();
     assert_eq!(rows, [(id.as_uuid(), 1), (id.as_uuid(), 2)]);
 }
+
+/// A pool table whose replica identity is every column, one of them
+/// `json` (a type without an equality operator): an update there finds
+/// its row at the destination by the columns' text.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_update_of_a_table_identified_by_every_column_finds_its_row_by_a_json_value() {
+    const META: &str = "ALTER TABLE public.customers ADD COLUMN meta json";
+    let tenants = Tenants::provision(&[("moving", PlacementKind::Pool, SECOND)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&tenants.handles(&db).await[0], "m", 3).await;
+    let source = tenants.admin(&tenants.placed[0].location()).await;
+    source
+        .batch_execute(&format!(
+            "{META}; ALTER TABLE public.customers REPLICA IDENTITY FULL;
+             UPDATE public.customers SET meta = '{{\"a\": [1, 2]}}'"
+        ))
+        .await
+        .unwrap();
+    let operator = &tenants.world.operator;
+    let world = &tenants.world;
+    let progress = |event: RelocationProgress| {
+        tokio::task::block_in_place(|| {
+            tokio::runtime::Handle::current().block_on(async {
+                match event {
+                    RelocationProgress::Step(RelocationStep::Prepared) => {
+                        let open = operator.relocation(id).await.unwrap().unwrap();
+                        let database = open.to.placement.database().unwrap().as_str().to_owned();
+                        world
+                            .admin(MAIN_SERVER, Some(&database))
+                            .await
+                            .batch_execute(META)
+                            .await
+                            .unwrap();
+                    }
+                    RelocationProgress::Step(RelocationStep::Copied) => {
+                        source
+                            .execute(
+                                "UPDATE public.customers SET email = 'x@example.com'
+                                 WHERE tenant_id = $1",
+                                &[&id.as_uuid()],
+                            )
+                            .await
+                            .unwrap();
+                    }
+                    _ => {}
+                }
+            });
+        });
+    };
+    let report = operator
+        .relocate_with_progress(
+            id,
+            &to(PlacementKind::Database, MAIN_SERVER),
+            &TENANT,
+            &progress,
+        )
+        .await
+        .unwrap();
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    let database = report
+        .relocation
+        .to
+        .placement
+        .database()
+        .unwrap()
+        .as_str()
+        .to_owned();
+    let emails: i64 = world
+        .admin(MAIN_SERVER, Some(&database))
+        .await
+        .query_one(
+            "SELECT count(*) FROM public.customers WHERE email = 'x@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(emails, 3);
+}

@@ -5,7 +5,7 @@
 //! input functions under `verify::session`'s settings. An update sets the
 //! columns that arrived (an unchanged TOAST value is left out) on the row
 //! its key finds; the key is the replica identity's columns, from the old
-//! key tuple or the new row. Changes of a table published without a row
+//! key tuple or the new row (one whose type has no `=`, as text). Changes of a table published without a row
 //! filter that has the tenant column (a shared pool's whose replica
 //! identity lacks it, or one of the tenant's own) are filtered here, as
 //! the copy filters its rows: only rows whose tenant column is the
@@ -18,7 +18,7 @@
 //! rows, children first. A round's statements are sent pipelined, in
 //! order, each prepared once.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Statement};
@@ -42,6 +42,10 @@ struct Table {
     source: (String, String),
     /// Each column that takes values, by name: its type, for a cast.
     types: HashMap<String, String>,
+    /// The columns whose type has no `=` of its own (`json`, `point`, an
+    /// array, ...), compared as text where they are a key (a replica
+    /// identity of every column).
+    textual: HashSet<String>,
     /// The condition (alias `t0`) its rows of the tenant meet: the tenant
     /// column, or a reference to a row of the tenant's.
     rows: String,
@@ -72,14 +76,25 @@ impl Applier {
         for (table, kind) in tables.iter().zip(kinds) {
             let rows = target
                 .query(
-                    "SELECT attname::text, format_type(atttypid, atttypmod) FROM pg_attribute
-                     WHERE attrelid = to_regclass($1) AND attnum > 0 AND NOT attisdropped
-                       AND attgenerated = ''",
+                    "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod),
+                            NOT EXISTS (SELECT FROM pg_operator o WHERE o.oprname = '='
+                                        AND o.oprleft = b.oid AND o.oprright = b.oid)
+                     FROM pg_attribute a
+                     JOIN pg_type t ON t.oid = a.atttypid
+                     JOIN pg_type b
+                       ON b.oid = CASE t.typtype WHEN 'd' THEN t.typbasetype ELSE t.oid END
+                     WHERE a.attrelid = to_regclass($1) AND a.attnum > 0
+                       AND NOT a.attisdropped AND a.attgenerated = ''",
                     &[&table.target.quoted()],
                 )
                 .await?;
             let types: HashMap<String, String> =
                 rows.iter().map(|row| (row.get(0), row.get(1))).collect();
+            let textual = rows
+                .iter()
+                .filter(|row| row.get(2))
+                .map(|row| row.get(0))
+                .collect();
             // A table published whole may still hold rows of another tenant
             // (a tenant's own table, written past row-level security by its
             // owner): the copy leaves them, and so does the stream.
@@ -95,6 +110,7 @@ impl Applier {
                     table.source.table.as_str().to_owned(),
                 ),
                 types,
+                textual,
                 rows: table.target.rows_of(tenant),
                 filtered,
             });
@@ -322,7 +338,11 @@ impl Applier {
                 Value::Text(_) => {
                     params.push(text(value));
                     let cast = self.cast(table, &column.name, params.len())?;
-                    conditions.push(format!("{name} = {cast}"));
+                    if self.tables[table].textual.contains(&column.name) {
+                        conditions.push(format!("{name}::text = {cast}::text"));
+                    } else {
+                        conditions.push(format!("{name} = {cast}"));
+                    }
                 }
                 Value::Unchanged | Value::Binary(_) => {
                     return Err(Error::ChangeStream(format!(
@@ -379,6 +399,7 @@ mod tests {
                     .iter()
                     .map(|(name, kind)| ((*name).to_owned(), (*kind).to_owned()))
                     .collect(),
+                textual: HashSet::new(),
                 rows: format!("t0.tenant_id = '{TENANT}'::uuid"),
                 filtered,
             }],

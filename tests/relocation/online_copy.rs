@@ -515,3 +515,63 @@ async fn the_online_copys_blocked_window_does_not_grow_with_the_tenant() {
         "at 100,000 rows: online {online_large:?}, fenced {fenced_large:?}"
     );
 }
+
+/// A move whose copy fails with an error that does not roll it back (here
+/// the destination refusing the tenant's rows) drops its slot and
+/// publication at once rather than keeping the source's WAL until it is
+/// run again; run again, it copies online anew.
+#[tokio::test]
+async fn a_move_that_fails_after_its_slot_is_made_drops_it() {
+    let tenants = Tenants::provision(&[("moving", PlacementKind::Pool, SECOND)]).await;
+    let id = tenants.placed[0].record.id;
+    let db = tenants.connect().await;
+    fill(&db.tenant(id).await.unwrap(), "c", 5).await;
+    let destination = to(PlacementKind::Pool, MAIN_SERVER);
+    let pool = Location {
+        server: MAIN_SERVER.to_owned(),
+        database: None,
+        schema: "public".to_owned(),
+    };
+    let main = tenants.admin(&pool).await;
+    main.batch_execute(&format!(
+        "ALTER TABLE public.customers ADD CONSTRAINT refuses_the_move
+         CHECK (tenant_id <> '{id}') NOT VALID"
+    ))
+    .await
+    .unwrap();
+
+    let failed = tenants
+        .world
+        .operator
+        .relocate(id, &destination, &TENANT)
+        .await;
+    assert!(
+        failed.is_err(),
+        "the destination refused the rows: {failed:?}"
+    );
+    let relocation = tenants
+        .world
+        .operator
+        .relocation(id)
+        .await
+        .unwrap()
+        .expect("recorded");
+    assert_eq!(relocation.step, RelocationStep::Prepared);
+    assert_eq!(
+        streams_at(&tenants, &relocation.from).await,
+        (0, 0),
+        "a failed move kept its slot or publication"
+    );
+
+    main.batch_execute("ALTER TABLE public.customers DROP CONSTRAINT refuses_the_move")
+        .await
+        .unwrap();
+    let report = relocate(&tenants, id, &destination).await;
+    assert_eq!(report.relocation.step, RelocationStep::Flipped);
+    assert_eq!(report.copy, Some(CopyMethod::Online));
+    assert_eq!(
+        rows_at(&tenants, &relocation.from, "customers", id).await,
+        rows_at(&tenants, &relocation.to, "customers", id).await
+    );
+    assert_eq!(streams_at(&tenants, &relocation.from).await, (0, 0));
+}

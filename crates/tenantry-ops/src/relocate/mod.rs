@@ -288,9 +288,14 @@ impl Operator {
             let open = Stream::open(&sides, leg, run.relocation);
             stream = Process::Relocation.step(id, "stream", open).await?;
             let copy = first_copy(&sides, leg, self.erase_batch_rows(), run.progress);
-            let (rows, digests, snapshot) = Process::Relocation.step(id, "copy", copy).await?;
+            let copied = Process::Relocation.step(id, "copy", copy).await;
+            let (rows, digests, snapshot) =
+                forget_on_error(&sides, (run.relocation, id), stream.is_some(), copied).await?;
             match &mut stream {
-                Some(stream) => stream.copied_in(&snapshot)?,
+                Some(open) => {
+                    let taken = open.copied_in(&snapshot);
+                    forget_on_error(&sides, (run.relocation, id), true, taken).await?;
+                }
                 None => verified = Some(digests),
             }
             run.reached(RelocationStep::Copied, rows).await?;
@@ -298,9 +303,10 @@ impl Operator {
             // Resumed: a killed run's slot is dropped, the copy is fenced.
             online::remove(&sides.source, run.relocation, id).await?;
         }
-        if let Some(stream) = &mut stream {
-            let catch_up = stream.catch_up(&sides);
-            Process::Relocation.step(id, "catch_up", catch_up).await?;
+        if let Some(open) = &mut stream {
+            let catch_up = open.catch_up(&sides);
+            let caught_up = Process::Relocation.step(id, "catch_up", catch_up).await;
+            forget_on_error(&sides, (run.relocation, id), true, caught_up).await?;
         }
         // Resumed under the fence, the window is counted from the resumption.
         let fenced = Instant::now();
@@ -310,9 +316,10 @@ impl Operator {
             Process::Relocation.step(id, "fence", fence).await?;
             (run.progress)(RelocationProgress::Step(RelocationStep::Fenced));
         }
-        if let Some(stream) = &mut stream {
-            let drain = stream.drain(&sides);
-            Process::Relocation.step(id, "drain", drain).await?;
+        if let Some(open) = &mut stream {
+            let drain = open.drain(&sides);
+            let drained = Process::Relocation.step(id, "drain", drain).await;
+            forget_on_error(&sides, (run.relocation, id), true, drained).await?;
         }
         let copied = |table: &CopiedTable, rows| run.copied(table, rows);
         let sync = self.sync_fenced(&sides, leg, verified, &copied);
@@ -503,6 +510,33 @@ async fn lock(main: &Client, tenant: TenantId) -> Result<(), Error> {
     )
     .await?;
     Ok(())
+}
+
+/// `result`, after dropping relocation `relocation`'s slot and publication
+/// for `tenant` at the source when it is an error and a stream is `open`:
+/// a slot left behind holds the source's WAL until the move is resumed or
+/// rolled back, and a resumed move that has copied goes on by the fenced
+/// copy anyway. The error that ended the step is the one returned; one in
+/// dropping them is only logged (a source that cannot be reached now has
+/// them dropped by the resumption or the rollback).
+async fn forget_on_error<T>(
+    sides: &Sides,
+    (relocation, tenant): (i64, TenantId),
+    open: bool,
+    result: Result<T, Error>,
+) -> Result<T, Error> {
+    if result.is_err() && open {
+        // The step may have failed inside the copy's read-only snapshot.
+        let ended = sides.source.batch_execute("ROLLBACK").await;
+        let removed = match ended {
+            Ok(()) => online::remove(&sides.source, relocation, tenant).await,
+            Err(error) => Err(error.into()),
+        };
+        if let Err(error) = removed {
+            tracing::warn!(%tenant, relocation, %error, "the move's slot was not dropped");
+        }
+    }
+    result
 }
 
 /// The first copy, from one snapshot of the source, verified against it;

@@ -75,6 +75,7 @@ mod copy;
 mod cutover;
 mod deferred;
 mod online;
+mod patch;
 mod plan;
 mod sequences;
 mod state;
@@ -104,7 +105,7 @@ use cutover::Sides;
 use online::Stream;
 use plan::Leg;
 use state::Change;
-use verify::{Digest, Side};
+use verify::Side;
 
 /// Why a move rolled back on request is recorded so.
 const ROLLED_BACK: &str = "rolled back on request";
@@ -283,15 +284,13 @@ impl Operator {
         }
         // Opened once the destination exists, before the fence.
         let sides = self.sides(leg).await?;
-        let mut verified = None;
         if step < RelocationStep::Copied {
             let open = Stream::open(&sides, leg, run.relocation);
             stream = Process::Relocation.step(id, "stream", open).await?;
             let copy = first_copy(&sides, leg, self.erase_batch_rows(), run.progress);
-            let (rows, digests, snapshot) = Process::Relocation.step(id, "copy", copy).await?;
-            match &mut stream {
-                Some(stream) => stream.copied_in(&snapshot)?,
-                None => verified = Some(digests),
+            let (rows, snapshot) = Process::Relocation.step(id, "copy", copy).await?;
+            if let Some(stream) = &mut stream {
+                stream.copied_in(&snapshot)?;
             }
             run.reached(RelocationStep::Copied, rows).await?;
         } else {
@@ -301,6 +300,14 @@ impl Operator {
         if let Some(stream) = &mut stream {
             let catch_up = stream.catch_up(&sides);
             Process::Relocation.step(id, "catch_up", catch_up).await?;
+        }
+        let mut known = None;
+        if stream.is_none() && record.status != TenantStatus::Moving {
+            let copied = |table: &CopiedTable, rows| run.copied(table, rows);
+            let approach = self.approach(&sides, leg, &copied);
+            let (rows, there) = Process::Relocation.step(id, "approach", approach).await?;
+            run.rows += rows;
+            known = Some(there);
         }
         // Resumed under the fence, the window is counted from the resumption.
         let fenced = Instant::now();
@@ -315,7 +322,7 @@ impl Operator {
             Process::Relocation.step(id, "drain", drain).await?;
         }
         let copied = |table: &CopiedTable, rows| run.copied(table, rows);
-        let sync = self.sync_fenced(&sides, leg, verified, &copied);
+        let sync = self.sync_fenced(&sides, leg, known, &copied);
         let rows = Process::Relocation.step(id, "sync", sync).await?;
         run.rows += rows;
         let step = (run.relocation, RelocationStep::Flipped);
@@ -506,14 +513,13 @@ async fn lock(main: &Client, tenant: TenantId) -> Result<(), Error> {
 }
 
 /// The first copy, from one snapshot of the source, verified against it;
-/// the rows copied, the destination's digests, and the snapshot
-/// (`pg_current_snapshot()`, as text).
+/// the rows copied, and the snapshot (`pg_current_snapshot()`, as text).
 async fn first_copy(
     sides: &Sides,
     leg: &Leg,
     batch: i64,
     progress: &(dyn Fn(RelocationProgress) + Sync),
-) -> Result<(u64, Vec<Digest>, String), Error> {
+) -> Result<(u64, String), Error> {
     let Sides { source, target } = sides;
     let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
     let tables: Vec<&CopiedTable> = tables.iter().collect();
@@ -544,7 +550,7 @@ async fn first_copy(
     sequences::advance(target, &tables).await?;
     let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
     verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
-    Ok((rows, copy, taken))
+    Ok((rows, taken))
 }
 
 /// One call's move under way: where its steps are recorded, and what it

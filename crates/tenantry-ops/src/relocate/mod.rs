@@ -26,8 +26,8 @@
 //!    written end; the registry says `moving` too). Reads go on; writes get
 //!    `TenantMoving` with a `retry_after`. An online copy applies the last
 //!    changes decoded at the source. The tables that changed since the
-//!    copy are found by their digests; those (and the tables referring to
-//!    them) are copied again, and verified. A mismatch (or a broken
+//!    copy are found by their digests, and the buckets of their rows that
+//!    differ (see below) are patched, and verified. A mismatch (or a broken
 //!    reference) rolls the move back: the fence lifts, the destination
 //!    goes, and the tenant is as it was.
 //! 4. **flipped**: the destination admits the tenant's writes, the registry
@@ -66,10 +66,19 @@
 //!   was not published. The slot and publication go when the move flips,
 //!   is abandoned or rolled back; a move resumed after a kill drops them
 //!   and goes on with the fenced copy.
-//! - **fenced** otherwise: under the fence only the tables whose digests
-//!   changed since the first copy are copied again, with the tables that
-//!   refer to them (keeping foreign keys whole); the others keep their
-//!   first copy.
+//! - **fenced** otherwise, by patches (see the `patch` module): each
+//!   table's tenant rows are split into buckets by a hash of their primary
+//!   key, each bucket digested on both servers, and only the rows of the
+//!   buckets that differ are copied again (upserted on the key, the rows
+//!   the source no longer has deleted), in one destination transaction per
+//!   round. Before the fence, while the tenant writes, a few rounds (each
+//!   from one snapshot of the source) bring the destination near; under the
+//!   fence the tables whose digests still differ are compared by buckets
+//!   once more and patched, so the window grows with what the tenant wrote,
+//!   not with its size. A round the patch cannot apply (a table without a
+//!   primary key, a unique value swapped between two rows, ...) is rolled
+//!   back and its tables are copied again whole, with the tables that refer
+//!   to them (keeping foreign keys whole).
 
 mod copy;
 mod cutover;

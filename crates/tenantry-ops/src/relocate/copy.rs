@@ -56,12 +56,18 @@ impl CopiedTable {
     pub(crate) fn digest_list(&self) -> String {
         self.columns
             .iter()
-            .map(|column| {
-                let cast = if column.hashable { "" } else { "::text" };
-                format!("t0.{}{cast}", column.name.quoted())
-            })
+            .map(Column::hashed)
             .collect::<Vec<_>>()
             .join(", ")
+    }
+}
+
+impl Column {
+    /// The column, of alias `t0`, as a digest hashes it: by its type's own
+    /// hash, or as text where the type has none.
+    pub(crate) fn hashed(&self) -> String {
+        let cast = if self.hashable { "" } else { "::text" };
+        format!("t0.{}{cast}", self.name.quoted())
     }
 }
 
@@ -138,19 +144,30 @@ async fn copy_rows(
     table: &CopiedTable,
     tenant: TenantId,
 ) -> Result<u64, tokio_postgres::Error> {
+    let rows = format!(
+        "SELECT {} FROM {} t0 WHERE {}",
+        table.select_list(),
+        table.source.quoted(),
+        table.source.rows_of(tenant),
+    );
+    pipe((source, &rows), (target, &table.target.quoted()), table).await
+}
+
+/// Streams the rows of query `rows` (of `table`'s columns, in order) from
+/// `source` into relation `into` at `target` with one binary `COPY`; how
+/// many rows the destination took.
+pub(crate) async fn pipe(
+    (source, rows): (&Client, &str),
+    (target, into): (&Client, &str),
+    table: &CopiedTable,
+) -> Result<u64, tokio_postgres::Error> {
     let names: Vec<String> = table.columns.iter().map(|c| c.name.quoted()).collect();
     let out = source
-        .copy_out(&format!(
-            "COPY (SELECT {} FROM {} t0 WHERE {}) TO STDOUT (FORMAT binary)",
-            table.select_list(),
-            table.source.quoted(),
-            table.source.rows_of(tenant),
-        ))
+        .copy_out(&format!("COPY ({rows}) TO STDOUT (FORMAT binary)"))
         .await?;
     let sink = target
         .copy_in(&format!(
-            "COPY {} ({}) FROM STDIN (FORMAT binary)",
-            table.target.quoted(),
+            "COPY {into} ({}) FROM STDIN (FORMAT binary)",
             names.join(", ")
         ))
         .await?;

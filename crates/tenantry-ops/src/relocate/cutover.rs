@@ -1,7 +1,8 @@
 //! The cutover: the tenant's writes fenced at the source (its residency
 //! there and its registry row go `moving`; transactions that have written
 //! finish first, new writes are refused with `TenantMoving`), the last
-//! changes (the tables that changed) copied and verified, then the flip: the destination admits its
+//! changes (the buckets of rows that changed, see `patch`) copied and
+//! verified, then the flip: the destination admits its
 //! writes, the registry serves it from there (every process hears of it),
 //! and the source refuses its writes for good. The connections to both
 //! sides are opened before the fence goes up, so the fenced part opens
@@ -15,13 +16,19 @@ use tokio_postgres::Client;
 use tenantry_postgres::TenantStatus;
 
 use super::copy::{self, CopiedTable};
+use super::patch::{self, Buckets};
 use super::plan::Leg;
-use super::sequences;
 use super::state::{self, Change, RelocationStep};
-use super::verify::{self, Digest, Side};
+use super::verify::{self, Side};
 use crate::operator::Operator;
 use crate::transaction::in_transaction;
 use crate::{Error, registry, residency};
+
+/// The rounds before the fence at most.
+const APPROACH_ROUNDS: usize = 3;
+
+/// So few buckets differing that the rest is left to the fenced round.
+const FEW_BUCKETS: usize = 256;
 
 /// Connections to the two sides of a leg, prepared for copies and digests.
 pub(crate) struct Sides {
@@ -81,28 +88,65 @@ impl Operator {
         registry::set_status(main, leg.tenant, TenantStatus::Active).await
     }
 
+    /// Before the fence, the tenant still writing: a few rounds bringing
+    /// the destination near the source (each from one snapshot of the
+    /// source, see [`patch::round`]), until a round finds few buckets that
+    /// differ. The rows copied, and the destination's bucket digests after
+    /// the last round (nothing else writes there until the flip).
+    pub(crate) async fn approach(
+        &self,
+        sides: &Sides,
+        leg: &Leg,
+        copied: &(dyn Fn(&CopiedTable, u64) + Sync),
+    ) -> Result<(u64, Vec<Buckets>), Error> {
+        let Sides { source, target } = sides;
+        let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
+        let keys = patch::keys(target, &tables).await?;
+        let both = (&tables[..], &keys);
+        let mut there = patch::buckets(target, both, (leg.tenant, Side::Target), None).await?;
+        let how = (leg.tenant, leg.to.is_own(), self.erase_batch_rows());
+        let mut rows = 0;
+        for _ in 0..APPROACH_ROUNDS {
+            let round = in_transaction(source, async || {
+                source
+                    .batch_execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                    .await?;
+                let now = patch::buckets(source, both, (leg.tenant, Side::Source), None).await?;
+                patch::round(sides, both, (&now, &mut there), how, copied).await
+            })
+            .await?;
+            rows += round.rows;
+            if round.differed <= FEW_BUCKETS {
+                break;
+            }
+        }
+        Ok((rows, there))
+    }
+
     /// Under the fence: the destination brought level with the source
-    /// (the tables whose digests differ copied again, with those referring
-    /// to them; the others keep their copy), then verified; the rows
-    /// copied. `verified` are the destination's digests when they are known
-    /// (checked against the source's snapshot by this process, and nothing
-    /// has written there since); otherwise the destination computes them
-    /// too. A destination that still differs is
+    /// (the buckets of rows whose digests differ patched, or the tables
+    /// that differ copied again whole, see [`patch::round`]), then
+    /// verified; the rows copied. `known` are the destination's bucket
+    /// digests when they are known (from [`Operator::approach`], and
+    /// nothing has written there since); otherwise the destination
+    /// computes them too. A destination that still differs is
     /// [`Error::VerificationFailed`].
     pub(crate) async fn sync_fenced(
         &self,
         sides: &Sides,
         leg: &Leg,
-        verified: Option<Vec<Digest>>,
+        known: Option<Vec<Buckets>>,
         copied: &(dyn Fn(&CopiedTable, u64) + Sync),
     ) -> Result<u64, Error> {
         let Sides { source, target } = sides;
         let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
         let all: Vec<&CopiedTable> = tables.iter().collect();
-        let (now, there) = match verified {
+        let keys = patch::keys(target, &tables).await?;
+        let known = known.filter(|known| known.len() == tables.len());
+        let (whole, there_whole) = match &known {
             Some(there) => (
                 verify::digests(source, &all, leg.tenant, Side::Source).await?,
-                there,
+                there.iter().map(patch::total).collect(),
             ),
             None => {
                 futures_util::future::try_join(
@@ -113,27 +157,38 @@ impl Operator {
             }
         };
         let changed: BTreeSet<usize> = (0..tables.len())
-            .filter(|&index| now.get(index) != there.get(index))
+            .filter(|&index| whole.get(index) != there_whole.get(index))
             .collect();
         if changed.is_empty() {
             return Ok(0);
         }
-        let again = copy::with_referring(target, &tables, changed).await?;
-        let recopied: Vec<&CopiedTable> = again.iter().map(|&index| &tables[index]).collect();
-        let rows = copy::copy_all(
-            (source, target),
-            &recopied,
-            leg.tenant,
-            self.erase_batch_rows(),
-            leg.to.is_own(),
-            copied,
-        )
-        .await?;
-        sequences::advance(target, &recopied).await?;
-        let expected: Vec<Digest> = again.iter().map(|&index| now[index].clone()).collect();
-        let there = verify::digests(target, &recopied, leg.tenant, Side::Target).await?;
-        verify::compare(leg.tenant, &recopied, &expected, &there)?;
-        Ok(rows)
+        // Only the tables that changed are compared by buckets (the
+        // others' are left empty on both sides).
+        let both = (&tables[..], &keys);
+        let (now, mut there) = match known {
+            Some(mut there) => {
+                for (index, buckets) in there.iter_mut().enumerate() {
+                    if !changed.contains(&index) {
+                        buckets.clear();
+                    }
+                }
+                let of = Some(&changed);
+                let now = patch::buckets(source, both, (leg.tenant, Side::Source), of).await?;
+                (now, there)
+            }
+            None => {
+                futures_util::future::try_join(
+                    patch::buckets(source, both, (leg.tenant, Side::Source), Some(&changed)),
+                    patch::buckets(target, both, (leg.tenant, Side::Target), Some(&changed)),
+                )
+                .await?
+            }
+        };
+        let how = (leg.tenant, leg.to.is_own(), self.erase_batch_rows());
+        let round = patch::round(sides, both, (&now, &mut there), how, copied).await?;
+        let levelled: BTreeSet<usize> = changed.union(&round.levelled).copied().collect();
+        patch::check(leg.tenant, &tables, (&whole, &now), &there, &levelled)?;
+        Ok(round.rows)
     }
 
     /// The flip: the destination admits the tenant's writes, the registry

@@ -26,8 +26,8 @@
 //!    written end; the registry says `moving` too). Reads go on; writes get
 //!    `TenantMoving` with a `retry_after`. An online copy applies the last
 //!    changes decoded at the source. The tables that changed since the
-//!    copy are found by their digests; those (and the tables referring to
-//!    them) are copied again, and verified. A mismatch (or a broken
+//!    copy are found by their digests, and the buckets of their rows that
+//!    differ (see below) are patched, and verified. A mismatch (or a broken
 //!    reference) rolls the move back: the fence lifts, the destination
 //!    goes, and the tenant is as it was.
 //! 4. **flipped**: the destination admits the tenant's writes, the registry
@@ -66,15 +66,25 @@
 //!   was not published. The slot and publication go when the move flips,
 //!   is abandoned or rolled back; a move resumed after a kill drops them
 //!   and goes on with the fenced copy.
-//! - **fenced** otherwise: under the fence only the tables whose digests
-//!   changed since the first copy are copied again, with the tables that
-//!   refer to them (keeping foreign keys whole); the others keep their
-//!   first copy.
+//! - **fenced** otherwise, by patches (see the `patch` module): each
+//!   table's tenant rows are split into buckets by a hash of their primary
+//!   key, each bucket digested on both servers, and only the rows of the
+//!   buckets that differ are copied again (upserted on the key, the rows
+//!   the source no longer has deleted), in one destination transaction per
+//!   round. Before the fence, while the tenant writes, a few rounds (each
+//!   from one snapshot of the source) bring the destination near; under the
+//!   fence the tables whose digests still differ are compared by buckets
+//!   once more and patched, so the window grows with what the tenant wrote,
+//!   not with its size. A round the patch cannot apply (a table without a
+//!   primary key, a unique value swapped between two rows, ...) is rolled
+//!   back and its tables are copied again whole, with the tables that refer
+//!   to them (keeping foreign keys whole).
 
 mod copy;
 mod cutover;
 mod deferred;
 mod online;
+mod patch;
 mod plan;
 mod sequences;
 mod state;
@@ -104,7 +114,7 @@ use cutover::Sides;
 use online::Stream;
 use plan::Leg;
 use state::Change;
-use verify::{Digest, Side};
+use verify::Side;
 
 /// Why a move rolled back on request is recorded so.
 const ROLLED_BACK: &str = "rolled back on request";
@@ -283,20 +293,16 @@ impl Operator {
         }
         // Opened once the destination exists, before the fence.
         let sides = self.sides(leg).await?;
-        let mut verified = None;
         if step < RelocationStep::Copied {
             let open = Stream::open(&sides, leg, run.relocation);
             stream = Process::Relocation.step(id, "stream", open).await?;
             let copy = first_copy(&sides, leg, self.erase_batch_rows(), run.progress);
             let copied = Process::Relocation.step(id, "copy", copy).await;
-            let (rows, digests, snapshot) =
+            let (rows, snapshot) =
                 forget_on_error(&sides, (run.relocation, id), stream.is_some(), copied).await?;
-            match &mut stream {
-                Some(open) => {
-                    let taken = open.copied_in(&snapshot);
-                    forget_on_error(&sides, (run.relocation, id), true, taken).await?;
-                }
-                None => verified = Some(digests),
+            if let Some(open) = &mut stream {
+                let taken = open.copied_in(&snapshot);
+                forget_on_error(&sides, (run.relocation, id), true, taken).await?;
             }
             run.reached(RelocationStep::Copied, rows).await?;
         } else {
@@ -307,6 +313,14 @@ impl Operator {
             let catch_up = open.catch_up(&sides);
             let caught_up = Process::Relocation.step(id, "catch_up", catch_up).await;
             forget_on_error(&sides, (run.relocation, id), true, caught_up).await?;
+        }
+        let mut known = None;
+        if stream.is_none() && record.status != TenantStatus::Moving {
+            let copied = |table: &CopiedTable, rows| run.copied(table, rows);
+            let approach = self.approach(&sides, leg, &copied);
+            let (rows, there) = Process::Relocation.step(id, "approach", approach).await?;
+            run.rows += rows;
+            known = Some(there);
         }
         // Resumed under the fence, the window is counted from the resumption.
         let fenced = Instant::now();
@@ -322,7 +336,7 @@ impl Operator {
             forget_on_error(&sides, (run.relocation, id), true, drained).await?;
         }
         let copied = |table: &CopiedTable, rows| run.copied(table, rows);
-        let sync = self.sync_fenced(&sides, leg, verified, &copied);
+        let sync = self.sync_fenced(&sides, leg, known, &copied);
         let rows = Process::Relocation.step(id, "sync", sync).await?;
         run.rows += rows;
         let step = (run.relocation, RelocationStep::Flipped);
@@ -540,14 +554,13 @@ async fn forget_on_error<T>(
 }
 
 /// The first copy, from one snapshot of the source, verified against it;
-/// the rows copied, the destination's digests, and the snapshot
-/// (`pg_current_snapshot()`, as text).
+/// the rows copied, and the snapshot (`pg_current_snapshot()`, as text).
 async fn first_copy(
     sides: &Sides,
     leg: &Leg,
     batch: i64,
     progress: &(dyn Fn(RelocationProgress) + Sync),
-) -> Result<(u64, Vec<Digest>, String), Error> {
+) -> Result<(u64, String), Error> {
     let Sides { source, target } = sides;
     let tables = copy::tables(source, &leg.from, target, &leg.to).await?;
     let tables: Vec<&CopiedTable> = tables.iter().collect();
@@ -578,7 +591,7 @@ async fn first_copy(
     sequences::advance(target, &tables).await?;
     let copy = verify::digests(target, &tables, leg.tenant, Side::Target).await?;
     verify::compare(leg.tenant, &tables, &snapshot, &copy)?;
-    Ok((rows, copy, taken))
+    Ok((rows, taken))
 }
 
 /// One call's move under way: where its steps are recorded, and what it

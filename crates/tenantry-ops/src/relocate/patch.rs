@@ -24,7 +24,7 @@ use tenantry_query::TenantId;
 use super::copy::{self, CopiedTable};
 use super::cutover::Sides;
 use super::sequences;
-use super::verify::{Digest, Side};
+use super::verify::{self, Digest, Side};
 use crate::Error;
 use crate::transaction::in_transaction;
 
@@ -101,20 +101,16 @@ async fn table_buckets(
     (tenant, side): (TenantId, Side),
     only: Option<&[i64]>,
 ) -> Result<Buckets, Error> {
-    let on = match side {
-        Side::Source => &table.source,
-        Side::Target => &table.target,
-    };
+    let (on, rows) = verify::counted(table, side);
     let bucket = bucket(table, key);
     let only = only.map_or(String::new(), |only| {
         format!(" AND {bucket} = ANY ({})", array(only))
     });
     let sql = format!(
         "SELECT {bucket}::bigint, count(*), sum(hash_record_extended(ROW({}), 0))::text
-         FROM {} t0 WHERE {}{only} GROUP BY 1",
+         FROM {} t0 WHERE {rows}{only} GROUP BY 1",
         table.digest_list(),
         on.quoted(),
-        on.rows(),
     );
     let rows = client.query(&sql, &[&tenant.as_uuid()]).await?;
     Ok(rows

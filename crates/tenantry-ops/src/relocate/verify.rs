@@ -15,6 +15,7 @@ use tenantry_query::TenantId;
 
 use super::copy::CopiedTable;
 use crate::Error;
+use crate::purge::TenantTable;
 
 /// The settings under which both sides render rows to text alike, with
 /// row-level security off (a role that may not bypass it gets an error,
@@ -45,6 +46,18 @@ pub(crate) enum Side {
     Target,
 }
 
+/// `table` on `side`, and the condition (on alias `t0`, the tenant's id
+/// as `$1`) of the rows a digest counts there: the tenant's, or at a
+/// destination of the tenant's own every row, so that one of another
+/// tenant there is a difference, never left out.
+pub(crate) fn counted(table: &CopiedTable, side: Side) -> (&TenantTable, &str) {
+    match side {
+        Side::Source => (&table.source, table.source.rows()),
+        Side::Target if table.own => (&table.target, "$1::uuid IS NOT NULL"),
+        Side::Target => (&table.target, table.target.rows()),
+    }
+}
+
 /// The digest of `tenant`'s rows of each of `tables`, on `side` (whose
 /// connection is `client`, prepared by [`session`]).
 pub(crate) async fn digests(
@@ -55,13 +68,7 @@ pub(crate) async fn digests(
 ) -> Result<Vec<Digest>, Error> {
     let mut digests = Vec::with_capacity(tables.len());
     for table in tables {
-        // At a destination of the tenant's own every row counts: one of
-        // another tenant there is a difference, never left out.
-        let (on, rows) = match side {
-            Side::Source => (&table.source, table.source.rows()),
-            Side::Target if table.own => (&table.target, "$1::uuid IS NOT NULL"),
-            Side::Target => (&table.target, table.target.rows()),
-        };
+        let (on, rows) = counted(table, side);
         let sql = format!(
             "SELECT count(*), coalesce(sum(hash_record_extended(ROW({}), 0)), 0)::text
              FROM {} t0 WHERE {rows}",

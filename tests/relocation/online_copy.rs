@@ -27,24 +27,7 @@ const TABLES: [&str; 3] = ["customers", "invoices", "events"];
 
 /// Where `place`'s rows are.
 fn location(place: &Place) -> Location {
-    let server = place.server.clone();
-    match &place.placement {
-        Placement::Pool => Location {
-            server,
-            database: None,
-            schema: "public".to_owned(),
-        },
-        Placement::Schema(schema) => Location {
-            server,
-            database: None,
-            schema: schema.as_str().to_owned(),
-        },
-        Placement::Database(database) => Location {
-            server,
-            database: Some(database.as_str().to_owned()),
-            schema: "public".to_owned(),
-        },
-    }
+    Location::of(&place.server, &place.placement)
 }
 
 /// Every row of `id` in `table` at `place`, as text, sorted.
@@ -508,12 +491,9 @@ async fn a_move_that_fails_after_its_slot_is_made_drops_it() {
     let db = tenants.connect().await;
     fill(&db.tenant(id).await.unwrap(), "c", 5).await;
     let destination = to(PlacementKind::Pool, MAIN_SERVER);
-    let pool = Location {
-        server: MAIN_SERVER.to_owned(),
-        database: None,
-        schema: "public".to_owned(),
-    };
-    let main = tenants.admin(&pool).await;
+    let main = tenants
+        .admin(&Location::of(MAIN_SERVER, &Placement::Pool))
+        .await;
     main.batch_execute(&format!(
         "ALTER TABLE public.customers ADD CONSTRAINT refuses_the_move
          CHECK (tenant_id <> '{id}') NOT VALID"

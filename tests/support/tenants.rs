@@ -55,11 +55,11 @@ pub struct Location {
     pub schema: String,
 }
 
-impl Placed {
-    /// Where this tenant's rows live.
-    pub fn location(&self) -> Location {
-        let server = self.record.server.clone();
-        match &self.record.placement {
+impl Location {
+    /// Where the rows of a tenant placed at `placement` on `server` live.
+    pub fn of(server: &str, placement: &Placement) -> Self {
+        let server = server.to_owned();
+        match placement {
             Placement::Pool => Location {
                 server,
                 database: None,
@@ -76,6 +76,13 @@ impl Placed {
                 schema: "public".to_owned(),
             },
         }
+    }
+}
+
+impl Placed {
+    /// Where this tenant's rows live.
+    pub fn location(&self) -> Location {
+        Location::of(&self.record.server, &self.record.placement)
     }
 
     /// The tenant id as a plain UUID.

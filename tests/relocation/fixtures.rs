@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::support::eventually::eventually;
 use crate::support::placements::TENANT;
-use crate::support::tenants::Tenants;
+use crate::support::tenants::{Location, Tenants};
 use crate::support::{Customer, Event, Invoice, NewCustomer, NewEvent, NewInvoice};
 
 /// Writes `customers` customers named `{prefix}{n}`, each with an invoice
@@ -183,4 +183,9 @@ pub(super) async fn keys_and_indexes(client: &Client) -> Vec<String> {
         .await
         .unwrap();
     rows.iter().map(|row| row.get(0)).collect()
+}
+
+/// Where `place`'s rows are.
+pub(super) fn location(place: &Place) -> Location {
+    Location::of(&place.server, &place.placement)
 }

@@ -9,7 +9,7 @@ use tenantry::ops::{
     CopyMethod, Error as OpsError, PlacementKind, RelocationProgress, RelocationStep,
 };
 
-use super::fixtures::{fill, to};
+use super::fixtures::{fill, location, to};
 use crate::support::NewCustomer;
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::Tenants;
@@ -211,17 +211,8 @@ async fn a_key_a_view_depends_on_is_kept_through_a_copy_into_a_database() {
         .await
         .unwrap();
     assert_eq!(report.relocation.step, RelocationStep::Flipped);
-    let database = report
-        .relocation
-        .to
-        .placement
-        .database()
-        .unwrap()
-        .as_str()
-        .to_owned();
-    let names: i64 = world
-        .admin(SECOND, Some(&database))
-        .await
+    let destination = tenants.admin(&location(&report.relocation.to)).await;
+    let names: i64 = destination
         .query_one("SELECT count(*) FROM public.customer_names", &[])
         .await
         .unwrap()
@@ -277,18 +268,8 @@ async fn a_row_given_to_the_tenant_with_an_unchanged_toasted_value_arrives_whole
         .await
         .unwrap();
     assert_eq!(report.copy, Some(CopyMethod::Online));
-    let database = report
-        .relocation
-        .to
-        .placement
-        .database()
-        .unwrap()
-        .as_str()
-        .to_owned();
-    let arrived: Option<String> = tenants
-        .world
-        .admin(MAIN_SERVER, Some(&database))
-        .await
+    let destination = tenants.admin(&location(&report.relocation.to)).await;
+    let arrived: Option<String> = destination
         .query_one(
             "SELECT name FROM public.customers WHERE tenant_id = $1 AND id = $2",
             &[&id.as_uuid(), &given_id],
@@ -424,17 +405,8 @@ async fn a_partitioned_pool_table_streams_the_tenants_changes_as_its_own() {
         .await
         .unwrap();
     assert_eq!(report.copy, Some(CopyMethod::Online));
-    let database = report
-        .relocation
-        .to
-        .placement
-        .database()
-        .unwrap()
-        .as_str()
-        .to_owned();
-    let rows = world
-        .admin(MAIN_SERVER, Some(&database))
-        .await
+    let destination = tenants.admin(&location(&report.relocation.to)).await;
+    let rows = destination
         .query("SELECT tenant_id, id FROM public.readings ORDER BY id", &[])
         .await
         .unwrap();
@@ -501,17 +473,8 @@ async fn an_update_of_a_table_identified_by_every_column_finds_its_row_by_a_json
         .await
         .unwrap();
     assert_eq!(report.copy, Some(CopyMethod::Online));
-    let database = report
-        .relocation
-        .to
-        .placement
-        .database()
-        .unwrap()
-        .as_str()
-        .to_owned();
-    let emails: i64 = world
-        .admin(MAIN_SERVER, Some(&database))
-        .await
+    let destination = tenants.admin(&location(&report.relocation.to)).await;
+    let emails: i64 = destination
         .query_one(
             "SELECT count(*) FROM public.customers WHERE email = 'x@example.com'",
             &[],

@@ -15,7 +15,7 @@ use tenantry::ops::{CopyMethod, Place, PlacementKind, RelocationProgress, Reloca
 use tenantry::{Error, MAIN_SERVER, Placement, TenantId, Tenantry, TransactionOptions};
 use uuid::Uuid;
 
-use super::fixtures::{fill, relocate, to};
+use super::fixtures::{fill, location, relocate, to};
 use super::kills::{KillAt, killed};
 use crate::support::placements::{SECOND, TENANT};
 use crate::support::tenants::{Location, Tenants};
@@ -24,11 +24,6 @@ use time::macros::{date, datetime, time};
 
 /// The tables the suites' tenants have.
 const TABLES: [&str; 3] = ["customers", "invoices", "events"];
-
-/// Where `place`'s rows are.
-fn location(place: &Place) -> Location {
-    Location::of(&place.server, &place.placement)
-}
 
 /// Every row of `id` in `table` at `place`, as text, sorted.
 async fn rows_at(tenants: &Tenants, place: &Place, table: &str, id: TenantId) -> Vec<String> {
